@@ -1,0 +1,44 @@
+# Deep Learning Roadmap: `make run` serves the site, `make test` runs every test.
+# Both create the virtual environment from the lock file and, without DATABASE_URL,
+# start a private PostgreSQL in .devdb/ (see scripts/devdb.py).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+WITH_DB := $(BIN)/python scripts/devdb.py run --
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format lock clean
+
+$(INSTALLED): requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed.")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	touch $@
+
+run: $(INSTALLED)
+	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --no-input && \
+		$(BIN)/python manage.py seed_roadmap && \
+		exec $(BIN)/python manage.py runserver $(HOST):$(PORT)'
+
+test: $(INSTALLED) lint
+	$(WITH_DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency from pyproject.toml (needs the package index).
+lock: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) staticfiles

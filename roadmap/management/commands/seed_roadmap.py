@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from roadmap.models import Roadmap
+
+SEED_FIXTURE = settings.BASE_DIR / "fixtures" / "deep-learning-roadmap.json"
+
+
+class Command(BaseCommand):
+    help = "Load the seed roadmap into an empty database; never touch existing content."
+
+    def handle(self, *args, **options) -> None:
+        if Roadmap.objects.exists():
+            self.stdout.write("A roadmap is already there: the seed was not loaded.")
+            return
+        call_command("loaddata", SEED_FIXTURE, verbosity=0)
+        self.stdout.write(self.style.SUCCESS("Loaded the seed roadmap."))

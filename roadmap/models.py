@@ -1,0 +1,185 @@
+"""The roadmap's content: a Roadmap has Parts, a Part has Topics, a Topic has Resources."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Prefetch
+
+
+class Roadmap(models.Model):
+    title = models.CharField(max_length=200)
+    introduction = models.TextField(blank=True, help_text="Markdown.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return "/"
+
+
+class PartQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PartQuerySet:
+        """Parts the user may see: drafts are for staff only."""
+        if user.is_staff:
+            return self
+        return self.exclude(status=Part.Status.DRAFT)
+
+    def with_content(self, user) -> PartQuerySet:
+        """Prefetch each part's topics and the resources the user may see, in order."""
+        resources = Resource.objects.visible_to(user).order_by("order", "pk")
+        topics = Topic.objects.order_by("order", "pk").prefetch_related(
+            Prefetch("resources", queryset=resources)
+        )
+        return self.prefetch_related(Prefetch("topics", queryset=topics))
+
+
+class Part(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        COMING_SOON = "coming_soon", "Coming soon"
+        DRAFT = "draft", "Draft"
+
+    roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="parts")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    summary = models.TextField(blank=True, help_text="Markdown.")
+    order = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["roadmap", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["roadmap", "slug"], name="part_slug_unique_in_roadmap"),
+            # Deferred, so that curators can swap two parts' order in one transaction.
+            models.UniqueConstraint(
+                fields=["roadmap", "order"],
+                name="part_order_unique_in_roadmap",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/#part-{self.slug}"
+
+    @property
+    def is_coming_soon(self) -> bool:
+        return self.status == self.Status.COMING_SOON
+
+
+class Topic(models.Model):
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="topics")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    summary = models.TextField(blank=True, help_text="Markdown.")
+    order = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["part", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["part", "slug"], name="topic_slug_unique_in_part"),
+            models.UniqueConstraint(
+                fields=["part", "order"],
+                name="topic_order_unique_in_part",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/#topic-{self.part.slug}-{self.slug}"
+
+    @property
+    def anchor(self) -> str:
+        return f"topic-{self.part.slug}-{self.slug}"
+
+
+class ResourceQuerySet(models.QuerySet):
+    def published(self) -> ResourceQuerySet:
+        """Resources the public sees: published, in a published part."""
+        return self.filter(
+            status=Resource.Status.PUBLISHED, topic__part__status=Part.Status.PUBLISHED
+        )
+
+    def visible_to(self, user) -> ResourceQuerySet:
+        """Resources the user may see listed: staff also see drafts and archived ones."""
+        if user.is_staff:
+            return self
+        return self.filter(status=Resource.Status.PUBLISHED)
+
+
+class Resource(models.Model):
+    class Kind(models.TextChoices):
+        BOOK = "book", "Book"
+        COURSE = "course", "Course"
+        VIDEO = "video", "Video"
+        ARTICLE = "article", "Article"
+        PAPER = "paper", "Paper"
+        TOOL = "tool", "Tool"
+        OTHER = "other", "Other"
+
+    class Level(models.TextChoices):
+        BEGINNER = "beginner", "Beginner"
+        INTERMEDIATE = "intermediate", "Intermediate"
+        ADVANCED = "advanced", "Advanced"
+
+    class Cost(models.TextChoices):
+        FREE = "free", "Free"
+        PAID = "paid", "Paid"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="resources")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=300)
+    url = models.URLField(
+        "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    # Blank means the roadmap does not say: shown as nothing rather than a guess.
+    level = models.CharField(max_length=20, choices=Level.choices, blank=True)
+    cost = models.CharField(max_length=10, choices=Cost.choices, blank=True)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    order = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["topic", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "order"],
+                name="resource_order_unique_in_topic",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/#{self.anchor}"
+
+    @property
+    def anchor(self) -> str:
+        return f"resource-{self.public_id}"
