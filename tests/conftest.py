@@ -1,0 +1,22 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import StaffFactory, UserFactory
+
+
+@pytest.fixture
+def seed(db):
+    """The author's seed roadmap, loaded the way `make run` loads it."""
+    call_command("seed_roadmap", stdout=io.StringIO())
+
+
+@pytest.fixture
+def learner(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def curator(db):
+    return StaffFactory()

@@ -1,0 +1,83 @@
+"""factory_boy factories for every model the tests build."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from roadmap.models import Part, Resource, Roadmap, Topic
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"learner{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class StaffFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"curator{n}")
+    is_staff = True
+
+
+class RoadmapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Roadmap
+
+    title = "Deep Learning Roadmap"
+    introduction = "A path into deep learning."
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+
+    roadmap = factory.SubFactory(RoadmapFactory)
+    title = factory.Sequence(lambda n: f"Part {n}")
+    slug = factory.Sequence(lambda n: f"part-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+    status = Part.Status.PUBLISHED
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    part = factory.SubFactory(PartFactory)
+    title = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    order = factory.Sequence(lambda n: n + 1)
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Resource
+
+    topic = factory.SubFactory(TopicFactory)
+    title = factory.Sequence(lambda n: f"Resource {n}")
+    url = factory.Sequence(lambda n: f"https://example.com/resources/{n}")
+    kind = Resource.Kind.ARTICLE
+    description = "A *useful* read."
+    order = factory.Sequence(lambda n: n + 1)
+    status = Resource.Status.PUBLISHED
+
+
+def build_roadmap(*, parts: int, topics_per_part: int, resources_per_topic: int) -> Roadmap:
+    """A published roadmap of the given shape, inserted in bulk."""
+    roadmap = RoadmapFactory()
+    part_objs = Part.objects.bulk_create(
+        PartFactory.build(roadmap=roadmap, order=p + 1, slug=f"p{p}") for p in range(parts)
+    )
+    topic_objs = Topic.objects.bulk_create(
+        TopicFactory.build(part=part, order=t + 1, slug=f"t{t}")
+        for part in part_objs
+        for t in range(topics_per_part)
+    )
+    Resource.objects.bulk_create(
+        ResourceFactory.build(topic=topic, order=r + 1)
+        for topic in topic_objs
+        for r in range(resources_per_topic)
+    )
+    return roadmap

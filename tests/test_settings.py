@@ -1,0 +1,85 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.database import parse_database_url
+
+REPO = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "a-long-random-production-secret-for-the-test-only-0123456789",
+    "DATABASE_URL": "postgresql://app:secret@db.internal:5432/roadmap",
+    "DJANGO_ALLOWED_HOSTS": "roadmap.example.org",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://roadmap.example.org",
+}
+
+
+def load_settings(**overrides: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env |= {k: v for k, v in (PRODUCTION_ENV | overrides).items() if v is not None}
+    probe = "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; {probe}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_everything_set():
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['roadmap.example.org']"
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS"],
+)
+def test_production_refuses_to_start_without(missing):
+    result = load_settings(**{missing: None})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_an_unknown_environment_name_is_refused():
+    result = load_settings(DJANGO_ENV="prod")
+    assert result.returncode != 0
+    assert "DJANGO_ENV" in result.stderr
+
+
+def test_database_url_with_host_port_and_options():
+    settings = parse_database_url(
+        "postgresql://app:p%40ss@db.example.org:6543/road?sslmode=require"
+    )
+    assert settings["NAME"] == "road"
+    assert (settings["USER"], settings["PASSWORD"]) == ("app", "p@ss")
+    assert (settings["HOST"], settings["PORT"]) == ("db.example.org", "6543")
+    assert settings["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_database_url_with_a_socket_directory_keeps_its_case():
+    settings = parse_database_url("postgres://postgres@%2FWork%2FRepo%2F.devdb/roadmap")
+    assert (settings["HOST"], settings["PORT"], settings["NAME"]) == (
+        "/Work/Repo/.devdb",
+        "",
+        "roadmap",
+    )
+
+
+def test_database_url_must_be_postgresql():
+    with pytest.raises(ImproperlyConfigured):
+        parse_database_url("mysql://root@localhost/roadmap")
