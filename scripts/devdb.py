@@ -62,12 +62,11 @@ def run(command: list[str]) -> int:
         ensure_database(socket_dir, DATABASE_NAME)
         env = {**os.environ, "DATABASE_URL": database_url(socket_dir, DATABASE_NAME)}
         child = subprocess.Popen(command, env=env)
-        # Ctrl-C reaches the child through the terminal; we wait for it, then stop the server.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            return child.wait()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        # Ctrl-C reaches the child through the terminal and SIGTERM is passed on to it:
+        # either way we wait for the child to end, then the server stops.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+        return child.wait()
 
 
 def main(argv: list[str]) -> int:

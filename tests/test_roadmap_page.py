@@ -2,6 +2,7 @@
 
 import re
 
+import html5lib
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -157,3 +158,11 @@ def test_query_count_does_not_grow_with_content(client, db, curator, who):
     assert small <= budget
     assert large <= budget
     assert small == large
+
+
+@pytest.mark.parametrize("path", ["/", "/no/such/page/"])
+def test_pages_are_valid_html5(client, seed, curator, path):
+    for who in [None, curator]:
+        if who:
+            client.force_login(who)
+        html5lib.HTMLParser(strict=True).parse(client.get(path).content)
