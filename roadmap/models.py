@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 
 class Roadmap(models.Model):
@@ -32,8 +34,9 @@ class PartQuerySet(models.QuerySet):
         return self.exclude(status=Part.Status.DRAFT)
 
     def with_content(self, user) -> PartQuerySet:
-        """Prefetch each part's topics and the resources the user may see, in order."""
-        resources = Resource.objects.visible_to(user).order_by("order", "pk")
+        """Prefetch each part's topics and the resources the user may see, in order,
+        each resource annotated with `done` for this user."""
+        resources = Resource.objects.visible_to(user).with_done(user).order_by("order", "pk")
         topics = Topic.objects.order_by("order", "pk").prefetch_related(
             Prefetch("resources", queryset=resources)
         )
@@ -122,6 +125,27 @@ class ResourceQuerySet(models.QuerySet):
             return self
         return self.filter(status=Resource.Status.PUBLISHED)
 
+    def with_done(self, user) -> ResourceQuerySet:
+        """Annotate `done`: whether this user has completed the resource."""
+        if not user.is_authenticated:
+            return self.annotate(done=models.Value(False))
+        return self.annotate(
+            done=Exists(Progress.objects.filter(user=user, resource=OuterRef("pk")))
+        )
+
+    def completion_by_topic(self, user) -> models.QuerySet:
+        """Rows of (topic_id, part_id, total, done): this queryset's resources counted per
+        topic, and how many of them the user completed, in one aggregate query.
+
+        The join is filtered to the user's own progress rows, so its cost does not grow
+        with the number of learners."""
+        return (
+            self.annotate(mine=FilteredRelation("progress", condition=Q(progress__user=user)))
+            .values("topic_id", "topic__part_id")
+            .annotate(total=Count("pk"), done=Count("mine"))
+            .order_by()
+        )
+
 
 class Resource(models.Model):
     class Kind(models.TextChoices):
@@ -183,3 +207,25 @@ class Resource(models.Model):
     @property
     def anchor(self) -> str:
         return f"resource-{self.public_id}"
+
+
+class Progress(models.Model):
+    """One learner has completed one resource. Unticking deletes the row; archiving the
+    resource keeps it, so unarchiving brings the tick back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
+    # PROTECT: a resource somebody has ticked cannot be deleted by accident; archive it.
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="progress")
+    completed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "progress"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="progress_unique_per_learner")
+        ]
+        indexes = [models.Index(fields=["user", "-completed_at"], name="progress_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} completed {self.resource}"

@@ -20,3 +20,18 @@ def learner(db):
 @pytest.fixture
 def curator(db):
     return StaffFactory()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache: no test inherits another's attempts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,21 @@
+"""Reading what a learner sees: progress bars and ticks, as the page shows them."""
+
+import re
+
+BAR = re.compile(r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"')
+
+
+def bars(html: str) -> dict[str, int]:
+    """Every progress bar on the page: {"overall": 40, "part-1": 40, "topic-2": 50, ...}."""
+    return {name: int(value) for name, value in BAR.findall(html)}
+
+
+def ticked(html: str) -> set[str]:
+    """public ids of the resources whose checkbox is checked."""
+    return set(re.findall(r'id="done-([0-9a-f-]{36})" checked', html))
+
+
+def tick(client, resource, *, done: bool, htmx: bool = False):
+    data = {"done": ["0", "1"] if done else ["0"]}
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(f"/resources/{resource.public_id}/progress", data, headers=headers)

@@ -1,0 +1,105 @@
+"""Accounts through django-allauth: sign up, log in either way, log out, reset, profile."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from accounts.models import User
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_signup_asks_for_username_email_and_password_and_logs_in_at_once(client, db):
+    page = client.get("/accounts/signup/").content.decode()
+    for label in ["Username", "Email", "Password"]:
+        assert re.search(rf"<label[^>]*>\s*{label}", page), label
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "ada", "email": "ada@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="ada").email == "ada@example.com"
+    assert client.get("/me/").status_code == 200  # logged in, no verification needed
+    assert len(mail.outbox) == 1  # ...but a verification email was sent
+    assert "ada@example.com" in mail.outbox[0].to
+
+
+def test_signup_with_bad_input_shows_form_errors_and_creates_nobody(client, db):
+    UserFactory(username="taken", email="taken@example.com")
+    response = client.post(
+        "/accounts/signup/", {"username": "taken", "email": "not-an-email", "password1": "123"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "errorlist" in html or "error" in html.lower()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("login", ["ada", "ada@example.com"])
+def test_login_accepts_username_or_email(client, db, login):
+    UserFactory(username="ada", email="ada@example.com", password=PASSWORD)
+    response = client.post("/accounts/login/", {"login": login, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/me/").status_code == 200
+
+
+def test_failed_logins_are_rate_limited(client, db):
+    UserFactory(username="ada", password=PASSWORD)
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"login": "ada", "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
+    assert client.get("/me/").status_code == 302  # even the right password is refused now
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_logout_needs_a_post(client, learner):
+    client.force_login(learner)
+    client.get("/accounts/logout/")
+    assert client.get("/me/").status_code == 200  # a GET only asks for confirmation
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/me/").status_code == 302
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, db):
+    UserFactory(username="ada", email="ada@example.com")
+    response = client.post("/accounts/password/reset/", {"email": "ada@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
+    new = "another-long-Passphrase-7"
+    client.post(form_url, {"password1": new, "password2": new})
+    assert client.login(username="ada", password=new)
+
+
+def test_password_change_page_is_styled_like_the_site(client, learner):
+    client.force_login(learner)
+    html = client.get("/accounts/password/change/").content.decode()
+    assert "/static/css/site.css" in html
+    assert 'class="account-card"' in html
+
+
+def test_display_name_is_editable_and_tidied(client, learner):
+    client.force_login(learner)
+    assert client.get("/me/profile/").status_code == 200
+    response = client.post("/me/profile/", {"display_name": "  Ada   Lovelace "})
+    assert response.status_code == 302
+    learner.refresh_from_db()
+    assert learner.display_name == "Ada Lovelace"
+    assert "Hello, Ada Lovelace." in client.get("/me/").content.decode()
+
+
+def test_a_too_long_display_name_is_a_form_error(client, learner):
+    client.force_login(learner)
+    response = client.post("/me/profile/", {"display_name": "x" * 500})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    learner.refresh_from_db()
+    assert learner.display_name == ""
+
+
+def test_profile_requires_login(client, db):
+    assert client.get("/me/profile/").status_code == 302

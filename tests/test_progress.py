@@ -1,0 +1,262 @@
+"""Ticking resources off: the progress POST, its rules, and the percentages it moves."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from roadmap.models import Part, Progress, Resource, Roadmap
+from tests.factories import (
+    PartFactory,
+    ResourceFactory,
+    TopicFactory,
+    UserFactory,
+    build_roadmap,
+)
+from tests.progress_helpers import bars, tick, ticked
+
+
+@pytest.fixture
+def roadmap(db):
+    """Part A: topic X with 3 resources, topic Y with 1. Part B: topic Z with 1."""
+    part_a = PartFactory(title="Part A")
+    part_b = PartFactory(title="Part B", roadmap=part_a.roadmap)
+    x, y = TopicFactory(part=part_a, title="Topic X"), TopicFactory(part=part_a, title="Topic Y")
+    z = TopicFactory(part=part_b, title="Topic Z")
+    resources = {
+        "x1": ResourceFactory(topic=x, title="X one"),
+        "x2": ResourceFactory(topic=x, title="X two"),
+        "x3": ResourceFactory(topic=x, title="X three"),
+        "y1": ResourceFactory(topic=y, title="Y one"),
+        "z1": ResourceFactory(topic=z, title="Z one"),
+    }
+    return {"part_a": part_a, "part_b": part_b, "x": x, "y": y, "z": z, **resources}
+
+
+@pytest.fixture
+def learner_client(client, learner):
+    client.force_login(learner)
+    return client
+
+
+def test_htmx_tick_returns_the_row_and_every_affected_bar(learner_client, roadmap):
+    response = tick(learner_client, roadmap["x1"], done=True, htmx=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    x, part_a = roadmap["x"], roadmap["part_a"]
+    # 1 of 3 in the topic, 1 of 4 in the part, 1 of 5 overall: rounded down.
+    assert bars(html) == {f"topic-{x.pk}": 33, f"part-{part_a.pk}": 25, "overall": 20}
+    assert html.count('hx-swap-oob="true"') == 4  # three bars and the navigation's percentage
+    assert ticked(html) == {str(roadmap["x1"].public_id)}
+    assert '<span class="nav-percent">20%</span>' in html
+    assert 'id="progress-announcer" hx-swap-oob="innerHTML">X one marked as done.' in html
+
+
+def test_plain_post_redirects_back_to_the_resource_and_the_page_shows_it(learner_client, roadmap):
+    response = tick(learner_client, roadmap["y1"], done=True)
+    assert response.status_code == 302
+    assert response["Location"] == f"/#resource-{roadmap['y1'].public_id}"
+    html = learner_client.get("/").content.decode()
+    assert ticked(html) == {str(roadmap["y1"].public_id)}
+    assert "Y one marked as done." in html
+    assert bars(html)["overall"] == 20
+
+
+def test_unticking_removes_the_tick(learner_client, learner, roadmap):
+    tick(learner_client, roadmap["x1"], done=True)
+    tick(learner_client, roadmap["x1"], done=False)
+    assert not Progress.objects.filter(user=learner).exists()
+    assert ticked(learner_client.get("/").content.decode()) == set()
+
+
+def test_posting_the_same_state_twice_keeps_it(learner_client, learner, roadmap):
+    tick(learner_client, roadmap["x1"], done=True)
+    first = Progress.objects.get(user=learner)
+    tick(learner_client, roadmap["x1"], done=True, htmx=True)
+    assert list(Progress.objects.filter(user=learner)) == [first]
+    assert Progress.objects.get(user=learner).completed_at == first.completed_at
+    tick(learner_client, roadmap["x1"], done=False)
+    tick(learner_client, roadmap["x1"], done=False)
+    assert not Progress.objects.filter(user=learner).exists()
+
+
+def test_learners_never_see_or_change_each_others_progress(client, roadmap):
+    ada, bob = UserFactory(username="ada"), UserFactory(username="bob")
+    client.force_login(ada)
+    tick(client, roadmap["x1"], done=True)
+    tick(client, roadmap["z1"], done=True)
+    client.force_login(bob)
+    html = client.get("/").content.decode()
+    assert ticked(html) == set()
+    assert bars(html)["overall"] == 0
+    assert "0%" in client.get("/me/").content.decode()
+    tick(client, roadmap["x1"], done=False)  # Bob unticking touches only Bob's state
+    assert Progress.objects.filter(user=ada).count() == 2
+
+
+def test_visitor_is_sent_to_log_in_and_brought_back(client, roadmap):
+    resource = roadmap["x1"]
+    response = tick(client, resource, done=True)
+    assert response.status_code == 302
+    assert response["Location"] == (f"/accounts/login/?next=%2F%23resource-{resource.public_id}")
+    login_page = client.get(response["Location"]).content.decode()
+    assert "Log in or sign up to keep track of your progress." in login_page
+    htmx_response = tick(client, resource, done=True, htmx=True)
+    assert htmx_response["HX-Redirect"] == response["Location"]
+    assert not Progress.objects.exists()
+
+
+def test_a_post_without_csrf_token_is_rejected(learner, roadmap):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    response = tick(client, roadmap["x1"], done=True)
+    assert response.status_code == 403
+    assert not Progress.objects.exists()
+
+
+@pytest.mark.parametrize("data", [{}, {"done": "yes"}, {"done": ""}, {"done": "2"}])
+def test_a_post_without_a_clear_desired_state_is_refused(learner_client, roadmap, data):
+    tick(learner_client, roadmap["x1"], done=True)
+    response = learner_client.post(f"/resources/{roadmap['x1'].public_id}/progress", data)
+    assert response.status_code == 400
+    assert Progress.objects.count() == 1
+
+
+def test_unknown_and_unpublished_resources_give_404(learner_client, roadmap):
+    draft = ResourceFactory(topic=roadmap["x"], status=Resource.Status.DRAFT)
+    archived = ResourceFactory(topic=roadmap["x"], status=Resource.Status.ARCHIVED)
+    soon = PartFactory(roadmap=roadmap["part_a"].roadmap, status=Part.Status.COMING_SOON)
+    draft_part = PartFactory(roadmap=roadmap["part_a"].roadmap, status=Part.Status.DRAFT)
+    in_soon = ResourceFactory(topic=TopicFactory(part=soon))
+    in_draft_part = ResourceFactory(topic=TopicFactory(part=draft_part))
+    for resource in [draft, archived, in_soon, in_draft_part]:
+        assert tick(learner_client, resource, done=True).status_code == 404
+    url = "/resources/00000000-0000-4000-8000-000000000000/progress"
+    assert learner_client.post(url, {"done": "1"}).status_code == 404
+    assert learner_client.post("/resources/not-a-uuid/progress", {"done": "1"}).status_code == 404
+    assert not Progress.objects.exists()
+
+
+def test_get_on_the_progress_endpoint_is_405(learner_client, roadmap):
+    response = learner_client.get(f"/resources/{roadmap['x1'].public_id}/progress")
+    assert response.status_code == 405
+
+
+def test_percentages_agree_between_roadmap_and_dashboard(learner_client, roadmap):
+    for key in ["x1", "x2", "z1"]:
+        tick(learner_client, roadmap[key], done=True)
+    on_roadmap = bars(learner_client.get("/").content.decode())
+    on_dashboard = bars(learner_client.get("/me/").content.decode())
+    part_a, part_b = roadmap["part_a"].pk, roadmap["part_b"].pk
+    assert on_roadmap["overall"] == on_dashboard["overall"] == 60
+    assert on_roadmap[f"part-{part_a}"] == on_dashboard[f"part-{part_a}"] == 50
+    assert on_roadmap[f"part-{part_b}"] == on_dashboard[f"part-{part_b}"] == 100
+    assert on_roadmap[f"topic-{roadmap['x'].pk}"] == 66
+
+
+def test_archived_resources_leave_the_totals_and_unarchiving_restores_ticks(
+    learner_client, learner, roadmap
+):
+    tick(learner_client, roadmap["x1"], done=True)
+    tick(learner_client, roadmap["x2"], done=True)
+    Resource.objects.filter(pk=roadmap["x1"].pk).update(status=Resource.Status.ARCHIVED)
+    assert bars(learner_client.get("/").content.decode())["overall"] == 25  # 1 of 4
+    assert Progress.objects.filter(user=learner).count() == 2
+    Resource.objects.filter(pk=roadmap["x1"].pk).update(status=Resource.Status.PUBLISHED)
+    html = learner_client.get("/").content.decode()
+    assert bars(html)["overall"] == 40
+    assert str(roadmap["x1"].public_id) in ticked(html)
+
+
+def test_dashboard_shows_next_up_and_recently_completed(learner_client, roadmap):
+    tick(learner_client, roadmap["x1"], done=True)
+    tick(learner_client, roadmap["y1"], done=True)
+    html = learner_client.get("/me/").content.decode()
+    next_up = html[html.index("Next up") : html.index("By part")]
+    assert "X two" in next_up
+    recent = html[html.index("Recently completed") :]
+    assert recent.index("Y one") < recent.index("X one")  # newest first
+    assert "<time datetime=" in recent
+
+
+def test_dashboard_celebrates_when_everything_is_done(learner_client, roadmap):
+    for key in ["x1", "x2", "x3", "y1", "z1"]:
+        tick(learner_client, roadmap[key], done=True)
+    html = learner_client.get("/me/").content.decode()
+    assert "You have completed every published resource" in html
+    assert bars(html)["overall"] == 100
+
+
+def test_dashboard_requires_login(client, db):
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/me/")
+
+
+def test_navigation_shows_the_learners_overall_percentage(learner_client, roadmap):
+    tick(learner_client, roadmap["x1"], done=True)
+    tick(learner_client, roadmap["x2"], done=True)
+    html = learner_client.get("/me/profile/").content.decode()
+    assert '<span class="nav-percent">40%</span>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_for_one_learner_and_resource_leave_one_row():
+    resource = ResourceFactory()
+    session = Client()
+    session.force_login(UserFactory())
+    statuses: list[int] = []
+    start = threading.Barrier(20, timeout=30)
+
+    def post() -> None:
+        client = Client()
+        client.cookies = session.cookies
+        try:
+            start.wait()
+            statuses.append(tick(client, resource, done=True, htmx=True).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [200] * 20
+    assert Progress.objects.filter(resource=resource).count() == 1
+
+
+def count_queries(callable_) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        callable_()
+    return len(queries)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_progress_post_query_count_does_not_grow_with_content(learner_client, htmx):
+    small = build_roadmap(parts=1, topics_per_part=1, resources_per_topic=3)
+    first = Resource.objects.filter(topic__part__roadmap=small).first()
+    small_count = count_queries(lambda: tick(learner_client, first, done=True, htmx=htmx))
+    Progress.objects.all().delete()
+    Roadmap.objects.all().delete()
+    build_roadmap(parts=10, topics_per_part=5, resources_per_topic=12)
+    resource = Resource.objects.first()
+    large_count = count_queries(lambda: tick(learner_client, resource, done=True, htmx=htmx))
+    assert small_count == large_count <= 6
+
+
+def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, learner):
+    build_roadmap(parts=1, topics_per_part=2, resources_per_topic=2)
+    for resource in Resource.objects.all()[:2]:
+        tick(learner_client, resource, done=True)
+    small = count_queries(lambda: learner_client.get("/"))
+    Progress.objects.all().delete()
+    Roadmap.objects.all().delete()
+    build_roadmap(parts=10, topics_per_part=5, resources_per_topic=11)
+    Progress.objects.bulk_create(
+        Progress(user=learner, resource=resource) for resource in Resource.objects.all()[:300]
+    )
+    large = count_queries(lambda: learner_client.get("/"))
+    assert small == large <= 7
