@@ -1,4 +1,6 @@
 import io
+import os
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -35,3 +37,33 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# Browser tests need Debian's Chromium. Without it they do not run, and the run says so
+# plainly; under CI a missing browser is a failure, not a quiet pass.
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+BROWSER_TESTS_MISSING = (
+    f"Browser tests did NOT run: no Chromium at {CHROMIUM}. "
+    "Install it with `apt-get install chromium` (or set CHROMIUM_PATH) and run `make test` again."
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(BROWSER_TESTS_MISSING)
+    browser_tests = [item for item in items if "tests/e2e/" in item.nodeid]
+    if browser_tests:
+        config.hook.pytest_deselected(items=browser_tests)
+        items[:] = [item for item in items if item not in browser_tests]
+        config.stash[missing_browser_key] = len(browser_tests)
+
+
+missing_browser_key = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if missing := config.stash.get(missing_browser_key, 0):
+        terminalreporter.section("browser tests", sep="!", red=True, bold=True)
+        terminalreporter.write_line(f"{missing} tests left out. {BROWSER_TESTS_MISSING}")

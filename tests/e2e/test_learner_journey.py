@@ -1,0 +1,131 @@
+"""A learner's journey in a real browser: sign up, tick, reload, untick; no JavaScript;
+keyboard only; and an accessibility audit."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+
+pytestmark = pytest.mark.usefixtures("seed")
+
+PYTHON_BOOK = "Learn Python The Hard Way"
+
+
+def bar(page: Page, name: str):
+    return page.get_by_role("progressbar", name=f"{name} progress", exact=True)
+
+
+def checkbox(page: Page, title: str):
+    return page.get_by_role("checkbox", name=f"Mark {title} as done")
+
+
+def test_sign_up_then_tick_and_untick_in_place(new_page):
+    page = new_page()
+    page.goto("/accounts/signup/")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill("a-long-Passphrase-42")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page).to_have_url("/")
+    assert User.objects.filter(username="ada").exists()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+
+    page.evaluate("window.__sameDocument = 'yes'")
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    expect(bar(page, "Programming")).to_have_attribute("aria-valuenow", "100")
+    expect(bar(page, "Pre-requisites")).to_have_attribute("aria-valuenow", "20")
+    expect(page.locator("#nav-progress")).to_contain_text("20%")
+    expect(page.locator("#progress-announcer")).to_contain_text(f"{PYTHON_BOOK} marked as done.")
+    assert page.evaluate("window.__sameDocument") == "yes"  # no navigation happened
+
+    page.reload()
+    expect(checkbox(page, PYTHON_BOOK)).to_be_checked()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+
+    page.evaluate("window.__sameDocument = 'yes'")
+    checkbox(page, PYTHON_BOOK).uncheck()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+    expect(bar(page, "Programming")).to_have_attribute("aria-valuenow", "0")
+    assert page.evaluate("window.__sameDocument") == "yes"
+    page.reload()
+    expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
+
+
+def test_ticking_works_without_javascript(new_page, learner):
+    page = new_page(user=learner, javascript=False)
+    page.goto("/")
+    checkbox(page, PYTHON_BOOK).check()
+    page.get_by_role("button", name=f"Save progress on {PYTHON_BOOK}").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"{PYTHON_BOOK} marked as done.")
+    expect(checkbox(page, PYTHON_BOOK)).to_be_checked()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    assert page.url.endswith("/#resource-5d0c9a3e-5a0b-4a8e-9d1f-1f0b7c2a6e01")
+
+    checkbox(page, PYTHON_BOOK).uncheck()
+    page.get_by_role("button", name=f"Save progress on {PYTHON_BOOK}").click()
+    expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+
+
+def test_ticking_with_the_keyboard_alone(new_page, learner):
+    page = new_page(user=learner)
+    page.goto("/")
+    target = checkbox(page, PYTHON_BOOK)
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the checkbox")
+    page.keyboard.press("Space")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    expect(target).to_be_checked()
+    expect(target).to_be_focused()  # the swap keeps the keyboard where it was
+    page.keyboard.press("Space")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+
+
+def test_a_visitor_who_ticks_is_sent_to_log_in(new_page):
+    page = new_page()
+    page.goto("/")
+    checkbox(page, PYTHON_BOOK).check()
+    expect(page).to_have_url(
+        "/accounts/login/?next=%2F%23resource-5d0c9a3e-5a0b-4a8e-9d1f-1f0b7c2a6e01"
+    )
+    expect(page.get_by_text("Log in or sign up to keep track of your progress.")).to_be_visible()
+
+
+def serious_violations(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{violation['id']}: {violation['help']}"
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_accessibility_audit(new_page, learner, color_scheme):
+    visitor = new_page()
+    visitor.emulate_media(color_scheme=color_scheme)
+    for path in ["/", "/accounts/signup/", "/accounts/login/"]:
+        visitor.goto(path)
+        assert serious_violations(visitor) == [], path
+    page = new_page(user=learner)
+    page.emulate_media(color_scheme=color_scheme)
+    page.goto("/")
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    for path in ["/", "/me/", "/me/profile/"]:
+        page.goto(path)
+        assert serious_violations(page) == [], path
+
+
+def test_phone_width_has_no_horizontal_scroll(new_page, learner):
+    page = new_page(user=learner)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ["/", "/me/", "/accounts/signup/"]:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
