@@ -1,3 +1,4 @@
+from allauth.account import forms as allauth_forms
 from django import forms
 
 from accounts.models import User
@@ -11,3 +12,12 @@ class ProfileForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         return " ".join(self.cleaned_data["display_name"].split())
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login, labelled for what it accepts: a username or an email address."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Username or email"
+        self.fields["login"].widget.attrs["autocomplete"] = "username"

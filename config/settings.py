@@ -133,6 +133,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_USER_DISPLAY = str
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 
 # Email: printed to the console unless an SMTP host is configured.
 if os.environ.get("EMAIL_HOST"):

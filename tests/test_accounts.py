@@ -39,6 +39,9 @@ def test_signup_with_bad_input_shows_form_errors_and_creates_nobody(client, db):
 
 @pytest.mark.parametrize("login", ["ada", "ada@example.com"])
 def test_login_accepts_username_or_email(client, db, login):
+    page = client.get("/accounts/login/").content.decode()
+    assert re.search(r"<label[^>]*>\s*Username or email", page)
+    assert re.search(r"<label[^>]*>\s*Password", page)
     UserFactory(username="ada", email="ada@example.com", password=PASSWORD)
     response = client.post("/accounts/login/", {"login": login, "password": PASSWORD})
     assert response.status_code == 302
