@@ -90,7 +90,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "roadmap.context_processors.learner_progress",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "roadmap.templatetags.markdown",
+            ],
         },
     }
 ]

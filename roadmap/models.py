@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -9,6 +10,11 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q
 from django.utils import timezone
+
+
+def new_share_token() -> str:
+    """192 random bits from `secrets`, URL-safe: 32 characters of [A-Za-z0-9_-]."""
+    return secrets.token_urlsafe(24)
 
 
 class Roadmap(models.Model):
@@ -33,10 +39,12 @@ class PartQuerySet(models.QuerySet):
             return self
         return self.exclude(status=Part.Status.DRAFT)
 
-    def with_content(self, user) -> PartQuerySet:
-        """Prefetch each part's topics and the resources the user may see, in order,
-        each resource annotated with `done` for this user."""
-        resources = Resource.objects.visible_to(user).with_done(user).order_by("order", "pk")
+    def with_content(self, user, *, learner=None) -> PartQuerySet:
+        """Prefetch each part's topics and the resources `user` may see, in order, each
+        annotated with `done` for `learner` (by default the user)."""
+        resources = (
+            Resource.objects.visible_to(user).with_done(learner or user).order_by("order", "pk")
+        )
         topics = Topic.objects.order_by("order", "pk").prefetch_related(
             Prefetch("resources", queryset=resources)
         )
@@ -207,6 +215,23 @@ class Resource(models.Model):
     @property
     def anchor(self) -> str:
         return f"resource-{self.public_id}"
+
+
+class ShareLink(models.Model):
+    """A learner's read-only progress link. Sharing is on while the row exists; turning it
+    off deletes the row, and regenerating replaces the token, so an old link dies at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_link"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_share_token)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Share link of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return f"/p/{self.token}/"
 
 
 class Progress(models.Model):

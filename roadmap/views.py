@@ -2,19 +2,26 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from roadmap.badge import THEMES, Badge
 from roadmap.forms import ProgressForm
-from roadmap.models import Part, Progress, Resource, Roadmap
+from roadmap.models import Part, Progress, Resource, Roadmap, ShareLink
 from roadmap.progress import ProgressSummary, progress_summary
-from roadmap.services import progress_set
+from roadmap.services import (
+    progress_set,
+    share_link_disable,
+    share_link_enable,
+    share_link_regenerate,
+)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -29,15 +36,22 @@ def attach_completion(parts, progress: ProgressSummary) -> None:
             topic.completion = progress.topic(topic.pk)
 
 
+def roadmap_context(*, viewer, learner) -> dict:
+    """The roadmap as `viewer` may see it, with `learner`'s ticks and progress bars."""
+    roadmap = Roadmap.objects.first()
+    progress = progress_summary(user=learner, roadmap_id=roadmap and roadmap.pk)
+    parts = []
+    if roadmap is not None:
+        parts = list(roadmap.parts.visible_to(viewer).with_content(viewer, learner=learner))
+        attach_completion(parts, progress)
+    return {"roadmap": roadmap, "parts": parts, "progress": progress}
+
+
 @require_GET
 def roadmap_page(request: HttpRequest) -> HttpResponse:
-    roadmap = Roadmap.objects.first()
-    parts = []
-    progress = progress_summary(user=request.user, roadmap_id=roadmap and roadmap.pk)
-    if roadmap is not None:
-        parts = list(roadmap.parts.visible_to(request.user).with_content(request.user))
-        attach_completion(parts, progress)
-    context = {"roadmap": roadmap, "parts": parts, "progress": progress}
+    context = roadmap_context(viewer=request.user, learner=request.user)
+    context["show_progress"] = request.user.is_authenticated
+    context["learner_progress"] = context["progress"]
     return render(request, "roadmap/roadmap.html", context)
 
 
@@ -74,6 +88,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         "topic": topic,
         "part": part,
         "progress": progress,
+        "learner_progress": progress,
         "announcement": announcement,
     }
     return render(request, "roadmap/roadmap.html#progress-updated", context)
@@ -104,10 +119,91 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "roadmap": roadmap,
         "parts": parts,
         "progress": progress,
+        "learner_progress": progress,
         "next_up": next_up,
         "recent": recent,
     }
     return render(request, "roadmap/dashboard.html", context)
+
+
+def shared_learner(token: str):
+    """The learner behind a share token. Unknown, regenerated-away and disabled tokens
+    all raise the same 404."""
+    link = ShareLink.objects.select_related("user").filter(token=token).first()
+    if link is None:
+        raise Http404
+    return link.user
+
+
+@require_GET
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    owner = shared_learner(token)
+    # Visibility as for a visitor, whoever the owner or the viewer is.
+    context = roadmap_context(viewer=AnonymousUser(), learner=owner)
+    if context["roadmap"] is None:
+        raise Http404
+    context |= {
+        "owner_name": owner.display_name or "A learner",
+        "readonly": True,
+        "show_progress": True,
+        "share_url": request.build_absolute_uri(),
+    }
+    response = render(request, "roadmap/shared.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def share_badge(request: HttpRequest, token: str) -> HttpResponse:
+    theme = request.GET.get("theme", "light")
+    if theme not in THEMES:
+        return HttpResponseBadRequest("theme must be light or dark.", content_type="text/plain")
+    owner = shared_learner(token)
+    roadmap = Roadmap.objects.first()
+    if roadmap is None:
+        raise Http404
+    progress = progress_summary(user=owner, roadmap_id=roadmap.pk)
+    badge = Badge(label=roadmap.title, value=f"{progress.overall.percent}%", theme=theme)
+    response = render(request, "roadmap/badge.svg", {"badge": badge}, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+SHARING_ACTIONS = {
+    "enable": (share_link_enable, "Sharing is on. Anyone with the link can see your progress."),
+    "regenerate": (share_link_regenerate, "You have a new link. The old one no longer works."),
+    "disable": (share_link_disable, "Sharing is off. Your link no longer works."),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
+    """Turn the share link on or off, or regenerate it; in place with htmx."""
+    announcement = ""
+    if request.method == "POST":
+        action = SHARING_ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            return HttpResponseBadRequest(
+                "action must be enable, regenerate or disable.", content_type="text/plain"
+            )
+        service, announcement = action
+        service(user=request.user)
+        if not request.htmx:
+            messages.success(request, announcement)
+            return redirect("sharing")
+
+    link = ShareLink.objects.filter(user=request.user).first()
+    context = {
+        "link": link,
+        "share_url": link and request.build_absolute_uri(link.get_absolute_url()),
+        "confirm_regenerate": link is not None and request.GET.get("confirm") == "regenerate",
+        "announcement": announcement,
+    }
+    template = "roadmap/sharing.html#sharing-panel" if request.htmx else "roadmap/sharing.html"
+    return render(request, template, context)
 
 
 @never_cache

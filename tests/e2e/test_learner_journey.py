@@ -118,7 +118,7 @@ def test_accessibility_audit(new_page, learner, color_scheme):
     page.goto("/")
     checkbox(page, PYTHON_BOOK).check()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
-    for path in ["/", "/me/", "/me/profile/"]:
+    for path in ["/", "/me/", "/me/profile/", "/me/sharing/"]:
         page.goto(path)
         assert serious_violations(page) == [], path
 

@@ -1,0 +1,19 @@
+// Small enhancements where JavaScript runs; every page works without this file.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+// A button with data-copy="ID" copies the value of the field with that id.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(button.dataset.copyStatus);
+  try {
+    await navigator.clipboard.writeText(field.value);
+    if (status) status.textContent = "Copied to the clipboard.";
+  } catch {
+    field.select();
+    if (status) status.textContent = "Press Ctrl+C (or ⌘C) to copy.";
+  }
+});
