@@ -1,33 +1,270 @@
-from django.contrib import admin
+"""Curation: the roadmap's content in Django admin. No edit here can lose progress."""
 
-from roadmap.models import Part, Resource, Roadmap, Topic
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from roadmap.forms import RoadmapImportForm
+from roadmap.models import OrderedModel, Part, Progress, Resource, Roadmap, Topic
+from roadmap.roadmap_markdown import export_roadmap_markdown
+from roadmap.services import order_renumber, resource_status_set, roadmap_import
+
+
+class ProgressProtectingAdmin(admin.ModelAdmin):
+    """Refuses, with a message that points to Archive, to delete anything whose resources
+    learners have ticked (the database's PROTECT would refuse it anyway)."""
+
+    # The lookup from Resource to this model, e.g. "topic__part" for parts.
+    resource_path = "pk"
+
+    def ticks_under(self, queryset: QuerySet) -> int:
+        resources = Resource.objects.filter(**{f"{self.resource_path}__in": queryset})
+        return Progress.objects.filter(resource__in=resources).count()
+
+    def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
+        self.message_user(
+            request,
+            f"{what} cannot be deleted: learners have ticked it off {ticks} time(s). "
+            "Archive the resources instead — archived resources leave the roadmap and the "
+            "totals, and unarchiving brings everyone's ticks back.",
+            messages.ERROR,
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and (ticks := self.ticks_under(self.model.objects.filter(pk=obj.pk))):
+            self.refuse(request, f"“{obj}”", ticks)
+            return redirect(
+                reverse(f"admin:roadmap_{self.model._meta.model_name}_change", args=[obj.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            delete_selected, name, description = actions["delete_selected"]
+
+            def guarded_delete(modeladmin, request, queryset):
+                if ticks := modeladmin.ticks_under(queryset):
+                    modeladmin.refuse(request, "The selection", ticks)
+                    return None
+                return delete_selected(modeladmin, request, queryset)
+
+            actions["delete_selected"] = (guarded_delete, name, description)
+        return actions
+
+
+class OrderedAdmin(ProgressProtectingAdmin):
+    """Keeps each parent's children numbered 1..n whatever order a curator types."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not isinstance(obj, OrderedModel):
+            return
+        old_parent_id = form.initial.get(obj.order_parent) if change else None
+        order_renumber(items=list(obj.siblings()), first=obj)
+        if old_parent_id and old_parent_id != getattr(obj, f"{obj.order_parent}_id"):
+            moved_from = type(obj).objects.filter(**{f"{obj.order_parent}_id": old_parent_id})
+            order_renumber(items=list(moved_from))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        fk_name = formset.fk.name
+        order_renumber(items=list(formset.model.objects.filter(**{fk_name: formset.instance})))
+
+
+class PartInline(admin.TabularInline):
+    model = Part
+    fields = ("title", "slug", "order", "status")
+    prepopulated_fields = {"slug": ("title",)}
+    extra = 0
+    show_change_link = True
+
+
+class TopicInline(admin.TabularInline):
+    model = Topic
+    fields = ("title", "slug", "order")
+    prepopulated_fields = {"slug": ("title",)}
+    extra = 0
+    show_change_link = True
+
+
+# A URL typed without a scheme is taken as https (Django 6's default).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ResourceInline(admin.StackedInline):
+    model = Resource
+    formfield_overrides = URL_FIELDS
+    fields = (("title", "status"), "url", ("kind", "level", "cost"), "description", "order")
+    extra = 0
+    show_change_link = True
 
 
 @admin.register(Roadmap)
-class RoadmapAdmin(admin.ModelAdmin):
+class RoadmapAdmin(OrderedAdmin):
     list_display = ("title", "updated_at")
+    inlines = [PartInline]
+    resource_path = "topic__part__roadmap"
+    change_list_template = "admin/roadmap/roadmap/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="roadmap_import"),
+            path("export/", self.admin_site.admin_view(self.export_view), name="roadmap_export"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload, preview what would change (a dry run), then apply."""
+        if not (self.has_change_permission(request) and self.has_add_permission(request)):
+            return HttpResponse("You may not import the roadmap.", status=403)
+        posted = request.method == "POST"
+        form = RoadmapImportForm(
+            request.POST if posted else None, request.FILES if posted else None
+        )
+        context = {**self.admin_site.each_context(request), "title": "Import the roadmap"}
+        if posted and form.is_valid():
+            apply = request.POST.get("step") == "apply"
+            report = roadmap_import(
+                document=form.cleaned_data["document"],
+                archive_missing=form.cleaned_data["archive_missing"],
+                dry_run=not apply,
+            )
+            if apply:
+                self.message_user(
+                    request, "Imported. " + " ".join(report.lines()), messages.SUCCESS
+                )
+                return redirect("admin:roadmap_roadmap_changelist")
+            context |= {"report": report, "content": form.cleaned_data["content"]}
+        context |= {"form": form, "opts": self.model._meta}
+        return render(request, "admin/roadmap/roadmap/import.html", context)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return HttpResponse("You may not export the roadmap.", status=403)
+        text = export_roadmap_markdown() or ""
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="deep-learning-roadmap.md"'
+        return response
 
 
 @admin.register(Part)
-class PartAdmin(admin.ModelAdmin):
+class PartAdmin(OrderedAdmin):
     list_display = ("title", "roadmap", "order", "status")
+    list_editable = ("status",)
     list_filter = ("status", "roadmap")
     prepopulated_fields = {"slug": ("title",)}
-    search_fields = ("title",)
+    search_fields = ("title", "summary")
+    inlines = [TopicInline]
+    resource_path = "topic__part"
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(OrderedAdmin):
     list_display = ("title", "part", "order")
     list_filter = ("part",)
     list_select_related = ("part",)
     prepopulated_fields = {"slug": ("title",)}
-    search_fields = ("title",)
+    search_fields = ("title", "summary")
+    inlines = [ResourceInline]
+    resource_path = "topic"
+
+
+class LinkHealthFilter(admin.SimpleListFilter):
+    title = "link health"
+    parameter_name = "link"
+    broken = Q(link_checked_at__isnull=False) & (
+        ~Q(link_error="") | Q(link_status__isnull=True) | Q(link_status__gte=400)
+    )
+
+    def lookups(self, request, model_admin):
+        return [("broken", "Broken"), ("ok", "OK"), ("unchecked", "Not checked yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "broken":
+            return queryset.filter(self.broken)
+        if self.value() == "ok":
+            return queryset.filter(link_checked_at__isnull=False).exclude(self.broken)
+        if self.value() == "unchecked":
+            return queryset.filter(link_checked_at__isnull=True)
+        return queryset
+
+
+def status_action(name: str, status: str, description: str):
+    """A bulk action that sets resources' status; progress rows are never touched."""
+
+    def action(modeladmin, request, queryset) -> None:
+        count = resource_status_set(resources=list(queryset), status=status)
+        modeladmin.message_user(request, f"{description}: {count} resource(s).")
+
+    action.__name__ = name
+    return admin.action(description=f"{description} selected resources")(action)
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
-    list_display = ("title", "topic", "kind", "level", "cost", "status", "order")
-    list_filter = ("status", "kind", "level", "cost", "topic__part")
-    list_select_related = ("topic",)
+class ResourceAdmin(OrderedAdmin):
+    list_display = (
+        "title",
+        "topic",
+        "part",
+        "kind",
+        "level",
+        "cost",
+        "status",
+        "link_health",
+        "learners_completed",
+        "view_on_roadmap",
+    )
+    formfield_overrides = URL_FIELDS
+    list_editable = ("status",)
+    list_filter = ("topic__part", "kind", "level", "cost", "status", LinkHealthFilter)
+    list_select_related = ("topic__part",)
     search_fields = ("title", "url", "description")
+    readonly_fields = ("public_id", "link_status", "link_error", "link_checked_at")
+    fields = (
+        "topic",
+        ("title", "status"),
+        "url",
+        ("kind", "level", "cost"),
+        "description",
+        "order",
+        "public_id",
+        ("link_status", "link_error", "link_checked_at"),
+    )
+    actions = [
+        status_action("publish", Resource.Status.PUBLISHED, "Publish"),
+        status_action("back_to_draft", Resource.Status.DRAFT, "Back to draft"),
+        status_action("archive", Resource.Status.ARCHIVED, "Archive"),
+        # Unarchiving publishes again, and everyone's ticks count once more.
+        status_action("unarchive", Resource.Status.PUBLISHED, "Unarchive"),
+    ]
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).annotate(learners_count=Count("progress"))
+
+    @admin.display(description="part", ordering="topic__part__order")
+    def part(self, resource: Resource) -> Part:
+        return resource.topic.part
+
+    @admin.display(description="learners completed", ordering="learners_count")
+    def learners_completed(self, resource: Resource) -> int:
+        return resource.learners_count
+
+    @admin.display(description="link", ordering="link_status")
+    def link_health(self, resource: Resource) -> str:
+        if resource.link_broken is None:
+            return "not checked"
+        if resource.link_broken:
+            return format_html(
+                '<span title="{}">✗ {}</span>', resource.link_error, resource.link_status or "error"
+            )
+        return f"✓ {resource.link_status}"
+
+    @admin.display(description="on site")
+    def view_on_roadmap(self, resource: Resource) -> str:
+        return format_html('<a href="{}">view</a>', resource.get_absolute_url())

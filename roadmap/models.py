@@ -6,15 +6,45 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 
 def new_share_token() -> str:
     """192 random bits from `secrets`, URL-safe: 32 characters of [A-Za-z0-9_-]."""
     return secrets.token_urlsafe(24)
+
+
+class OrderedModel(models.Model):
+    """Ordered among the children of one parent (`order_parent`, a foreign key's name).
+    A blank order appends at the end; services keep the order contiguous."""
+
+    order_parent: str
+
+    order = models.PositiveIntegerField(
+        blank=True, help_text="Position among its siblings; leave blank to add at the end."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.order is None:
+            self.order = (self.siblings().aggregate(last=Max("order"))["last"] or 0) + 1
+        super().save(*args, **kwargs)
+
+    def siblings(self) -> models.QuerySet:
+        parent_id = getattr(self, f"{self.order_parent}_id")
+        return type(self)._default_manager.filter(**{f"{self.order_parent}_id": parent_id})
+
+    def validate_constraints(self, exclude=None) -> None:
+        # An order that clashes with a sibling's is settled by renumbering the siblings
+        # after the save (services.order_renumber), not refused; the database still
+        # checks uniqueness when the transaction commits.
+        super().validate_constraints(exclude={*(exclude or ()), "order"})
 
 
 class Roadmap(models.Model):
@@ -50,18 +80,29 @@ class PartQuerySet(models.QuerySet):
         )
         return self.prefetch_related(Prefetch("topics", queryset=topics))
 
+    def for_export(self) -> PartQuerySet:
+        """Parts in order with their topics and published resources, for the Markdown."""
+        resources = Resource.objects.filter(status=Resource.Status.PUBLISHED).order_by(
+            "order", "pk"
+        )
+        topics = Topic.objects.order_by("order", "pk").prefetch_related(
+            Prefetch("resources", queryset=resources)
+        )
+        return self.order_by("order", "pk").prefetch_related(Prefetch("topics", queryset=topics))
 
-class Part(models.Model):
+
+class Part(OrderedModel):
     class Status(models.TextChoices):
         PUBLISHED = "published", "Published"
         COMING_SOON = "coming_soon", "Coming soon"
         DRAFT = "draft", "Draft"
 
+    order_parent = "roadmap"
+
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="parts")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
-    order = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,12 +131,13 @@ class Part(models.Model):
         return self.status == self.Status.COMING_SOON
 
 
-class Topic(models.Model):
+class Topic(OrderedModel):
+    order_parent = "part"
+
     part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="topics")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
-    order = models.PositiveIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -155,7 +197,7 @@ class ResourceQuerySet(models.QuerySet):
         )
 
 
-class Resource(models.Model):
+class Resource(OrderedModel):
     class Kind(models.TextChoices):
         BOOK = "book", "Book"
         COURSE = "course", "Course"
@@ -179,6 +221,8 @@ class Resource(models.Model):
         PUBLISHED = "published", "Published"
         ARCHIVED = "archived", "Archived"
 
+    order_parent = "topic"
+
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="resources")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=300)
@@ -190,9 +234,14 @@ class Resource(models.Model):
     level = models.CharField(max_length=20, choices=Level.choices, blank=True)
     cost = models.CharField(max_length=10, choices=Cost.choices, blank=True)
     description = models.TextField(blank=True, help_text="Markdown.")
-    order = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
+    # Written by `manage.py check_links`.
+    link_status = models.PositiveSmallIntegerField(
+        "HTTP status", null=True, blank=True, editable=False
+    )
+    link_error = models.CharField(max_length=300, blank=True, editable=False)
+    link_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ResourceQuerySet.as_manager()
 
@@ -211,6 +260,28 @@ class Resource(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/#{self.anchor}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.url and self.topic_id:
+            clash = (
+                Resource.objects.filter(
+                    url=self.url, topic__part__roadmap=self.topic.part.roadmap_id
+                )
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if clash is not None:
+                raise ValidationError(
+                    {"url": f"This URL is already in the roadmap, as “{clash.title}”."}
+                )
+
+    @property
+    def link_broken(self) -> bool | None:
+        """None until checked; then whether the last check failed."""
+        if self.link_checked_at is None:
+            return None
+        return bool(self.link_error) or self.link_status is None or self.link_status >= 400
 
     @property
     def anchor(self) -> str:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 
-from roadmap.models import Progress, Resource, ShareLink, new_share_token
+from roadmap.models import (
+    Part,
+    Progress,
+    Resource,
+    Roadmap,
+    ShareLink,
+    Topic,
+    new_share_token,
+)
+from roadmap.roadmap_markdown import ParsedRoadmap
 
 
 def progress_set(*, user, resource: Resource, done: bool) -> None:
@@ -42,3 +53,185 @@ def share_link_regenerate(*, user) -> ShareLink:
 def share_link_disable(*, user) -> None:
     """Turn sharing off: the link is forgotten and answers 404 from now on."""
     ShareLink.objects.filter(user=user).delete()
+
+
+def order_renumber(*, items: list, first=None) -> None:
+    """Number siblings 1..n in their current order; `first` (an item just moved) goes
+    before any sibling it ties with. Saves only the rows whose order changed."""
+    ranked = sorted(items, key=lambda item: (item.order or 0, item != first, item.pk or 0))
+    changed = []
+    for position, item in enumerate(ranked, start=1):
+        if item.order != position:
+            item.order = position
+            changed.append(item)
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, ["order"])
+
+
+@transaction.atomic
+def resource_status_set(*, resources, status: str) -> int:
+    """Publish, unpublish, archive or unarchive resources. Progress rows are never
+    touched: an archived resource leaves the totals and comes back with its ticks."""
+    return Resource.objects.filter(pk__in=[r.pk for r in resources]).update(status=status)
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.archived} archived"
+        )
+
+
+@dataclass
+class ImportReport:
+    parts: ImportCounts = field(default_factory=ImportCounts)
+    topics: ImportCounts = field(default_factory=ImportCounts)
+    resources: ImportCounts = field(default_factory=ImportCounts)
+    missing: list[Resource] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"Parts: {self.parts}",
+            f"Topics: {self.topics}",
+            f"Resources: {self.resources}",
+        ]
+        if self.missing:
+            verb = "archived" if self.resources.archived else "left as they are"
+            lines.append(f"Not in the file ({verb}):")
+            lines += [f"  - {r.title} <{r.url}>" for r in self.missing]
+        if self.dry_run:
+            lines.append("Dry run: nothing was changed.")
+        return lines
+
+
+def _upsert(model, *, existing, lookup: dict, values: dict, counts: ImportCounts, report, label):
+    """Create or update one row from the file; count what happened."""
+    instance = existing
+    if instance is None:
+        instance = model(**lookup, **values)
+        instance.save()
+        counts.created += 1
+        report.changes.append(f"create {label}")
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        instance.save()
+        counts.updated += 1
+        report.changes.append(f"update {label}: {', '.join(changed)}")
+    else:
+        counts.unchanged += 1
+    return instance
+
+
+def _renumber_placed_first(siblings, placed: set) -> None:
+    """After an import: what the file placed comes first, in the file's order; the rest
+    keep their relative order after it."""
+    items = list(siblings)
+    for item in items:
+        if item not in placed:
+            item.order += 1_000_000
+    order_renumber(items=items)
+
+
+@transaction.atomic
+def roadmap_import(
+    *, document: ParsedRoadmap, archive_missing: bool = False, dry_run: bool = False
+) -> ImportReport:
+    """Upsert the roadmap from its Markdown: parts by slug, topics by slug within their
+    part, resources by URL within the roadmap. Nothing is deleted; resources missing from
+    the file are reported, and archived only with `archive_missing`. One transaction: a
+    dry run rolls it all back."""
+    report = ImportReport(dry_run=dry_run)
+    roadmap = Roadmap.objects.select_for_update().order_by("pk").first()
+    if roadmap is None:
+        roadmap = Roadmap.objects.create(title=document.title or "Deep Learning Roadmap")
+    roadmap.title = document.title or roadmap.title
+    roadmap.introduction = document.introduction
+    roadmap.save()
+
+    parts = {p.slug: p for p in roadmap.parts.all()}
+    resources = {r.url: r for r in Resource.objects.filter(topic__part__roadmap=roadmap)}
+    placed: set = set()  # every row the file placed
+    touched_topics: set[int] = set()
+    for part_index, parsed_part in enumerate(document.parts, start=1):
+        part = _upsert(
+            Part,
+            existing=parts.get(parsed_part.slug),
+            lookup={"roadmap": roadmap, "slug": parsed_part.slug},
+            values={
+                "title": parsed_part.title,
+                "summary": parsed_part.summary,
+                "status": parsed_part.status,
+                "order": part_index,
+            },
+            counts=report.parts,
+            report=report,
+            label=f"part {parsed_part.title}",
+        )
+        topics = {t.slug: t for t in part.topics.all()}
+        for topic_index, parsed_topic in enumerate(parsed_part.topics, start=1):
+            topic = _upsert(
+                Topic,
+                existing=topics.get(parsed_topic.slug),
+                lookup={"part": part, "slug": parsed_topic.slug},
+                values={
+                    "title": parsed_topic.title,
+                    "summary": parsed_topic.summary,
+                    "order": topic_index,
+                },
+                counts=report.topics,
+                report=report,
+                label=f"topic {parsed_topic.title}",
+            )
+            touched_topics.add(topic.pk)
+            for resource_index, parsed in enumerate(parsed_topic.resources, start=1):
+                existing = resources.get(parsed.url)
+                values = {
+                    "topic_id": topic.pk,
+                    "title": parsed.title,
+                    "description": parsed.description,
+                    "order": resource_index,
+                    **parsed.metadata,
+                }
+                if existing is None:
+                    values |= {"kind": parsed.kind, "status": Resource.Status.PUBLISHED}
+                else:
+                    touched_topics.add(existing.topic_id)
+                resource = _upsert(
+                    Resource,
+                    existing=existing,
+                    lookup={"url": parsed.url},
+                    values=values,
+                    counts=report.resources,
+                    report=report,
+                    label=f"resource {parsed.title}",
+                )
+                placed.add(resource)
+            placed.add(topic)
+        _renumber_placed_first(part.topics.all(), placed)
+        placed.add(part)
+    _renumber_placed_first(roadmap.parts.all(), placed)
+    for topic in Topic.objects.filter(pk__in=touched_topics).prefetch_related("resources"):
+        _renumber_placed_first(topic.resources.all(), placed)
+
+    report.missing = [
+        r for r in resources.values() if r not in placed and r.status != Resource.Status.ARCHIVED
+    ]
+    if archive_missing and report.missing:
+        report.resources.archived = resource_status_set(
+            resources=report.missing, status=Resource.Status.ARCHIVED
+        )
+    if dry_run:
+        transaction.set_rollback(True)
+    return report

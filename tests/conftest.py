@@ -21,7 +21,14 @@ def learner(db):
 
 @pytest.fixture
 def curator(db):
-    return StaffFactory()
+    """A staff member in the Curators group (the group a data migration creates)."""
+    from django.contrib.auth.models import Group
+
+    from roadmap.curators import CURATORS
+
+    curator = StaffFactory()
+    curator.groups.add(Group.objects.get(name=CURATORS))
+    return curator
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,7 @@ class PartFactory(factory.django.DjangoModelFactory):
     roadmap = factory.SubFactory(RoadmapFactory)
     title = factory.Sequence(lambda n: f"Part {n}")
     slug = factory.Sequence(lambda n: f"part-{n}")
-    order = factory.Sequence(lambda n: n + 1)
+    order = None  # appended after its siblings
     status = Part.Status.PUBLISHED
 
 
@@ -48,7 +48,7 @@ class TopicFactory(factory.django.DjangoModelFactory):
     part = factory.SubFactory(PartFactory)
     title = factory.Sequence(lambda n: f"Topic {n}")
     slug = factory.Sequence(lambda n: f"topic-{n}")
-    order = factory.Sequence(lambda n: n + 1)
+    order = None  # appended after its siblings
 
 
 class ResourceFactory(factory.django.DjangoModelFactory):
@@ -60,7 +60,7 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     url = factory.Sequence(lambda n: f"https://example.com/resources/{n}")
     kind = Resource.Kind.ARTICLE
     description = "A *useful* read."
-    order = factory.Sequence(lambda n: n + 1)
+    order = None  # appended after its siblings
     status = Resource.Status.PUBLISHED
 
 

@@ -52,3 +52,17 @@ def new_page(browser, live_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def curator(transactional_db):
+    """A Curators member. Browser tests flush the database between tests, taking the
+    group that a data migration made with it, so make it again here."""
+    from django.contrib.auth.models import Group, Permission
+
+    from roadmap.curators import curators_group_sync
+    from tests.factories import StaffFactory
+
+    curator = StaffFactory()
+    curator.groups.add(curators_group_sync(group_model=Group, permission_model=Permission))
+    return curator

@@ -1,0 +1,26 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from roadmap.roadmap_markdown import export_roadmap_markdown
+
+
+class Command(BaseCommand):
+    help = "Write the roadmap as Markdown in the seed's format (to PATH, or to stdout)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", type=Path, nargs="?")
+
+    def handle(self, *args, path: Path | None, **options) -> None:
+        text = export_roadmap_markdown()
+        if text is None:
+            raise CommandError("There is no roadmap to export.")
+        if path is None:
+            sys.stdout.write(text)
+            return
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"{path}: cannot write it ({error})") from error
+        self.stderr.write(f"Wrote {path}.")

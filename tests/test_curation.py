@@ -1,0 +1,321 @@
+"""Curators in Django admin: permissions, archive-not-delete, ordering, bulk actions,
+import and export pages, and bad input that gives form errors."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from roadmap.models import Part, Progress, Resource, Topic
+from tests.factories import ResourceFactory, TopicFactory, UserFactory, build_roadmap
+from tests.progress_helpers import bars
+
+
+@pytest.fixture
+def admin_client(client, curator):
+    client.force_login(curator)
+    return client
+
+
+@pytest.fixture
+def ticked(seed):
+    """The seed, with a learner who ticked the first resource."""
+    resource = Resource.objects.get(title="Learn Python The Hard Way")
+    learner = UserFactory(username="ticker")
+    Progress.objects.create(user=learner, resource=resource)
+    return resource
+
+
+def messages_on(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"]) if response.context else ""
+
+
+def test_curators_edit_content_but_not_users(admin_client, seed):
+    for model in ["roadmap", "part", "topic", "resource"]:
+        assert admin_client.get(f"/admin/roadmap/{model}/").status_code == 200
+        assert admin_client.get(f"/admin/roadmap/{model}/add/").status_code == 200
+        assert admin_client.get(f"/admin/roadmap/{model}/1/change/").status_code == 200
+    assert admin_client.get("/admin/accounts/user/").status_code == 403
+    assert admin_client.get("/admin/auth/group/").status_code == 403
+
+
+def test_learners_cannot_reach_admin(client, learner):
+    client.force_login(learner)
+    assert client.get("/admin/roadmap/resource/").status_code == 302
+
+
+def test_deleting_a_ticked_resource_is_refused_and_points_to_archive(admin_client, ticked):
+    response = admin_client.post(
+        f"/admin/roadmap/resource/{ticked.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert "cannot be deleted" in messages_on(response)
+    assert "Archive" in messages_on(response)
+    assert Resource.objects.filter(pk=ticked.pk).exists()
+    assert Progress.objects.filter(resource=ticked).exists()
+
+
+def test_bulk_delete_of_ticked_resources_is_refused(admin_client, ticked):
+    response = admin_client.post(
+        "/admin/roadmap/resource/",
+        {"action": "delete_selected", "_selected_action": [ticked.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "Archive" in messages_on(response)
+    assert Resource.objects.filter(pk=ticked.pk).exists()
+
+
+@pytest.mark.parametrize("model", ["topic", "part", "roadmap"])
+def test_deleting_a_topic_or_part_cannot_cascade_progress_away(admin_client, ticked, model):
+    obj = {"topic": ticked.topic, "part": ticked.topic.part, "roadmap": ticked.topic.part.roadmap}[
+        model
+    ]
+    response = admin_client.post(
+        f"/admin/roadmap/{model}/{obj.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert "cannot be deleted" in messages_on(response)
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+    assert Progress.objects.count() == 1
+
+
+def test_an_unticked_resource_can_be_deleted(admin_client, seed):
+    resource = Resource.objects.get(title="Practical Statistics for Data Scientists, 2nd Edition")
+    admin_client.post(f"/admin/roadmap/resource/{resource.pk}/delete/", {"post": "yes"})
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_archive_and_unarchive_keep_progress_and_recompute_totals(admin_client, ticked):
+    learner = Progress.objects.get().user
+    admin_client.post(
+        "/admin/roadmap/resource/", {"action": "archive", "_selected_action": [ticked.pk]}
+    )
+    assert Resource.objects.get(pk=ticked.pk).status == "archived"
+    admin_client.force_login(learner)
+    assert bars(admin_client.get("/").content.decode())["overall"] == 0  # 0 of 4
+    assert Progress.objects.filter(resource=ticked).exists()
+    admin_client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    admin_client.post(
+        "/admin/roadmap/resource/", {"action": "unarchive", "_selected_action": [ticked.pk]}
+    )
+    admin_client.force_login(learner)
+    assert bars(admin_client.get("/").content.decode())["overall"] == 20
+
+
+@pytest.mark.parametrize(
+    ("action", "status"), [("publish", "published"), ("back_to_draft", "draft")]
+)
+def test_bulk_publish_and_back_to_draft(admin_client, seed, action, status):
+    ids = list(Resource.objects.values_list("pk", flat=True)[:2])
+    admin_client.post("/admin/roadmap/resource/", {"action": action, "_selected_action": ids})
+    assert set(Resource.objects.filter(pk__in=ids).values_list("status", flat=True)) == {status}
+
+
+def test_status_is_editable_from_the_list(admin_client, seed):
+    resources = list(Resource.objects.order_by("topic__part__order", "pk"))
+    data = {
+        "form-TOTAL_FORMS": len(resources),
+        "form-INITIAL_FORMS": len(resources),
+        "_save": "Save",
+    }
+    for index, resource in enumerate(resources):
+        data[f"form-{index}-id"] = resource.pk
+        data[f"form-{index}-status"] = "draft" if index == 0 else resource.status
+    response = admin_client.post("/admin/roadmap/resource/?o=", data)
+    assert response.status_code == 302
+    assert Resource.objects.filter(status="draft").count() == 1
+
+
+def test_learners_completed_column_in_constant_queries(admin_client, db):
+    def changelist_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get("/admin/roadmap/resource/").status_code == 200
+        return len(queries)
+
+    build_roadmap(parts=1, topics_per_part=1, resources_per_topic=3)
+    for resource in Resource.objects.all():
+        Progress.objects.create(user=UserFactory(), resource=resource)
+    small = changelist_queries()
+    build_roadmap(parts=2, topics_per_part=5, resources_per_topic=9)
+    for resource in Resource.objects.all()[:60]:
+        Progress.objects.get_or_create(user=UserFactory(), resource=resource)
+    large = changelist_queries()
+    assert small == large
+    html = admin_client.get("/admin/roadmap/resource/").content.decode()
+    assert "learners completed" in html.lower()
+
+
+def test_search_and_link_health_filter(admin_client, seed):
+    from django.utils import timezone
+
+    Resource.objects.filter(title__startswith="Learn Python").update(
+        link_status=404, link_checked_at=timezone.now()
+    )
+    Resource.objects.filter(title__startswith="Data Science").update(
+        link_status=200, link_checked_at=timezone.now()
+    )
+    broken = admin_client.get("/admin/roadmap/resource/?link=broken").content.decode()
+    assert "Learn Python The Hard Way" in broken and "Data Science from Scratch" not in broken
+    ok = admin_client.get("/admin/roadmap/resource/?link=ok").content.decode()
+    assert "Data Science from Scratch" in ok and "Learn Python" not in ok
+    found = admin_client.get("/admin/roadmap/resource/?q=oreilly.com").content.decode()
+    assert "Practical Statistics" in found and "Learn Python" not in found
+    for query in [
+        "kind__exact=book",
+        "status__exact=published",
+        "topic__part__id__exact=1",
+        "cost__exact=free",
+    ]:
+        assert admin_client.get(f"/admin/roadmap/resource/?{query}").status_code == 200
+
+
+def resource_form(topic, **overrides) -> dict:
+    return {
+        "topic": topic.pk,
+        "title": "A new resource",
+        "status": "published",
+        "url": "https://example.com/new",
+        "kind": "article",
+        "level": "",
+        "cost": "",
+        "description": "",
+        "order": "",
+        **overrides,
+    }
+
+
+def test_adding_a_resource_at_a_position_keeps_order_contiguous(admin_client, seed):
+    math = Topic.objects.get(slug="math")
+    response = admin_client.post("/admin/roadmap/resource/add/", resource_form(math, order="1"))
+    assert response.status_code == 302
+    assert list(math.resources.order_by("order").values_list("order", "title")) == [
+        (1, "A new resource"),
+        (2, "Mathematics for Machine Learning Specialization - Coursera"),
+        (3, "Practical Statistics for Data Scientists, 2nd Edition"),
+    ]
+    admin_client.post(
+        "/admin/roadmap/resource/add/",
+        resource_form(math, url="https://example.com/2", title="Last"),
+    )
+    assert list(math.resources.order_by("order").values_list("order", flat=True)) == [1, 2, 3, 4]
+    assert math.resources.get(order=4).title == "Last"
+
+
+def test_moving_a_resource_to_another_topic_renumbers_both(admin_client, seed):
+    math, ml = Topic.objects.get(slug="math"), Topic.objects.get(slug="machine-learning")
+    moving = math.resources.get(order=1)
+    data = resource_form(ml, title=moving.title, url=moving.url, kind=moving.kind, order="9")
+    assert (
+        admin_client.post(f"/admin/roadmap/resource/{moving.pk}/change/", data).status_code == 302
+    )
+    assert list(math.resources.values_list("order", flat=True)) == [1]
+    assert list(ml.resources.order_by("order").values_list("order", flat=True)) == [1, 2, 3]
+    assert ml.resources.get(order=3).pk == moving.pk
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"url": "not a url"}, "Enter a valid URL."),
+        ({"url": "javascript:alert(1)"}, "Enter a valid URL."),
+        ({"title": ""}, "This field is required."),
+        ({"url": "https://learnpythonthehardway.org/python3/"}, "already in the roadmap"),
+    ],
+)
+def test_bad_input_in_admin_gives_form_errors(admin_client, seed, overrides, error):
+    count = Resource.objects.count()
+    response = admin_client.post(
+        "/admin/roadmap/resource/add/", resource_form(Topic.objects.get(slug="math"), **overrides)
+    )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert Resource.objects.count() == count
+
+
+def test_topic_admin_inline_reorders_and_flags_duplicates(admin_client, seed):
+    math = Topic.objects.get(slug="math")
+    first, second = math.resources.order_by("order")
+    data = {
+        "part": math.part_id,
+        "title": "Math",
+        "slug": "math",
+        "summary": "",
+        "order": "2",
+        "resources-TOTAL_FORMS": "2",
+        "resources-INITIAL_FORMS": "2",
+        "resources-MIN_NUM_FORMS": "0",
+        "resources-MAX_NUM_FORMS": "1000",
+    }
+    for index, (resource, order) in enumerate([(first, 2), (second, 1)]):
+        for name in ["title", "status", "url", "kind", "level", "cost", "description"]:
+            data[f"resources-{index}-{name}"] = getattr(resource, name)
+        data[f"resources-{index}-id"] = resource.pk
+        data[f"resources-{index}-topic"] = math.pk
+        data[f"resources-{index}-order"] = order
+    assert admin_client.post(f"/admin/roadmap/topic/{math.pk}/change/", data).status_code == 302
+    assert list(math.resources.order_by("order").values_list("pk", flat=True)) == [
+        second.pk,
+        first.pk,
+    ]
+    data["resources-1-url"] = first.url  # the same URL twice
+    response = admin_client.post(f"/admin/roadmap/topic/{math.pk}/change/", data)
+    assert response.status_code == 200
+    assert (
+        "already in the roadmap" in response.content.decode()
+        or "Please correct" in response.content.decode()
+    )
+
+
+def test_view_on_site_links_to_the_resource_on_the_roadmap(admin_client, seed):
+    resource = Resource.objects.first()
+    html = admin_client.get("/admin/roadmap/resource/").content.decode()
+    assert f'href="/#resource-{resource.public_id}"' in html
+
+
+def test_import_page_previews_then_applies(admin_client, seed):
+    from tests.test_import_export import SEED
+
+    text = SEED.read_text().replace("### Math", "### Mathematics")
+    upload = SimpleUploadedFile("roadmap.md", text.encode(), content_type="text/markdown")
+    preview = admin_client.post("/admin/roadmap/roadmap/import/", {"file": upload})
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Topics: 1 created" in html
+    assert not Topic.objects.filter(slug="mathematics").exists()  # a preview changes nothing
+    carried = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', html, flags=re.S)
+    assert carried and "### Mathematics" in carried.group(1)
+    applied = admin_client.post(
+        "/admin/roadmap/roadmap/import/", {"step": "apply", "content": text}, follow=True
+    )
+    assert "Imported." in messages_on(applied)
+    assert Topic.objects.filter(slug="mathematics").exists()
+
+
+def test_import_page_shows_parse_errors_and_changes_nothing(admin_client, seed):
+    upload = SimpleUploadedFile("bad.md", b"# R\n### Orphan topic\n")
+    response = admin_client.post("/admin/roadmap/roadmap/import/", {"file": upload})
+    assert response.status_code == 200
+    assert "bad.md:2: a topic (###) must come after a part (##)" in response.content.decode()
+    assert Topic.objects.count() == 3
+    empty = admin_client.post("/admin/roadmap/roadmap/import/", {})
+    assert "Choose a Markdown file" in empty.content.decode()
+
+
+def test_export_download(admin_client, seed):
+    response = admin_client.get("/admin/roadmap/roadmap/export/")
+    assert response["Content-Type"].startswith("text/markdown")
+    assert "attachment" in response["Content-Disposition"]
+    assert response.content.decode().startswith("# Deep Learning Roadmap")
+
+
+def test_import_export_pages_are_for_staff_only(client, learner):
+    client.force_login(learner)
+    assert client.get("/admin/roadmap/roadmap/export/").status_code == 302
+    assert client.get("/admin/roadmap/roadmap/import/").status_code == 302
+
+
+def test_part_status_editable_and_draft_part_hidden(admin_client, seed):
+    part = Part.objects.get(slug="deep-learning-basics")
+    ResourceFactory(topic=TopicFactory(part=part), title="Secret")
+    admin_client.post(f"/admin/roadmap/part/{part.pk}/delete/", {"post": "yes"})
+    assert not Part.objects.filter(pk=part.pk).exists()  # no progress under it: deletable

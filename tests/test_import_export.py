@@ -1,0 +1,199 @@
+"""`import_roadmap` and `export_roadmap`: the seed's Markdown in and out, never losing data."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from roadmap.models import Part, Progress, Resource, Roadmap, Topic
+from roadmap.roadmap_markdown import parse_roadmap
+from tests.factories import ResourceFactory, UserFactory
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "deep-learning-roadmap.md"
+
+
+def content() -> dict:
+    """Everything a reader sees, to compare two databases' roadmaps."""
+    roadmap = Roadmap.objects.get()
+    return {
+        "roadmap": (roadmap.title, roadmap.introduction),
+        "parts": list(
+            Part.objects.order_by("order").values_list(
+                "title", "slug", "summary", "status", "order"
+            )
+        ),
+        "topics": list(
+            Topic.objects.order_by("part__order", "order").values_list(
+                "part__slug", "title", "slug", "summary", "order"
+            )
+        ),
+        "resources": list(
+            Resource.objects.order_by("topic__part__order", "topic__order", "order").values_list(
+                "topic__slug",
+                "title",
+                "url",
+                "description",
+                "kind",
+                "level",
+                "cost",
+                "status",
+                "order",
+            )
+        ),
+    }
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_importing_the_seed_into_an_empty_database_gives_the_fixture(seed):
+    from_fixture = content()
+    Progress.objects.all().delete()
+    Roadmap.objects.all().delete()
+    output = run("import_roadmap", str(SEED))
+    assert "Resources: 5 created, 0 updated, 0 unchanged, 0 archived" in output
+    assert content() == from_fixture
+
+
+def test_shared_seed_is_the_same_as_the_copy_in_the_repository():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "seed" / "deep-learning-roadmap.md"
+    if shared.exists():  # beside every checkout of this project's workplace
+        assert shared.read_text() == SEED.read_text()
+
+
+def test_reimporting_is_idempotent(seed):
+    before = content()
+    output = run("import_roadmap", str(SEED))
+    assert "Resources: 0 created, 0 updated, 5 unchanged, 0 archived" in output
+    assert content() == before
+
+
+def test_export_then_import_changes_nothing(seed, tmp_path):
+    resource = Resource.objects.get(title="Learn Python The Hard Way")
+    resource.level, resource.cost = "beginner", "paid"
+    resource.description = (
+        "First paragraph.\n\n* a list\n* of things\n\nLast [paragraph](https://example.com)."
+    )
+    resource.title = "A [bracketed] title \\ with a backslash"
+    resource.save()
+    before = content()
+    path = tmp_path / "roadmap.md"
+    call_command("export_roadmap", str(path), stderr=io.StringIO())
+    output = run("import_roadmap", str(path))
+    assert "Resources: 0 created, 0 updated, 5 unchanged" in output
+    assert "Parts: 0 created, 0 updated, 3 unchanged" in output
+    assert content() == before
+
+
+def test_import_updates_titles_descriptions_and_order_and_deletes_nothing(seed, tmp_path):
+    ticked = Resource.objects.get(title="Practical Statistics for Data Scientists, 2nd Edition")
+    Progress.objects.create(user=UserFactory(), resource=ticked)
+    text = SEED.read_text()
+    text = text.replace("[Learn Python The Hard Way]", "[Learn Python the Hard Way, 3rd ed.]")
+    # Math: a new resource first, then Coursera; the ticked one is no longer listed.
+    math_start = text.index("### Math")
+    ml_start = text.index("### Machine learning")
+    coursera = text[text.index("* [Mathematics for") : text.index("* [Practical Statistics")]
+    math = "### Math\n* [New maths](https://example.com/maths)\n  Fresh.\n\n" + coursera
+    path = tmp_path / "edited.md"
+    path.write_text(text[:math_start] + math + text[ml_start:])
+    output = run("import_roadmap", str(path))
+    assert "Resources: 1 created, 2 updated, 2 unchanged, 0 archived" in output
+    assert "Practical Statistics" in output  # listed as missing...
+    assert Resource.objects.get(pk=ticked.pk).status == "published"  # ...and left alone
+    assert Resource.objects.filter(title="Learn Python the Hard Way, 3rd ed.").exists()
+    math_topic = Topic.objects.get(slug="math")
+    assert list(math_topic.resources.order_by("order").values_list("title", "order")) == [
+        ("New maths", 1),
+        ("Mathematics for Machine Learning Specialization - Coursera", 2),
+        ("Practical Statistics for Data Scientists, 2nd Edition", 3),
+    ]
+    assert Resource.objects.count() == 6
+
+
+def test_archive_missing_archives_and_keeps_progress(seed, tmp_path):
+    dropped = Resource.objects.get(title="Learn Python The Hard Way")
+    Progress.objects.create(user=UserFactory(), resource=dropped)
+    text = SEED.read_text()
+    start = text.index("* [Learn Python")
+    end = text.index("### Math")
+    path = tmp_path / "fewer.md"
+    path.write_text(text[:start] + text[end:])
+    output = run("import_roadmap", str(path), "--archive-missing")
+    assert "Resources: 0 created, 0 updated, 4 unchanged, 1 archived" in output
+    assert Resource.objects.get(pk=dropped.pk).status == "archived"
+    assert Progress.objects.filter(resource=dropped).exists()
+
+
+def test_dry_run_reports_and_changes_nothing(seed, tmp_path):
+    before = content()
+    path = tmp_path / "changed.md"
+    path.write_text(SEED.read_text().replace("### Math", "### Mathematics"))
+    output = run("import_roadmap", str(path), "--dry-run", "--archive-missing")
+    assert "Topics: 1 created" in output
+    assert "Dry run: nothing was changed." in output
+    assert content() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("# R\n## Part one: A\n* [X](https://x.example)\n", 3, "must come after a topic"),
+        ("# R\n### Topic\n", 2, "must come after a part"),
+        ("# R\n## A\n### T\n* [X](javascript:alert(1))\n", 4, "not an http(s) URL"),
+        (
+            "# R\n## A\n### T\n* [X](https://a.example)\n* [Y](https://a.example)\n",
+            5,
+            "listed already, on line 4",
+        ),
+        ("# R\n## A\n### T\n* [X](https://a.example\n", 4, "must be '* [Title](URL)'"),
+        ("# R\n## A\n#### Deep\n", 3, "a heading must be"),
+        ("# R\n-- soon --\n", 2, "outside a part"),
+        ("# R\n## A\n### T\n* [X](https://a.example)\n\nloose text\n", 6, "must be indented"),
+        (
+            "# R\n## A\n### T\n* [X](https://a.example)\n  <!-- kind: poem -->\n",
+            5,
+            "unknown resource detail",
+        ),
+    ],
+)
+def test_a_parse_error_names_file_and_line_and_changes_nothing(seed, tmp_path, text, line, message):
+    before = content()
+    path = tmp_path / "broken.md"
+    path.write_text(text)
+    with pytest.raises(CommandError) as error:
+        call_command("import_roadmap", str(path))
+    assert str(error.value).startswith(f"{path}:{line}: ")
+    assert message in str(error.value)
+    assert content() == before
+
+
+def test_an_unreadable_file_is_a_clear_error(db, tmp_path):
+    with pytest.raises(CommandError, match="cannot read it"):
+        call_command("import_roadmap", str(tmp_path / "missing.md"))
+
+
+def test_editor_notes_are_ignored():
+    document = parse_roadmap(SEED.read_text())
+    text = document.introduction + "".join(p.summary for p in document.parts)
+    assert "strucure" not in text and "or maybe" not in text and "--" not in text
+    assert [p.status for p in document.parts] == ["published", "coming_soon", "coming_soon"]
+
+
+def test_export_writes_to_stdout_and_only_published_resources(seed, capsys):
+    ResourceFactory(topic=Topic.objects.get(slug="math"), title="Draft one", status="draft")
+    call_command("export_roadmap")
+    out = capsys.readouterr().out
+    assert out.startswith("# Deep Learning Roadmap\n")
+    assert "## Part two: Deep learning basics\n\n-- soon --" in out
+    assert "Draft one" not in out
+
+
+def test_export_with_no_roadmap_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="no roadmap"):
+        call_command("export_roadmap")
