@@ -1,10 +1,17 @@
+import json
+
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.forms import ProfileForm
+from accounts.forms import AccountDeleteForm, ProfileForm
+from accounts.services import account_delete, account_export
+from roadmap.models import ShareLink
 
 
 @login_required
@@ -17,3 +24,32 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your display name was saved.")
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The learner's data as a JSON download."""
+    link = ShareLink.objects.filter(user=request.user).first()
+    share_url = link and request.build_absolute_uri(link.get_absolute_url())
+    data = account_export(user=request.user, share_url=share_url)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="deep-learning-roadmap-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    """Delete the account, confirmed with the password."""
+    data = request.POST if request.method == "POST" else None
+    form = AccountDeleteForm(data, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        account_delete(user=request.user)
+        logout(request)
+        messages.success(request, "Your account and all your progress were deleted.")
+        return redirect(reverse("roadmap"))
+    return render(request, "accounts/delete.html", {"form": form})

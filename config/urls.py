@@ -13,6 +13,8 @@ urlpatterns = [
     ),
     path("me/", roadmap_views.dashboard, name="dashboard"),
     path("me/profile/", account_views.profile, name="profile"),
+    path("me/export.json", account_views.export, name="account-export"),
+    path("me/delete/", account_views.delete, name="account-delete"),
     path("me/sharing/", roadmap_views.sharing_settings, name="sharing"),
     path("p/<str:token>/", roadmap_views.share_page, name="share"),
     path("p/<str:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),

@@ -1,0 +1,56 @@
+"""A learner's own data: taken away as JSON, or deleted with the account."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from roadmap.models import Progress, ShareLink
+
+
+def account_export(*, user, share_url: str | None) -> dict:
+    """Everything the site holds about the learner, in a plain JSON-able structure."""
+    progress = (
+        Progress.objects.filter(user=user)
+        .select_related("resource__topic__part")
+        .order_by("completed_at", "pk")
+    )
+    link = ShareLink.objects.filter(user=user).first()
+    return {
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "display_name": user.display_name,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "email_addresses": [
+                {"email": address.email, "verified": address.verified, "primary": address.primary}
+                for address in EmailAddress.objects.filter(user=user).order_by("pk")
+            ],
+        },
+        "progress": [
+            {
+                "resource_id": str(row.resource.public_id),
+                "title": row.resource.title,
+                "url": row.resource.url,
+                "part": row.resource.topic.part.title,
+                "topic": row.resource.topic.title,
+                "resource_status": row.resource.status,
+                "completed_at": row.completed_at.isoformat(),
+            }
+            for row in progress
+        ],
+        "sharing": {
+            "enabled": link is not None,
+            "url": share_url if link is not None else None,
+            "since": link.created_at.isoformat() if link is not None else None,
+        },
+    }
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """Delete the learner with their progress, share link and email addresses."""
+    Progress.objects.filter(user=user).delete()
+    ShareLink.objects.filter(user=user).delete()
+    user.delete()

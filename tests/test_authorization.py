@@ -1,0 +1,212 @@
+"""Who may reach what: every URL pattern the project serves has an entry here, with the
+status a visitor, a learner, another learner, a curator and a superuser get. A new
+pattern without an entry fails the test (the way Zulip guards its URLs)."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from roadmap.curators import curators_group_sync
+from roadmap.models import Resource
+from roadmap.services import progress_set, share_link_enable
+from tests.factories import StaffFactory, UserFactory
+
+ROLES = ("visitor", "learner", "other_learner", "curator", "superuser")
+ALL = dict.fromkeys(ROLES, 200)
+LOGGED_IN = {"visitor": 302, "learner": 200, "other_learner": 200, "curator": 200, "superuser": 200}
+ANONYMOUS_ONLY = {
+    "visitor": 200,
+    "learner": 302,
+    "other_learner": 302,
+    "curator": 302,
+    "superuser": 302,
+}
+REDIRECT = dict.fromkeys(ROLES, 302)
+
+
+def walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+# route -> (method, path, expected status per role). Paths may use {token} and {resource}.
+MATRIX = {
+    "": ("get", "/", ALL),
+    "healthz": ("get", "/healthz", ALL),
+    "resources/<uuid:public_id>/progress": ("post", "/resources/{resource}/progress", REDIRECT),
+    "me/": ("get", "/me/", LOGGED_IN),
+    "me/profile/": ("get", "/me/profile/", LOGGED_IN),
+    "me/export.json": ("get", "/me/export.json", LOGGED_IN),
+    "me/delete/": ("get", "/me/delete/", LOGGED_IN),
+    "me/sharing/": ("get", "/me/sharing/", LOGGED_IN),
+    "p/<str:token>/": ("get", "/p/{token}/", ALL),
+    "p/<str:token>/badge.svg": ("get", "/p/{token}/badge.svg", ALL),
+    "accounts/login/": ("get", "/accounts/login/", ANONYMOUS_ONLY),
+    "accounts/signup/": ("get", "/accounts/signup/", ANONYMOUS_ONLY),
+    "accounts/logout/": ("get", "/accounts/logout/", {**LOGGED_IN, "visitor": 302}),
+    "accounts/inactive/": ("get", "/accounts/inactive/", ALL),
+    "accounts/reauthenticate/": ("get", "/accounts/reauthenticate/", LOGGED_IN),
+    "accounts/email/": ("get", "/accounts/email/", LOGGED_IN),
+    "accounts/confirm-email/": ("get", "/accounts/confirm-email/", ALL),
+    "accounts/password/change/": ("get", "/accounts/password/change/", LOGGED_IN),
+    # Everyone here has a password already: allauth sends them to change it instead.
+    "accounts/password/set/": ("get", "/accounts/password/set/", REDIRECT),
+    "accounts/password/reset/": ("get", "/accounts/password/reset/", ALL),
+    "accounts/password/reset/done/": ("get", "/accounts/password/reset/done/", ALL),
+    "accounts/password/reset/key/done/": ("get", "/accounts/password/reset/key/done/", ALL),
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": (
+        "get",
+        "/accounts/password/reset/key/1-not-a-key/",
+        ALL,  # a page that says the link is bad
+    ),
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": (
+        "get",
+        "/accounts/confirm-email/not-a-key/",
+        ALL,  # a page that says the link is bad
+    ),
+    # No login code is pending: everyone is sent back.
+    "accounts/login/code/confirm/": ("get", "/accounts/login/code/confirm/", REDIRECT),
+}
+
+
+def admin_matrix() -> dict:
+    """Admin's routes: staff with the model's permission get in, learners are sent to the
+    admin login, curators get 403 outside the roadmap's content."""
+    entries = {
+        "admin/": ("get", "/admin/", {**REDIRECT, "curator": 200, "superuser": 200}),
+        "admin/login/": ("get", "/admin/login/", {**ALL, "curator": 302, "superuser": 302}),
+        # Logging out takes a POST from staff; anyone else's GET is sent away.
+        "admin/logout/": ("get", "/admin/logout/", {**REDIRECT, "curator": 405, "superuser": 405}),
+        "admin/password_change/": (
+            "get",
+            "/admin/password_change/",
+            {**REDIRECT, "curator": 200, "superuser": 200},
+        ),
+        "admin/password_change/done/": (
+            "get",
+            "/admin/password_change/done/",
+            {**REDIRECT, "curator": 200, "superuser": 200},
+        ),
+        "admin/autocomplete/": (
+            "get",
+            "/admin/autocomplete/",
+            {**REDIRECT, "curator": 403, "superuser": 403},
+        ),
+        "admin/jsi18n/": ("get", "/admin/jsi18n/", {**REDIRECT, "curator": 200, "superuser": 200}),
+        "admin/r/<path:content_type_id>/<path:object_id>/": (
+            "get",
+            "/admin/r/0/0/",
+            {**REDIRECT, "curator": 404, "superuser": 404},
+        ),
+        "admin/^(?P<app_label>auth|account|accounts|roadmap)/$": (
+            "get",
+            "/admin/roadmap/",
+            {**REDIRECT, "curator": 200, "superuser": 200},
+        ),
+        # Admin's catch-all: the login for outsiders, 404 for staff.
+        "admin/(?P<url>.*)$": (
+            "get",
+            "/admin/nothing/",
+            {**REDIRECT, "curator": 404, "superuser": 404},
+        ),
+        "admin/roadmap/roadmap/import/": (
+            "get",
+            "/admin/roadmap/roadmap/import/",
+            {**REDIRECT, "curator": 200, "superuser": 200},
+        ),
+        "admin/roadmap/roadmap/export/": (
+            "get",
+            "/admin/roadmap/roadmap/export/",
+            {**REDIRECT, "curator": 200, "superuser": 200},
+        ),
+    }
+    for model in admin.site._registry:
+        label = f"{model._meta.app_label}/{model._meta.model_name}"
+        curated = model._meta.app_label == "roadmap"
+        allowed = {**REDIRECT, "curator": 200 if curated else 403, "superuser": 200}
+        # The first roadmap object of each kind holds a learner's tick: deleting it is
+        # refused with a redirect to its change page, for staff too.
+        deletable = REDIRECT if curated else allowed
+        entries |= {
+            f"admin/{label}/": ("get", f"/admin/{label}/", allowed),
+            f"admin/{label}/add/": ("get", f"/admin/{label}/add/", allowed),
+            f"admin/{label}/<path:object_id>/history/": (
+                "get",
+                f"/admin/{label}/{{{label}}}/history/",
+                allowed,
+            ),
+            f"admin/{label}/<path:object_id>/delete/": (
+                "get",
+                f"/admin/{label}/{{{label}}}/delete/",
+                deletable,
+            ),
+            f"admin/{label}/<path:object_id>/change/": (
+                "get",
+                f"/admin/{label}/{{{label}}}/change/",
+                allowed,
+            ),
+            # The bare object URL redirects to its change page, for everyone.
+            f"admin/{label}/<path:object_id>/": ("get", f"/admin/{label}/{{{label}}}/", REDIRECT),
+        }
+    if "accounts/user" in {
+        f"{m._meta.app_label}/{m._meta.model_name}" for m in admin.site._registry
+    }:
+        entries["admin/accounts/user/<id>/password/"] = (
+            "get",
+            "/admin/accounts/user/{accounts/user}/password/",
+            {**REDIRECT, "curator": 403, "superuser": 200},
+        )
+    return entries
+
+
+def test_every_url_pattern_has_an_entry():
+    routes = set(walk(get_resolver().url_patterns))
+    missing = routes - set(MATRIX) - set(admin_matrix())
+    assert not missing, f"URL patterns with no authorization entry: {sorted(missing)}"
+
+
+@pytest.fixture
+def users(seed):
+    curators = curators_group_sync(group_model=Group, permission_model=Permission)
+    curator = StaffFactory()
+    curator.groups.add(curators)
+    users = {
+        "visitor": None,
+        "learner": UserFactory(username="learner_a"),
+        "other_learner": UserFactory(username="learner_b"),
+        "curator": curator,
+        "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
+    }
+    progress_set(user=users["learner"], resource=Resource.objects.first(), done=True)
+    EmailAddress.objects.create(user=users["learner"], email="a@example.com", primary=True)
+    return users
+
+
+@pytest.mark.parametrize("route", sorted(set(MATRIX) | set(admin_matrix())))
+def test_authorization_matrix(client, users, route):
+    method, path, expected = (MATRIX | admin_matrix())[route]
+    values = {
+        "token": share_link_enable(user=users["learner"]).token,
+        "resource": Resource.objects.first().public_id,
+        **{
+            f"{model._meta.app_label}/{model._meta.model_name}": model._default_manager.order_by(
+                "pk"
+            )
+            .first()
+            .pk
+            for model in admin.site._registry
+            if model._default_manager.exists()
+        },
+    }
+    path = path.format(**values)
+    for role in ROLES:
+        client.logout()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = getattr(client, method)(path, {"done": "1"} if method == "post" else None)
+        assert response.status_code == expected[role], f"{role} {method.upper()} {path}"

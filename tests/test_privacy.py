@@ -1,0 +1,91 @@
+"""A learner's data: exported whole, deleted whole, never shown to others."""
+
+import json
+
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+from roadmap.models import Progress, Resource, ShareLink
+from roadmap.services import progress_set, share_link_enable
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_export_returns_all_of_a_learners_data(client, seed):
+    ada = UserFactory(username="ada", email="ada@example.com", display_name="Ada")
+    EmailAddress.objects.create(user=ada, email="ada@example.com", primary=True, verified=False)
+    resources = list(Resource.objects.order_by("pk")[:2])
+    for resource in resources:
+        progress_set(user=ada, resource=resource, done=True)
+    link = share_link_enable(user=ada)
+    progress_set(user=UserFactory(), resource=resources[0], done=True)  # someone else's
+    client.force_login(ada)
+    response = client.get("/me/export.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["account"]["username"] == "ada"
+    assert data["account"]["email"] == "ada@example.com"
+    assert data["account"]["display_name"] == "Ada"
+    assert data["account"]["email_addresses"] == [
+        {"email": "ada@example.com", "verified": False, "primary": True}
+    ]
+    assert [row["resource_id"] for row in data["progress"]] == [str(r.public_id) for r in resources]
+    assert all(row["completed_at"] for row in data["progress"])
+    assert data["sharing"]["enabled"] is True
+    assert data["sharing"]["url"] == f"http://testserver/p/{link.token}/"
+
+
+def test_export_without_sharing_says_so(client, learner):
+    client.force_login(learner)
+    data = json.loads(client.get("/me/export.json").content)
+    assert data["sharing"] == {"enabled": False, "url": None, "since": None}
+    assert data["progress"] == []
+
+
+def test_export_and_delete_require_login(client, db):
+    assert client.get("/me/export.json").status_code == 302
+    assert client.get("/me/delete/").status_code == 302
+    assert client.post("/me/delete/", {"password": "x"}).status_code == 302
+
+
+def test_deleting_the_account_removes_user_progress_and_share_link(client, seed):
+    ada = UserFactory(username="ada", password=PASSWORD)
+    progress_set(user=ada, resource=Resource.objects.first(), done=True)
+    token = share_link_enable(user=ada).token
+    other = UserFactory()
+    progress_set(user=other, resource=Resource.objects.first(), done=True)
+    client.force_login(ada)
+    assert "Delete my account" in client.get("/me/delete/").content.decode()
+    response = client.post("/me/delete/", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert not User.objects.filter(username="ada").exists()
+    assert not Progress.objects.filter(user_id=ada.pk).exists()
+    assert not ShareLink.objects.filter(token=token).exists()
+    assert client.get(f"/p/{token}/").status_code == 404
+    assert Progress.objects.filter(user=other).count() == 1  # nobody else's data
+    assert client.get("/me/").status_code == 302  # logged out
+
+
+def test_a_wrong_password_deletes_nothing(client, seed):
+    ada = UserFactory(username="ada", password=PASSWORD)
+    progress_set(user=ada, resource=Resource.objects.first(), done=True)
+    client.force_login(ada)
+    for data in [{"password": "wrong"}, {}, {"password": ""}]:
+        response = client.post("/me/delete/", data)
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
+    assert User.objects.filter(username="ada").exists()
+    assert Progress.objects.filter(user=ada).count() == 1
+
+
+def test_emails_appear_on_no_share_page_or_badge(client, seed):
+    for display_name in ["", "Ada"]:
+        owner = UserFactory(email=f"owner{display_name}@example.com", display_name=display_name)
+        url = share_link_enable(user=owner).get_absolute_url()
+        for path in [url, f"{url}badge.svg", f"{url}badge.svg?theme=dark"]:
+            body = client.get(path).content.decode()
+            assert owner.email not in body and "@example.com" not in body
+            assert owner.username not in body
