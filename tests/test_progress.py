@@ -260,3 +260,36 @@ def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, 
     )
     large = count_queries(lambda: learner_client.get("/"))
     assert small == large <= 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_posts_from_several_learners_end_with_exact_counts():
+    resources = [ResourceFactory() for _ in range(5)]
+    learners = [UserFactory() for _ in range(5)]
+    sessions = {}
+    for learner in learners:
+        client = Client()
+        client.force_login(learner)
+        sessions[learner.pk] = client.cookies
+    jobs = [(learner, resource) for learner in learners for resource in resources] * 2
+    statuses: list[int] = []
+    start = threading.Barrier(len(jobs), timeout=30)
+
+    def post(learner, resource) -> None:
+        client = Client()
+        client.cookies = sessions[learner.pk]
+        try:
+            start.wait()
+            statuses.append(tick(client, resource, done=True, htmx=True).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(statuses) == 50 and set(statuses) == {200}
+    assert Progress.objects.count() == 25
+    for learner in learners:
+        assert Progress.objects.filter(user=learner).count() == 5

@@ -138,3 +138,29 @@ def test_phone_width_has_no_horizontal_scroll(new_page, learner):
     for path in ["/", "/me/", "/accounts/signup/"]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_ticking_works_under_the_content_security_policy(new_page, learner):
+    page = new_page(user=learner)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.add_init_script(
+        "window.__csp = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    response = page.goto("/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    settled(page)
+    page.goto("/me/sharing/")
+    page.get_by_role("button", name="Turn sharing on").click()
+    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    assert page.evaluate("window.__csp") == []
+    assert violations == []

@@ -1,0 +1,165 @@
+"""Property-based bad input on every form and POST endpoint: odd Unicode, very long
+values, several values, missing fields. The answer is a 4xx or a form error, never a
+5xx, and bad input changes nothing."""
+
+import pytest
+from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import User
+from roadmap.models import Progress, Resource, ShareLink, Topic
+from tests.factories import UserFactory
+
+# Any text a form could carry: every Unicode category but lone surrogates (which no
+# client can encode), from empty to far longer than any field.
+TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=300) | st.builds(
+    lambda s, n: s * n, st.text(min_size=1, max_size=5), st.integers(100, 3000)
+)
+VALUE = TEXT | st.lists(TEXT, min_size=2, max_size=3)
+
+
+def fields(*names: str):
+    """Some of the named fields (maybe none), each with a hostile value."""
+    return st.dictionaries(st.sampled_from(names), VALUE, max_size=len(names))
+
+
+PROPERTY = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def learner_client(client, seed, learner):
+    client.force_login(learner)
+    return client
+
+
+def snapshot() -> tuple:
+    return (
+        sorted(Progress.objects.values_list("user_id", "resource_id")),
+        sorted(ShareLink.objects.values_list("user_id", "token")),
+        sorted(User.objects.values_list("username", "email", "display_name", "password")),
+        sorted(Resource.objects.values_list("title", "url", "status", "order")),
+        sorted(Topic.objects.values_list("title", "slug", "order")),
+    )
+
+
+def sent(data: dict, name: str):
+    """The value a Django view reads for `name`: the last one sent."""
+    value = data.get(name)
+    return value[-1] if isinstance(value, list) else value
+
+
+def is_form_error(response) -> bool:
+    return response.status_code == 200 and b"errorlist" in response.content
+
+
+@PROPERTY
+@given(data=fields("done", "csrfmiddlewaretoken"))
+def test_progress_post(learner_client, data):
+    resource = Resource.objects.first()
+    before = snapshot()
+    response = learner_client.post(f"/resources/{resource.public_id}/progress", data)
+    assert response.status_code < 500
+    if sent(data, "done") not in {"0", "1"}:
+        assert response.status_code == 400
+        assert snapshot() == before
+
+
+@PROPERTY
+@given(token=TEXT.filter(lambda t: "/" not in t and "\x00" not in t), theme=VALUE)
+def test_share_page_and_badge(client, seed, token, theme):
+    assert client.get(f"/p/{token}/").status_code in {404, 301}
+    response = client.get(f"/p/{token}/badge.svg", {"theme": theme})
+    assert response.status_code in {400, 404, 301}
+
+
+@PROPERTY
+@given(data=fields("action"))
+def test_sharing_settings(learner_client, data):
+    before = snapshot()
+    response = learner_client.post("/me/sharing/", data)
+    assert response.status_code < 500
+    if sent(data, "action") not in {"enable", "regenerate", "disable"}:
+        assert response.status_code == 400
+        assert snapshot() == before
+
+
+@PROPERTY
+@given(data=fields("display_name"))
+def test_profile(learner_client, data):
+    before = snapshot()
+    response = learner_client.post("/me/profile/", data)
+    assert response.status_code in {200, 302}
+    if response.status_code == 200:
+        assert is_form_error(response)
+        assert snapshot() == before
+
+
+@PROPERTY
+@given(data=fields("password"))
+def test_account_delete(learner_client, data):
+    before = snapshot()
+    response = learner_client.post("/me/delete/", data)
+    assert is_form_error(response)
+    assert snapshot() == before
+
+
+@PROPERTY
+@given(data=fields("username", "email", "password1"))
+def test_signup(client, db, data):
+    cache.clear()
+    client.logout()
+    before = snapshot()
+    response = client.post("/accounts/signup/", data)
+    assert response.status_code in {200, 302}
+    if response.status_code == 200:
+        assert snapshot() == before
+
+
+@PROPERTY
+@given(data=fields("login", "password", "remember"))
+def test_login(client, db, data):
+    cache.clear()
+    UserFactory(username="ada")
+    response = client.post("/accounts/login/", data)
+    assert is_form_error(response) or response.status_code == 200
+    assert client.get("/me/").status_code == 302
+
+
+@PROPERTY
+@given(data=fields("email"))
+def test_password_reset(client, db, data):
+    cache.clear()
+    before = snapshot()
+    response = client.post("/accounts/password/reset/", data)
+    assert response.status_code in {200, 302}
+    assert snapshot() == before
+
+
+@PROPERTY
+@given(content=TEXT, archive=VALUE)
+def test_admin_import_preview(client, seed, curator, content, archive):
+    client.force_login(curator)
+    before = snapshot()
+    response = client.post(
+        "/admin/roadmap/roadmap/import/", {"content": content, "archive_missing": archive}
+    )
+    assert response.status_code == 200  # a preview or an error; a preview changes nothing
+    assert snapshot() == before
+
+
+@PROPERTY
+@given(
+    data=fields("topic", "title", "url", "kind", "level", "cost", "status", "order", "description")
+)
+def test_admin_resource_form(client, seed, curator, data):
+    client.force_login(curator)
+    before = snapshot()
+    response = client.post("/admin/roadmap/resource/add/", data)
+    assert response.status_code in {200, 302}
+    if response.status_code == 200:
+        assert snapshot() == before
