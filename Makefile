@@ -10,7 +10,7 @@ WITH_DB := $(BIN)/python scripts/devdb.py run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean
+.PHONY: run test lint format lock clean chaos
 
 $(INSTALLED): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed.")'
@@ -42,3 +42,7 @@ lock: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# Restart PostgreSQL under load; requests must recover and no acknowledged tick be lost.
+chaos: $(INSTALLED)
+	$(WITH_DB) $(BIN)/python scripts/chaos.py

