@@ -53,7 +53,11 @@ def scratch_database_url() -> str:
     parts = urlsplit(url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(CHAOS_DATABASE)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(CHAOS_DATABASE)
+            )
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(CHAOS_DATABASE)))
     return urlunsplit(parts._replace(path=f"/{CHAOS_DATABASE}"))
 
@@ -70,7 +74,11 @@ def learner_session(base: str, username: str) -> tuple[urllib.request.OpenerDire
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(f"{base}/accounts/signup/", timeout=10).read()
     csrf = next(c.value for c in jar if c.name == "csrftoken")
-    form = {"username": username, "email": f"{username}@example.com", "password1": "a-long-Passphrase-42"}
+    form = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "password1": "a-long-Passphrase-42",
+    }
     request = urllib.request.Request(
         f"{base}/accounts/signup/",
         data=urlencode(form).encode(),
@@ -131,8 +139,22 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "4", "--timeout", "60", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
         cwd=REPO,
         env=env,
     )
@@ -167,7 +189,9 @@ def main() -> int:
         server.wait(timeout=30)
 
     failed_after = [a for a in attempts if a.started >= back + RECOVERY_BUDGET and a.status != 200]
-    first_ok = min((a.ended for a in attempts if a.started >= back and a.status == 200), default=None)
+    first_ok = min(
+        (a.ended for a in attempts if a.started >= back and a.status == 200), default=None
+    )
     recovery = None if first_ok is None else max(0.0, first_ok - back)
     acknowledged = {}
     for attempt in sorted(attempts, key=lambda a: a.ended):
@@ -180,7 +204,9 @@ def main() -> int:
     connection.close()  # the restart broke the connection this process held
     stored = {
         (int(username.removeprefix("chaos")), str(public_id))
-        for username, public_id in Progress.objects.values_list("user__username", "resource__public_id")
+        for username, public_id in Progress.objects.values_list(
+            "user__username", "resource__public_id"
+        )
     }
     lost = [key for key, done in acknowledged.items() if done and key not in stored]
     errors = sum(1 for a in attempts if a.status != 200)
@@ -190,7 +216,9 @@ def main() -> int:
         f"{len(acknowledged)} acknowledged ticks checked, {len(lost)} lost"
     )
     checks = {
-        "requests recover within 5 s": recovery is not None and recovery <= RECOVERY_BUDGET and not failed_after,
+        "requests recover within 5 s": recovery is not None
+        and recovery <= RECOVERY_BUDGET
+        and not failed_after,
         "no acknowledged tick is lost": not lost and bool(acknowledged),
     }
     for name, ok in checks.items():
