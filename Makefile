@@ -20,6 +20,7 @@ $(INSTALLED): requirements-dev.lock
 
 run: $(INSTALLED)
 	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --no-input && \
+		$(BIN)/python manage.py createcachetable && \
 		$(BIN)/python manage.py seed_roadmap && \
 		exec $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 

@@ -65,6 +65,7 @@ def scratch_database_url() -> str:
 def prepare(env: dict) -> None:
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+    subprocess.run([python, "manage.py", "createcachetable"], cwd=REPO, env=env, check=True)
     subprocess.run([python, "manage.py", "seed_roadmap"], cwd=REPO, env=env, check=True)
 
 

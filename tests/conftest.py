@@ -37,10 +37,21 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
-    """Rate-limit counters live in the cache: no test inherits another's attempts."""
+def fresh_cache(request):
+    """Rate-limit counters live in the (database) cache: no test inherits another's."""
+    uses_database = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_database:
+        yield
+        return
     from django.core.cache import cache
 
+    request.getfixturevalue(
+        "db" if "live_server" not in request.fixturenames else "transactional_db"
+    )
     cache.clear()
     yield
     cache.clear()

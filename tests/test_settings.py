@@ -1,5 +1,6 @@
 """Settings come from the environment; production refuses to start without its secrets."""
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,35 @@ def test_database_url_with_a_socket_directory_keeps_its_case():
 def test_database_url_must_be_postgresql():
     with pytest.raises(ImproperlyConfigured):
         parse_database_url("mysql://root@localhost/roadmap")
+
+
+def test_deploy_check_in_production_mode_reports_nothing():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env | PRODUCTION_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_logs_are_json():
+    probe = (
+        "import os, logging, json; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
+        "import django; django.setup(); logging.getLogger('roadmap').warning('hello %s', 'there')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        env=env | PRODUCTION_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    entry = json.loads(result.stdout.strip().splitlines()[-1])
+    assert entry["message"] == "hello there" and entry["level"] == "WARNING"
