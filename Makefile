@@ -10,7 +10,7 @@ WITH_DB := $(BIN)/python scripts/devdb.py run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean chaos
+.PHONY: run test lint format lock clean chaos serve
 
 $(INSTALLED): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed.")'
@@ -30,6 +30,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
@@ -47,3 +48,8 @@ clean:
 # Restart PostgreSQL under load; requests must recover and no acknowledged tick be lost.
 chaos: $(INSTALLED)
 	$(WITH_DB) $(BIN)/python scripts/chaos.py
+
+# The production server (gunicorn), as the container runs it; needs the production
+# environment variables (see README).
+serve: $(INSTALLED)
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/serve

@@ -1,0 +1,155 @@
+"""Two production server processes (scripts/serve) on different ports, one PostgreSQL:
+sessions, ticks and the login rate limit are shared between them."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+
+from roadmap.models import Resource
+from tests.factories import UserFactory
+
+REPO = Path(__file__).resolve().parent.parent
+# Behind a proxy every process sees the site's one public host name, whatever its port.
+PUBLIC_HOST = "roadmap.test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def servers(transactional_db, seed):
+    """Two gunicorn processes against the test database."""
+    from django.core.management import call_command
+
+    call_command("createcachetable")
+    url = urlsplit(os.environ["DATABASE_URL"])
+    env = {
+        **os.environ,
+        "DATABASE_URL": urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "2",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    processes, bases = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [str(REPO / "scripts" / "serve")],
+                cwd=REPO,
+                env=env | {"HOST": "127.0.0.1", "PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    for base in bases:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+    yield bases
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class Browser:
+    """One browser behind the proxy: the same cookies and Host header for both servers."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, url: str) -> tuple[int, str]:
+        request = urllib.request.Request(url, headers={"Host": PUBLIC_HOST})
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post(self, url: str, data: dict, **headers) -> tuple[int, str]:
+        if not any(c.name == "csrftoken" for c in self.jar):
+            origin = urlunsplit(urlsplit(url)._replace(path="/", query=""))
+            self.get(f"{origin}accounts/login/")
+        csrf = next(c.value for c in self.jar if c.name == "csrftoken")
+        request = urllib.request.Request(
+            url,
+            data=urlencode(data).encode(),
+            headers={"Host": PUBLIC_HOST, "X-CSRFToken": csrf, "Referer": url, **headers},
+        )
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def test_a_session_made_through_one_process_works_through_the_other(servers):
+    a, b = servers
+    browser = Browser()
+    browser.get(f"{a}/accounts/signup/")
+    status, _ = browser.post(
+        f"{a}/accounts/signup/",
+        {"username": "ada", "email": "ada@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    assert status == 200  # followed the redirect home, logged in
+    status, html = browser.get(f"{b}/me/")
+    assert status == 200 and "Hello, ada." in html
+
+
+def test_a_tick_made_through_one_process_shows_through_the_other(servers):
+    a, b = servers
+    browser = Browser()
+    browser.get(f"{a}/accounts/signup/")
+    browser.post(
+        f"{a}/accounts/signup/",
+        {"username": "bob", "email": "bob@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    resource = Resource.objects.order_by("pk").first()
+    status, _ = browser.post(
+        f"{a}/resources/{resource.public_id}/progress", {"done": "1"}, **{"HX-Request": "true"}
+    )
+    assert status == 200
+    _, html = browser.get(f"{b}/")
+    assert f'id="done-{resource.public_id}" checked' in html
+    assert re.search(r'aria-label="Overall progress"', html) and 'aria-valuenow="20"' in html
+
+
+def test_the_login_rate_limit_counts_attempts_across_both(servers, settings):
+    a, b = servers
+    # Hash with the servers' hasher, not the fast one the in-process tests use.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    UserFactory(username="carol", password="correct horse battery staple")
+    browser = Browser()
+    for base in [a, b, a, b, a]:
+        status, html = browser.post(
+            f"{base}/accounts/login/", {"login": "carol", "password": "wrong"}
+        )
+        assert status == 200 and "Too many" not in html
+    for base in [b, a]:
+        status, html = browser.post(
+            f"{base}/accounts/login/",
+            {"login": "carol", "password": "correct horse battery staple"},
+        )
+        assert "Too many failed login attempts" in html
+    assert browser.get(f"{b}/me/")[1].count("Log in") >= 1
