@@ -10,7 +10,7 @@ WITH_DB := $(BIN)/python scripts/devdb.py run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean chaos serve
+.PHONY: run test lint format lock clean chaos serve bench
 
 $(INSTALLED): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed.")'
@@ -53,3 +53,8 @@ chaos: $(INSTALLED)
 # environment variables (see README).
 serve: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/serve
+
+# Load-test a large dataset (500 resources, 20,000 learners, 1,000,000 ticks) and print
+# each endpoint's throughput and latency as ratios to /healthz (docs/performance.md).
+bench: $(INSTALLED)
+	$(WITH_DB) $(BIN)/python scripts/bench.py

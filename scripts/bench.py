@@ -1,0 +1,390 @@
+"""make bench: build a large reference dataset, serve it with gunicorn (2 workers), drive
+load from separate processes and print, for each endpoint, requests per second, p50, p99
+and the ratio to /healthz measured in the same run.
+
+    make bench [BENCH_SECONDS=8] [BENCH_CLIENTS=8]
+
+Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
+DATABASE_URL's server). Figures are ratios because these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import multiprocessing
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DATABASE = "roadmap_bench"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+PROCESSES = 2
+PASSWORD = "bench-Passphrase-42"  # noqa: S105 - the bench's own throwaway learners
+BUDGETS = {  # minimum ratio to /healthz
+    "anonymous /": 0.60,
+    "learner /": 0.25,
+    "progress POST (htmx)": 0.50,
+    "/me/": 0.40,
+    "/p/<token>/": 0.25,
+    "badge.svg": 0.60,
+}
+
+
+# --- the dataset ------------------------------------------------------------------------
+
+
+def database_url() -> str:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+    return urlunsplit(parts._replace(path=f"/{DATABASE}"))
+
+
+def build_dataset(
+    *,
+    parts: int = 10,
+    topics: int = 5,
+    resources: int = 10,
+    learners: int = 20_000,
+    per_learner: int = 50,
+) -> None:
+    """A published roadmap and its learners, inserted in bulk with SQL."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    from roadmap.models import Part, Resource, Roadmap, Topic
+
+    roadmap = Roadmap.objects.create(
+        title="Deep Learning Roadmap", introduction="A **bench** roadmap."
+    )
+    part_rows = Part.objects.bulk_create(
+        Part(
+            roadmap=roadmap,
+            title=f"Part {p}",
+            slug=f"part-{p}",
+            order=p + 1,
+            status="published",
+            summary=f"Summary of *part {p}*.",
+        )
+        for p in range(parts)
+    )
+    topic_rows = Topic.objects.bulk_create(
+        Topic(part=part, title=f"Topic {p.order}.{t}", slug=f"topic-{t}", order=t + 1)
+        for p in part_rows
+        for part in [p]
+        for t in range(topics)
+    )
+    Resource.objects.bulk_create(
+        Resource(
+            topic=topic,
+            title=f"Resource {topic.pk}.{r}",
+            url=f"https://example.com/{topic.pk}/{r}",
+            kind="book",
+            level="beginner",
+            cost="free",
+            description=f"A *useful* read about [topic {topic.pk}](https://example.com/{topic.pk}), number {r}.",
+            order=r + 1,
+            status="published",
+        )
+        for topic in topic_rows
+        for r in range(resources)
+    )
+    password = make_password(PASSWORD)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,"
+            " is_staff, is_active, date_joined, display_name)"
+            " SELECT %s, false, 'learner' || n, '', '', 'learner' || n || '@example.com', false, true, now(), ''"
+            " FROM generate_series(1, %s) AS n",
+            [password, learners],
+        )
+        cursor.execute(
+            "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
+            " SELECT u.id, r.id, now() FROM accounts_user u"
+            " CROSS JOIN generate_series(0, %s - 1) AS k"
+            " JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS idx FROM roadmap_resource) r"
+            "   ON r.idx = (u.id * 7 + k * 11) %% (SELECT count(*) FROM roadmap_resource)",
+            [per_learner],
+        )
+        cursor.execute("ANALYZE")
+
+
+def resize(total: int) -> None:
+    """Publish exactly `total` resources (adding more if needed), archive the rest."""
+    from django.db import connection
+
+    from roadmap.models import Resource, Topic
+
+    topics = list(Topic.objects.order_by("pk"))
+    have = Resource.objects.count()
+    if have < total:
+        per_topic = -(-(total - have) // len(topics))
+        Resource.objects.bulk_create(
+            Resource(
+                topic=t,
+                title=f"Extra {t.pk}.{n}",
+                url=f"https://example.com/x/{t.pk}/{n}",
+                kind="video",
+                description="More *reading*.",
+                order=1000 + n,
+                status="published",
+            )
+            for t in topics
+            for n in range(per_topic)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE roadmap_resource SET status = CASE WHEN id IN"
+            " (SELECT id FROM roadmap_resource ORDER BY id LIMIT %s) THEN 'published' ELSE 'archived' END",
+            [total],
+        )
+        cursor.execute("ANALYZE roadmap_resource")
+
+
+# --- the load ---------------------------------------------------------------------------
+
+
+def log_in(base: str, username: str) -> tuple[str, str]:
+    """Log in through the site's own form; return the cookie header and a CSRF token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=30).read()
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    request = urllib.request.Request(
+        f"{base}/accounts/login/",
+        data=urlencode({"login": username, "password": PASSWORD}).encode(),
+        headers={"X-CSRFToken": csrf, "Referer": f"{base}/accounts/login/"},
+    )
+    opener.open(request, timeout=30).read()
+    cookies = {c.name: c.value for c in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError(f"could not log in as {username}")
+    return "; ".join(f"{k}={v}" for k, v in cookies.items()), cookies["csrftoken"]
+
+
+def drive(args) -> list[float]:
+    """One load process: `threads` keep-alive connections for `seconds`; latencies in ms."""
+    import threading
+
+    port, requests, seconds, threads = args
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, n = [], offset
+        while time.monotonic() < deadline:
+            method, path, body, headers = requests[n % len(requests)]
+            n += 1
+            started = time.perf_counter()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path}: HTTP {response.status}")
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker, args=(i * 7,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return latencies
+
+
+def measure(port: int, requests: list, seconds: float = SECONDS) -> dict:
+    per_process = max(1, CLIENTS // PROCESSES)
+    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
+        drive_args = [(port, requests, 0.5, per_process)] * PROCESSES
+        pool.map(drive, drive_args)  # warm up
+        started = time.monotonic()
+        results = pool.map(drive, [(port, requests, seconds, per_process)] * PROCESSES)
+        elapsed = time.monotonic() - started
+    latencies = sorted(ms for chunk in results for ms in chunk)
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_peak_memory_mb(master: int) -> float:
+    import psutil
+
+    peaks = []
+    for child in psutil.Process(master).children():
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+    return max(peaks)
+
+
+def main() -> int:
+    url = database_url()
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "0", "DJANGO_LOG_LEVEL": "WARNING"}
+    python = sys.executable
+    for command in (["migrate", "-v0"], ["createcachetable"]):
+        subprocess.run([python, "manage.py", *command], cwd=REPO, env=env, check=True)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from roadmap.models import Progress, Resource
+    from roadmap.services import share_link_enable
+
+    started = time.monotonic()
+    build_dataset()
+    from accounts.models import User
+
+    print(
+        f"dataset: {Resource.objects.count()} resources in 10 parts, {User.objects.count()} learners, "
+        f"{Progress.objects.count():,} progress rows ({time.monotonic() - started:.0f} s to build)"
+    )
+    token = share_link_enable(user=User.objects.get(username="learner1")).token
+    resource_ids = [
+        str(r) for r in Resource.objects.order_by("pk").values_list("public_id", flat=True)
+    ]
+    connection.close()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [str(REPO / "scripts" / "serve")],
+        cwd=REPO,
+        env=env
+        | {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+            "WEB_THREADS": "4",
+            "PATH": f"{Path(python).parent}:{env['PATH']}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        sessions = [log_in(base, f"learner{n}") for n in range(1, CLIENTS + 1)]
+
+        def as_learner(method: str, path: str, body: str | None = None, htmx: bool = False) -> list:
+            out = []
+            for cookie, csrf in sessions:
+                headers = {"Cookie": cookie}
+                if method == "POST":
+                    headers |= {
+                        "X-CSRFToken": csrf,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    }
+                if htmx:
+                    headers["HX-Request"] = "true"
+                out.append((method, path, body, headers))
+            return out
+
+        def progress_posts() -> list:
+            posts = []
+            for n, public_id in enumerate(resource_ids[:40]):
+                for done in ("1", "0"):
+                    posts += as_learner(
+                        "POST", f"/resources/{public_id}/progress", f"done={done}", htmx=True
+                    )[n % CLIENTS :][:1]
+            return posts
+
+        endpoints = {
+            "/healthz": [("GET", "/healthz", None, {})],
+            "anonymous /": [("GET", "/", None, {})],
+            "learner /": as_learner("GET", "/"),
+            "progress POST (htmx)": progress_posts(),
+            "/me/": as_learner("GET", "/me/"),
+            "/p/<token>/": [("GET", f"/p/{token}/", None, {})],
+            "badge.svg": [("GET", f"/p/{token}/badge.svg", None, {})],
+        }
+        results = {name: measure(port, requests) for name, requests in endpoints.items()}
+        results["/healthz (again)"] = measure(port, endpoints["/healthz"])
+        healthz = (results["/healthz"]["rps"] + results["/healthz (again)"]["rps"]) / 2
+
+        print(
+            f"\n{'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'budget':>7}"
+        )
+        met = True
+        for name, figures in results.items():
+            ratio = figures["rps"] / healthz
+            budget = BUDGETS.get(name)
+            verdict = ""
+            if budget is not None:
+                ok = ratio >= budget
+                met &= ok
+                verdict = f"{'>=' if ok else '<'} {budget:.2f} {'ok' if ok else 'MISSED'}"
+            print(
+                f"{name:28} {figures['rps']:8.0f} {figures['p50']:8.1f} {figures['p99']:8.1f} {ratio:7.2f} {verdict}"
+            )
+
+        print("\nlearner / by roadmap size:")
+        for size in (50, 500, 2000):
+            django.db.connections.close_all()
+            resize(size)
+            figures = measure(port, endpoints["learner /"])
+            print(
+                f"  {size:5} resources {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.1f} ms  ratio {figures['rps'] / healthz:.2f}"
+            )
+        resize(500)
+
+        post_1m = measure(port, endpoints["progress POST (htmx)"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM roadmap_progress WHERE id NOT IN (SELECT id FROM roadmap_progress ORDER BY id LIMIT 1000)"
+            )
+        connection.close()
+        post_1k = measure(port, endpoints["progress POST (htmx)"])
+        slowdown = post_1m["p50"] / post_1k["p50"]
+        ok = slowdown <= 1.2
+        met &= ok
+        print(
+            f"\nprogress POST p50: {post_1m['p50']:.1f} ms with 1,000,000 rows, {post_1k['p50']:.1f} ms with 1,000: "
+            f"{slowdown:.2f}x {'<= 1.2 ok' if ok else '> 1.2 MISSED'}"
+        )
+        peak = worker_peak_memory_mb(server.pid)
+        ok = peak < 200
+        met &= ok
+        print(f"peak memory of a web worker: {peak:.0f} MB {'< 200 ok' if ok else '>= 200 MISSED'}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print("\nbench: every budget met" if met else "\nbench: some budgets missed")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
