@@ -97,6 +97,7 @@ TEMPLATES = [
             "builtins": [
                 "template_partials.templatetags.partials",
                 "roadmap.templatetags.markdown",
+                "roadmap.templatetags.ticks",
             ],
         },
     }

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, Max, OuterRef, Prefetch
 from django.utils import timezone
 
 
@@ -181,19 +181,6 @@ class ResourceQuerySet(models.QuerySet):
             return self.annotate(done=models.Value(False))
         return self.annotate(
             done=Exists(Progress.objects.filter(user=user, resource=OuterRef("pk")))
-        )
-
-    def completion_by_topic(self, user) -> models.QuerySet:
-        """Rows of (topic_id, part_id, total, done): this queryset's resources counted per
-        topic, and how many of them the user completed, in one aggregate query.
-
-        The join is filtered to the user's own progress rows, so its cost does not grow
-        with the number of learners."""
-        return (
-            self.annotate(mine=FilteredRelation("progress", condition=Q(progress__user=user)))
-            .values("topic_id", "topic__part_id")
-            .annotate(total=Count("pk"), done=Count("mine"))
-            .order_by()
         )
 
 

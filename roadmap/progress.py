@@ -6,7 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from roadmap.models import Resource, Roadmap
+from django.db.models import Count
+
+from roadmap.models import Part, Progress, Resource, Roadmap
+from roadmap.page_cache import cached, content_version
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class Completion:
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    """Completion per topic, per part and overall, from `completion_by_topic` rows."""
+    """Completion per topic, per part and overall, from rows of
+    (topic_id, topic__part_id, total, done)."""
 
     topics: dict[int, Completion]
     parts: dict[int, Completion]
@@ -48,11 +52,63 @@ class ProgressSummary:
         return self.parts.get(part_id, Completion())
 
 
-def progress_summary(*, user, roadmap_id: int | None = None) -> ProgressSummary:
-    """The learner's completion of a roadmap (by default the main one), in one query,
-    counted over published resources in published parts only."""
+def main_roadmap(version: int) -> Roadmap | None:
+    """The roadmap the site serves at `/`, cached per content version."""
+    return cached(("roadmap", version), lambda: Roadmap.objects.order_by("pk").first())
+
+
+def topic_totals(*, version: int, roadmap_id: int) -> list[dict]:
+    """Published resources per topic (published parts only), cached per content version."""
+    return cached(
+        ("totals", version, roadmap_id),
+        lambda: list(
+            Resource.objects.published()
+            .filter(topic__part__roadmap=roadmap_id)
+            .values("topic_id", "topic__part_id")
+            .annotate(total=Count("pk"))
+            .order_by()
+        ),
+    )
+
+
+def progress_summary(
+    *, user, roadmap_id: int | None = None, version: int | None = None
+) -> ProgressSummary:
+    """The learner's completion of a roadmap (by default the main one), counted over
+    published resources in published parts only: the totals per topic are shared by
+    everyone and cached per content version; the learner's own counts are one aggregate
+    query over their progress rows, so the cost does not grow with other learners."""
     if not user.is_authenticated:
         return ProgressSummary(topics={}, parts={}, overall=Completion())
-    roadmap = roadmap_id or Roadmap.objects.order_by("pk").values("pk")[:1]
-    rows = Resource.objects.published().filter(topic__part__roadmap=roadmap)
-    return ProgressSummary.from_rows(rows.completion_by_topic(user))
+    version = version if version is not None else content_version()
+    if roadmap_id is None:
+        roadmap = main_roadmap(version)
+        if roadmap is None:
+            return ProgressSummary(topics={}, parts={}, overall=Completion())
+        roadmap_id = roadmap.pk
+    done = dict(
+        Progress.objects.filter(
+            user=user,
+            resource__status=Resource.Status.PUBLISHED,
+            resource__topic__part__status=Part.Status.PUBLISHED,
+            resource__topic__part__roadmap=roadmap_id,
+        )
+        .values("resource__topic_id")
+        .annotate(done=Count("pk"))
+        .values_list("resource__topic_id", "done")
+    )
+    rows = [
+        {**row, "done": done.get(row["topic_id"], 0)}
+        for row in topic_totals(version=version, roadmap_id=roadmap_id)
+    ]
+    return ProgressSummary.from_rows(rows)
+
+
+def done_resource_ids(user) -> set[str]:
+    """public ids of every resource the learner has ticked."""
+    if not user.is_authenticated:
+        return set()
+    return {
+        str(pk)
+        for pk in Progress.objects.filter(user=user).values_list("resource__public_id", flat=True)
+    }

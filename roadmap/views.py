@@ -5,7 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,8 +16,9 @@ from django_htmx.middleware import HtmxDetails
 
 from roadmap.badge import THEMES, Badge
 from roadmap.forms import ProgressForm
-from roadmap.models import Part, Progress, Resource, Roadmap, ShareLink
-from roadmap.progress import ProgressSummary, progress_summary
+from roadmap.models import Part, Progress, Resource, ShareLink
+from roadmap.page_cache import CompletionSlots, cached, content_version, fill, slot
+from roadmap.progress import done_resource_ids, main_roadmap, progress_summary
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -28,29 +31,55 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def attach_completion(parts, progress: ProgressSummary) -> None:
-    """Give each part and topic its `completion`, for the templates' progress bars."""
-    for part in parts:
-        part.completion = progress.part(part.pk)
-        for topic in part.topics.all():
-            topic.completion = progress.topic(topic.pk)
+def parts_html(*, version: int, variant: str, viewer) -> str:
+    """The table of contents and every part, rendered once per content version and
+    variant, with slots for each request's ticks, bars and CSRF token."""
+
+    def render_parts() -> str:
+        roadmap = main_roadmap(version)
+        parts = []
+        if roadmap is not None:
+            parts = list(
+                roadmap.parts.visible_to(viewer).with_content(viewer, learner=AnonymousUser())
+            )
+        for part in parts:
+            part.completion = CompletionSlots(f"part-{part.pk}")
+            for topic in part.topics.all():
+                topic.completion = CompletionSlots(f"topic-{topic.pk}")
+        context = {
+            "parts": parts,
+            "show_progress": variant != "visitor",
+            "readonly": variant == "readonly",
+            "shared_rendering": True,
+            "csrf_token": slot("csrf"),
+        }
+        return render_to_string("roadmap/roadmap.html#roadmap-parts", context)
+
+    return cached(("parts", version, variant), render_parts)
 
 
-def roadmap_context(*, viewer, learner) -> dict:
-    """The roadmap as `viewer` may see it, with `learner`'s ticks and progress bars."""
-    roadmap = Roadmap.objects.first()
-    progress = progress_summary(user=learner, roadmap_id=roadmap and roadmap.pk)
-    parts = []
-    if roadmap is not None:
-        parts = list(roadmap.parts.visible_to(viewer).with_content(viewer, learner=learner))
-        attach_completion(parts, progress)
-    return {"roadmap": roadmap, "parts": parts, "progress": progress}
+def roadmap_context(request: HttpRequest, *, learner, variant: str) -> dict:
+    """The roadmap with `learner`'s ticks and progress bars, filled into the shared
+    rendering for `variant`."""
+    version = content_version()
+    roadmap = main_roadmap(version)
+    progress = progress_summary(user=learner, roadmap_id=roadmap and roadmap.pk, version=version)
+    viewer = request.user if variant == "staff" else AnonymousUser()
+    html = fill(
+        parts_html(version=version, variant=variant, viewer=viewer),
+        done_ids=done_resource_ids(learner),
+        progress=progress,
+        csrf_token=get_token(request) if variant != "readonly" else "",
+    )
+    return {"roadmap": roadmap, "parts_html": html, "progress": progress}
 
 
 @require_GET
 def roadmap_page(request: HttpRequest) -> HttpResponse:
-    context = roadmap_context(viewer=request.user, learner=request.user)
-    context["show_progress"] = request.user.is_authenticated
+    user = request.user
+    variant = "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
+    context = roadmap_context(request, learner=user, variant=variant)
+    context["show_progress"] = user.is_authenticated
     context["learner_progress"] = context["progress"]
     return render(request, "roadmap/roadmap.html", context)
 
@@ -97,8 +126,11 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    roadmap = Roadmap.objects.first()
-    progress = progress_summary(user=request.user, roadmap_id=roadmap and roadmap.pk)
+    version = content_version()
+    roadmap = main_roadmap(version)
+    progress = progress_summary(
+        user=request.user, roadmap_id=roadmap and roadmap.pk, version=version
+    )
     parts = list(Part.objects.visible_to(request.user).filter(roadmap=roadmap))
     for part in parts:
         part.completion = progress.part(part.pk)
@@ -139,7 +171,7 @@ def shared_learner(token: str):
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     owner = shared_learner(token)
     # Visibility as for a visitor, whoever the owner or the viewer is.
-    context = roadmap_context(viewer=AnonymousUser(), learner=owner)
+    context = roadmap_context(request, learner=owner, variant="readonly")
     if context["roadmap"] is None:
         raise Http404
     context |= {
@@ -159,10 +191,11 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
     if theme not in THEMES:
         return HttpResponseBadRequest("theme must be light or dark.", content_type="text/plain")
     owner = shared_learner(token)
-    roadmap = Roadmap.objects.first()
+    version = content_version()
+    roadmap = main_roadmap(version)
     if roadmap is None:
         raise Http404
-    progress = progress_summary(user=owner, roadmap_id=roadmap.pk)
+    progress = progress_summary(user=owner, roadmap_id=roadmap.pk, version=version)
     badge = Badge(label=roadmap.title, value=f"{progress.overall.percent}%", theme=theme)
     response = render(request, "roadmap/badge.svg", {"badge": badge}, content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=300"

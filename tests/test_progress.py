@@ -244,22 +244,24 @@ def test_progress_post_query_count_does_not_grow_with_content(learner_client, ht
     build_roadmap(parts=10, topics_per_part=5, resources_per_topic=12)
     resource = Resource.objects.first()
     large_count = count_queries(lambda: tick(learner_client, resource, done=True, htmx=htmx))
-    assert small_count == large_count <= 6
+    assert small_count == large_count <= 7
 
 
 def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, learner):
     build_roadmap(parts=1, topics_per_part=2, resources_per_topic=2)
     for resource in Resource.objects.all()[:2]:
         tick(learner_client, resource, done=True)
-    small = count_queries(lambda: learner_client.get("/"))
+    small = [count_queries(lambda: learner_client.get("/")) for _ in range(2)]
     Progress.objects.all().delete()
     Roadmap.objects.all().delete()
     build_roadmap(parts=10, topics_per_part=5, resources_per_topic=11)
     Progress.objects.bulk_create(
         Progress(user=learner, resource=resource) for resource in Resource.objects.all()[:300]
     )
-    large = count_queries(lambda: learner_client.get("/"))
-    assert small == large <= 7
+    large = [count_queries(lambda: learner_client.get("/")) for _ in range(2)]
+    # Cold (the shared rendering is made) and warm (it is reused), at both sizes.
+    assert small == large
+    assert large[0] <= 10 and large[1] <= 5
 
 
 @pytest.mark.django_db(transaction=True)

@@ -222,14 +222,17 @@ def test_badge_width_follows_the_text_and_text_is_escaped(client, ada):
 
 @pytest.mark.parametrize("path", ["", "badge.svg"])
 def test_share_query_count_does_not_grow_with_content(client, db, path):
-    def queries_for_owner_of(resources) -> int:
+    def queries_for_owner_of(resources) -> list[int]:
         owner = UserFactory()
         for resource in resources:
             progress_set(user=owner, resource=resource, done=True)
         url = f"{share_url(owner)}{path}"
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        return len(captured)
+        counts = []
+        for _ in range(2):  # cold, then warm
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
 
     build_roadmap(parts=1, topics_per_part=2, resources_per_topic=2)
     small = queries_for_owner_of(Resource.objects.all()[:3])
@@ -237,4 +240,5 @@ def test_share_query_count_does_not_grow_with_content(client, db, path):
     Roadmap.objects.all().delete()
     build_roadmap(parts=10, topics_per_part=5, resources_per_topic=11)
     large = queries_for_owner_of(Resource.objects.all()[:300])
-    assert small == large <= 6
+    assert small == large
+    assert large[0] <= 9 and large[1] <= 4

@@ -1,0 +1,82 @@
+"""The roadmap's rendered content, cached in each process per content version, with
+slots for what differs per request (a learner's ticks and bars, the CSRF token).
+
+The content version is bumped by a database trigger on every write to the content
+tables (migration 0006), so a cached rendering can never outlive the content it shows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from django.db import connection
+from django.utils.safestring import SafeString, mark_safe
+
+MAX_ENTRIES = 32
+SLOT = re.compile("\x00(\\w+):([^\x00]*)\x00")
+TICK_OUTPUT = {
+    "class": " is-done",
+    "checked": " checked",
+    "badge": '<li class="badge badge-done">Done</li>',
+    "readonly": " tick-done",
+}
+
+_entries: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def content_version() -> int:
+    """The current content version: one primary-key read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM roadmap_content_version WHERE id = 1")
+        return cursor.fetchone()[0]
+
+
+def cached(key: tuple, build: Callable):
+    """`build()` once per key in this process; keys carry the content version."""
+    with _lock:
+        if key in _entries:
+            _entries.move_to_end(key)
+            return _entries[key]
+    value = build()
+    with _lock:
+        _entries[key] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return value
+
+
+def slot(kind: str, key: object = "") -> SafeString:
+    return mark_safe(f"\x00{kind}:{key}\x00")  # noqa: S308 - a marker, filled before output
+
+
+class CompletionSlots:
+    """Stands in for a Completion while the shared rendering is made."""
+
+    def __init__(self, key: str) -> None:
+        self.percent = slot("percent", key)
+        self.done = slot("done", key)
+        self.total = slot("total", key)
+
+
+def fill(html: str, *, done_ids: set[str], progress, csrf_token: str = "") -> SafeString:
+    """Put one request's ticks, bars and CSRF token into a shared rendering."""
+
+    def completion(key: str):
+        if key == "overall":
+            return progress.overall
+        scope, _, pk = key.partition("-")
+        return progress.part(int(pk)) if scope == "part" else progress.topic(int(pk))
+
+    def replace(match: re.Match) -> str:
+        kind, key = match.groups()
+        if kind in TICK_OUTPUT:
+            return TICK_OUTPUT[kind] if key in done_ids else ""
+        if kind == "csrf":
+            return csrf_token
+        return str(getattr(completion(key), kind))
+
+    return mark_safe(SLOT.sub(replace, html))  # noqa: S308 - only our own markers are replaced
