@@ -71,11 +71,12 @@ class ParsedResource:
 
 
 @dataclass
-class ParsedTopic:
+class ParsedSection:
+    """A part or a topic: a heading's title and the text under it."""
+
     title: str
     line: int
     summary_lines: list[str] = field(default_factory=list)
-    resources: list[ParsedResource] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -87,20 +88,14 @@ class ParsedTopic:
 
 
 @dataclass
-class ParsedPart:
-    title: str
-    line: int
+class ParsedTopic(ParsedSection):
+    resources: list[ParsedResource] = field(default_factory=list)
+
+
+@dataclass
+class ParsedPart(ParsedSection):
     status: str = "published"
-    summary_lines: list[str] = field(default_factory=list)
     topics: list[ParsedTopic] = field(default_factory=list)
-
-    @property
-    def slug(self) -> str:
-        return slugify(self.title)[:100]
-
-    @property
-    def summary(self) -> str:
-        return normalize_text(self.summary_lines)
 
 
 @dataclass

@@ -15,7 +15,6 @@ import http.cookiejar
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from scripts.localserver import start_server  # noqa: E402
+
 DATABASE = "roadmap_bench"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
@@ -228,12 +230,6 @@ def measure(port: int, requests: list, seconds: float = SECONDS) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def worker_peak_memory_mb(master: int) -> float:
     import psutil
 
@@ -274,29 +270,9 @@ def main() -> int:
     ]
     connection.close()
 
-    port = free_port()
-    server = subprocess.Popen(
-        [str(REPO / "scripts" / "serve")],
-        cwd=REPO,
-        env=env
-        | {
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "2",
-            "WEB_THREADS": "4",
-            "PATH": f"{Path(python).parent}:{env['PATH']}",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(env, workers=2, threads=4)
+    port = int(base.rsplit(":", 1)[1])
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
         sessions = [log_in(base, f"learner{n}") for n in range(1, CLIENTS + 1)]
 
         def as_learner(method: str, path: str, body: str | None = None, htmx: bool = False) -> list:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from scripts.localserver import start_server  # noqa: E402
+
 CHAOS_DATABASE = "roadmap_chaos"
 LEARNERS = 6
 RECOVERY_BUDGET = 5.0
@@ -37,12 +39,6 @@ class Attempt:
     started: float
     ended: float
     status: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scratch_database_url() -> str:
@@ -137,35 +133,8 @@ def main() -> int:
     from roadmap.models import Progress, Resource
 
     resources = [str(r) for r in Resource.objects.published().values_list("public_id", flat=True)]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )
+    server, base = start_server(env, workers=2, threads=4)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
         stop, lock, attempts = threading.Event(), threading.Lock(), []
         workers = [
             threading.Thread(target=tick_forever, args=(base, i, resources, stop, attempts, lock))

@@ -4,10 +4,6 @@ sessions, ticks and the login rate limit are shared between them."""
 import http.cookiejar
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,17 +13,12 @@ import pytest
 from django.db import connection
 
 from roadmap.models import Resource
+from scripts.localserver import start_server
 from tests.factories import UserFactory
 
 REPO = Path(__file__).resolve().parent.parent
 # Behind a proxy every process sees the site's one public host name, whatever its port.
 PUBLIC_HOST = "roadmap.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -42,30 +33,9 @@ def servers(transactional_db, seed):
         "DATABASE_URL": urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "WEB_THREADS": "2",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
-    processes, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [str(REPO / "scripts" / "serve")],
-                cwd=REPO,
-                env=env | {"HOST": "127.0.0.1", "PORT": str(port)},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        bases.append(f"http://127.0.0.1:{port}")
-    for base in bases:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    started = [start_server(env, workers=1, threads=2) for _ in range(2)]
+    processes, bases = [p for p, _ in started], [b for _, b in started]
     yield bases
     for process in processes:
         process.terminate()

@@ -1,0 +1,47 @@
+"""Starting the production server (scripts/serve) on a free local port, for the chaos
+script, the benchmark and the scale-out test."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict, *, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    """scripts/serve on 127.0.0.1 and a free port; returns once /healthz answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(REPO / "scripts" / "serve")],
+        cwd=REPO,
+        env=env
+        | {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(workers),
+            "WEB_THREADS": str(threads),
+            "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+            return server, base
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"the server on {base} did not answer /healthz")
