@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 
-MAX_ENTRIES = 32
+MAX_ENTRIES = 8  # a few content versions × variants; each rendering is ~1 MB at 500 resources
 SLOT = re.compile("\x00(\\w+):([^\x00]*)\x00")
 TICK_OUTPUT = {
     "class": " is-done",
