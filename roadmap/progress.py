@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, F, Q, Window
 
 from roadmap.models import Part, Progress, Resource, Roadmap
 from roadmap.page_cache import cached, content_version
@@ -71,44 +72,74 @@ def topic_totals(*, version: int, roadmap_id: int) -> list[dict]:
     )
 
 
-def progress_summary(
+EMPTY = ProgressSummary(topics={}, parts={}, overall=Completion())
+
+
+def learner_state(
     *, user, roadmap_id: int | None = None, version: int | None = None
-) -> ProgressSummary:
-    """The learner's completion of a roadmap (by default the main one), counted over
-    published resources in published parts only: the totals per topic are shared by
-    everyone and cached per content version; the learner's own counts are one aggregate
-    query over their progress rows, so the cost does not grow with other learners."""
+) -> tuple[ProgressSummary, dict[str, datetime]]:
+    """The learner's completion of a roadmap (by default the main one) and when they
+    ticked each resource (by public id), in one query over their own progress rows.
+
+    Counts cover published resources in published parts only, by conditional
+    aggregation in SQL (a filtered COUNT per topic); the totals they are divided by are
+    shared by everyone and cached per content version. Nothing here grows with the
+    number of other learners."""
     if not user.is_authenticated:
-        return ProgressSummary(topics={}, parts={}, overall=Completion())
+        return EMPTY, {}
     version = version if version is not None else content_version()
     if roadmap_id is None:
         roadmap = main_roadmap(version)
         if roadmap is None:
-            return ProgressSummary(topics={}, parts={}, overall=Completion())
+            return EMPTY, {}
         roadmap_id = roadmap.pk
-    done = dict(
-        Progress.objects.filter(
-            user=user,
-            resource__status=Resource.Status.PUBLISHED,
-            resource__topic__part__status=Part.Status.PUBLISHED,
-            resource__topic__part__roadmap=roadmap_id,
-        )
-        .values("resource__topic_id")
-        .annotate(done=Count("pk"))
-        .values_list("resource__topic_id", "done")
+    counted = Q(
+        resource__status=Resource.Status.PUBLISHED,
+        resource__topic__part__status=Part.Status.PUBLISHED,
+        resource__topic__part__roadmap=roadmap_id,
     )
-    rows = [
-        {**row, "done": done.get(row["topic_id"], 0)}
+    rows = Progress.objects.filter(user=user).values_list(
+        "resource__public_id",
+        "resource__topic_id",
+        "completed_at",
+        Window(Count("pk", filter=counted), partition_by=F("resource__topic_id")),
+    )
+    done, done_per_topic = {}, {}
+    for public_id, topic_id, completed_at, done_in_topic in rows:
+        done[str(public_id)] = completed_at
+        done_per_topic[topic_id] = done_in_topic
+    summary = ProgressSummary.from_rows(
+        {**row, "done": done_per_topic.get(row["topic_id"], 0)}
         for row in topic_totals(version=version, roadmap_id=roadmap_id)
-    ]
-    return ProgressSummary.from_rows(rows)
+    )
+    return summary, done
 
 
-def done_resource_ids(user) -> set[str]:
-    """public ids of every resource the learner has ticked."""
-    if not user.is_authenticated:
-        return set()
-    return {
-        str(pk)
-        for pk in Progress.objects.filter(user=user).values_list("resource__public_id", flat=True)
-    }
+def published_in_order(*, version: int, roadmap_id: int) -> list[Resource]:
+    """The roadmap's published resources in reading order, cached per content version.
+    Shared between requests: read them, never change them."""
+    return cached(
+        ("published", version, roadmap_id),
+        lambda: list(
+            Resource.objects.published()
+            .filter(topic__part__roadmap=roadmap_id)
+            .select_related("topic__part")
+            .order_by("topic__part__order", "topic__order", "order", "pk")
+        ),
+    )
+
+
+def parts_of(*, version: int, roadmap_id: int, staff: bool) -> list[Part]:
+    """The roadmap's parts in order (drafts for staff only), cached per content version.
+    Shared between requests: read them, never change them."""
+
+    def load() -> list[Part]:
+        parts = Part.objects.filter(roadmap=roadmap_id).order_by("order", "pk")
+        return list(parts if staff else parts.exclude(status=Part.Status.DRAFT))
+
+    return cached(("parts", version, roadmap_id, staff), load)
+
+
+def progress_summary(**kwargs) -> ProgressSummary:
+    """Just the completion part of `learner_state`."""
+    return learner_state(**kwargs)[0]

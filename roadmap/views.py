@@ -16,9 +16,23 @@ from django_htmx.middleware import HtmxDetails
 
 from roadmap.badge import THEMES, Badge
 from roadmap.forms import ProgressForm
-from roadmap.models import Part, Progress, Resource, ShareLink
-from roadmap.page_cache import CompletionSlots, cached, content_version, fill, slot
-from roadmap.progress import done_resource_ids, main_roadmap, progress_summary
+from roadmap.models import Resource, ShareLink
+from roadmap.page_cache import (
+    CompletionSlots,
+    cached,
+    content_version,
+    fill,
+    slot,
+    split,
+    unsplit,
+)
+from roadmap.progress import (
+    learner_state,
+    main_roadmap,
+    parts_of,
+    progress_summary,
+    published_in_order,
+)
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -31,7 +45,7 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def parts_html(*, version: int, variant: str, viewer) -> str:
+def parts_html(*, version: int, variant: str, viewer) -> tuple[str, ...]:
     """The table of contents and every part, rendered once per content version and
     variant, with slots for each request's ticks, bars and CSRF token."""
 
@@ -53,7 +67,7 @@ def parts_html(*, version: int, variant: str, viewer) -> str:
             "shared_rendering": True,
             "csrf_token": slot("csrf"),
         }
-        return render_to_string("roadmap/roadmap.html#roadmap-parts", context)
+        return split(render_to_string("roadmap/roadmap.html#roadmap-parts", context))
 
     return cached(("parts", version, variant), render_parts)
 
@@ -63,20 +77,43 @@ def roadmap_context(request: HttpRequest, *, learner, variant: str) -> dict:
     rendering for `variant`."""
     version = content_version()
     roadmap = main_roadmap(version)
-    progress = progress_summary(user=learner, roadmap_id=roadmap and roadmap.pk, version=version)
+    progress, done_ids = learner_state(
+        user=learner, roadmap_id=roadmap and roadmap.pk, version=version
+    )
     viewer = request.user if variant == "staff" else AnonymousUser()
     html = fill(
         parts_html(version=version, variant=variant, viewer=viewer),
-        done_ids=done_resource_ids(learner),
+        done_ids=done_ids,
         progress=progress,
         csrf_token=get_token(request) if variant != "readonly" else "",
     )
     return {"roadmap": roadmap, "parts_html": html, "progress": progress}
 
 
+def visitor_page(request: HttpRequest, version: int) -> HttpResponse:
+    """The whole page as a visitor sees it, rendered once per content version; only the
+    CSRF token differs from one visitor to the next."""
+
+    def render_page() -> tuple[str, ...]:
+        context = {
+            "roadmap": main_roadmap(version),
+            "parts_html": unsplit(
+                parts_html(version=version, variant="visitor", viewer=AnonymousUser())
+            ),
+            "show_progress": False,
+            "csrf_token": slot("csrf"),
+        }
+        return split(render_to_string("roadmap/roadmap.html", context))
+
+    pieces = cached(("visitor-page", version), render_page)
+    return HttpResponse(fill(pieces, done_ids={}, progress=None, csrf_token=get_token(request)))
+
+
 @require_GET
 def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not user.is_authenticated and "messages" not in request.COOKIES:
+        return visitor_page(request, content_version())
     variant = "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
     context = roadmap_context(request, learner=user, variant=variant)
     context["show_progress"] = user.is_authenticated
@@ -128,32 +165,26 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     version = content_version()
     roadmap = main_roadmap(version)
-    progress = progress_summary(
+    progress, done = learner_state(
         user=request.user, roadmap_id=roadmap and roadmap.pk, version=version
     )
-    parts = list(Part.objects.visible_to(request.user).filter(roadmap=roadmap))
-    for part in parts:
-        part.completion = progress.part(part.pk)
-    published = Resource.objects.published().filter(topic__part__roadmap=roadmap)
-    next_up = (
-        published.with_done(request.user)
-        .filter(done=False)
-        .select_related("topic__part")
-        .order_by("topic__part__order", "topic__order", "order", "pk")
-        .first()
-    )
-    recent = (
-        Progress.objects.filter(user=request.user, resource__in=published)
-        .select_related("resource__topic")
-        .order_by("-completed_at", "-pk")[:5]
-    )
+    parts, published = [], []
+    if roadmap is not None:
+        staff = request.user.is_staff
+        parts = parts_of(version=version, roadmap_id=roadmap.pk, staff=staff)
+        published = published_in_order(version=version, roadmap_id=roadmap.pk)
+    ticked = [r for r in published if str(r.public_id) in done]
     context = {
         "roadmap": roadmap,
-        "parts": parts,
+        "parts": [{"part": part, "completion": progress.part(part.pk)} for part in parts],
         "progress": progress,
         "learner_progress": progress,
-        "next_up": next_up,
-        "recent": recent,
+        "next_up": next((r for r in published if str(r.public_id) not in done), None),
+        "recent": sorted(
+            ({"resource": r, "completed_at": done[str(r.public_id)]} for r in ticked),
+            key=lambda item: item["completed_at"],
+            reverse=True,
+        )[:5],
     }
     return render(request, "roadmap/dashboard.html", context)
 
@@ -196,8 +227,14 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
     if roadmap is None:
         raise Http404
     progress = progress_summary(user=owner, roadmap_id=roadmap.pk, version=version)
-    badge = Badge(label=roadmap.title, value=f"{progress.overall.percent}%", theme=theme)
-    response = render(request, "roadmap/badge.svg", {"badge": badge}, content_type="image/svg+xml")
+    value = f"{progress.overall.percent}%"
+    svg = cached(
+        ("badge", version, value, theme),
+        lambda: render_to_string(
+            "roadmap/badge.svg", {"badge": Badge(label=roadmap.title, value=value, theme=theme)}
+        ),
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=300"
     response["Content-Security-Policy"] = "default-src 'none'"
     response["X-Robots-Tag"] = "noindex"

@@ -170,3 +170,17 @@ def test_pages_are_valid_html5(client, seed, curator, path):
         if who:
             client.force_login(who)
         html5lib.HTMLParser(strict=True).parse(client.get(path).content)
+
+
+@pytest.mark.parametrize("who", ["visitor", "learner", "curator"])
+def test_a_content_change_shows_at_once_whatever_made_it(client, seed, learner, curator, who):
+    """Pages are rendered once per content version; any write bumps the version."""
+    if who != "visitor":
+        client.force_login({"learner": learner, "curator": curator}[who])
+    assert "Learn Python The Hard Way" in client.get("/").content.decode()
+    Resource.objects.filter(title="Learn Python The Hard Way").update(title="Changed in bulk")
+    html = client.get("/").content.decode()
+    assert "Changed in bulk" in html and "Learn Python The Hard Way" not in html
+    Part.objects.filter(slug="pre-requisites").update(status=Part.Status.DRAFT)
+    html = client.get("/").content.decode()
+    assert ("Changed in bulk" in html) == (who == "curator")

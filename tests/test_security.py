@@ -43,6 +43,7 @@ def test_security_headers_on_every_kind_of_page(client, pages):
             client.force_login(user)
         response = client.get(path)
         assert response.status_code in {200, 404}, path
+        assert b"\x00" not in response.content, path  # no unfilled slot of the page cache
         csp = response.headers.get("Content-Security-Policy", "")
         assert "frame-ancestors 'none'" in csp or csp == "default-src 'none'", path
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, path
