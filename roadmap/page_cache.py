@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 
-MAX_ENTRIES = 8  # a few content versions by variants; each rendering is ~1 MB at 500 resources
+MAX_ENTRIES = 16  # a few content versions by variants; a rendering is ~1 MB at 500 resources
 SLOT = re.compile("\x00(\\w+):([^\x00]*)\x00")
 TICK_OUTPUT = {
     "class": " is-done",
@@ -35,17 +35,27 @@ def content_version() -> int:
         return cursor.fetchone()[0]
 
 
+_building: dict[tuple, threading.Lock] = {}
+
+
 def cached(key: tuple, build: Callable):
-    """`build()` once per key in this process; keys carry the content version."""
+    """`build()` once per key in this process; keys carry the content version. Threads
+    asking for a key that is being built wait for it rather than build it again."""
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
             return _entries[key]
-    value = build()
-    with _lock:
-        _entries[key] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        building = _building.setdefault(key, threading.Lock())
+    with building:
+        with _lock:
+            if key in _entries:
+                return _entries[key]
+        value = build()
+        with _lock:
+            _entries[key] = value
+            _building.pop(key, None)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
     return value
 
 
