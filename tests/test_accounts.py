@@ -106,3 +106,12 @@ def test_a_too_long_display_name_is_a_form_error(client, learner):
 
 def test_profile_requires_login(client, db):
     assert client.get("/me/profile/").status_code == 302
+
+
+def test_messages_show_on_the_roadmap_after_logging_out(client, seed, learner):
+    """The visitor page is cached, but not for a visitor who has a message waiting."""
+    client.force_login(learner)
+    response = client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain[-1][0] == "/"
+    assert "You have signed out." in response.content.decode()
+    assert "You have signed out." not in client.get("/").content.decode()  # shown once
