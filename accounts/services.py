@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
 
 from roadmap.models import Progress, ShareLink
 
@@ -48,9 +47,7 @@ def account_export(*, user, share_url: str | None) -> dict:
     }
 
 
-@transaction.atomic
 def account_delete(*, user) -> None:
-    """Delete the learner with their progress, share link and email addresses."""
-    Progress.objects.filter(user=user).delete()
-    ShareLink.objects.filter(user=user).delete()
+    """Delete the learner; their progress, share link and email addresses go with them
+    (on_delete=CASCADE, in one transaction)."""
     user.delete()

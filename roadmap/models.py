@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Exists, Max, OuterRef, Prefetch
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 
@@ -69,12 +69,9 @@ class PartQuerySet(models.QuerySet):
             return self
         return self.exclude(status=Part.Status.DRAFT)
 
-    def with_content(self, user, *, learner=None) -> PartQuerySet:
-        """Prefetch each part's topics and the resources `user` may see, in order, each
-        annotated with `done` for `learner` (by default the user)."""
-        resources = (
-            Resource.objects.visible_to(user).with_done(learner or user).order_by("order", "pk")
-        )
+    def with_content(self, user) -> PartQuerySet:
+        """Prefetch each part's topics and the resources `user` may see, in order."""
+        resources = Resource.objects.visible_to(user).order_by("order", "pk")
         topics = Topic.objects.order_by("order", "pk").prefetch_related(
             Prefetch("resources", queryset=resources)
         )
@@ -174,14 +171,6 @@ class ResourceQuerySet(models.QuerySet):
         if user.is_staff:
             return self
         return self.filter(status=Resource.Status.PUBLISHED)
-
-    def with_done(self, user) -> ResourceQuerySet:
-        """Annotate `done`: whether this user has completed the resource."""
-        if not user.is_authenticated:
-            return self.annotate(done=models.Value(False))
-        return self.annotate(
-            done=Exists(Progress.objects.filter(user=user, resource=OuterRef("pk")))
-        )
 
 
 class Resource(OrderedModel):

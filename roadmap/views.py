@@ -53,9 +53,7 @@ def parts_html(*, version: int, variant: str, viewer) -> tuple[str, ...]:
         roadmap = main_roadmap(version)
         parts = []
         if roadmap is not None:
-            parts = list(
-                roadmap.parts.visible_to(viewer).with_content(viewer, learner=AnonymousUser())
-            )
+            parts = list(roadmap.parts.visible_to(viewer).with_content(viewer))
         for part in parts:
             part.completion = CompletionSlots(f"part-{part.pk}")
             for topic in part.topics.all():
