@@ -295,3 +295,12 @@ def test_fifty_concurrent_posts_from_several_learners_end_with_exact_counts():
     assert Progress.objects.count() == 25
     for learner in learners:
         assert Progress.objects.filter(user=learner).count() == 5
+
+
+def test_dashboard_before_any_content_exists(client, learner):
+    client.force_login(learner)
+    response = client.get("/me/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There is nothing to read yet." in html
+    assert bars(html)["overall"] == 0
