@@ -116,6 +116,12 @@ _database["OPTIONS"]["pool"] = {
     "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
     "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
 }
+# Server-side binding lets psycopg prepare the statements a connection runs again and
+# again (from the 5th run), so PostgreSQL plans the hot queries once per connection, not
+# on every request: planning took most of the learner-state query's time. (Behind a
+# transaction-pooling PgBouncer, set DATABASE_PREPARE_THRESHOLD=0 to turn this off.)
+_database["OPTIONS"]["server_side_binding"] = True
+_database["OPTIONS"]["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5) or None
 # With a pool, Django turns this into the pool's check of each connection it lends out.
 _database["CONN_HEALTH_CHECKS"] = True
 _database["OPTIONS"].setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))

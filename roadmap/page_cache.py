@@ -1,31 +1,33 @@
-"""The roadmap's rendered content, cached in each process per content version, with
-slots for what differs per request (a learner's ticks and bars, the CSRF token).
+"""Pages rendered once per content version and kept in each process, with slots for
+what differs from one request to the next: a learner's ticks and figures, the CSRF
+token, any messages waiting.
 
 The content version is bumped by a database trigger on every write to the content
 tables (migration 0006), so a cached rendering can never outlive the content it shows.
+A rendering is cut at its slots when it is made; a request only puts its own values
+into the holes and joins the pieces, without scanning the page.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Collection
 
 from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 
-MAX_ENTRIES = 16  # a few content versions by variants; a rendering is ~1 MB at 500 resources
 SLOT = re.compile("\x00(\\w+):([^\x00]*)\x00")
-TICK_OUTPUT = {
-    "class": " is-done",
-    "checked": " checked",
-    "badge": '<li class="badge badge-done">Done</li>',
-    "readonly": " tick-done",
+# What a tick slot becomes for a resource: (not done, done).
+TICKS = {
+    "class": ("", " is-done"),
+    "checked": ("", " checked"),
+    "badge": ("", '<li class="badge badge-done">Done</li>'),
+    "readonly": ("", " tick-done"),
+    "state": ("not done", "done"),
 }
-
-_entries: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+FIGURES = ("percent", "done", "total")
 
 
 def content_version() -> int:
@@ -35,28 +37,45 @@ def content_version() -> int:
         return cursor.fetchone()[0]
 
 
-_building: dict[tuple, threading.Lock] = {}
+class ProcessCache:
+    """Values built once per key in this process, the least recently used dropped past
+    `size`. Keys carry the content version. Threads asking for a key that is being built
+    wait for it rather than build it again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._building: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, build: Callable):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._entries:
+                    return self._entries[key]
+            value = build()
+            with self._lock:
+                self._entries[key] = value
+                self._building.pop(key, None)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-def cached(key: tuple, build: Callable):
-    """`build()` once per key in this process; keys carry the content version. Threads
-    asking for a key that is being built wait for it rather than build it again."""
-    with _lock:
-        if key in _entries:
-            _entries.move_to_end(key)
-            return _entries[key]
-        building = _building.setdefault(key, threading.Lock())
-    with building:
-        with _lock:
-            if key in _entries:
-                return _entries[key]
-        value = build()
-        with _lock:
-            _entries[key] = value
-            _building.pop(key, None)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-    return value
+# Whole pages and the content they come from: a few versions by a few variants; a page
+# is about 0.5 MB at 500 resources.
+pages = ProcessCache(16)
+# The htmx answer to a tick, one per resource and version: a few KB each.
+fragments = ProcessCache(4000)
 
 
 def slot(kind: str, key: object = "") -> SafeString:
@@ -64,7 +83,7 @@ def slot(kind: str, key: object = "") -> SafeString:
 
 
 class CompletionSlots:
-    """Stands in for a Completion while the shared rendering is made."""
+    """Stands in for a Completion while a shared rendering is made."""
 
     def __init__(self, key: str) -> None:
         self.percent = slot("percent", key)
@@ -72,38 +91,55 @@ class CompletionSlots:
         self.total = slot("total", key)
 
 
-def split(html: str) -> tuple[str, ...]:
-    """A rendering cut at its slots: text, kind, key, text, kind, key, ..., text."""
-    return tuple(SLOT.split(html))
+class ProgressSlots:
+    """Stands in for a learner's ProgressSummary while a shared rendering is made."""
+
+    overall = CompletionSlots("overall")
+
+    def part(self, part_id: int) -> CompletionSlots:
+        return CompletionSlots(f"part-{part_id}")
+
+    def topic(self, topic_id: int) -> CompletionSlots:
+        return CompletionSlots(f"topic-{topic_id}")
 
 
-def unsplit(pieces: tuple[str, ...]) -> SafeString:
-    """A split rendering back in one piece, slots still in place."""
-    out = [pieces[0]]
-    for index in range(1, len(pieces), 3):
-        out += [f"\x00{pieces[index]}:{pieces[index + 1]}\x00", pieces[index + 2]]
-    return mark_safe("".join(out))  # noqa: S308 - our own rendering
+class Rendering:
+    """A rendering cut at its slots, filled in for one request with `fill`."""
 
+    def __init__(self, html: str) -> None:
+        pieces = SLOT.split(html)
+        self._parts: list[bytes] = [pieces[0].encode()]
+        self._ticks: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        self._figures: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self._named: dict[str, list[int]] = defaultdict(list)
+        for index in range(1, len(pieces), 3):
+            kind, key, text = pieces[index : index + 3]
+            hole = len(self._parts)
+            if kind in TICKS:
+                not_done, done = TICKS[kind]
+                self._parts.append(not_done.encode())
+                self._ticks[key].append((hole, done.encode()))
+            elif kind in FIGURES:
+                self._parts.append(b"")
+                self._figures[key].append((hole, kind))
+            else:
+                self._parts.append(b"")
+                self._named[kind].append(hole)
+            self._parts.append(text.encode())
 
-def fill(
-    pieces: tuple[str, ...], *, done_ids: set[str], progress, csrf_token: str = ""
-) -> SafeString:
-    """Put one request's ticks, bars and CSRF token into a shared rendering."""
-
-    def completion(key: str):
-        if key == "overall":
-            return progress.overall
-        scope, _, pk = key.partition("-")
-        return progress.part(int(pk)) if scope == "part" else progress.topic(int(pk))
-
-    out = [pieces[0]]
-    for index in range(1, len(pieces), 3):
-        kind, key, text = pieces[index], pieces[index + 1], pieces[index + 2]
-        if kind in TICK_OUTPUT:
-            out.append(TICK_OUTPUT[kind] if key in done_ids else "")
-        elif kind == "csrf":
-            out.append(csrf_token)
-        else:
-            out.append(str(getattr(completion(key), kind)))
-        out.append(text)
-    return mark_safe("".join(out))  # noqa: S308 - our own rendering, with our own values
+    def fill(self, *, done: Collection[str] = (), progress=None, **named: str) -> bytes:
+        """The page for a learner who has done the resources `done` (public ids), with
+        `progress`'s figures and a value for each named slot (`csrf`, `messages`...)."""
+        parts = self._parts.copy()
+        for public_id in done:
+            for hole, text in self._ticks.get(public_id, ()):
+                parts[hole] = text
+        for key, holes in self._figures.items():
+            completion = progress.get(key)
+            for hole, figure in holes:
+                parts[hole] = str(getattr(completion, figure)).encode()
+        for name, holes in self._named.items():
+            value = named[name].encode()
+            for hole in holes:
+                parts[hole] = value
+        return b"".join(parts)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Q, Window
+from django.db import connection, transaction
+from django.db.models import Count
 
-from roadmap.models import Part, Progress, Resource, Roadmap
-from roadmap.page_cache import cached, content_version
+from roadmap.models import Part, Resource, Roadmap
+from roadmap.page_cache import pages
 
 
 @dataclass(frozen=True)
@@ -27,119 +27,186 @@ class Completion:
         return Completion(self.done + other.done, self.total + other.total)
 
 
+NOTHING = Completion()
+
+
 @dataclass(frozen=True)
 class ProgressSummary:
-    """Completion per topic, per part and overall, from rows of
-    (topic_id, topic__part_id, total, done)."""
+    """Completion per topic, per part and overall."""
 
     topics: dict[int, Completion]
     parts: dict[int, Completion]
     overall: Completion
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict]) -> ProgressSummary:
+    def from_counts(
+        cls, *, totals: dict[int, tuple[int, int]], done: dict[int, int]
+    ) -> ProgressSummary:
+        """`totals` maps each topic to (its part, its published resources); `done`, each
+        topic to the resources of it the learner has done."""
         topics: dict[int, Completion] = {}
         parts: dict[int, Completion] = defaultdict(Completion)
-        for row in rows:
-            completion = Completion(row["done"], row["total"])
-            topics[row["topic_id"]] = completion
-            parts[row["topic__part_id"]] += completion
+        for topic_id, (part_id, total) in totals.items():
+            completion = Completion(done.get(topic_id, 0), total)
+            topics[topic_id] = completion
+            parts[part_id] += completion
         return cls(topics=topics, parts=dict(parts), overall=sum(parts.values(), Completion()))
 
     def topic(self, topic_id: int) -> Completion:
-        return self.topics.get(topic_id, Completion())
+        return self.topics.get(topic_id, NOTHING)
 
     def part(self, part_id: int) -> Completion:
-        return self.parts.get(part_id, Completion())
+        return self.parts.get(part_id, NOTHING)
 
-
-def main_roadmap(version: int) -> Roadmap | None:
-    """The roadmap the site serves at `/`, cached per content version."""
-    return cached(("roadmap", version), lambda: Roadmap.objects.order_by("pk").first())
-
-
-def topic_totals(*, version: int, roadmap_id: int) -> list[dict]:
-    """Published resources per topic (published parts only), cached per content version."""
-    return cached(
-        ("totals", version, roadmap_id),
-        lambda: list(
-            Resource.objects.published()
-            .filter(topic__part__roadmap=roadmap_id)
-            .values("topic_id", "topic__part_id")
-            .annotate(total=Count("pk"))
-            .order_by()
-        ),
-    )
+    def get(self, key: str) -> Completion:
+        """By the key a page's progress bar has: "overall", "part-<id>" or "topic-<id>"."""
+        if key == "overall":
+            return self.overall
+        scope, _, pk = key.partition("-")
+        return self.part(int(pk)) if scope == "part" else self.topic(int(pk))
 
 
 EMPTY = ProgressSummary(topics={}, parts={}, overall=Completion())
 
 
-def learner_state(
-    *, user, roadmap_id: int | None = None, version: int | None = None
-) -> tuple[ProgressSummary, dict[str, datetime]]:
-    """The learner's completion of a roadmap (by default the main one) and when they
-    ticked each resource (by public id), in one query over their own progress rows.
+@dataclass(frozen=True)
+class Content:
+    """The roadmap at one content version, read once per process and shared by every
+    request: read it, never change it."""
 
-    Counts cover published resources in published parts only, by conditional
-    aggregation in SQL (a filtered COUNT per topic); the totals they are divided by are
-    shared by everyone and cached per content version. Nothing here grows with the
-    number of other learners."""
-    if not user.is_authenticated:
-        return EMPTY, {}
-    version = version if version is not None else content_version()
-    if roadmap_id is None:
-        roadmap = main_roadmap(version)
+    version: int
+    roadmap: Roadmap | None  # the main roadmap, the one the site serves
+    parts: list[Part]  # the main roadmap's, in order, drafts included
+    published: dict[str, Resource]  # the main roadmap's, by public id, in reading order
+    totals: dict[int, tuple[int, int]]  # topic id: (part id, published resources)
+    resources: dict[str, Resource]  # every published resource, by public id
+
+    @classmethod
+    def empty(cls, version: int) -> Content:
+        return cls(version=version, roadmap=None, parts=[], published={}, totals={}, resources={})
+
+    def visible_parts(self, *, staff: bool) -> list[Part]:
+        return self.parts if staff else [p for p in self.parts if p.status != Part.Status.DRAFT]
+
+
+def content_at(version: int) -> Content:
+    """The content at `version`, read once per process; or at a newer version if it
+    has changed since: compare the answer's `version`."""
+    return pages.get(("content", version), load_content)
+
+
+def load_content() -> Content:
+    """Read the content and its version in one snapshot, so that the totals always
+    belong to the version they are cached under."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT version FROM roadmap_content_version WHERE id = 1")
+            version = cursor.fetchone()[0]
+        roadmap = Roadmap.objects.order_by("pk").first()
         if roadmap is None:
-            return EMPTY, {}
-        roadmap_id = roadmap.pk
-    counted = Q(
-        resource__status=Resource.Status.PUBLISHED,
-        resource__topic__part__status=Part.Status.PUBLISHED,
-        resource__topic__part__roadmap=roadmap_id,
-    )
-    rows = Progress.objects.filter(user=user).values_list(
-        "resource__public_id",
-        "resource__topic_id",
-        "completed_at",
-        Window(Count("pk", filter=counted), partition_by=F("resource__topic_id")),
-    )
-    done, done_per_topic = {}, {}
-    for public_id, topic_id, completed_at, done_in_topic in rows:
-        done[str(public_id)] = completed_at
-        done_per_topic[topic_id] = done_in_topic
-    summary = ProgressSummary.from_rows(
-        {**row, "done": done_per_topic.get(row["topic_id"], 0)}
-        for row in topic_totals(version=version, roadmap_id=roadmap_id)
-    )
-    return summary, done
-
-
-def published_in_order(*, version: int, roadmap_id: int) -> list[Resource]:
-    """The roadmap's published resources in reading order, cached per content version.
-    Shared between requests: read them, never change them."""
-    return cached(
-        ("published", version, roadmap_id),
-        lambda: list(
-            Resource.objects.published()
-            .filter(topic__part__roadmap=roadmap_id)
+            return Content.empty(version)
+        published = [
+            resource
+            for resource in Resource.objects.published()
             .select_related("topic__part")
             .order_by("topic__part__order", "topic__order", "order", "pk")
-        ),
+        ]
+        # Counted in SQL by the same filter that counts a learner's done resources.
+        totals = (
+            Resource.objects.published()
+            .filter(topic__part__roadmap=roadmap)
+            .values_list("topic_id", "topic__part_id")
+            .annotate(total=Count("pk"))
+            .order_by()
+        )
+        return Content(
+            version=version,
+            roadmap=roadmap,
+            parts=list(roadmap.parts.order_by("order", "pk")),
+            published={
+                str(resource.public_id): resource
+                for resource in published
+                if resource.topic.part.roadmap_id == roadmap.pk
+            },
+            totals={topic: (part, total) for topic, part, total in totals},
+            resources={str(resource.public_id): resource for resource in published},
+        )
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    """Where one learner stands, at one content version."""
+
+    content: Content
+    progress: ProgressSummary
+    done: dict[str, datetime]  # when each ticked resource was done, by public id
+    name: str = ""  # the learner's display name, when read through a share link
+
+
+# One round trip for everything a page needs to know about a learner: the content
+# version, each of their progress rows, and per topic how many of those rows count —
+# published resources in published parts of the main roadmap, by a filtered COUNT.
+# Raw SQL because it runs on nearly every request: the ORM cannot start from the version
+# row, and compiling the query took longer than running it.
+STATE_SQL = """
+WITH learner AS ({learner})
+SELECT v.version, learner.name, r.public_id::text, r.topic_id, p.completed_at,
+       count(p.id) FILTER (
+           WHERE r.status = %(resource_published)s AND part.status = %(part_published)s
+             AND part.roadmap_id = (SELECT min(id) FROM roadmap_roadmap)
+       ) OVER (PARTITION BY r.topic_id)
+FROM roadmap_content_version v
+JOIN learner ON true
+LEFT JOIN roadmap_progress p ON p.user_id = learner.id
+LEFT JOIN roadmap_resource r ON r.id = p.resource_id
+LEFT JOIN roadmap_topic t ON t.id = r.topic_id
+LEFT JOIN roadmap_part part ON part.id = t.part_id
+WHERE v.id = 1
+"""
+BY_USER = STATE_SQL.format(learner="SELECT %(user)s::bigint AS id, ''::text AS name")
+BY_SHARE_TOKEN = STATE_SQL.format(
+    learner="SELECT u.id, u.display_name AS name FROM roadmap_sharelink s"
+    " JOIN accounts_user u ON u.id = s.user_id WHERE s.token = %(token)s"
+)
+
+
+def _state(sql: str, params: dict) -> LearnerState | None:
+    params |= {
+        "resource_published": Resource.Status.PUBLISHED,
+        "part_published": Part.Status.PUBLISHED,
+    }
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        content = content_at(rows[0][0])
+        if content.version == rows[0][0]:
+            break  # else the content changed between the two reads: read the learner again
+    done, done_per_topic = {}, {}
+    for _version, _name, public_id, topic_id, completed_at, counted in rows:
+        if public_id is not None:
+            done[public_id] = completed_at
+            done_per_topic[topic_id] = counted
+    return LearnerState(
+        content=content,
+        progress=ProgressSummary.from_counts(totals=content.totals, done=done_per_topic),
+        done=done,
+        name=rows[0][1],
     )
 
 
-def parts_of(*, version: int, roadmap_id: int, staff: bool) -> list[Part]:
-    """The roadmap's parts in order (drafts for staff only), cached per content version.
-    Shared between requests: read them, never change them."""
-
-    def load() -> list[Part]:
-        parts = Part.objects.filter(roadmap=roadmap_id).order_by("order", "pk")
-        return list(parts if staff else parts.exclude(status=Part.Status.DRAFT))
-
-    return cached(("parts", version, roadmap_id, staff), load)
+def learner_state(*, user) -> LearnerState:
+    """The learner's completion of the main roadmap and when they ticked each resource.
+    Nothing here grows with the number of other learners."""
+    return _state(BY_USER, {"user": user.pk})
 
 
-def progress_summary(**kwargs) -> ProgressSummary:
-    """Just the completion part of `learner_state`."""
-    return learner_state(**kwargs)[0]
+def shared_state(*, token: str) -> LearnerState | None:
+    """The state of the learner whose share link has `token`; None for a token that is
+    unknown, regenerated away or disabled."""
+    return _state(BY_SHARE_TOKEN, {"token": token})

@@ -1,12 +1,13 @@
+from copy import copy
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,23 +17,17 @@ from django_htmx.middleware import HtmxDetails
 
 from roadmap.badge import THEMES, Badge
 from roadmap.forms import ProgressForm
-from roadmap.models import Resource, ShareLink
+from roadmap.models import ShareLink
 from roadmap.page_cache import (
     CompletionSlots,
-    cached,
+    ProgressSlots,
+    Rendering,
     content_version,
-    fill,
+    fragments,
+    pages,
     slot,
-    split,
-    unsplit,
 )
-from roadmap.progress import (
-    learner_state,
-    main_roadmap,
-    parts_of,
-    progress_summary,
-    published_in_order,
-)
+from roadmap.progress import Content, content_at, learner_state, shared_state
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -45,86 +40,130 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def parts_html(*, version: int, variant: str, viewer) -> tuple[str, ...]:
-    """The table of contents and every part, rendered once per content version and
-    variant, with slots for each request's ticks, bars and CSRF token."""
+@dataclass(frozen=True)
+class Viewer:
+    """Whom a shared rendering is made for: only what may change what a page shows, so
+    that nothing about one person can reach another's page."""
 
-    def render_parts() -> str:
-        roadmap = main_roadmap(version)
-        parts = []
-        if roadmap is not None:
-            parts = list(roadmap.parts.visible_to(viewer).with_content(viewer))
-        for part in parts:
-            part.completion = CompletionSlots(f"part-{part.pk}")
-            for topic in part.topics.all():
-                topic.completion = CompletionSlots(f"topic-{topic.pk}")
-        context = {
-            "parts": parts,
-            "show_progress": variant != "visitor",
-            "readonly": variant == "readonly",
-            "shared_rendering": True,
-            "csrf_token": slot("csrf"),
-        }
-        return split(render_to_string("roadmap/roadmap.html#roadmap-parts", context))
-
-    return cached(("parts", version, variant), render_parts)
+    is_authenticated: bool = False
+    is_staff: bool = False
 
 
-def roadmap_context(request: HttpRequest, *, learner, variant: str) -> dict:
-    """The roadmap with `learner`'s ticks and progress bars, filled into the shared
-    rendering for `variant`."""
-    version = content_version()
-    roadmap = main_roadmap(version)
-    progress, done_ids = learner_state(
-        user=learner, roadmap_id=roadmap and roadmap.pk, version=version
+VARIANTS = {
+    "visitor": Viewer(),
+    "learner": Viewer(is_authenticated=True),
+    "staff": Viewer(is_authenticated=True, is_staff=True),
+    "readonly": Viewer(),
+}
+PARTS = "\x00parts\x00"  # where a page's shared rendering of the parts goes
+
+
+def variant_of(user) -> str:
+    return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
+
+
+def slot_context(variant: str) -> dict:
+    """What a shared rendering for `variant` is made with: slots for each request's values."""
+    return {
+        "user": VARIANTS[variant],
+        "show_progress": variant != "visitor",
+        "readonly": variant == "readonly",
+        "shared_rendering": True,
+        "csrf_token": slot("csrf"),
+        "progress": ProgressSlots(),
+        "learner_progress": ProgressSlots(),
+    }
+
+
+def shared_context(content: Content, variant: str) -> dict:
+    """The roadmap's parts as `variant` sees them, with slots for each request's values."""
+    viewer = VARIANTS[variant]
+    parts = []
+    if content.roadmap is not None:
+        parts = list(content.roadmap.parts.visible_to(viewer).with_content(viewer))
+    for part in parts:
+        part.completion = CompletionSlots(f"part-{part.pk}")
+        for topic in part.topics.all():
+            topic.completion = CompletionSlots(f"topic-{topic.pk}")
+    return slot_context(variant) | {"roadmap": content.roadmap, "parts": parts}
+
+
+def roadmap_rendering(content: Content, variant: str) -> Rendering:
+    """The whole roadmap page as `variant` sees it, made once per content version."""
+    return pages.get(
+        ("page", content.version, variant),
+        lambda: Rendering(
+            render_to_string("roadmap/roadmap.html", shared_context(content, variant))
+        ),
     )
-    viewer = request.user if variant == "staff" else AnonymousUser()
-    html = fill(
-        parts_html(version=version, variant=variant, viewer=viewer),
-        done_ids=done_ids,
-        progress=progress,
-        csrf_token=get_token(request) if variant != "readonly" else "",
+
+
+def parts_rendering(content: Content, variant: str) -> Rendering:
+    """Just the table of contents and the parts, for pages around them."""
+    return pages.get(
+        ("parts", content.version, variant),
+        lambda: Rendering(
+            render_to_string("roadmap/roadmap.html#roadmap-parts", shared_context(content, variant))
+        ),
     )
-    return {"roadmap": roadmap, "parts_html": html, "progress": progress}
 
 
-def visitor_page(request: HttpRequest, version: int) -> HttpResponse:
-    """The whole page as a visitor sees it, rendered once per content version; only the
-    CSRF token differs from one visitor to the next."""
+def waiting_messages(request: HttpRequest) -> str:
+    """The messages waiting for this request, rendered; nothing (and no work) if none."""
+    waiting = messages.get_messages(request)
+    return render_to_string("base.html#messages", {"messages": waiting}) if len(waiting) else ""
 
-    def render_page() -> tuple[str, ...]:
-        context = {
-            "roadmap": main_roadmap(version),
-            "parts_html": unsplit(
-                parts_html(version=version, variant="visitor", viewer=AnonymousUser())
-            ),
-            "show_progress": False,
-            "csrf_token": slot("csrf"),
-        }
-        return split(render_to_string("roadmap/roadmap.html", context))
 
-    pieces = cached(("visitor-page", version), render_page)
-    return HttpResponse(fill(pieces, done_ids={}, progress=None, csrf_token=get_token(request)))
+def render_around(request: HttpRequest, template: str, context: dict, parts: bytes) -> HttpResponse:
+    """`template` rendered for this request, with the shared rendering `parts` put in
+    where it shows `parts_html`."""
+    before, after = render(request, template, {**context, "parts_html": PARTS}).content.split(
+        PARTS.encode()
+    )
+    return HttpResponse(b"".join((before, parts, after)))
 
 
 @require_GET
 def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not user.is_authenticated and "messages" not in request.COOKIES:
-        return visitor_page(request, content_version())
-    variant = "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
-    context = roadmap_context(request, learner=user, variant=variant)
-    context["show_progress"] = user.is_authenticated
-    context["learner_progress"] = context["progress"]
-    return render(request, "roadmap/roadmap.html", context)
+    if user.is_authenticated:
+        state = learner_state(user=user)
+        content, done, progress = state.content, state.done, state.progress
+    else:
+        content, done, progress = content_at(content_version()), (), None
+    page = roadmap_rendering(content, variant_of(user)).fill(
+        done=done,
+        progress=progress,
+        csrf=get_token(request),
+        messages=waiting_messages(request),
+    )
+    return HttpResponse(page)
+
+
+def progress_fragment(content: Content, public_id: str) -> Rendering:
+    """The htmx answer to a tick of one resource: its row, and out of band the topic's,
+    the part's and the overall bar, the navigation's percentage and the announcement."""
+
+    def render_fragment() -> Rendering:
+        resource = content.resources[public_id]
+        topic, part = resource.topic, resource.topic.part
+        # Copies: the content's resources are shared between threads.
+        topic, part = copy(topic), copy(part)
+        topic.completion = CompletionSlots(f"topic-{topic.pk}")
+        part.completion = CompletionSlots(f"part-{part.pk}")
+        context = slot_context("learner") | {"resource": resource, "topic": topic, "part": part}
+        return Rendering(render_to_string("roadmap/roadmap.html#progress-updated", context))
+
+    return fragments.get((content.version, public_id), render_fragment)
 
 
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource done or not done; htmx gets the row and every affected bar back."""
-    resource = get_object_or_404(
-        Resource.objects.published().select_related("topic__part"), public_id=public_id
-    )
+    content = content_at(content_version())
+    resource = content.resources.get(str(public_id))
+    if resource is None:
+        raise Http404
     back = f"{reverse('roadmap')}#{resource.anchor}"
     if not request.user.is_authenticated:
         messages.info(request, "Log in or sign up to keep track of your progress.")
@@ -136,80 +175,65 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
     done = form.cleaned_data["done"]
     progress_set(user=request.user, resource=resource, done=done)
-    announcement = f"{resource.title} marked as {'done' if done else 'not done'}."
 
     if not request.htmx:
-        messages.success(request, announcement)
+        state = "done" if done else "not done"
+        messages.success(request, f"{resource.title} marked as {state}.")
         return redirect(back)
-
-    topic, part = resource.topic, resource.topic.part
-    progress = progress_summary(user=request.user, roadmap_id=part.roadmap_id)
-    resource.done = done
-    topic.completion = progress.topic(topic.pk)
-    part.completion = progress.part(part.pk)
-    context = {
-        "resource": resource,
-        "topic": topic,
-        "part": part,
-        "progress": progress,
-        "learner_progress": progress,
-        "announcement": announcement,
-    }
-    return render(request, "roadmap/roadmap.html#progress-updated", context)
+    state = learner_state(user=request.user)
+    fragment = progress_fragment(content, str(public_id)).fill(
+        done=state.done, progress=state.progress, csrf=get_token(request)
+    )
+    return HttpResponse(fragment)
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    version = content_version()
-    roadmap = main_roadmap(version)
-    progress, done = learner_state(
-        user=request.user, roadmap_id=roadmap and roadmap.pk, version=version
-    )
-    parts, published = [], []
-    if roadmap is not None:
-        staff = request.user.is_staff
-        parts = parts_of(version=version, roadmap_id=roadmap.pk, staff=staff)
-        published = published_in_order(version=version, roadmap_id=roadmap.pk)
-    ticked = [r for r in published if str(r.public_id) in done]
+    state = learner_state(user=request.user)
+    content, done, progress = state.content, state.done, state.progress
+    published = content.published.values()
+    recent = sorted(
+        (
+            (done[public_id], resource)
+            for public_id, resource in content.published.items()
+            if public_id in done
+        ),
+        key=lambda item: item[0],
+        reverse=True,
+    )[:5]
     context = {
-        "roadmap": roadmap,
-        "parts": [{"part": part, "completion": progress.part(part.pk)} for part in parts],
+        "roadmap": content.roadmap,
+        "parts": [
+            {"part": part, "completion": progress.part(part.pk)}
+            for part in content.visible_parts(staff=request.user.is_staff)
+        ],
         "progress": progress,
         "learner_progress": progress,
         "next_up": next((r for r in published if str(r.public_id) not in done), None),
-        "recent": sorted(
-            ({"resource": r, "completed_at": done[str(r.public_id)]} for r in ticked),
-            key=lambda item: item["completed_at"],
-            reverse=True,
-        )[:5],
+        "recent": [{"resource": resource, "completed_at": at} for at, resource in recent],
     }
     return render(request, "roadmap/dashboard.html", context)
 
 
-def shared_learner(token: str):
-    """The learner behind a share token. Unknown, regenerated-away and disabled tokens
-    all raise the same 404."""
-    link = ShareLink.objects.select_related("user").filter(token=token).first()
-    if link is None:
-        raise Http404
-    return link.user
-
-
 @require_GET
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    owner = shared_learner(token)
-    # Visibility as for a visitor, whoever the owner or the viewer is.
-    context = roadmap_context(request, learner=owner, variant="readonly")
-    if context["roadmap"] is None:
+    state = shared_state(token=token)
+    if state is None or state.content.roadmap is None:
         raise Http404
-    context |= {
-        "owner_name": owner.display_name or "A learner",
+    # Visibility as for a visitor, whoever the owner or the viewer is.
+    parts = parts_rendering(state.content, "readonly").fill(
+        done=state.done, progress=state.progress
+    )
+    context = {
+        "roadmap": state.content.roadmap,
+        "progress": state.progress,
+        "owner_name": state.name or "A learner",
         "readonly": True,
         "show_progress": True,
         "share_url": request.build_absolute_uri(),
     }
-    response = render(request, "roadmap/shared.html", context)
+    response = render_around(request, "roadmap/shared.html", context, parts)
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -219,17 +243,15 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
     theme = request.GET.get("theme", "light")
     if theme not in THEMES:
         return HttpResponseBadRequest("theme must be light or dark.", content_type="text/plain")
-    owner = shared_learner(token)
-    version = content_version()
-    roadmap = main_roadmap(version)
-    if roadmap is None:
+    state = shared_state(token=token)
+    if state is None or state.content.roadmap is None:
         raise Http404
-    progress = progress_summary(user=owner, roadmap_id=roadmap.pk, version=version)
-    value = f"{progress.overall.percent}%"
-    svg = cached(
-        ("badge", version, value, theme),
+    title = state.content.roadmap.title
+    value = f"{state.progress.overall.percent}%"
+    svg = fragments.get(
+        ("badge", state.content.version, value, theme),
         lambda: render_to_string(
-            "roadmap/badge.svg", {"badge": Badge(label=roadmap.title, value=value, theme=theme)}
+            "roadmap/badge.svg", {"badge": Badge(label=title, value=value, theme=theme)}
         ),
     )
     response = HttpResponse(svg, content_type="image/svg+xml")

@@ -2,6 +2,11 @@
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from roadmap.page_cache import fragments, pages
+
 BAR = re.compile(r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"')
 
 
@@ -19,3 +24,17 @@ def tick(client, resource, *, done: bool, htmx: bool = False):
     data = {"done": ["0", "1"] if done else ["0"]}
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(f"/resources/{resource.public_id}/progress", data, headers=headers)
+
+
+def count_queries(callable_) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        callable_()
+    return len(queries)
+
+
+def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
+    """Queries of `first` with nothing cached in this process (as after a content change
+    or in a new worker), then of `then` (by default `first` again) with it all cached."""
+    pages.clear()
+    fragments.clear()
+    return count_queries(first), count_queries(then or first)
