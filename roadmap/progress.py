@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from functools import cached_property
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -13,8 +14,7 @@ from roadmap.models import Part, Resource, Roadmap
 from roadmap.page_cache import pages
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(NamedTuple):
     done: int = 0
     total: int = 0
 
@@ -22,9 +22,6 @@ class Completion:
     def percent(self) -> int:
         """Whole percent, rounded down: 2 of 3 is 66, and only all of them is 100."""
         return self.done * 100 // self.total if self.total else 0
-
-    def __add__(self, other: Completion) -> Completion:
-        return Completion(self.done + other.done, self.total + other.total)
 
 
 NOTHING = Completion()
@@ -39,18 +36,23 @@ class ProgressSummary:
     overall: Completion
 
     @classmethod
-    def from_counts(
-        cls, *, totals: dict[int, tuple[int, int]], done: dict[int, int]
-    ) -> ProgressSummary:
-        """`totals` maps each topic to (its part, its published resources); `done`, each
-        topic to the resources of it the learner has done."""
+    def from_counts(cls, *, content: Content, done: dict[int, int]) -> ProgressSummary:
+        """From how many resources of each topic the learner has done, and the content's
+        totals."""
         topics: dict[int, Completion] = {}
-        parts: dict[int, Completion] = defaultdict(Completion)
-        for topic_id, (part_id, total) in totals.items():
-            completion = Completion(done.get(topic_id, 0), total)
-            topics[topic_id] = completion
-            parts[part_id] += completion
-        return cls(topics=topics, parts=dict(parts), overall=sum(parts.values(), Completion()))
+        done_in_part: dict[int, int] = defaultdict(int)
+        for topic_id, (part_id, total) in content.totals.items():
+            done_in_topic = done.get(topic_id, 0)
+            topics[topic_id] = Completion(done_in_topic, total)
+            done_in_part[part_id] += done_in_topic
+        return cls(
+            topics=topics,
+            parts={
+                part_id: Completion(done_in_part[part_id], total)
+                for part_id, total in content.part_totals.items()
+            },
+            overall=Completion(sum(done_in_part.values()), content.overall_total),
+        )
 
     def topic(self, topic_id: int) -> Completion:
         return self.topics.get(topic_id, NOTHING)
@@ -80,6 +82,17 @@ class Content:
     published: dict[str, Resource]  # the main roadmap's, by public id, in reading order
     totals: dict[int, tuple[int, int]]  # topic id: (part id, published resources)
     resources: dict[str, Resource]  # every published resource, by public id
+
+    @cached_property
+    def part_totals(self) -> dict[int, int]:
+        totals: dict[int, int] = defaultdict(int)
+        for part_id, total in self.totals.values():
+            totals[part_id] += total
+        return dict(totals)
+
+    @cached_property
+    def overall_total(self) -> int:
+        return sum(total for _part, total in self.totals.values())
 
     @classmethod
     def empty(cls, version: int) -> Content:
@@ -142,7 +155,7 @@ class LearnerState:
 
     content: Content
     progress: ProgressSummary
-    done: dict[str, datetime]  # when each ticked resource was done, by public id
+    done: dict[str, float]  # public id of each resource done: when, as a POSIX timestamp
     name: str = ""  # the learner's display name, when read through a share link
 
 
@@ -150,11 +163,13 @@ class LearnerState:
 # version, each of their progress rows, and per topic how many of those rows count —
 # published resources in published parts of the main roadmap, by a filtered COUNT.
 # Raw SQL because it runs on nearly every request: the ORM cannot start from the version
-# row, and compiling the query took longer than running it.
+# row, and compiling the query took longer than running it. The rows come from the
+# covering (user, resource) index alone; dates as numbers, which load faster.
 STATE_SQL = """
 WITH learner AS ({learner})
-SELECT v.version, learner.name, r.public_id::text, r.topic_id, p.completed_at,
-       count(p.id) FILTER (
+SELECT v.version, learner.name, r.public_id::text, r.topic_id,
+       extract(epoch FROM p.completed_at)::float8,
+       count(p.resource_id) FILTER (
            WHERE r.status = %(resource_published)s AND part.status = %(part_published)s
              AND part.roadmap_id = (SELECT min(id) FROM roadmap_roadmap)
        ) OVER (PARTITION BY r.topic_id)
@@ -194,7 +209,7 @@ def _state(sql: str, params: dict) -> LearnerState | None:
             done_per_topic[topic_id] = counted
     return LearnerState(
         content=content,
-        progress=ProgressSummary.from_counts(totals=content.totals, done=done_per_topic),
+        progress=ProgressSummary.from_counts(content=content, done=done_per_topic),
         done=done,
         name=rows[0][1],
     )
@@ -210,3 +225,49 @@ def shared_state(*, token: str) -> LearnerState | None:
     """The state of the learner whose share link has `token`; None for a token that is
     unknown, regenerated away or disabled."""
     return _state(BY_SHARE_TOKEN, {"token": token})
+
+
+# After a tick: the learner's done resources in the ticked resource's topic, in its part
+# and in the whole roadmap, by conditional aggregation, with the content version they
+# were counted at.
+AROUND_SQL = """
+SELECT (SELECT version FROM roadmap_content_version WHERE id = 1),
+       count(*) FILTER (WHERE r.topic_id = %(topic)s),
+       count(*) FILTER (WHERE t.part_id = %(part)s),
+       count(*)
+FROM roadmap_progress p
+JOIN roadmap_resource r ON r.id = p.resource_id
+JOIN roadmap_topic t ON t.id = r.topic_id
+JOIN roadmap_part part ON part.id = t.part_id
+WHERE p.user_id = %(user)s AND r.status = %(resource_published)s
+  AND part.status = %(part_published)s AND part.roadmap_id = %(roadmap)s
+"""
+
+
+def progress_around(*, user, resource: Resource, content: Content) -> ProgressSummary:
+    """The learner's completion of `resource`'s topic, its part and the whole roadmap:
+    all that a tick changes, in one small aggregate."""
+    topic = resource.topic
+    if content.roadmap is None or topic.part.roadmap_id != content.roadmap.pk:
+        return EMPTY
+    with connection.cursor() as cursor:
+        cursor.execute(
+            AROUND_SQL,
+            {
+                "user": user.pk,
+                "topic": topic.pk,
+                "part": topic.part_id,
+                "roadmap": content.roadmap.pk,
+                "resource_published": Resource.Status.PUBLISHED,
+                "part_published": Part.Status.PUBLISHED,
+            },
+        )
+        version, in_topic, in_part, overall = cursor.fetchone()
+    if version != content.version:
+        return learner_state(user=user).progress  # the content changed meanwhile
+    _part, topic_total = content.totals[topic.pk]
+    return ProgressSummary(
+        topics={topic.pk: Completion(in_topic, topic_total)},
+        parts={topic.part_id: Completion(in_part, content.part_totals[topic.part_id])},
+        overall=Completion(overall, content.overall_total),
+    )

@@ -1,5 +1,7 @@
+import heapq
 from copy import copy
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,6 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -27,7 +30,7 @@ from roadmap.page_cache import (
     pages,
     slot,
 )
-from roadmap.progress import Content, content_at, learner_state, shared_state
+from roadmap.progress import Content, content_at, learner_state, progress_around, shared_state
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -180,40 +183,56 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         state = "done" if done else "not done"
         messages.success(request, f"{resource.title} marked as {state}.")
         return redirect(back)
-    state = learner_state(user=request.user)
     fragment = progress_fragment(content, str(public_id)).fill(
-        done=state.done, progress=state.progress, csrf=get_token(request)
+        done=[str(public_id)] if done else [],
+        progress=progress_around(user=request.user, resource=resource, content=content),
+        csrf=get_token(request),
     )
     return HttpResponse(fragment)
+
+
+def dashboard_rendering(content: Content, variant: str) -> Rendering:
+    """The dashboard as every learner (or every curator) sees it, made once per content
+    version, with slots for one learner's name, figures, next resource and recent ones."""
+
+    def render_dashboard() -> Rendering:
+        parts = [copy(part) for part in content.visible_parts(staff=variant == "staff")]
+        for part in parts:
+            part.completion = CompletionSlots(f"part-{part.pk}")
+        context = slot_context(variant) | {"roadmap": content.roadmap, "parts": parts}
+        return Rendering(render_to_string("roadmap/dashboard.html", context))
+
+    return pages.get(("dashboard", content.version, variant), render_dashboard)
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
-    content, done, progress = state.content, state.done, state.progress
-    published = content.published.values()
-    recent = sorted(
-        (
-            (done[public_id], resource)
-            for public_id, resource in content.published.items()
-            if public_id in done
-        ),
-        key=lambda item: item[0],
-        reverse=True,
-    )[:5]
-    context = {
-        "roadmap": content.roadmap,
-        "parts": [
-            {"part": part, "completion": progress.part(part.pk)}
-            for part in content.visible_parts(staff=request.user.is_staff)
+    content, done = state.content, state.done
+    recent = heapq.nlargest(
+        5, ((done[public_id], public_id) for public_id in done if public_id in content.published)
+    )
+    own = {
+        "progress": state.progress,
+        "next_up": next((r for key, r in content.published.items() if key not in done), None),
+        "recent": [
+            {
+                "resource": content.published[public_id],
+                "completed_at": datetime.fromtimestamp(when, UTC),
+            }
+            for when, public_id in recent
         ],
-        "progress": progress,
-        "learner_progress": progress,
-        "next_up": next((r for r in published if str(r.public_id) not in done), None),
-        "recent": [{"resource": resource, "completed_at": at} for at, resource in recent],
     }
-    return render(request, "roadmap/dashboard.html", context)
+    page = dashboard_rendering(content, variant_of(request.user)).fill(
+        progress=state.progress,
+        learner_name=escape(str(request.user)),
+        next_up=render_to_string("roadmap/dashboard.html#next-up", own),
+        recent=render_to_string("roadmap/dashboard.html#recent", own),
+        csrf=get_token(request),
+        messages=waiting_messages(request),
+    )
+    return HttpResponse(page)
 
 
 @require_GET
