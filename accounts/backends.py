@@ -1,7 +1,7 @@
-"""Authentication backends that load the signed-in user with one hand-written query.
+"""Authentication backends that take the signed-in user from the query that read the
+session (accounts/sessions.py), or else read it with one plain query.
 
-Every signed-in request loads its user; building the ORM query took longer than running
-it (docs/performance.md). Authenticating is left to Django's and allauth's backends.
+Authenticating is left to Django's and allauth's backends.
 """
 
 from allauth.account import auth_backends as allauth_backends
@@ -9,21 +9,23 @@ from django.contrib.auth import backends
 from django.db import connection
 
 from accounts.models import User
+from accounts.sessions import USER_COLUMNS, user_read_with_session
 
-COLUMNS = [field.attname for field in User._meta.concrete_fields]
-USER_BY_ID = "SELECT {} FROM {} WHERE id = %s".format(  # noqa: S608 - our own names
-    ", ".join(f'"{column}"' for column in COLUMNS), User._meta.db_table
+USER_BY_ID = "SELECT {} FROM accounts_user WHERE id = %s".format(  # noqa: S608 - our own names
+    ", ".join(f'"{column}"' for column in USER_COLUMNS)
 )
 
 
 class UserById:
     def get_user(self, user_id):
-        with connection.cursor() as cursor:
-            cursor.execute(USER_BY_ID, [user_id])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        user = User.from_db(connection.alias, COLUMNS, row)
+        user = user_read_with_session(user_id)
+        if user is None:
+            with connection.cursor() as cursor:
+                cursor.execute(USER_BY_ID, [user_id])
+                row = cursor.fetchone()
+            if row is None:
+                return None
+            user = User.from_db(connection.alias, USER_COLUMNS, row)
         return user if self.user_can_authenticate(user) else None
 
 

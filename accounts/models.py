@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -13,3 +14,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class Session(AbstractBaseSession):
+    """Django's database session, plus who is signed in with it: a request reads both in
+    one query (accounts/sessions.py), and deleting a user ends their sessions."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore

@@ -5,15 +5,6 @@ from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 MAX_IMPORT_BYTES = 1_000_000
 
 
-class ProgressForm(forms.Form):
-    """The desired state of one resource. The form sends a hidden "0" before the checkbox's
-    "1", so the last value is the box's state, and a POST without `done` is refused."""
-
-    done = forms.TypedChoiceField(
-        choices=[("1", "done"), ("0", "not done")], coerce=lambda value: value == "1"
-    )
-
-
 class RoadmapImportForm(forms.Form):
     """Upload a roadmap in Markdown; the preview step carries the text on in `content`."""
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count
 
 from roadmap.models import Part, Resource, Roadmap
 from roadmap.page_cache import pages
+
+if TYPE_CHECKING:
+    from roadmap.services import Tick
 
 
 class Completion(NamedTuple):
@@ -227,47 +230,17 @@ def shared_state(*, token: str) -> LearnerState | None:
     return _state(BY_SHARE_TOKEN, {"token": token})
 
 
-# After a tick: the learner's done resources in the ticked resource's topic, in its part
-# and in the whole roadmap, by conditional aggregation, with the content version they
-# were counted at.
-AROUND_SQL = """
-SELECT (SELECT version FROM roadmap_content_version WHERE id = 1),
-       count(*) FILTER (WHERE r.topic_id = %(topic)s),
-       count(*) FILTER (WHERE t.part_id = %(part)s),
-       count(*)
-FROM roadmap_progress p
-JOIN roadmap_resource r ON r.id = p.resource_id
-JOIN roadmap_topic t ON t.id = r.topic_id
-JOIN roadmap_part part ON part.id = t.part_id
-WHERE p.user_id = %(user)s AND r.status = %(resource_published)s
-  AND part.status = %(part_published)s AND part.roadmap_id = %(roadmap)s
-"""
-
-
-def progress_around(*, user, resource: Resource, content: Content) -> ProgressSummary:
-    """The learner's completion of `resource`'s topic, its part and the whole roadmap:
-    all that a tick changes, in one small aggregate."""
+def progress_after(*, user, tick: Tick, resource: Resource, content: Content) -> ProgressSummary:
+    """The learner's completion of `resource`'s topic, its part and the whole roadmap,
+    from what their tick counted: all that the tick changed."""
     topic = resource.topic
     if content.roadmap is None or topic.part.roadmap_id != content.roadmap.pk:
-        return EMPTY
-    with connection.cursor() as cursor:
-        cursor.execute(
-            AROUND_SQL,
-            {
-                "user": user.pk,
-                "topic": topic.pk,
-                "part": topic.part_id,
-                "roadmap": content.roadmap.pk,
-                "resource_published": Resource.Status.PUBLISHED,
-                "part_published": Part.Status.PUBLISHED,
-            },
-        )
-        version, in_topic, in_part, overall = cursor.fetchone()
-    if version != content.version:
+        return EMPTY  # not the roadmap the site shows
+    if tick.version != content.version:
         return learner_state(user=user).progress  # the content changed meanwhile
     _part, topic_total = content.totals[topic.pk]
     return ProgressSummary(
-        topics={topic.pk: Completion(in_topic, topic_total)},
-        parts={topic.part_id: Completion(in_part, content.part_totals[topic.part_id])},
-        overall=Completion(overall, content.overall_total),
+        topics={topic.pk: Completion(tick.in_topic, topic_total)},
+        parts={topic.part_id: Completion(tick.in_part, content.part_totals[topic.part_id])},
+        overall=Completion(tick.in_roadmap, content.overall_total),
     )

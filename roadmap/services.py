@@ -18,26 +18,73 @@ from roadmap.models import (
 from roadmap.roadmap_markdown import ParsedRoadmap
 
 
-def progress_set(*, user, resource: Resource, done: bool) -> None:
-    """Record that `user` has (or has not) completed `resource`.
+@dataclass(frozen=True)
+class Tick:
+    """What a learner's progress came to after a tick: how many published resources they
+    have done in the resource's topic, its part and its roadmap, and the content
+    version those were counted at."""
+
+    version: int
+    in_topic: int
+    in_part: int
+    in_roadmap: int
+
+
+PROGRESS_WRITE = {
+    True: "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
+    " VALUES (%(user)s, %(resource)s, %(now)s) ON CONFLICT (user_id, resource_id) DO NOTHING",
+    False: "DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s",
+}
+# The counts, by conditional aggregation in the write's own statement. Its SELECT sees the
+# table as it was before the write, so it counts the learner's other resources and this
+# one by its desired state: the state the write leaves.
+PROGRESS_WRITE_AND_COUNT = """
+WITH written AS ({write}),
+mine AS (
+    SELECT resource_id FROM roadmap_progress
+    WHERE user_id = %(user)s AND resource_id <> %(resource)s
+    UNION ALL SELECT %(resource)s WHERE %(done)s
+)
+SELECT (SELECT version FROM roadmap_content_version WHERE id = 1),
+       count(*) FILTER (WHERE r.topic_id = %(topic)s),
+       count(*) FILTER (WHERE t.part_id = %(part)s),
+       count(*)
+FROM mine
+JOIN roadmap_resource r ON r.id = mine.resource_id
+JOIN roadmap_topic t ON t.id = r.topic_id
+JOIN roadmap_part part ON part.id = t.part_id
+WHERE r.status = %(resource_published)s AND part.status = %(part_published)s
+  AND part.roadmap_id = %(roadmap)s
+"""
+
+
+def progress_set(*, user, resource: Resource, done: bool) -> Tick:
+    """Record that `user` has (or has not) completed `resource`, and count where that
+    leaves them.
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Ticking an already ticked resource keeps its first completion date;
     concurrent requests meet at the unique constraint (INSERT ... ON CONFLICT DO NOTHING),
-    never in an IntegrityError. One plain statement: this is the hot write path.
+    never in an IntegrityError. One statement, writing and counting: this is the hot
+    write path.
     """
+    part = resource.topic.part
     with connection.cursor() as cursor:
-        if done:
-            cursor.execute(
-                "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
-                " VALUES (%s, %s, %s) ON CONFLICT (user_id, resource_id) DO NOTHING",
-                [user.pk, resource.pk, timezone.now()],
-            )
-        else:
-            cursor.execute(
-                "DELETE FROM roadmap_progress WHERE user_id = %s AND resource_id = %s",
-                [user.pk, resource.pk],
-            )
+        cursor.execute(
+            PROGRESS_WRITE_AND_COUNT.format(write=PROGRESS_WRITE[done]),
+            {
+                "user": user.pk,
+                "resource": resource.pk,
+                "now": timezone.now(),
+                "done": done,
+                "topic": resource.topic_id,
+                "part": part.pk,
+                "roadmap": part.roadmap_id,
+                "resource_published": Resource.Status.PUBLISHED,
+                "part_published": Part.Status.PUBLISHED,
+            },
+        )
+        return Tick(*cursor.fetchone())
 
 
 def share_link_enable(*, user) -> ShareLink:

@@ -243,8 +243,9 @@ def test_progress_post_query_count_does_not_grow_with_content(learner_client, ht
     large_counts = queries_for_ticks(Resource.objects.first())
     assert small_counts == large_counts
     cold, warm = large_counts
-    # Warm: session, user, content version, the write, and (htmx) the learner's state.
-    assert cold <= 12 and warm == (5 if htmx else 4)
+    # Warm: the session with its user, the content version, and the write, which counts
+    # the learner's progress around the resource in the same statement.
+    assert cold <= 11 and warm == 3
 
 
 def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, learner):
@@ -260,9 +261,9 @@ def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, 
     )
     large = queries_cold_and_warm(lambda: learner_client.get("/"))
     # Cold (the content is read, the page rendered) and warm (both reused), at both sizes;
-    # warm: the session, the user, and the learner's state with the content version.
+    # warm: the session with its user, and the learner's state with the content version.
     assert small == large
-    assert large[0] <= 13 and large[1] == 3
+    assert large[0] <= 12 and large[1] == 2
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,103 @@
+"""Sessions that know their user (accounts/sessions.py): one query reads both, and
+everything Django checks about a signed-in session is still checked."""
+
+from importlib import import_module
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Session, User
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def ada(db):
+    return UserFactory(username="ada", password=PASSWORD)
+
+
+def test_a_signed_in_request_reads_its_session_and_user_in_one_query(ada):
+    client = signed_in(ada)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/me/profile/").status_code == 200
+    reads = [q["sql"] for q in queries if "session" in q["sql"] or "accounts_user" in q["sql"]]
+    assert len(reads) == 1 and "JOIN accounts_user" in reads[0]
+    assert Session.objects.get().user == ada
+
+
+def test_changing_the_password_signs_out_every_other_session(ada):
+    elsewhere = signed_in(ada)
+    here = signed_in(ada)
+    response = here.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a-new-Passphrase-42",
+            "password2": "a-new-Passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/me/").status_code == 200  # the session that changed it stays in
+    assert elsewhere.get("/me/").status_code == 302  # the other one is out
+
+
+def test_a_deactivated_learner_is_signed_out(ada):
+    client = signed_in(ada)
+    User.objects.filter(pk=ada.pk).update(is_active=False)
+    assert client.get("/me/").status_code == 302
+
+
+def test_deleting_a_learner_ends_their_sessions(ada):
+    signed_in(ada)
+    signed_in(ada)
+    assert Session.objects.filter(user=ada).count() == 2
+    ada.delete()
+    assert not Session.objects.exists()
+
+
+def test_a_session_whose_user_column_disagrees_is_judged_by_its_data(ada):
+    """The joined user is only taken when it is the user the session data names."""
+    bob = UserFactory(password=PASSWORD)
+    client = signed_in(ada)
+    Session.objects.update(user=bob)
+    response = client.get("/me/profile/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user.pk == ada.pk
+
+
+def test_an_expired_session_is_signed_out(ada):
+    client = signed_in(ada)
+    Session.objects.update(expire_date=timezone.now())
+    assert client.get("/me/").status_code == 302
+
+
+def test_sessions_from_before_the_change_are_carried_over(ada):
+    """The migration's copy: a live session in Django's own table keeps its learner in."""
+    migration = import_module("accounts.migrations.0002_sessions_know_their_user")
+    old = DjangoSessionStore()
+    old[SESSION_KEY] = str(ada.pk)
+    old["_auth_user_backend"] = "accounts.backends.ModelBackend"
+    old["_auth_user_hash"] = ada.get_session_auth_hash()
+    old.create()
+    Session.objects.all().delete()
+
+    from django.apps import apps
+
+    migration.keep_signed_in_learners(apps, None)
+    carried = Session.objects.get(session_key=old.session_key)
+    assert carried.user == ada
+    client = Client()
+    client.cookies["sessionid"] = old.session_key
+    assert client.get("/me/").status_code == 200
