@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from roadmap.models import Part, Resource, Roadmap
-from roadmap.page_cache import pages
+from roadmap.page_cache import content_version, pages
 
 if TYPE_CHECKING:
     from roadmap.services import Tick
@@ -32,33 +32,36 @@ NOTHING = Completion()
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    """Completion per topic, per part and overall."""
+    """Completion per topic, per part and overall. A topic's is made when asked for: most
+    pages ask for a few, or none."""
 
-    topics: dict[int, Completion]
-    parts: dict[int, Completion]
     overall: Completion
+    parts: dict[int, Completion]
+    done_per_topic: dict[int, int]
+    totals: dict[int, tuple[int, int]]  # topic id: (part id, published resources)
 
     @classmethod
     def from_counts(cls, *, content: Content, done: dict[int, int]) -> ProgressSummary:
         """From how many resources of each topic the learner has done, and the content's
         totals."""
-        topics: dict[int, Completion] = {}
         done_in_part: dict[int, int] = defaultdict(int)
-        for topic_id, (part_id, total) in content.totals.items():
-            done_in_topic = done.get(topic_id, 0)
-            topics[topic_id] = Completion(done_in_topic, total)
-            done_in_part[part_id] += done_in_topic
+        for topic_id, done_in_topic in done.items():
+            if topic_id in content.totals:
+                done_in_part[content.totals[topic_id][0]] += done_in_topic
         return cls(
-            topics=topics,
+            overall=Completion(sum(done_in_part.values()), content.overall_total),
             parts={
-                part_id: Completion(done_in_part[part_id], total)
+                part_id: Completion(done_in_part.get(part_id, 0), total)
                 for part_id, total in content.part_totals.items()
             },
-            overall=Completion(sum(done_in_part.values()), content.overall_total),
+            done_per_topic=done,
+            totals=content.totals,
         )
 
     def topic(self, topic_id: int) -> Completion:
-        return self.topics.get(topic_id, NOTHING)
+        if topic_id not in self.totals:
+            return NOTHING
+        return Completion(self.done_per_topic.get(topic_id, 0), self.totals[topic_id][1])
 
     def part(self, part_id: int) -> Completion:
         return self.parts.get(part_id, NOTHING)
@@ -71,7 +74,7 @@ class ProgressSummary:
         return self.part(int(pk)) if scope == "part" else self.topic(int(pk))
 
 
-EMPTY = ProgressSummary(topics={}, parts={}, overall=Completion())
+EMPTY = ProgressSummary(overall=NOTHING, parts={}, done_per_topic={}, totals={})
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,21 @@ class Content:
         return self.parts if staff else [p for p in self.parts if p.status != Part.Status.DRAFT]
 
 
+_latest: Content | None = None
+
+
 def content_at(version: int) -> Content:
     """The content at `version`, read once per process; or at a newer version if it
     has changed since: compare the answer's `version`."""
-    return pages.get(("content", version), load_content)
+    global _latest
+    _latest = pages.get(("content", version), load_content)
+    return _latest
+
+
+def latest_content() -> Content:
+    """The content this process last looked at: the current content, most likely, for a
+    write that checks the version it was based on (services.progress_set)."""
+    return _latest or content_at(content_version())
 
 
 def load_content() -> Content:
@@ -238,9 +252,9 @@ def progress_after(*, user, tick: Tick, resource: Resource, content: Content) ->
         return EMPTY  # not the roadmap the site shows
     if tick.version != content.version:
         return learner_state(user=user).progress  # the content changed meanwhile
-    _part, topic_total = content.totals[topic.pk]
     return ProgressSummary(
-        topics={topic.pk: Completion(tick.in_topic, topic_total)},
-        parts={topic.part_id: Completion(tick.in_part, content.part_totals[topic.part_id])},
         overall=Completion(tick.in_roadmap, content.overall_total),
+        parts={topic.part_id: Completion(tick.in_part, content.part_totals[topic.part_id])},
+        done_per_topic={topic.pk: tick.in_topic},
+        totals=content.totals,
     )

@@ -32,20 +32,28 @@ class Tick:
 
 PROGRESS_WRITE = {
     True: "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
-    " VALUES (%(user)s, %(resource)s, %(now)s) ON CONFLICT (user_id, resource_id) DO NOTHING",
-    False: "DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s",
+    " SELECT %(user)s, %(resource)s, %(now)s FROM based_on"
+    " ON CONFLICT (user_id, resource_id) DO NOTHING",
+    False: "DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
+    " AND EXISTS (SELECT FROM based_on)",
 }
-# The counts, by conditional aggregation in the write's own statement. Its SELECT sees the
-# table as it was before the write, so it counts the learner's other resources and this
-# one by its desired state: the state the write leaves.
+# The write happens only if the content is still at the version the caller looked the
+# resource up in (`based_on` is empty otherwise), and the counts come by conditional
+# aggregation in the same statement. Its SELECT sees the table as it was before the
+# write, so it counts the learner's other resources and this one by its desired state:
+# the state the write leaves.
 PROGRESS_WRITE_AND_COUNT = """
-WITH written AS ({write}),
+WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
+based_on AS (
+    SELECT FROM current WHERE %(version)s::bigint IS NULL OR version = %(version)s::bigint
+),
+written AS ({write}),
 mine AS (
     SELECT resource_id FROM roadmap_progress
     WHERE user_id = %(user)s AND resource_id <> %(resource)s
     UNION ALL SELECT %(resource)s WHERE %(done)s
 )
-SELECT (SELECT version FROM roadmap_content_version WHERE id = 1),
+SELECT (SELECT version FROM current),
        count(*) FILTER (WHERE r.topic_id = %(topic)s),
        count(*) FILTER (WHERE t.part_id = %(part)s),
        count(*)
@@ -58,9 +66,10 @@ WHERE r.status = %(resource_published)s AND part.status = %(part_published)s
 """
 
 
-def progress_set(*, user, resource: Resource, done: bool) -> Tick:
+def progress_set(*, user, resource: Resource, done: bool, version: int | None = None) -> Tick:
     """Record that `user` has (or has not) completed `resource`, and count where that
-    leaves them.
+    leaves them. With `version`, only if the content is still at that version: the
+    answer's `version` says whether it was (if not, nothing was written).
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Ticking an already ticked resource keeps its first completion date;
@@ -73,6 +82,7 @@ def progress_set(*, user, resource: Resource, done: bool) -> Tick:
         cursor.execute(
             PROGRESS_WRITE_AND_COUNT.format(write=PROGRESS_WRITE[done]),
             {
+                "version": version,
                 "user": user.pk,
                 "resource": resource.pk,
                 "now": timezone.now(),

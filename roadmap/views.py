@@ -29,7 +29,14 @@ from roadmap.page_cache import (
     pages,
     slot,
 )
-from roadmap.progress import Content, content_at, learner_state, progress_after, shared_state
+from roadmap.progress import (
+    Content,
+    content_at,
+    latest_content,
+    learner_state,
+    progress_after,
+    shared_state,
+)
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -170,9 +177,16 @@ DESIRED_STATE = {"1": True, "0": False}
 
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
-    """Set one resource done or not done; htmx gets the row and every affected bar back."""
-    content = content_at(content_version())
-    resource = content.resources.get(str(public_id))
+    """Set one resource done or not done; htmx gets the row and every affected bar back.
+
+    The resource is looked up in the content this process last read, and the write
+    checks that the content is still at that version: one query fewer than reading the
+    version first, on the busiest write. If the content has moved on, nothing was
+    written, and the tick is tried again on the content as it now is."""
+    content, key = latest_content(), str(public_id)
+    if key not in content.resources:  # perhaps published since this process last looked
+        content = content_at(content_version())
+    resource = content.resources.get(key)
     if resource is None:
         raise Http404
     if not request.user.is_authenticated:
@@ -184,7 +198,22 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     done = DESIRED_STATE.get(request.POST.get("done", ""))
     if done is None:
         return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
-    tick = progress_set(user=request.user, resource=resource, done=done)
+    for _attempt in range(3):
+        tick = progress_set(
+            user=request.user, resource=resource, done=done, version=content.version
+        )
+        if tick.version == content.version:
+            break
+        content = content_at(tick.version)  # it had moved on: nothing was written
+        resource = content.resources.get(key)
+        if resource is None:
+            raise Http404
+    else:
+        return HttpResponse(
+            "The roadmap is being edited right now. Try again.",
+            status=503,
+            content_type="text/plain",
+        )
 
     if not request.htmx:
         state = "done" if done else "not done"
