@@ -10,6 +10,7 @@ the user is active.
 """
 
 from contextvars import ContextVar
+from copy import deepcopy
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
@@ -28,9 +29,25 @@ SESSION_WITH_USER = (  # noqa: S608 - our own column names
 ).format(user=", ".join(f'u."{column}"' for column in USER_COLUMNS))
 
 
+# Session data already verified and decoded in this process, by its exact signed text:
+# a request with the same session text skips the signature check and the JSON. A text
+# that was never verified here is checked as usual, so this trusts nothing new.
+_decoded: dict[str, dict] = {}
+DECODED_MAX = 10_000
+
+
 class SessionStore(DatabaseSessionStore):
     # The signed-in user, as read with the session; None if none or not read yet.
     user: User | None = None
+
+    def decode(self, session_data: str) -> dict:
+        decoded = _decoded.get(session_data)
+        if decoded is None:
+            decoded = super().decode(session_data)
+            if len(_decoded) >= DECODED_MAX:
+                _decoded.clear()
+            _decoded[session_data] = decoded
+        return deepcopy(decoded)  # the request may change its session, nested values too
 
     @classmethod
     def get_model_class(cls):

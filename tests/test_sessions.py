@@ -101,3 +101,13 @@ def test_sessions_from_before_the_change_are_carried_over(ada):
     client = Client()
     client.cookies["sessionid"] = old.session_key
     assert client.get("/me/").status_code == 200
+
+
+def test_session_text_that_fails_its_signature_is_refused_even_after_good_text(ada):
+    """Decoded sessions are remembered by their exact signed text; anything else is
+    checked as usual."""
+    client = signed_in(ada)
+    assert client.get("/me/").status_code == 200
+    session = Session.objects.get()
+    Session.objects.update(session_data=session.session_data[:-3] + "AAA")
+    assert client.get("/me/").status_code == 302
