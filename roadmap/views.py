@@ -1,7 +1,8 @@
 import heapq
 from copy import copy
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,7 +13,9 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -240,30 +243,43 @@ def dashboard_rendering(content: Content, variant: str) -> Rendering:
     return pages.get(("dashboard", content.version, variant), render_dashboard)
 
 
+@lru_cache(maxsize=1024)
+def day_shown(day: date) -> str:
+    """A day as the dashboard shows it ("3 March 2026"); many learners share days."""
+    return date_format(day, "j F Y")
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content, done = state.content, state.done
-    recent = heapq.nlargest(
-        5, ((done[public_id], public_id) for public_id in done if public_id in content.published)
-    )
-    own = {
-        "progress": state.progress,
-        "next_up": next((r for key, r in content.published.items() if key not in done), None),
-        "recent": [
-            {
-                "resource": content.published[public_id],
-                "completed_at": datetime.fromtimestamp(when, UTC),
-            }
-            for when, public_id in recent
-        ],
-    }
+    next_up = next((key for key in content.published if key not in done), None)
+    recent = heapq.nlargest(5, ((done[key], key) for key in done if key in content.published))
     page = dashboard_rendering(content, variant_of(request.user)).fill(
         progress=state.progress,
         learner_name=escape(str(request.user)),
-        next_up=render_to_string("roadmap/dashboard.html#next-up", own),
-        recent=render_to_string("roadmap/dashboard.html#recent", own),
+        # The same for every learner with the same next resource: rendered once.
+        next_up=fragments.get(
+            ("next-up", content.version, next_up),
+            lambda: render_to_string(
+                "roadmap/dashboard.html#next-up",
+                {"next_up": next_up and content.published[next_up], "progress": state.progress},
+            ),
+        ),
+        recent=render_to_string(
+            "roadmap/dashboard.html#recent",
+            {
+                "recent": [
+                    {
+                        "resource": content.published[key],
+                        "iso": (at := localtime(datetime.fromtimestamp(when, UTC))).isoformat(),
+                        "day": day_shown(at.date()),
+                    }
+                    for when, key in recent
+                ]
+            },
+        ),
         csrf=get_token(request),
         messages=waiting_messages(request),
     )
