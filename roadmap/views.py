@@ -1,8 +1,8 @@
-import heapq
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -255,7 +255,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content, done = state.content, state.done
     next_up = next((key for key in content.published if key not in done), None)
-    recent = heapq.nlargest(5, ((done[key], key) for key in done if key in content.published))
+    newest_first = sorted(done.items(), key=itemgetter(1), reverse=True)
+    recent = [(key, when) for key, when in newest_first if key in content.published][:5]
     page = dashboard_rendering(content, variant_of(request.user)).fill(
         progress=state.progress,
         learner_name=escape(str(request.user)),
@@ -276,7 +277,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                         "iso": (at := localtime(datetime.fromtimestamp(when, UTC))).isoformat(),
                         "day": day_shown(at.date()),
                     }
-                    for when, key in recent
+                    for key, when in recent
                 ]
             },
         ),
