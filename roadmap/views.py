@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -67,7 +68,7 @@ VARIANTS = {
     "staff": Viewer(is_authenticated=True, is_staff=True),
     "readonly": Viewer(),
 }
-PARTS = "\x00parts\x00"  # where a page's shared rendering of the parts goes
+PARTS = mark_safe("\x00parts\x00")
 
 
 def variant_of(user) -> str:
@@ -129,9 +130,8 @@ def waiting_messages(request: HttpRequest) -> str:
 def render_around(request: HttpRequest, template: str, context: dict, parts: bytes) -> HttpResponse:
     """`template` rendered for this request, with the shared rendering `parts` put in
     where it shows `parts_html`."""
-    before, after = render(request, template, {**context, "parts_html": PARTS}).content.split(
-        PARTS.encode()
-    )
+    page = render_to_string(template, {**context, "parts_html": PARTS}, request=request)
+    before, after = page.encode().split(PARTS.encode())
     return HttpResponse(b"".join((before, parts, after)))
 
 
@@ -158,9 +158,8 @@ def progress_fragment(content: Content, public_id: str) -> Rendering:
 
     def render_fragment() -> Rendering:
         resource = content.resources[public_id]
-        topic, part = resource.topic, resource.topic.part
-        # Copies: the content's resources are shared between threads.
-        topic, part = copy(topic), copy(part)
+        # Copies: the content's objects are shared between threads.
+        topic, part = copy(resource.topic), copy(resource.topic.part)
         topic.completion = CompletionSlots(f"topic-{topic.pk}")
         part.completion = CompletionSlots(f"part-{part.pk}")
         # No CSRF token in it: only htmx asks for it, and htmx sends the page's in a header.
@@ -172,7 +171,7 @@ def progress_fragment(content: Content, public_id: str) -> Rendering:
         }
         return Rendering(render_to_string("roadmap/roadmap.html#progress-updated", context))
 
-    return fragments.get((content.version, public_id), render_fragment)
+    return fragments.get(("tick", content.version, public_id), render_fragment)
 
 
 DESIRED_STATE = {"1": True, "0": False}
@@ -222,8 +221,8 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         state = "done" if done else "not done"
         messages.success(request, f"{resource.title} marked as {state}.")
         return redirect(f"{reverse('roadmap')}#{resource.anchor}")
-    fragment = progress_fragment(content, str(public_id)).fill(
-        done=[str(public_id)] if done else [],
+    fragment = progress_fragment(content, key).fill(
+        done=[key] if done else [],
         progress=progress_after(user=request.user, tick=tick, resource=resource, content=content),
     )
     return HttpResponse(fragment)

@@ -388,3 +388,21 @@ def test_a_tick_based_on_outdated_content_is_checked_against_the_content_as_it_i
     # ...and a resource published after this process last looked can be ticked at once.
     fresh = ResourceFactory(topic=roadmap["z"], title="Z two")
     assert tick(learner_client, fresh, done=True, htmx=True).status_code == 200
+
+
+def test_a_tick_gives_up_with_503_while_the_content_keeps_changing(
+    learner_client, learner, roadmap, monkeypatch
+):
+    """Each try writes only if the content is still at the version it was based on; a
+    roadmap being edited faster than the tries can follow gets a clear answer."""
+    from roadmap import services, views
+
+    def always_outdated(**kwargs):
+        Resource.objects.filter(pk=roadmap["z1"].pk).update(title=f"Z {kwargs['version']}")
+        return services.progress_set(**kwargs)
+
+    monkeypatch.setattr(views, "progress_set", always_outdated)
+    response = tick(learner_client, roadmap["x1"], done=True, htmx=True)
+    assert response.status_code == 503
+    assert "being edited" in response.content.decode()
+    assert not Progress.objects.filter(user=learner).exists()
