@@ -2,12 +2,13 @@
 load from separate processes and print, for each endpoint, requests per second, p50, p99
 and the ratio to /healthz measured in the same run.
 
-    make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8]
+    make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8] [BENCH_ONLY=/me/,badge.svg]
 
 Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
 DATABASE_URL's server). Figures are ratios because these machines are shared and noisy:
 each endpoint is measured in BENCH_ROUNDS short windows, each right after a window of
 /healthz, and its ratio is its requests over /healthz's in those paired windows.
+BENCH_ONLY measures just the endpoints it names (comma-separated), and nothing else.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ DATABASE = "roadmap_bench"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 PROCESSES = 2
 PASSWORD = "bench-Passphrase-42"  # noqa: S105 - the bench's own throwaway learners
 BUDGETS = {  # minimum ratio to /healthz
@@ -340,6 +342,8 @@ def main() -> int:
         )
         met = True
         for name, requests in endpoints.items():
+            if ONLY and name not in ONLY:
+                continue
             figures = measure(port, requests, healthz)
             budget = BUDGETS[name]
             ok = figures["ratio"] >= budget
@@ -351,6 +355,8 @@ def main() -> int:
                 flush=True,
             )
 
+        if ONLY:
+            return 0 if met else 1
         print("\nlearner / by roadmap size:")
         for size in (50, 500, 2000):
             django.db.connections.close_all()
