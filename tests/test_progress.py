@@ -406,3 +406,11 @@ def test_a_tick_gives_up_with_503_while_the_content_keeps_changing(
     assert response.status_code == 503
     assert "being edited" in response.content.decode()
     assert not Progress.objects.filter(user=learner).exists()
+
+
+def test_a_waiting_message_shows_on_the_cached_pages_once(learner_client, roadmap):
+    """Pages rendered once for everybody still carry each learner's own messages."""
+    tick(learner_client, roadmap["x1"], done=True)  # no JavaScript: a message waits
+    dashboard = learner_client.get("/me/").content.decode()
+    assert "X one marked as done." in dashboard
+    assert "X one marked as done." not in learner_client.get("/").content.decode()
