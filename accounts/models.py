@@ -20,7 +20,12 @@ class Session(AbstractBaseSession):
     """Django's database session, plus who is signed in with it: a request reads both in
     one query (accounts/sessions.py), and deleting a user ends their sessions."""
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    # Django deletes a user's sessions with the user (CASCADE, done by the ORM). No
+    # database constraint: a request saving its session while its user is being deleted
+    # must not fail; a session naming a missing user simply signs nobody in.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False
+    )
 
     @classmethod
     def get_session_store_class(cls):

@@ -111,3 +111,18 @@ def test_session_text_that_fails_its_signature_is_refused_even_after_good_text(a
     session = Session.objects.get()
     Session.objects.update(session_data=session.session_data[:-3] + "AAA")
     assert client.get("/me/").status_code == 302
+
+
+def test_a_session_saved_for_a_user_deleted_meanwhile_fails_nothing_and_signs_in_nobody(ada):
+    """A request may save its session while its user is being deleted: no error, and the
+    session signs nobody in afterwards."""
+    from accounts.sessions import SessionStore
+
+    client = signed_in(ada)
+    store = SessionStore(client.cookies["sessionid"].value)
+    assert store[SESSION_KEY] == str(ada.pk)  # the request has read its session...
+    User.objects.filter(pk=ada.pk).delete()  # ...the user goes, their sessions with them
+    store["note"] = "saved after the user went"
+    store.save(must_create=True)  # ...and the request saves what it has
+    assert Session.objects.get(session_key=store.session_key).user_id == ada.pk
+    assert client.get("/me/").status_code == 302
