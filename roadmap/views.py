@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -223,7 +224,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return redirect(f"{reverse('roadmap')}#{resource.anchor}")
     fragment = progress_fragment(content, key).fill(
         done=[key] if done else [],
-        progress=progress_after(user=request.user, tick=tick, resource=resource, content=content),
+        progress=progress_after(tick=tick, resource=resource, content=content),
     )
     return HttpResponse(fragment)
 
@@ -242,9 +243,14 @@ def dashboard_rendering(content: Content, variant: str) -> Rendering:
     return pages.get(("dashboard", content.version, variant), render_dashboard)
 
 
-@lru_cache(maxsize=1024)
 def day_shown(day: date) -> str:
-    """A day as the dashboard shows it ("3 March 2026"); many learners share days."""
+    """A day as the dashboard shows it ("3 March 2026"), in the active language; many
+    learners share days, so each is formatted once."""
+    return _day_shown(day, get_language())
+
+
+@lru_cache(maxsize=1024)
+def _day_shown(day: date, language: str) -> str:
     return date_format(day, "j F Y")
 
 

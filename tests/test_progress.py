@@ -414,3 +414,15 @@ def test_a_waiting_message_shows_on_the_cached_pages_once(learner_client, roadma
     dashboard = learner_client.get("/me/").content.decode()
     assert "X one marked as done." in dashboard
     assert "X one marked as done." not in learner_client.get("/").content.decode()
+
+
+def test_curators_and_learners_each_get_their_own_dashboard(client, learner, curator, roadmap):
+    """The dashboard is rendered once per content version for each kind of viewer: a
+    draft part is listed for curators only, whoever asked first."""
+    PartFactory(roadmap=roadmap["part_a"].roadmap, title="Secret draft", status=Part.Status.DRAFT)
+    client.force_login(curator)
+    assert "Secret draft" in client.get("/me/").content.decode()
+    client.force_login(learner)
+    html = client.get("/me/").content.decode()
+    assert "Secret draft" not in html and "Part A" in html
+    assert ">Admin<" not in html
