@@ -72,7 +72,8 @@ def test_progress_post(learner_client, data):
 @PROPERTY
 @given(token=TEXT.filter(lambda t: "/" not in t and "\x00" not in t), theme=VALUE)
 def test_share_page_and_badge(client, seed, token, theme):
-    assert client.get(f"/p/{token}/").status_code in {404, 301}
+    # 301 adds a missing slash; 400 when that redirect would be too long to send.
+    assert client.get(f"/p/{token}/").status_code in {404, 301, 400}
     response = client.get(f"/p/{token}/badge.svg", {"theme": theme})
     assert response.status_code in {400, 404, 301}
 
