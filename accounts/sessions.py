@@ -7,10 +7,19 @@ user's id (set whenever the session is saved), the session is read joined to tha
 and the authentication backends take the user from there (accounts/backends.py). Django
 still checks everything it checks: the session's expiry, the user's session hash, that
 the user is active.
+
+The busiest write, a tick, need not read the session at all: once Django has verified
+that a session signs its user in, this process remembers the session's text and the
+user's password as they were (`VerifiedSession`), and the write can carry the condition
+that both are still exactly so (`STILL_SIGNED_IN`). Django's verdict depends on nothing
+else (the session's text, the user's password hash and `is_active`, the expiry, and the
+settings), so a write made under that condition is one Django would have allowed; when
+the condition fails, nothing is written and the request is checked the usual way.
 """
 
 from contextvars import ContextVar
 from copy import deepcopy
+from typing import NamedTuple
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
@@ -39,6 +48,8 @@ DECODED_MAX = 10_000
 class SessionStore(DatabaseSessionStore):
     # The signed-in user, as read with the session; None if none or not read yet.
     user: User | None = None
+    # The session's key and signed text as read from the database, if it was.
+    read: tuple[str, str] | None = None
 
     def decode(self, session_data: str) -> dict:
         decoded = _decoded.get(session_data)
@@ -61,6 +72,7 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return None
         session_data, expire_date, *user = row
+        self.read = (self.session_key, session_data)
         if user[0] is not None:
             self.user = User.from_db(connection.alias, USER_COLUMNS, user)
         return self.model(
@@ -84,12 +96,55 @@ def user_read_with_session(user_id) -> User | None:
     return user if user is not None and str(user.pk) == str(user_id) else None
 
 
+class VerifiedSession(NamedTuple):
+    """A session this process has seen sign its user in: its key and signed text, and
+    the user's id and password hash, all as they were when Django verified them."""
+
+    session_key: str
+    session_data: str
+    user_id: int
+    password: str
+
+
+# The condition, for a statement's WHERE, that the session named by %(session_key)s
+# still signs in %(user)s exactly as a VerifiedSession recorded; %(now)s is the time.
+STILL_SIGNED_IN = """EXISTS (
+    SELECT FROM accounts_session s JOIN accounts_user u ON u.id = s.user_id
+    WHERE s.session_key = %(session_key)s AND s.session_data = %(session_data)s
+      AND s.expire_date > %(now)s
+      AND u.id = %(user)s AND u.password = %(password)s AND u.is_active
+)"""
+
+# By session key; a bounded memory like `_decoded`'s.
+verified_sessions: dict[str, VerifiedSession] = {}
+VERIFIED_MAX = 10_000
+
+
+def verified_session(request) -> VerifiedSession | None:
+    """How this process last saw the request's session sign its user in, if it has: for
+    a write conditioned on STILL_SIGNED_IN, without reading the session first."""
+    verified = verified_sessions.get(request.session.session_key)
+    if verified is not None:
+        request.session.accessed = True  # the answer depends on the session: Vary: Cookie
+    return verified
+
+
 def get_user(request):
-    token = authenticating.set(request.session)
+    session = request.session
+    token = authenticating.set(session)
     try:
-        return auth_middleware.get_user(request)
+        user = auth_middleware.get_user(request)
     finally:
         authenticating.reset(token)
+    # Remember what Django has just verified, as it was read.
+    if user.is_authenticated and session.read is not None:
+        session_key, session_data = session.read
+        if len(verified_sessions) >= VERIFIED_MAX:
+            verified_sessions.clear()
+        verified_sessions[session_key] = VerifiedSession(
+            session_key, session_data, user.pk, user.password
+        )
+    return user
 
 
 class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.sessions import STILL_SIGNED_IN, VerifiedSession
 from roadmap.models import (
     Part,
     Resource,
@@ -22,12 +23,14 @@ from roadmap.roadmap_markdown import ParsedRoadmap
 class Tick:
     """What a learner's progress came to after a tick: how many published resources they
     have done in the resource's topic, its part and its roadmap, and the content
-    version those were counted at."""
+    version those were counted at. `signed_in` is false when the write was made on a
+    verified session that no longer signs its user in: then nothing was written."""
 
     version: int
     in_topic: int
     in_part: int
     in_roadmap: int
+    signed_in: bool = True
 
 
 PROGRESS_WRITE = {
@@ -38,14 +41,17 @@ PROGRESS_WRITE = {
     " AND EXISTS (SELECT FROM based_on)",
 }
 # The write happens only if the content is still at the version the caller looked the
-# resource up in (`based_on` is empty otherwise), and the counts come by conditional
-# aggregation in the same statement. Its SELECT sees the table as it was before the
-# write, so it counts the learner's other resources and this one by its desired state:
-# the state the write leaves.
+# resource up in, and (when the caller has no more than a verified session) that session
+# still signs the learner in; `based_on` is empty otherwise. The counts come by
+# conditional aggregation in the same statement. Its SELECT sees the table as it was
+# before the write, so it counts the learner's other resources and this one by its
+# desired state: the state the write leaves.
 PROGRESS_WRITE_AND_COUNT = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
+signed_in AS (SELECT {signed_in} AS yes),
 based_on AS (
-    SELECT FROM current WHERE %(version)s::bigint IS NULL OR version = %(version)s::bigint
+    SELECT FROM current, signed_in
+    WHERE (%(version)s::bigint IS NULL OR version = %(version)s::bigint) AND signed_in.yes
 ),
 written AS ({write}),
 mine AS (
@@ -56,7 +62,8 @@ mine AS (
 SELECT (SELECT version FROM current),
        count(*) FILTER (WHERE r.topic_id = %(topic)s),
        count(*) FILTER (WHERE t.part_id = %(part)s),
-       count(*)
+       count(*),
+       (SELECT yes FROM signed_in)
 FROM mine
 JOIN roadmap_resource r ON r.id = mine.resource_id
 JOIN roadmap_topic t ON t.id = r.topic_id
@@ -77,23 +84,53 @@ def progress_set(*, user, resource: Resource, done: bool, version: int | None = 
     never in an IntegrityError. One statement, writing and counting: this is the hot
     write path.
     """
+    return _progress_write(user_id=user.pk, resource=resource, done=done, version=version)
+
+
+def progress_set_signed_in(
+    *, session: VerifiedSession, resource: Resource, done: bool, version: int | None = None
+) -> Tick:
+    """progress_set for the user a verified session signs in, written only if the session
+    still does, exactly as verified (accounts.sessions.STILL_SIGNED_IN): the request need
+    not read its session first. If it no longer does, nothing is written and the answer's
+    `signed_in` is false: check the request's session the usual way."""
+    return _progress_write(
+        user_id=session.user_id, resource=resource, done=done, version=version, session=session
+    )
+
+
+def _progress_write(
+    *,
+    user_id: int,
+    resource: Resource,
+    done: bool,
+    version: int | None,
+    session: VerifiedSession | None = None,
+) -> Tick:
     part = resource.topic.part
+    statement = PROGRESS_WRITE_AND_COUNT.format(
+        write=PROGRESS_WRITE[done], signed_in="TRUE" if session is None else STILL_SIGNED_IN
+    )
+    parameters = {
+        "version": version,
+        "user": user_id,
+        "resource": resource.pk,
+        "now": timezone.now(),
+        "done": done,
+        "topic": resource.topic_id,
+        "part": part.pk,
+        "roadmap": part.roadmap_id,
+        "resource_published": Resource.Status.PUBLISHED,
+        "part_published": Part.Status.PUBLISHED,
+    }
+    if session is not None:
+        parameters |= {
+            "session_key": session.session_key,
+            "session_data": session.session_data,
+            "password": session.password,
+        }
     with connection.cursor() as cursor:
-        cursor.execute(
-            PROGRESS_WRITE_AND_COUNT.format(write=PROGRESS_WRITE[done]),
-            {
-                "version": version,
-                "user": user.pk,
-                "resource": resource.pk,
-                "now": timezone.now(),
-                "done": done,
-                "topic": resource.topic_id,
-                "part": part.pk,
-                "roadmap": part.roadmap_id,
-                "resource_published": Resource.Status.PUBLISHED,
-                "part_published": Part.Status.PUBLISHED,
-            },
-        )
+        cursor.execute(statement, parameters)
         return Tick(*cursor.fetchone())
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from accounts.sessions import verified_session
 from roadmap.badge import THEMES, Badge
 from roadmap.models import ShareLink
 from roadmap.page_cache import (
@@ -44,6 +45,7 @@ from roadmap.progress import (
 )
 from roadmap.services import (
     progress_set,
+    progress_set_signed_in,
     share_link_disable,
     share_link_enable,
     share_link_regenerate,
@@ -178,6 +180,12 @@ def progress_fragment(content: Content, public_id: str) -> Rendering:
 DESIRED_STATE = {"1": True, "0": False}
 
 
+def log_in_to_tick(request: HtmxHttpRequest, resource) -> HttpResponse:
+    messages.info(request, "Log in or sign up to keep track of your progress.")
+    login = f"{reverse('account_login')}?{urlencode({'next': f'/#{resource.anchor}'})}"
+    return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
+
+
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource done or not done; htmx gets the row and every affected bar back.
@@ -185,26 +193,37 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     The resource is looked up in the content this process last read, and the write
     checks that the content is still at that version: one query fewer than reading the
     version first, on the busiest write. If the content has moved on, nothing was
-    written, and the tick is tried again on the content as it now is."""
+    written, and the tick is tried again on the content as it now is. Likewise a session
+    this process has verified is not read again: the write checks that it still signs
+    the learner in (accounts/sessions.py), and if not, the session is checked in full."""
     content, key = latest_content(), str(public_id)
     if key not in content.resources:  # perhaps published since this process last looked
         content = content_at(content_version())
     resource = content.resources.get(key)
     if resource is None:
         raise Http404
-    if not request.user.is_authenticated:
-        messages.info(request, "Log in or sign up to keep track of your progress.")
-        login = f"{reverse('account_login')}?{urlencode({'next': f'/#{resource.anchor}'})}"
-        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
+    session = verified_session(request)
+    if session is None and not request.user.is_authenticated:
+        return log_in_to_tick(request, resource)
 
     # The form sends a hidden "0" before the checkbox's "1": the last value is the box's.
     done = DESIRED_STATE.get(request.POST.get("done", ""))
     if done is None:
         return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
     for _attempt in range(3):
-        tick = progress_set(
-            user=request.user, resource=resource, done=done, version=content.version
-        )
+        if session is not None:
+            tick = progress_set_signed_in(
+                session=session, resource=resource, done=done, version=content.version
+            )
+            if not tick.signed_in:  # nothing was written: check the session in full
+                session = None
+                if not request.user.is_authenticated:
+                    return log_in_to_tick(request, resource)
+                continue
+        else:
+            tick = progress_set(
+                user=request.user, resource=resource, done=done, version=content.version
+            )
         if tick.version == content.version:
             break
         content = content_at(tick.version)  # it had moved on: nothing was written

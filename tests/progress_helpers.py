@@ -5,6 +5,7 @@ import re
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.sessions import verified_sessions
 from roadmap.page_cache import fragments, pages
 
 BAR = re.compile(r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"')
@@ -37,4 +38,5 @@ def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     or in a new worker), then of `then` (by default `first` again) with it all cached."""
     pages.clear()
     fragments.clear()
+    verified_sessions.clear()
     return count_queries(first), count_queries(then or first)

@@ -126,3 +126,101 @@ def test_a_session_saved_for_a_user_deleted_meanwhile_fails_nothing_and_signs_in
     store.save(must_create=True)  # ...and the request saves what it has
     assert Session.objects.get(session_key=store.session_key).user_id == ada.pk
     assert client.get("/me/").status_code == 302
+
+
+# A tick on a session this process has verified does not read the session: its write
+# carries the condition that the session still signs the learner in, exactly as verified.
+# Whatever would sign the learner out for a page must refuse the tick too.
+
+
+@pytest.fixture
+def resource(db):
+    from tests.factories import ResourceFactory
+
+    return ResourceFactory(title="Deep Learning")
+
+
+def tick(client, resource, *, htmx: bool = True):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(f"/resources/{resource.public_id}/progress", {"done": "1"}, headers=headers)
+
+
+def verified(client) -> Client:
+    """The client's session, seen by this process to sign its learner in."""
+    from accounts.sessions import verified_sessions
+
+    assert client.get("/me/").status_code == 200
+    assert client.cookies["sessionid"].value in verified_sessions
+    return client
+
+
+def change_password_elsewhere(ada):
+    ada.set_password("a-new-Passphrase-42")
+    ada.save()
+
+
+def sign_out_elsewhere(ada):
+    signed_in(ada).post("/accounts/logout/")
+    Session.objects.all().delete()  # "sign out everywhere"
+
+
+SIGN_OUTS = {
+    "signed out": sign_out_elsewhere,
+    "password changed": change_password_elsewhere,
+    "deactivated": lambda ada: User.objects.filter(pk=ada.pk).update(is_active=False),
+    "expired": lambda ada: Session.objects.update(expire_date=timezone.now()),
+    "deleted": lambda ada: ada.delete(),
+    "session text tampered with": lambda ada: Session.objects.update(
+        session_data=Session.objects.get().session_data[:-3] + "AAA"
+    ),
+}
+
+
+def test_a_tick_on_a_verified_session_is_one_query(ada, resource):
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    with CaptureQueriesContext(connection) as queries:
+        response = tick(client, resource)
+    assert response.status_code == 200
+    assert len(queries) == 1 and "accounts_session" in queries[0]["sql"]
+    assert "Cookie" in response["Vary"]  # the answer depends on who is signed in
+    assert Progress.objects.filter(user=ada, resource=resource).exists()
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+@pytest.mark.parametrize("sign_out", SIGN_OUTS.values(), ids=SIGN_OUTS.keys())
+def test_a_tick_after_signing_out_writes_nothing(ada, resource, sign_out, htmx):
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    sign_out(ada)
+    response = tick(client, resource, htmx=htmx)
+    login = response.headers.get("HX-Redirect" if htmx else "Location", "")
+    assert login.startswith("/accounts/login/")
+    assert not Progress.objects.exists()
+
+
+def test_a_session_that_changed_but_still_signs_in_is_checked_in_full(ada, resource):
+    """A session whose text has changed (here, a value added by another request) fails
+    the quick condition; the tick is then made the usual way."""
+    from accounts.sessions import SessionStore
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    store = SessionStore(client.cookies["sessionid"].value)
+    store["note"] = "changed by another request"
+    store.save()
+    assert tick(client, resource).status_code == 200
+    assert Progress.objects.filter(user=ada, resource=resource).exists()
+
+
+def test_each_verified_session_ticks_for_its_own_learner(ada, resource):
+    from roadmap.models import Progress
+
+    bob = UserFactory(password=PASSWORD)
+    ada_client, bob_client = verified(signed_in(ada)), verified(signed_in(bob))
+    assert tick(bob_client, resource).status_code == 200
+    assert list(Progress.objects.values_list("user", flat=True)) == [bob.pk]
+    assert tick(ada_client, resource).status_code == 200
+    assert Progress.objects.filter(user=ada).count() == 1
