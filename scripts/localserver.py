@@ -19,20 +19,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(env: dict, *, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
-    """scripts/serve on 127.0.0.1 and a free port; returns once /healthz answers."""
+def start_server(
+    env: dict, *, workers: int, threads: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """scripts/serve on 127.0.0.1 and a free port (with its own default of threads unless
+    `threads` is given); returns once /healthz answers."""
     port = free_port()
+    settings = {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
+    }
+    if threads is not None:
+        settings["WEB_THREADS"] = str(threads)
     server = subprocess.Popen(
         [str(REPO / "scripts" / "serve")],
         cwd=REPO,
-        env=env
-        | {
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "WEB_CONCURRENCY": str(workers),
-            "WEB_THREADS": str(threads),
-            "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
-        },
+        env=env | settings,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
