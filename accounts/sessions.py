@@ -136,8 +136,9 @@ def get_user(request):
         user = auth_middleware.get_user(request)
     finally:
         authenticating.reset(token)
-    # Remember what Django has just verified, as it was read.
-    if user.is_authenticated and session.read is not None:
+    # Remember what Django has just verified: the session as it was read, if this request
+    # has not changed it (then what was verified is not what was read).
+    if user.is_authenticated and session.read is not None and not session.modified:
         session_key, session_data = session.read
         if len(verified_sessions) >= VERIFIED_MAX:
             verified_sessions.clear()

@@ -224,3 +224,20 @@ def test_each_verified_session_ticks_for_its_own_learner(ada, resource):
     assert list(Progress.objects.values_list("user", flat=True)) == [bob.pk]
     assert tick(ada_client, resource).status_code == 200
     assert Progress.objects.filter(user=ada).count() == 1
+
+
+def test_a_session_changed_before_it_was_verified_is_not_remembered(ada, rf):
+    """What gets remembered must be what was verified: the text as read, unchanged."""
+    from accounts.sessions import SessionStore, get_user, verified_sessions
+
+    client = signed_in(ada)
+    request = rf.get("/")
+    request.session = SessionStore(client.cookies["sessionid"].value)
+    request.session["note"] = "changed in this request"
+    assert get_user(request) == ada
+    assert request.session.session_key not in verified_sessions
+
+    request = rf.get("/")  # the same session, unchanged: remembered
+    request.session = SessionStore(client.cookies["sessionid"].value)
+    assert get_user(request) == ada
+    assert request.session.session_key in verified_sessions
