@@ -406,6 +406,20 @@ def main() -> int:
             "badge.svg": [("GET", f"/p/{token}/badge.svg", None, {})],
         }
         healthz = endpoints.pop("/healthz")
+        # First, while both tables are as built, so that only their size differs: the POST
+        # against a second server on the copy with 1,000 rows, in alternating windows.
+        if not ONLY:
+            small_server, small_base = start_server(env | {"DATABASE_URL": small_url}, workers=2)
+            try:
+                small_sessions = [log_in(small_base, f"learner{n}") for n in range(1, CLIENTS + 1)]
+                post_1m, post_1k = paired_windows(
+                    (port, endpoints["progress POST (htmx)"]),
+                    (int(small_base.rsplit(":", 1)[1]), progress_posts(small_sessions)),
+                )
+            finally:
+                small_server.terminate()
+                small_server.wait(timeout=30)
+
         print(
             f"\n{'endpoint':24} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
             f" {'/healthz':>9} {'ratio':>6}  budget"
@@ -439,18 +453,6 @@ def main() -> int:
             )
         resize(500)
 
-        # Against a second server on the copy with 1,000 rows, in paired windows.
-        django.db.connections.close_all()
-        small_server, small_base = start_server(env | {"DATABASE_URL": small_url}, workers=2)
-        try:
-            small_sessions = [log_in(small_base, f"learner{n}") for n in range(1, CLIENTS + 1)]
-            post_1m, post_1k = paired_windows(
-                (port, endpoints["progress POST (htmx)"]),
-                (int(small_base.rsplit(":", 1)[1]), progress_posts(small_sessions)),
-            )
-        finally:
-            small_server.terminate()
-            small_server.wait(timeout=30)
         slowdown = post_1m["p50"] / post_1k["p50"]
         ok = slowdown <= 1.2
         met &= ok
