@@ -127,9 +127,10 @@ class Rendering:
                 self._named[kind].append(hole)
             self._parts.append(text.encode())
 
-    def fill(self, *, done: Collection[str] = (), progress=None, **named: str) -> bytes:
+    def fill(self, *, done: Collection[str] = (), progress=None, **named: str | bytes) -> bytes:
         """The page for a learner who has done the resources `done` (public ids), with
-        `progress`'s figures and a value for each named slot (`csrf`, `messages`...)."""
+        `progress`'s figures and a value for each named slot (`csrf`, `messages`...): text,
+        or bytes another rendering filled."""
         parts = self._parts.copy()
         for public_id in done:
             for hole, text in self._ticks.get(public_id, ()):
@@ -139,7 +140,9 @@ class Rendering:
             for hole, figure in holes:
                 parts[hole] = str(getattr(completion, figure)).encode()
         for name, holes in self._named.items():
-            value = named[name].encode()
+            value = named[name]
+            if isinstance(value, str):
+                value = value.encode()
             for hole in holes:
                 parts[hole] = value
         return b"".join(parts)

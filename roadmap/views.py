@@ -1,6 +1,6 @@
 from copy import copy
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
 from urllib.parse import urlencode
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -268,6 +268,34 @@ def day_shown(day: date) -> str:
     return _day_shown(day, get_language())
 
 
+def recently_completed(content: Content, recent: list[tuple[str, float]]) -> bytes:
+    """The dashboard's list of resources completed lately, newest first: each resource's
+    item rendered once per content version, with its completion time filled in."""
+    if not recent:
+        return fragments.get(
+            ("recent", False),
+            lambda: render_to_string("roadmap/dashboard.html#recent", {"recent": False}).encode(),
+        )
+    here = get_current_timezone()
+    items = []
+    for key, when in recent:
+        at = datetime.fromtimestamp(when, here)
+        item = fragments.get(
+            ("recent-item", content.version, key),
+            lambda key=key: Rendering(
+                render_to_string(
+                    "roadmap/dashboard.html#recent-item", {"resource": content.published[key]}
+                )
+            ),
+        )
+        items.append(item.fill(iso=at.isoformat(), day=day_shown(at.date())))
+    listing = fragments.get(
+        ("recent", True),
+        lambda: Rendering(render_to_string("roadmap/dashboard.html#recent", {"recent": True})),
+    )
+    return listing.fill(recent_items=b"".join(items))
+
+
 @lru_cache(maxsize=1024)
 def _day_shown(day: date, language: str) -> str:
     return date_format(day, "j F Y")
@@ -292,19 +320,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 {"next_up": next_up and content.published[next_up], "progress": state.progress},
             ),
         ),
-        recent=render_to_string(
-            "roadmap/dashboard.html#recent",
-            {
-                "recent": [
-                    {
-                        "resource": content.published[key],
-                        "iso": (at := localtime(datetime.fromtimestamp(when, UTC))).isoformat(),
-                        "day": day_shown(at.date()),
-                    }
-                    for key, when in recent
-                ]
-            },
-        ),
+        recent=recently_completed(content, recent),
         csrf=get_token(request),
         messages=waiting_messages(request),
     )
