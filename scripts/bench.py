@@ -170,11 +170,13 @@ def copy_with_1k_rows(url: str) -> str:
             [DATABASE],
         )
         # Copied as files: copied through the WAL, it would set off a checkpoint later on.
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY file_copy").format(
-                sql.Identifier(SMALL_DATABASE), sql.Identifier(DATABASE)
-            )
+        # (Before PostgreSQL 15, file copy was the only way, and had no keyword.)
+        copy = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(SMALL_DATABASE), sql.Identifier(DATABASE)
         )
+        if conn.info.server_version >= 150000:
+            copy += sql.SQL(" STRATEGY file_copy")
+        conn.execute(copy)
     small = urlunsplit(parts._replace(path=f"/{SMALL_DATABASE}"))
     with psycopg.connect(small, autocommit=True) as conn:
         conn.execute(
