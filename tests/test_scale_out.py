@@ -123,3 +123,38 @@ def test_the_login_rate_limit_counts_attempts_across_both(servers, settings):
         )
         assert "Too many failed login attempts" in html
     assert browser.get(f"{b}/me/")[1].count("Log in") >= 1
+
+
+def test_a_password_changed_through_one_process_stops_ticks_through_the_other(servers):
+    """The process that last verified a session does not read it again for a tick; a
+    password changed elsewhere must still stop that session's next tick at once."""
+    from roadmap.models import Progress
+
+    a, b = servers
+    password = "a-long-Passphrase-42"
+    laptop, phone = Browser(), Browser()
+    laptop.get(f"{a}/accounts/signup/")
+    laptop.post(
+        f"{a}/accounts/signup/",
+        {"username": "dora", "email": "dora@example.com", "password1": password},
+    )
+    phone.get(f"{b}/accounts/login/")
+    phone.post(f"{b}/accounts/login/", {"login": "dora", "password": password})
+    first, second = Resource.objects.order_by("pk")[:2]
+    htmx = {"HX-Request": "true"}
+    assert phone.get(f"{b}/")[0] == 200  # process b has now verified the phone's session
+    assert phone.post(f"{b}/resources/{first.public_id}/progress", {"done": "1"}, **htmx)[0] == 200
+    assert Progress.objects.filter(resource=first).exists()
+
+    status, _ = laptop.post(
+        f"{a}/accounts/password/change/",
+        {
+            "oldpassword": password,
+            "password1": "an-other-Passphrase-43",
+            "password2": "an-other-Passphrase-43",
+        },
+    )
+    assert status == 200
+    phone.post(f"{b}/resources/{second.public_id}/progress", {"done": "1"}, **htmx)
+    assert not Progress.objects.filter(resource=second).exists()
+    assert "Log in" in phone.get(f"{b}/me/")[1]
