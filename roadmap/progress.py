@@ -100,12 +100,36 @@ class Content:
     def overall_total(self) -> int:
         return sum(total for _part, total in self.totals.values())
 
+    # The resources a learner's progress counts (`published`), as PostgreSQL array
+    # literals of their ids: all of them, and those of each topic and each part.
+    @cached_property
+    def counted_ids(self) -> str:
+        return _array(resource.pk for resource in self.published.values())
+
+    @cached_property
+    def counted_in_topic(self) -> dict[int, str]:
+        return self._counted_by(lambda resource: resource.topic_id)
+
+    @cached_property
+    def counted_in_part(self) -> dict[int, str]:
+        return self._counted_by(lambda resource: resource.topic.part_id)
+
+    def _counted_by(self, scope) -> dict[int, str]:
+        ids = defaultdict(list)
+        for resource in self.published.values():
+            ids[scope(resource)].append(resource.pk)
+        return {key: _array(pks) for key, pks in ids.items()}
+
     @classmethod
     def empty(cls, version: int) -> Content:
         return cls(version=version, roadmap=None, parts=[], published={}, totals={}, resources={})
 
     def visible_parts(self, *, staff: bool) -> list[Part]:
         return self.parts if staff else [p for p in self.parts if p.status != Part.Status.DRAFT]
+
+
+def _array(ids) -> str:
+    return "{" + ",".join(str(int(pk)) for pk in sorted(ids)) + "}"
 
 
 _latest: Content | None = None

@@ -16,6 +16,8 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
+from roadmap.page_cache import content_version
+from roadmap.progress import Content, content_at
 from roadmap.roadmap_markdown import ParsedRoadmap
 
 
@@ -40,19 +42,18 @@ PROGRESS_WRITE = {
     False: "DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
     " AND EXISTS (SELECT FROM based_on)",
 }
-# The write happens only if the content is still at the version the caller looked the
-# resource up in, and (when the caller has no more than a verified session) that session
-# still signs the learner in; `based_on` is empty otherwise. The counts come by
-# conditional aggregation in the same statement. Its SELECT sees the table as it was
-# before the write, so it counts the learner's other resources and this one by its
-# desired state: the state the write leaves.
+# The write happens only if the content is still at the version of the content the
+# caller looked the resource up in, and (when the caller has no more than a verified
+# session) that session still signs the learner in; `based_on` is empty otherwise. The
+# same statement counts the learner's rows among the resources their progress counts at
+# that version: all of those are written into the statement as a constant array, which
+# PostgreSQL hashes, and the topic's and the part's come as parameters. Its SELECTs see
+# the table as it was before the write, so they count the learner's other resources and
+# this one by its desired state: the state the write leaves.
 PROGRESS_WRITE_AND_COUNT = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
 signed_in AS (SELECT {signed_in} AS yes),
-based_on AS (
-    SELECT FROM current, signed_in
-    WHERE (%(version)s::bigint IS NULL OR version = %(version)s::bigint) AND signed_in.yes
-),
+based_on AS (SELECT FROM current, signed_in WHERE version = %(version)s AND signed_in.yes),
 written AS ({write}),
 mine AS (
     SELECT resource_id FROM roadmap_progress
@@ -60,23 +61,21 @@ mine AS (
     UNION ALL SELECT %(resource)s WHERE %(done)s
 )
 SELECT (SELECT version FROM current),
-       count(*) FILTER (WHERE r.topic_id = %(topic)s),
-       count(*) FILTER (WHERE t.part_id = %(part)s),
-       count(*),
+       (SELECT count(*) FROM mine
+        JOIN unnest(%(in_topic)s::bigint[]) AS topic(id) ON topic.id = mine.resource_id),
+       (SELECT count(*) FROM mine
+        JOIN unnest(%(in_part)s::bigint[]) AS part(id) ON part.id = mine.resource_id),
+       (SELECT count(*) FROM mine WHERE resource_id = ANY('{counted}'::bigint[])),
        (SELECT yes FROM signed_in)
-FROM mine
-JOIN roadmap_resource r ON r.id = mine.resource_id
-JOIN roadmap_topic t ON t.id = r.topic_id
-JOIN roadmap_part part ON part.id = t.part_id
-WHERE r.status = %(resource_published)s AND part.status = %(part_published)s
-  AND part.roadmap_id = %(roadmap)s
 """
 
 
-def progress_set(*, user, resource: Resource, done: bool, version: int | None = None) -> Tick:
+def progress_set(*, user, resource: Resource, done: bool, content: Content | None = None) -> Tick:
     """Record that `user` has (or has not) completed `resource`, and count where that
-    leaves them. With `version`, only if the content is still at that version: the
-    answer's `version` says whether it was (if not, nothing was written).
+    leaves them. With `content` (the content `resource` was looked up in), only if it is
+    still the current content: the answer's `version` says whether it was (if not,
+    nothing was written). Without it, the current content, tried again if it changes
+    meanwhile.
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Ticking an already ticked resource keeps its first completion date;
@@ -84,18 +83,25 @@ def progress_set(*, user, resource: Resource, done: bool, version: int | None = 
     never in an IntegrityError. One statement, writing and counting: this is the hot
     write path.
     """
-    return _progress_write(user_id=user.pk, resource=resource, done=done, version=version)
+    if content is not None:
+        return _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
+    for _attempt in range(10):
+        content = content_at(content_version())
+        tick = _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
+        if tick.version == content.version:
+            return tick
+    raise RuntimeError("The roadmap kept changing; nothing was written.")
 
 
 def progress_set_signed_in(
-    *, session: VerifiedSession, resource: Resource, done: bool, version: int | None = None
+    *, session: VerifiedSession, resource: Resource, done: bool, content: Content
 ) -> Tick:
     """progress_set for the user a verified session signs in, written only if the session
     still does, exactly as verified (accounts.sessions.STILL_SIGNED_IN): the request need
     not read its session first. If it no longer does, nothing is written and the answer's
     `signed_in` is false: check the request's session the usual way."""
     return _progress_write(
-        user_id=session.user_id, resource=resource, done=done, version=version, session=session
+        user_id=session.user_id, resource=resource, done=done, content=content, session=session
     )
 
 
@@ -104,24 +110,22 @@ def _progress_write(
     user_id: int,
     resource: Resource,
     done: bool,
-    version: int | None,
+    content: Content,
     session: VerifiedSession | None = None,
 ) -> Tick:
-    part = resource.topic.part
     statement = PROGRESS_WRITE_AND_COUNT.format(
-        write=PROGRESS_WRITE[done], signed_in="TRUE" if session is None else STILL_SIGNED_IN
+        write=PROGRESS_WRITE[done],
+        signed_in="TRUE" if session is None else STILL_SIGNED_IN,
+        counted=content.counted_ids,
     )
     parameters = {
-        "version": version,
+        "version": content.version,
         "user": user_id,
         "resource": resource.pk,
         "now": timezone.now(),
         "done": done,
-        "topic": resource.topic_id,
-        "part": part.pk,
-        "roadmap": part.roadmap_id,
-        "resource_published": Resource.Status.PUBLISHED,
-        "part_published": Part.Status.PUBLISHED,
+        "in_topic": content.counted_in_topic.get(resource.topic_id, "{}"),
+        "in_part": content.counted_in_part.get(resource.topic.part_id, "{}"),
     }
     if session is not None:
         parameters |= {

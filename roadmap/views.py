@@ -213,7 +213,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     for _attempt in range(3):
         if session is not None:
             tick = progress_set_signed_in(
-                session=session, resource=resource, done=done, version=content.version
+                session=session, resource=resource, done=done, content=content
             )
             if not tick.signed_in:  # nothing was written: check the session in full
                 session = None
@@ -221,9 +221,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
                     return log_in_to_tick(request, resource)
                 continue
         else:
-            tick = progress_set(
-                user=request.user, resource=resource, done=done, version=content.version
-            )
+            tick = progress_set(user=request.user, resource=resource, done=done, content=content)
         if tick.version == content.version:
             break
         content = content_at(tick.version)  # it had moved on: nothing was written

@@ -399,7 +399,7 @@ def test_a_tick_gives_up_with_503_while_the_content_keeps_changing(
     from roadmap import services, views
 
     def always_outdated(**kwargs):
-        Resource.objects.filter(pk=roadmap["z1"].pk).update(title=f"Z {kwargs['version']}")
+        Resource.objects.filter(pk=roadmap["z1"].pk).update(title=f"Z {kwargs['content'].version}")
         return services.progress_set(**kwargs)
 
     monkeypatch.setattr(views, "progress_set", always_outdated)
@@ -427,3 +427,24 @@ def test_curators_and_learners_each_get_their_own_dashboard(client, learner, cur
     html = client.get("/me/").content.decode()
     assert "Secret draft" not in html and "Part A" in html
     assert ">Admin<" not in html
+
+
+def test_a_ticks_figures_leave_out_what_does_not_count_as_the_page_does(
+    learner_client, learner, roadmap
+):
+    """Rows for an archived resource, a draft one, one in a part that is coming soon and
+    one in another roadmap stay in the table and count nowhere, in the tick's answer as
+    on the page."""
+    archived = ResourceFactory(topic=roadmap["x"], status=Resource.Status.ARCHIVED)
+    draft = ResourceFactory(topic=roadmap["y"], status=Resource.Status.DRAFT)
+    soon = PartFactory(roadmap=roadmap["part_a"].roadmap, status=Part.Status.COMING_SOON)
+    elsewhere = ResourceFactory()  # its own roadmap, not the one the site serves
+    for resource in (archived, draft, ResourceFactory(topic=TopicFactory(part=soon)), elsewhere):
+        Progress.objects.create(user=learner, resource=resource)
+    tick(learner_client, roadmap["x2"], done=True)
+    answer = bars(tick(learner_client, roadmap["x1"], done=True, htmx=True).content.decode())
+    page = bars(learner_client.get("/").content.decode())
+    x, part_a = roadmap["x"], roadmap["part_a"]
+    # 2 of 3 in topic X, 2 of 4 in part A, 2 of 5 overall.
+    assert answer == {f"topic-{x.pk}": 66, f"part-{part_a.pk}": 50, "overall": 40}
+    assert {key: page[key] for key in answer} == answer
