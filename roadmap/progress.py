@@ -129,6 +129,7 @@ class Content:
 
 
 def _array(ids) -> str:
+    """A PostgreSQL array literal of ids: integers only, so it can be written into SQL."""
     return "{" + ",".join(str(int(pk)) for pk in sorted(ids)) + "}"
 
 
