@@ -1,37 +1,24 @@
 """Authentication backends that take the signed-in user from the query that read the
-session (accounts/sessions.py), or else read it with one plain query.
-
-Authenticating is left to Django's and allauth's backends.
+session (accounts/sessions.py), and otherwise do exactly what Django's and allauth's do.
 """
 
 from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends
-from django.db import connection
 
-from accounts.models import User
-from accounts.sessions import USER_COLUMNS, user_read_with_session
-
-USER_BY_ID = "SELECT {} FROM accounts_user WHERE id = %s".format(  # noqa: S608 - our own names
-    ", ".join(f'"{column}"' for column in USER_COLUMNS)
-)
+from accounts.sessions import user_read_with_session
 
 
-class UserById:
+class UserReadWithSession:
     def get_user(self, user_id):
         user = user_read_with_session(user_id)
-        if user is None:
-            with connection.cursor() as cursor:
-                cursor.execute(USER_BY_ID, [user_id])
-                row = cursor.fetchone()
-            if row is None:
-                return None
-            user = User.from_db(connection.alias, USER_COLUMNS, row)
+        if user is None:  # not read with the session (or a session naming someone else)
+            return super().get_user(user_id)
         return user if self.user_can_authenticate(user) else None
 
 
-class ModelBackend(UserById, backends.ModelBackend):
+class ModelBackend(UserReadWithSession, backends.ModelBackend):
     """Django's: username and password, as the admin's login form sends them."""
 
 
-class AuthenticationBackend(UserById, allauth_backends.AuthenticationBackend):
+class AuthenticationBackend(UserReadWithSession, allauth_backends.AuthenticationBackend):
     """allauth's: username or email, and password."""
