@@ -38,11 +38,20 @@ SESSION_WITH_USER = (  # noqa: S608 - our own column names
 ).format(user=", ".join(f'u."{column}"' for column in USER_COLUMNS))
 
 
+# Memories of this process, each bounded: once full, it starts again from empty.
+MEMORY_SIZE = 10_000
+
+
+def remember(memory: dict, key, value) -> None:
+    if len(memory) >= MEMORY_SIZE:
+        memory.clear()
+    memory[key] = value
+
+
 # Session data already verified and decoded in this process, by its exact signed text:
 # a request with the same session text skips the signature check and the JSON. A text
 # that was never verified here is checked as usual, so this trusts nothing new.
 _decoded: dict[str, dict] = {}
-DECODED_MAX = 10_000
 
 
 class SessionStore(DatabaseSessionStore):
@@ -55,9 +64,7 @@ class SessionStore(DatabaseSessionStore):
         decoded = _decoded.get(session_data)
         if decoded is None:
             decoded = super().decode(session_data)
-            if len(_decoded) >= DECODED_MAX:
-                _decoded.clear()
-            _decoded[session_data] = decoded
+            remember(_decoded, session_data, decoded)
         return deepcopy(decoded)  # the request may change its session, nested values too
 
     @classmethod
@@ -115,9 +122,8 @@ STILL_SIGNED_IN = """EXISTS (
       AND u.id = %(user)s AND u.password = %(password)s AND u.is_active
 )"""
 
-# By session key; a bounded memory like `_decoded`'s.
+# By session key.
 verified_sessions: dict[str, VerifiedSession] = {}
-VERIFIED_MAX = 10_000
 
 
 def verified_session(request) -> VerifiedSession | None:
@@ -140,10 +146,10 @@ def get_user(request):
     # has not changed it (then what was verified is not what was read).
     if user.is_authenticated and session.read is not None and not session.modified:
         session_key, session_data = session.read
-        if len(verified_sessions) >= VERIFIED_MAX:
-            verified_sessions.clear()
-        verified_sessions[session_key] = VerifiedSession(
-            session_key, session_data, user.pk, user.password
+        remember(
+            verified_sessions,
+            session_key,
+            VerifiedSession(session_key, session_data, user.pk, user.password),
         )
     return user
 
