@@ -104,23 +104,14 @@ def shared_context(content: Content, variant: str) -> dict:
     return slot_context(variant) | {"roadmap": content.roadmap, "parts": parts}
 
 
-def roadmap_rendering(content: Content, variant: str) -> Rendering:
-    """The whole roadmap page as `variant` sees it, made once per content version."""
+def roadmap_rendering(
+    content: Content, variant: str, template: str = "roadmap/roadmap.html"
+) -> Rendering:
+    """The roadmap page as `variant` sees it (or a partial of it: `#roadmap-parts` is the
+    table of contents and the parts, for pages around them), made once per version."""
     return pages.get(
-        ("page", content.version, variant),
-        lambda: Rendering(
-            render_to_string("roadmap/roadmap.html", shared_context(content, variant))
-        ),
-    )
-
-
-def parts_rendering(content: Content, variant: str) -> Rendering:
-    """Just the table of contents and the parts, for pages around them."""
-    return pages.get(
-        ("parts", content.version, variant),
-        lambda: Rendering(
-            render_to_string("roadmap/roadmap.html#roadmap-parts", shared_context(content, variant))
-        ),
+        (template, content.version, variant),
+        lambda: Rendering(render_to_string(template, shared_context(content, variant))),
     )
 
 
@@ -266,6 +257,11 @@ def day_shown(day: date) -> str:
     return _day_shown(day, get_language())
 
 
+@lru_cache(maxsize=1024)
+def _day_shown(day: date, language: str) -> str:
+    return date_format(day, "j F Y")
+
+
 def recently_completed(content: Content, recent: list[tuple[str, float]]) -> bytes:
     """The dashboard's list of resources completed lately, newest first: each resource's
     item rendered once per content version, with its completion time filled in."""
@@ -294,11 +290,6 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> byt
     return listing.fill(recent_items=b"".join(items))
 
 
-@lru_cache(maxsize=1024)
-def _day_shown(day: date, language: str) -> str:
-    return date_format(day, "j F Y")
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -310,12 +301,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = dashboard_rendering(content, variant_of(request.user)).fill(
         progress=state.progress,
         learner_name=escape(str(request.user)),
-        # The same for every learner with the same next resource: rendered once.
+        # The same for every learner with the same next resource: rendered once, from
+        # nothing but the content at this version and that resource.
         next_up=fragments.get(
             ("next-up", content.version, next_up),
             lambda: render_to_string(
                 "roadmap/dashboard.html#next-up",
-                {"next_up": next_up and content.published[next_up], "progress": state.progress},
+                {
+                    "next_up": next_up and content.published[next_up],
+                    "anything_published": content.overall_total > 0,
+                },
             ),
         ),
         recent=recently_completed(content, recent),
@@ -331,7 +326,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     if state is None or state.content.roadmap is None:
         raise Http404
     # Visibility as for a visitor, whoever the owner or the viewer is.
-    parts = parts_rendering(state.content, "readonly").fill(
+    parts = roadmap_rendering(state.content, "readonly", "roadmap/roadmap.html#roadmap-parts").fill(
         done=state.done, progress=state.progress
     )
     context = {
