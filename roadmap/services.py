@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -70,6 +71,20 @@ SELECT (SELECT version FROM current),
 """
 
 
+# How often a tick is tried on content that keeps changing under it.
+TICK_TRIES = 3
+
+
+@lru_cache(maxsize=32)
+def progress_statement(*, counted: str, done: bool, signed_in: bool) -> str:
+    """The tick's statement for one content version's counted ids: made once, not per tick."""
+    return PROGRESS_WRITE_AND_COUNT.format(
+        write=PROGRESS_WRITE[done],
+        signed_in=STILL_SIGNED_IN if signed_in else "TRUE",
+        counted=counted,
+    )
+
+
 def progress_set(*, user, resource: Resource, done: bool, content: Content | None = None) -> Tick:
     """Record that `user` has (or has not) completed `resource`, and count where that
     leaves them. With `content` (the content `resource` was looked up in), only if it is
@@ -85,7 +100,7 @@ def progress_set(*, user, resource: Resource, done: bool, content: Content | Non
     """
     if content is not None:
         return _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
-    for _attempt in range(10):
+    for _attempt in range(TICK_TRIES):
         content = content_at(content_version())
         tick = _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
         if tick.version == content.version:
@@ -113,10 +128,8 @@ def _progress_write(
     content: Content,
     session: VerifiedSession | None = None,
 ) -> Tick:
-    statement = PROGRESS_WRITE_AND_COUNT.format(
-        write=PROGRESS_WRITE[done],
-        signed_in="TRUE" if session is None else STILL_SIGNED_IN,
-        counted=content.counted_ids,
+    statement = progress_statement(
+        counted=content.counted_ids, done=done, signed_in=session is not None
     )
     parameters = {
         "version": content.version,

@@ -44,6 +44,7 @@ from roadmap.progress import (
     shared_state,
 )
 from roadmap.services import (
+    TICK_TRIES,
     progress_set,
     progress_set_signed_in,
     share_link_disable,
@@ -201,7 +202,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     done = DESIRED_STATE.get(request.POST.get("done", ""))
     if done is None:
         return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
-    for _attempt in range(3):
+    for _attempt in range(TICK_TRIES):
         if session is not None:
             tick = progress_set_signed_in(
                 session=session, resource=resource, done=done, content=content
