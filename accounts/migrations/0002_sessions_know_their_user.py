@@ -16,14 +16,20 @@ def keep_signed_in_learners(apps, schema_editor):
     User = apps.get_model("accounts", "User")
     live = OldSession.objects.filter(expire_date__gt=timezone.now())
     users = set(User.objects.values_list("pk", flat=True))
-    for old in live.iterator():
-        user_id = SessionStore().decode(old.session_data).get(SESSION_KEY)
-        Session.objects.create(
+    decode = SessionStore().decode
+
+    def carried(old):
+        user_id = decode(old.session_data).get(SESSION_KEY)
+        return Session(
             session_key=old.session_key,
             session_data=old.session_data,
             expire_date=old.expire_date,
             user_id=int(user_id) if user_id and int(user_id) in users else None,
         )
+
+    Session.objects.bulk_create(
+        (carried(old) for old in live.iterator(chunk_size=1000)), batch_size=1000
+    )
 
 
 class Migration(migrations.Migration):
