@@ -448,3 +448,34 @@ def test_a_ticks_figures_leave_out_what_does_not_count_as_the_page_does(
     # 2 of 3 in topic X, 2 of 4 in part A, 2 of 5 overall.
     assert answer == {f"topic-{x.pk}": 66, f"part-{part_a.pk}": 50, "overall": 40}
     assert {key: page[key] for key in answer} == answer
+
+
+def test_the_dashboard_lists_the_five_latest_ticks_and_forgets_archived_ones(
+    learner_client, learner, roadmap
+):
+    """Each item shows the day its resource was ticked; an archived resource leaves the
+    list (and comes back with its date when unarchived)."""
+    from datetime import UTC, datetime
+
+    for n, key in enumerate(["x1", "x2", "x3", "y1", "z1"]):
+        tick(learner_client, roadmap[key], done=True)
+        Progress.objects.filter(user=learner, resource=roadmap[key]).update(
+            completed_at=datetime(2026, 3, n + 1, 12, tzinfo=UTC)
+        )
+
+    def recent() -> list[tuple[str, str]]:
+        html = learner_client.get("/me/").content.decode()
+        listing = html[html.index("Recently completed") :]
+        return re.findall(r'<a href="/#resource-[\w-]+">([^<]+)</a>.*?>(\d+ \w+ 2026)<', listing)
+
+    assert recent() == [
+        ("Z one", "5 March 2026"),
+        ("Y one", "4 March 2026"),
+        ("X three", "3 March 2026"),
+        ("X two", "2 March 2026"),
+        ("X one", "1 March 2026"),
+    ]
+    Resource.objects.filter(pk=roadmap["y1"].pk).update(status=Resource.Status.ARCHIVED)
+    assert [title for title, _ in recent()] == ["Z one", "X three", "X two", "X one"]
+    Resource.objects.filter(pk=roadmap["y1"].pk).update(status=Resource.Status.PUBLISHED)
+    assert ("Y one", "4 March 2026") in recent()

@@ -241,3 +241,27 @@ def test_a_session_changed_before_it_was_verified_is_not_remembered(ada, rf):
     request.session = SessionStore(client.cookies["sessionid"].value)
     assert get_user(request) == ada
     assert request.session.session_key in verified_sessions
+
+
+def test_a_tick_without_javascript_on_a_verified_session_is_saved_and_said(ada, resource):
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    response = tick(client, resource, htmx=False)
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"#resource-{resource.public_id}"
+    )
+    assert Progress.objects.filter(user=ada, resource=resource).exists()
+    assert "Deep Learning marked as done." in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize("done", ["", "2", "yes"])
+def test_a_verified_session_sending_no_clear_state_changes_nothing(ada, resource, done):
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    response = client.post(
+        f"/resources/{resource.public_id}/progress", {"done": done}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400
+    assert not Progress.objects.exists()
