@@ -58,10 +58,13 @@ class ProcessCache:
             with self._lock:
                 if key in self._entries:
                     return self._entries[key]
-            value = build()
+            try:
+                value = build()
+            finally:  # built or failed, nobody waits on this key any more
+                with self._lock:
+                    self._building.pop(key, None)
             with self._lock:
                 self._entries[key] = value
-                self._building.pop(key, None)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
         return value

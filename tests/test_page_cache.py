@@ -81,3 +81,15 @@ def test_content_asked_for_at_an_outdated_version_comes_with_its_own(db):
     newer = content_at(old - 1)  # never cached: read now, so at the newer version
     assert newer.version == content_version() > old
     assert str(resource.public_id) not in newer.resources
+
+
+def test_a_build_that_fails_is_tried_again_and_leaves_nothing_behind():
+    cache = ProcessCache(4)
+
+    def fail():
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get("page", fail)
+    assert cache.get("page", lambda: "built") == "built"
+    assert not cache._building
