@@ -113,7 +113,9 @@ class Rendering:
         pieces = SLOT.split(html)
         self._parts: list[bytes] = [pieces[0].encode()]
         self._ticks: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
-        self._figures: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        # By bar, then by figure: a figure shows in several places (a bar's value, its
+        # aria-valuenow, its text), and is worked out once for all of them.
+        self._figures: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         self._named: dict[str, list[int]] = defaultdict(list)
         for index in range(1, len(pieces), 3):
             kind, key, text = pieces[index : index + 3]
@@ -124,7 +126,7 @@ class Rendering:
                 self._ticks[key].append((hole, done.encode()))
             elif kind in FIGURES:
                 self._parts.append(b"")
-                self._figures[key].append((hole, kind))
+                self._figures[key][kind].append(hole)
             else:
                 self._parts.append(b"")
                 self._named[kind].append(hole)
@@ -138,10 +140,12 @@ class Rendering:
         for public_id in done:
             for hole, text in self._ticks.get(public_id, ()):
                 parts[hole] = text
-        for key, holes in self._figures.items():
+        for key, figures in self._figures.items():
             completion = progress.get(key)
-            for hole, figure in holes:
-                parts[hole] = str(getattr(completion, figure)).encode()
+            for figure, holes in figures.items():
+                text = str(getattr(completion, figure)).encode()
+                for hole in holes:
+                    parts[hole] = text
         for name, holes in self._named.items():
             value = named[name]
             if isinstance(value, str):
