@@ -122,7 +122,8 @@ _database["OPTIONS"]["pool"] = {
 # transaction-pooling PgBouncer, set DATABASE_PREPARE_THRESHOLD=0 to turn this off.)
 _database["OPTIONS"]["server_side_binding"] = True
 _database["OPTIONS"]["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5) or None
-# With a pool, Django turns this into the pool's check of each connection it lends out.
+# With a pool, this is the pool's check of each connection it lends out: a round trip,
+# which a tick skips because it runs again on a dropped connection (config/postgresql).
 _database["CONN_HEALTH_CHECKS"] = True
 _database["OPTIONS"].setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))
 DATABASES = {"default": _database}

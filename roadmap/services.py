@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.sessions import STILL_SIGNED_IN, VerifiedSession
+from config.database import run_retrying_if_dropped
 from roadmap.models import (
     Part,
     Resource,
@@ -146,9 +147,15 @@ def _progress_write(
             "session_data": session.session_data,
             "password": session.password,
         }
-    with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
-        return Tick(*cursor.fetchone())
+
+    def write() -> Tick:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+            return Tick(*cursor.fetchone())
+
+    # Safe to run twice: it sets the desired state. So the tick skips the pool's round
+    # trip to check its connection, and runs again if the server had dropped it.
+    return run_retrying_if_dropped(write)
 
 
 def share_link_enable(*, user) -> ShareLink:

@@ -158,3 +158,40 @@ def test_a_password_changed_through_one_process_stops_ticks_through_the_other(se
     phone.post(f"{b}/resources/{second.public_id}/progress", {"done": "1"}, **htmx)
     assert not Progress.objects.filter(resource=second).exists()
     assert "Log in" in phone.get(f"{b}/me/")[1]
+
+
+def test_requests_and_ticks_go_on_when_the_server_drops_its_connections(servers):
+    """Pooled connections the database server has dropped (a restart, a failover): a
+    page gets a checked connection, and a tick, which skips that check, runs again on a
+    fresh one. Neither fails, and the tick is written once."""
+    from roadmap.models import Progress
+
+    a, _ = servers
+    browser = Browser()
+    browser.get(f"{a}/accounts/signup/")
+    browser.post(
+        f"{a}/accounts/signup/",
+        {"username": "erin", "email": "erin@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    first, second = Resource.objects.order_by("pk")[:2]
+    htmx = {"HX-Request": "true"}
+    assert (
+        browser.post(f"{a}/resources/{first.public_id}/progress", {"done": "1"}, **htmx)[0] == 200
+    )
+
+    for dropped in ("tick", "page"):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] >= 1, "the server's pooled connections were dropped"
+        if dropped == "tick":
+            status, html = browser.post(
+                f"{a}/resources/{second.public_id}/progress", {"done": "1"}, **htmx
+            )
+            assert status == 200 and 'aria-valuenow="40"' in html  # 2 of 5 in the seed
+        else:
+            status, html = browser.get(f"{a}/me/")
+            assert status == 200 and "Hello, erin." in html
+    assert Progress.objects.filter(user__username="erin").count() == 2

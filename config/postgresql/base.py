@@ -1,0 +1,19 @@
+"""Django's PostgreSQL backend, lending pooled connections through our own check.
+
+Django hands its pool psycopg's check (a round trip before every connection it lends)
+or none, and takes no other. This backend swaps in config.database.check_connection:
+the same round trip, skipped for work that runs again if its connection was dropped.
+"""
+
+from django.db.backends.postgresql import base
+
+from config.database import check_connection
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self):
+        pool = super().pool
+        if pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]:
+            pool._check = check_connection  # psycopg_pool keeps the `check` it was given here
+        return pool
