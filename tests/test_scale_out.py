@@ -19,6 +19,7 @@ from tests.factories import UserFactory
 REPO = Path(__file__).resolve().parent.parent
 # Behind a proxy every process sees the site's one public host name, whatever its port.
 PUBLIC_HOST = "roadmap.test"
+PASSWORD = "a-long-Passphrase-42"
 
 
 @pytest.fixture
@@ -57,6 +58,12 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
+    def sign_up(self, base: str, username: str, password: str = PASSWORD) -> int:
+        """Sign up through the server at `base`; signed in at once. The answer's status."""
+        self.get(f"{base}/accounts/signup/")
+        data = {"username": username, "email": f"{username}@example.com", "password1": password}
+        return self.post(f"{base}/accounts/signup/", data)[0]
+
     def post(self, url: str, data: dict, **headers) -> tuple[int, str]:
         if not any(c.name == "csrftoken" for c in self.jar):
             origin = urlunsplit(urlsplit(url)._replace(path="/", query=""))
@@ -77,12 +84,7 @@ class Browser:
 def test_a_session_made_through_one_process_works_through_the_other(servers):
     a, b = servers
     browser = Browser()
-    browser.get(f"{a}/accounts/signup/")
-    status, _ = browser.post(
-        f"{a}/accounts/signup/",
-        {"username": "ada", "email": "ada@example.com", "password1": "a-long-Passphrase-42"},
-    )
-    assert status == 200  # followed the redirect home, logged in
+    assert browser.sign_up(a, "ada") == 200  # followed the redirect home, logged in
     status, html = browser.get(f"{b}/me/")
     assert status == 200 and "Hello, ada." in html
 
@@ -90,11 +92,7 @@ def test_a_session_made_through_one_process_works_through_the_other(servers):
 def test_a_tick_made_through_one_process_shows_through_the_other(servers):
     a, b = servers
     browser = Browser()
-    browser.get(f"{a}/accounts/signup/")
-    browser.post(
-        f"{a}/accounts/signup/",
-        {"username": "bob", "email": "bob@example.com", "password1": "a-long-Passphrase-42"},
-    )
+    assert browser.sign_up(a, "bob") == 200
     resource = Resource.objects.order_by("pk").first()
     status, _ = browser.post(
         f"{a}/resources/{resource.public_id}/progress", {"done": "1"}, **{"HX-Request": "true"}
@@ -131,13 +129,9 @@ def test_a_password_changed_through_one_process_stops_ticks_through_the_other(se
     from roadmap.models import Progress
 
     a, b = servers
-    password = "a-long-Passphrase-42"
+    password = PASSWORD
     laptop, phone = Browser(), Browser()
-    laptop.get(f"{a}/accounts/signup/")
-    laptop.post(
-        f"{a}/accounts/signup/",
-        {"username": "dora", "email": "dora@example.com", "password1": password},
-    )
+    assert laptop.sign_up(a, "dora") == 200
     phone.get(f"{b}/accounts/login/")
     phone.post(f"{b}/accounts/login/", {"login": "dora", "password": password})
     first, second = Resource.objects.order_by("pk")[:2]
@@ -168,11 +162,7 @@ def test_requests_and_ticks_go_on_when_the_server_drops_its_connections(servers)
 
     a, _ = servers
     browser = Browser()
-    browser.get(f"{a}/accounts/signup/")
-    browser.post(
-        f"{a}/accounts/signup/",
-        {"username": "erin", "email": "erin@example.com", "password1": "a-long-Passphrase-42"},
-    )
+    assert browser.sign_up(a, "erin") == 200
     first, second = Resource.objects.order_by("pk")[:2]
     htmx = {"HX-Request": "true"}
     assert (
