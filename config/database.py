@@ -70,7 +70,9 @@ def run_retrying_if_dropped(work: Callable[[], T]) -> T:
     try:
         return work()
     except Error:
-        dropped = connection.connection is None or connection.connection.broken
+        # Not when no connection was to be had: the pool's own wait and reconnecting
+        # already tried, and trying again would only double the wait.
+        dropped = connection.connection is not None and connection.connection.broken
         if not dropped:
             raise
     finally:

@@ -46,3 +46,20 @@ def test_work_on_an_open_connection_just_runs_and_other_errors_are_not_retried()
     assert len(runs) == 1
     assert select_one() == 1  # the connection is open now
     assert run_retrying_if_dropped(select_one) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_is_not_run_again_when_no_connection_was_to_be_had(monkeypatch):
+    from psycopg_pool import PoolTimeout
+
+    attempts = []
+
+    def exhausted(*args, **kwargs):
+        attempts.append(1)
+        raise PoolTimeout("couldn't get a connection after 10.00 sec")
+
+    connection.close()
+    with monkeypatch.context() as patched, pytest.raises(Exception, match="couldn't get a"):
+        patched.setattr(connection.pool, "getconn", exhausted)
+        run_retrying_if_dropped(select_one)
+    assert len(attempts) == 1
