@@ -27,9 +27,14 @@ def keep_signed_in_learners(apps, schema_editor):
             user_id=int(user_id) if user_id and int(user_id) in users else None,
         )
 
-    Session.objects.bulk_create(
-        (carried(old) for old in live.iterator(chunk_size=1000)), batch_size=1000
-    )
+    # In batches: bulk_create would hold every live session in memory at once.
+    batch = []
+    for old in live.iterator(chunk_size=1000):
+        batch.append(carried(old))
+        if len(batch) == 1000:
+            Session.objects.bulk_create(batch)
+            batch = []
+    Session.objects.bulk_create(batch)
 
 
 class Migration(migrations.Migration):
@@ -54,7 +59,6 @@ class Migration(migrations.Migration):
                     "user",
                     models.ForeignKey(
                         blank=True,
-                        db_constraint=False,
                         null=True,
                         on_delete=django.db.models.deletion.CASCADE,
                         to=settings.AUTH_USER_MODEL,
