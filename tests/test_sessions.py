@@ -140,9 +140,9 @@ def resource(db):
     return ResourceFactory(title="Deep Learning")
 
 
-def tick(client, resource, *, htmx: bool = True):
+def tick(client, resource, *, htmx: bool = True, done: str = "1"):
     headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(f"/resources/{resource.public_id}/progress", {"done": "1"}, headers=headers)
+    return client.post(f"/resources/{resource.public_id}/progress", {"done": done}, headers=headers)
 
 
 def verified(client) -> Client:
@@ -198,6 +198,40 @@ def test_a_tick_after_signing_out_writes_nothing(ada, resource, sign_out, htmx):
     response = tick(client, resource, htmx=htmx)
     login = response.headers.get("HX-Redirect" if htmx else "Location", "")
     assert login.startswith("/accounts/login/")
+    assert not Progress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "sign_out",
+    [way for name, way in SIGN_OUTS.items() if name != "deleted"],  # that deletes the rows
+    ids=[name for name in SIGN_OUTS if name != "deleted"],
+)
+def test_an_untick_after_signing_out_deletes_nothing(ada, resource, sign_out):
+    """The untick is a DELETE of its own, and carries the same condition as the tick."""
+    from roadmap.models import Progress
+
+    client = verified(signed_in(ada))
+    assert tick(client, resource).status_code == 200
+    sign_out(ada)
+    response = tick(client, resource, done="0")
+    assert response.headers.get("HX-Redirect", "").startswith("/accounts/login/")
+    assert Progress.objects.filter(user=ada, resource=resource).exists()
+
+
+def test_a_tick_on_a_verified_session_gives_up_with_503_while_the_content_keeps_changing(
+    ada, resource, monkeypatch
+):
+    from roadmap import services, views
+    from roadmap.models import Progress, Resource
+
+    def always_outdated(**kwargs):
+        Resource.objects.filter(pk=resource.pk).update(title=f"v{kwargs['content'].version}")
+        return services.progress_set_signed_in(**kwargs)
+
+    client = verified(signed_in(ada))
+    monkeypatch.setattr(views, "progress_set_signed_in", always_outdated)
+    response = tick(client, resource)
+    assert response.status_code == 503 and "being edited" in response.content.decode()
     assert not Progress.objects.exists()
 
 
