@@ -13,7 +13,10 @@ from config.database import check_connection
 class DatabaseWrapper(base.DatabaseWrapper):
     @property
     def pool(self):
+        created = self.alias in self._connection_pools
         pool = super().pool
-        if pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]:
-            pool._check = check_connection  # psycopg_pool keeps the `check` it was given here
+        if not created and pool is not None and self.settings_dict["CONN_HEALTH_CHECKS"]:
+            # Once, as the pool is made. psycopg_pool keeps the `check` it was given here;
+            # tests/test_database.py fails if that stops being so.
+            pool._check = check_connection
         return pool
