@@ -72,10 +72,6 @@ SELECT (SELECT version FROM current),
 """
 
 
-# How often a tick is tried on content that keeps changing under it.
-TICK_TRIES = 3
-
-
 @lru_cache(maxsize=32)
 def progress_statement(*, counted: str, done: bool, signed_in: bool) -> str:
     """The tick's statement for one content version's counted ids: made once, not per tick."""
@@ -88,10 +84,9 @@ def progress_statement(*, counted: str, done: bool, signed_in: bool) -> str:
 
 def progress_set(*, user, resource: Resource, done: bool, content: Content | None = None) -> Tick:
     """Record that `user` has (or has not) completed `resource`, and count where that
-    leaves them. With `content` (the content `resource` was looked up in), only if it is
-    still the current content: the answer's `version` says whether it was (if not,
-    nothing was written). Without it, the current content, tried again if it changes
-    meanwhile.
+    leaves them, only if `content` (the content `resource` was looked up in; by default
+    the current one) is still current: the answer's `version` says whether it was (if
+    not, nothing was written; the view tries again on the newer content).
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Ticking an already ticked resource keeps its first completion date;
@@ -99,14 +94,9 @@ def progress_set(*, user, resource: Resource, done: bool, content: Content | Non
     never in an IntegrityError. One statement, writing and counting: this is the hot
     write path.
     """
-    if content is not None:
-        return _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
-    for _attempt in range(TICK_TRIES):
+    if content is None:
         content = content_at(content_version())
-        tick = _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
-        if tick.version == content.version:
-            return tick
-    raise RuntimeError("The roadmap kept changing; nothing was written.")
+    return _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
 
 
 def progress_set_signed_in(

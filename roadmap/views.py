@@ -44,7 +44,6 @@ from roadmap.progress import (
     shared_state,
 )
 from roadmap.services import (
-    TICK_TRIES,
     progress_set,
     progress_set_signed_in,
     share_link_disable,
@@ -170,6 +169,8 @@ def progress_fragment(content: Content, public_id: str) -> Rendering:
 
 
 DESIRED_STATE = {"1": True, "0": False}
+# How often a tick is tried on content that keeps changing under it.
+TICK_TRIES = 3
 
 
 def log_in_to_tick(request: HtmxHttpRequest, resource) -> HttpResponse:
