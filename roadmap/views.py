@@ -1,8 +1,8 @@
+import heapq
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -298,8 +298,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content, done = state.content, state.done
     next_up = next((key for key in content.published if key not in done), None)
-    newest_first = sorted(done.items(), key=itemgetter(1), reverse=True)
-    recent = [(key, when) for key, when in newest_first if key in content.published][:5]
+    recent = [
+        (key, when)
+        for when, key in heapq.nlargest(
+            5, ((when, key) for key, when in done.items() if key in content.published)
+        )
+    ]
     page = dashboard_rendering(content, variant_of(request.user)).fill(
         progress=state.progress,
         learner_name=escape(str(request.user)),
