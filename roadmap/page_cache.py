@@ -77,8 +77,12 @@ class ProcessCache:
 # Whole pages and the content they come from: a few versions by a few variants; a page
 # is about 0.5 MB at 500 resources.
 pages = ProcessCache(16)
-# The htmx answer to a tick, one per resource and version: a few KB each.
-fragments = ProcessCache(4000)
+# Small renderings, per content version: the htmx answer to a tick (one per resource,
+# about 2.5 KB), the dashboard's "next up" and "recently completed" items (one per
+# resource each, a few hundred bytes) and badges (one per percent and theme). Room for
+# all of them at 2,000 resources, so that no kind pushes the tick answers out: about
+# 8 MB at most.
+fragments = ProcessCache(10_000)
 
 
 def slot(kind: str, key: object = "") -> SafeString:
