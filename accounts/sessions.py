@@ -14,7 +14,9 @@ user's password as they were (`VerifiedSession`), and the write can carry the co
 that both are still exactly so (`STILL_SIGNED_IN`). Django's verdict depends on nothing
 else (the session's text, the user's password hash and `is_active`, the expiry, and the
 settings), so a write made under that condition is one Django would have allowed; when
-the condition fails, nothing is written and the request is checked the usual way.
+the condition fails, nothing is written and the request is checked the usual way. A new
+rule for who is signed in (a custom `user_can_authenticate`, say) must be added to
+STILL_SIGNED_IN too, and to the ways of signing out that tests/test_sessions.py tries.
 """
 
 from contextvars import ContextVar
