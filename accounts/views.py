@@ -6,16 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.decorators import private_page
 from accounts.forms import AccountDeleteForm, ProfileForm
 from accounts.services import account_delete, account_export
 from roadmap.models import ShareLink
 
 
+@private_page
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ProfileForm(data, instance=request.user)
@@ -26,9 +27,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
-@never_cache
+@private_page
 @login_required
-@require_GET
+@require_safe
 def export(request: HttpRequest) -> HttpResponse:
     """The learner's data as a JSON download."""
     link = ShareLink.objects.filter(user=request.user).first()
@@ -41,8 +42,9 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@private_page
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete(request: HttpRequest) -> HttpResponse:
     """Delete the account, confirmed with the password."""
     data = request.POST if request.method == "POST" else None

@@ -19,10 +19,11 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from accounts.decorators import private_page
 from accounts.sessions import verified_session
 from roadmap.badge import THEMES, Badge
 from roadmap.models import ShareLink
@@ -129,7 +130,7 @@ def render_around(request: HttpRequest, template: str, context: dict, parts: byt
     return HttpResponse(b"".join((before, parts, after)))
 
 
-@require_GET
+@require_safe
 def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
@@ -292,8 +293,9 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> byt
     return listing.fill(recent_items=b"".join(items))
 
 
+@private_page
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content, done = state.content, state.done
@@ -326,7 +328,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return HttpResponse(page)
 
 
-@require_GET
+@require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     state = shared_state(token=token)
     if state is None or state.content.roadmap is None:
@@ -348,7 +350,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def share_badge(request: HttpRequest, token: str) -> HttpResponse:
     theme = request.GET.get("theme", "light")
     if theme not in THEMES:
@@ -378,8 +380,9 @@ SHARING_ACTIONS = {
 }
 
 
+@private_page
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
     """Turn the share link on or off, or regenerate it; in place with htmx."""
     announcement = ""
@@ -407,7 +410,7 @@ def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the database answers, 503 when it does not. Touches no session."""
     try:

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from allauth.account.models import EmailAddress
 
 from accounts.models import User
@@ -89,3 +90,18 @@ def test_emails_appear_on_no_share_page_or_badge(client, seed):
             body = client.get(path).content.decode()
             assert owner.email not in body and "@example.com" not in body
             assert owner.username not in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/me/", "/me/sharing/", "/me/profile/", "/me/delete/", "/me/export.json"]
+)
+def test_account_pages_are_never_kept_by_the_browser(client, seed, path):
+    """Nobody can read them back from the browser's cache after the learner logs out."""
+    ada = UserFactory()
+    share_link_enable(user=ada)
+    client.force_login(ada)
+    response = client.get(path)
+    assert response.status_code == 200
+    directives = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives
+    assert "public" not in directives
