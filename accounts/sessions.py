@@ -19,12 +19,14 @@ rule for who is signed in (a custom `user_can_authenticate`, say) must be added 
 STILL_SIGNED_IN too, and to the ways of signing out that tests/test_sessions.py tries.
 """
 
+import re
 from contextvars import ContextVar
 from copy import deepcopy
 from typing import NamedTuple
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connection
 from django.utils import timezone
@@ -56,11 +58,21 @@ def remember(memory: dict, key, value) -> None:
 _decoded: dict[str, dict] = {}
 
 
+# What a session key Django made looks like (it makes 32 of these characters); a cookie
+# holding anything else (a NUL, which PostgreSQL refuses in text) names no session.
+WELL_FORMED_KEY = re.compile(f"[{re.escape(VALID_KEY_CHARS)}]{{8,40}}")
+
+
 class SessionStore(DatabaseSessionStore):
     # The signed-in user, as read with the session; None if none or not read yet.
     user: User | None = None
     # The session's key and signed text as read from the database, if it was.
     read: tuple[str, str] | None = None
+
+    def __init__(self, session_key: str | None = None) -> None:
+        if session_key is not None and not WELL_FORMED_KEY.fullmatch(session_key):
+            session_key = None  # a malformed cookie: no session, as if none was sent
+        super().__init__(session_key)
 
     def decode(self, session_data: str) -> dict:
         decoded = _decoded.get(session_data)

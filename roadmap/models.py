@@ -18,6 +18,10 @@ def new_share_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# What a share token looks like; share URLs match nothing else (roadmap/converters.py).
+SHARE_TOKEN_PATTERN = "[A-Za-z0-9_-]{32}"  # noqa: S105 - a pattern, not a secret
+
+
 class OrderedModel(models.Model):
     """Ordered among the children of one parent (`order_parent`, a foreign key's name).
     A blank order appends at the end; services keep the order contiguous."""

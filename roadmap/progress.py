@@ -226,7 +226,7 @@ WHERE v.id = 1
 BY_USER = STATE_SQL.format(learner="SELECT %(user)s::bigint AS id, ''::text AS name")
 BY_SHARE_TOKEN = STATE_SQL.format(
     learner="SELECT u.id, u.display_name AS name FROM roadmap_sharelink s"
-    " JOIN accounts_user u ON u.id = s.user_id WHERE s.token = %(token)s"
+    " JOIN accounts_user u ON u.id = s.user_id WHERE s.token = %(token)s AND u.is_active"
 )
 
 
@@ -267,7 +267,7 @@ def learner_state(*, user) -> LearnerState:
 
 def shared_state(*, token: str) -> LearnerState | None:
     """The state of the learner whose share link has `token`; None for a token that is
-    unknown, regenerated away or disabled."""
+    unknown, regenerated away or disabled, or whose learner is deactivated."""
     return _state(BY_SHARE_TOKEN, {"token": token})
 
 

@@ -133,6 +133,20 @@ def test_disabling_gives_404(client, ada):
     assert client.get(f"{url}badge.svg").status_code == 404
 
 
+def test_a_deactivated_learners_link_is_404_until_they_are_reactivated(client, ada):
+    url = share_url(ada)
+    unknown = client.get(f"/p/{'x' * 32}/")
+    ada.is_active = False
+    ada.save()
+    for path in (url, f"{url}badge.svg", f"{url}badge.svg?theme=dark"):
+        response = client.get(path)
+        assert (response.status_code, response.content) == (404, unknown.content)
+    ada.is_active = True
+    ada.save()
+    assert client.get(url).status_code == 200
+    assert client.get(f"{url}badge.svg").status_code == 200
+
+
 def test_unknown_regenerated_and_disabled_tokens_get_the_same_404(client, ada):
     regenerated = share_url(ada)
     client.force_login(ada)
