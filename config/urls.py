@@ -1,8 +1,15 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from accounts import views as account_views
 from roadmap import views as roadmap_views
+from roadmap.converters import ShareTokenConverter
+
+register_converter(ShareTokenConverter, "share_token")
+# Staff log in through allauth's login, with its rate limits, like everyone else: admin's
+# own login form would take unlimited password guesses.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", roadmap_views.roadmap_page, name="roadmap"),
@@ -16,8 +23,8 @@ urlpatterns = [
     path("me/export.json", account_views.export, name="account-export"),
     path("me/delete/", account_views.delete, name="account-delete"),
     path("me/sharing/", roadmap_views.sharing_settings, name="sharing"),
-    path("p/<str:token>/", roadmap_views.share_page, name="share"),
-    path("p/<str:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),
+    path("p/<share_token:token>/", roadmap_views.share_page, name="share"),
+    path("p/<share_token:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),
     path("accounts/", include("allauth.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -44,8 +44,8 @@ MATRIX = {
     "me/export.json": ("get", "/me/export.json", LOGGED_IN),
     "me/delete/": ("get", "/me/delete/", LOGGED_IN),
     "me/sharing/": ("get", "/me/sharing/", LOGGED_IN),
-    "p/<str:token>/": ("get", "/p/{token}/", ALL),
-    "p/<str:token>/badge.svg": ("get", "/p/{token}/badge.svg", ALL),
+    "p/<share_token:token>/": ("get", "/p/{token}/", ALL),
+    "p/<share_token:token>/badge.svg": ("get", "/p/{token}/badge.svg", ALL),
     "accounts/login/": ("get", "/accounts/login/", ANONYMOUS_ONLY),
     "accounts/signup/": ("get", "/accounts/signup/", ANONYMOUS_ONLY),
     "accounts/logout/": ("get", "/accounts/logout/", {**LOGGED_IN, "visitor": 302}),
@@ -79,7 +79,12 @@ def admin_matrix() -> dict:
     admin login, curators get 403 outside the roadmap's content."""
     entries = {
         "admin/": ("get", "/admin/", {**REDIRECT, "curator": 200, "superuser": 200}),
-        "admin/login/": ("get", "/admin/login/", {**ALL, "curator": 302, "superuser": 302}),
+        # allauth's login for visitors, admin for staff; learners are not let in.
+        "admin/login/": (
+            "get",
+            "/admin/login/",
+            {**REDIRECT, "learner": 403, "other_learner": 403},
+        ),
         # Logging out takes a POST from staff; anyone else's GET is sent away.
         "admin/logout/": ("get", "/admin/logout/", {**REDIRECT, "curator": 405, "superuser": 405}),
         "admin/password_change/": (
@@ -210,3 +215,13 @@ def test_authorization_matrix(client, users, route):
             client.force_login(users[role])
         response = getattr(client, method)(path, {"done": "1"} if method == "post" else None)
         assert response.status_code == expected[role], f"{role} {method.upper()} {path}"
+        if method == "get":
+            # Load balancers and uptime checkers send HEAD: it is answered wherever GET is.
+            head = client.head(path)
+            if route == "admin/login/" and response.status_code == 302 and users[role]:
+                # Django's admin login sends signed-in staff on only for a GET; a HEAD
+                # gets the page itself.
+                assert head.status_code == 200
+            else:
+                assert head.status_code == response.status_code, f"{role} HEAD {path}"
+            assert head.content == b""

@@ -1,6 +1,7 @@
 """Security headers on every kind of page, inert XSS everywhere, and abuse limits."""
 
 import re
+import time
 
 import html5lib
 import pytest
@@ -10,6 +11,7 @@ from roadmap.models import Part, Resource, Roadmap, Topic
 from roadmap.services import progress_set, share_link_enable
 from tests.factories import UserFactory
 
+PASSWORD = "correct horse battery staple"
 PAYLOAD = "<script>alert('x')</script><img src=x onerror=alert(1)>\"'><svg onload=alert(2)>"
 
 
@@ -155,6 +157,30 @@ def test_password_reset_is_rate_limited(client, db):
     assert statuses[:5] == [302] * 5
     assert 429 in statuses[5:]
     assert len(mail.outbox) == 5
+
+
+def test_staff_log_in_through_the_rate_limited_login(client, curator, monkeypatch):
+    # Admin's own form is not there to guess at: it sends everyone to allauth's login.
+    response = client.post("/admin/login/", {"username": curator.username, "password": "wrong"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    login = "/accounts/login/?next=/admin/"
+
+    def log_in(password: str):
+        return client.post(login, {"login": curator.username, "password": password})
+
+    for _ in range(5):
+        response = log_in("wrong")
+        assert response.status_code == 200 and "Too many" not in response.content.decode()
+    assert "Too many failed login attempts" in log_in("wrong").content.decode()  # the 6th
+    assert "Too many failed login attempts" in log_in(PASSWORD).content.decode()
+    assert client.get("/admin/").status_code == 302  # not let in
+
+    later = time.time() + 5 * 60 + 1  # the window has passed
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = log_in(PASSWORD)
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
 
 
 def test_share_tokens_cannot_be_told_apart(client, seed):
