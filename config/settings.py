@@ -152,8 +152,15 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_USER_DISPLAY = str
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+# allauth's per-address rate limits (failed logins, sign-ups, password resets) key on the
+# client's address. Behind N proxies of ours (nginx: 1), it is the N-th address from the
+# right of X-Forwarded-For, which those proxies wrote; anything a client put further
+# left is ignored, so a forged header cannot buy a fresh allowance. 0: REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 
-# Email: printed to the console unless an SMTP host is configured.
+# Email: by SMTP when a host is configured. Otherwise printed to the console in
+# development; production refuses to start, since printed mail would put password-reset
+# links in the logs, unless DJANGO_EMAIL_DISABLED=1 says to send no mail at all.
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]
@@ -161,6 +168,14 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") == "1"
+elif os.environ.get("DJANGO_EMAIL_DISABLED") == "1":
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "Set EMAIL_HOST (and EMAIL_HOST_USER, EMAIL_HOST_PASSWORD) so that account mail "
+        "is sent, or DJANGO_EMAIL_DISABLED=1 to send none: production never prints mail, "
+        "which would put password-reset links in the logs."
+    )
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get(

@@ -18,13 +18,20 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgresql://app:secret@db.internal:5432/roadmap",
     "DJANGO_ALLOWED_HOSTS": "roadmap.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://roadmap.example.org",
+    "EMAIL_HOST": "smtp.example.org",
 }
 
 
-def load_settings(**overrides: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+def load_settings(
+    probe: str = "print(settings.DEBUG, settings.ALLOWED_HOSTS)", **overrides: str | None
+) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "EMAIL_", "SENTRY_", "METRICS_"))
+    }
     env |= {k: v for k, v in (PRODUCTION_ENV | overrides).items() if v is not None}
-    probe = "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    probe = f"from django.conf import settings; {probe}"
     return subprocess.run(
         [
             sys.executable,
@@ -54,6 +61,26 @@ def test_production_refuses_to_start_without(missing):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+def test_production_refuses_to_print_mail_into_its_logs():
+    result = load_settings(EMAIL_HOST=None)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "EMAIL_HOST" in result.stderr
+    assert "DJANGO_EMAIL_DISABLED=1" in result.stderr
+
+
+def test_production_may_say_it_sends_no_mail_at_all():
+    result = load_settings(
+        "print(settings.EMAIL_BACKEND)", EMAIL_HOST=None, DJANGO_EMAIL_DISABLED="1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.dummy.EmailBackend"
+    result = load_settings("print(settings.EMAIL_BACKEND, settings.EMAIL_HOST)")
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.org",
+    ]
 
 
 def test_an_unknown_environment_name_is_refused():
