@@ -1,5 +1,6 @@
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,31 +58,50 @@ def fresh_cache(request):
     cache.clear()
 
 
-# Browser tests need Debian's Chromium. Without it they do not run, and the run says so
-# plainly; under CI a missing browser is a failure, not a quiet pass.
+# Some tests need a program from Debian: the browser tests Chromium, the proxy tests nginx
+# (`.ci/run` installs both). Without it they do not run, and the run says so plainly;
+# under CI a missing program is a failure, not a quiet pass.
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-BROWSER_TESTS_MISSING = (
-    f"Browser tests did NOT run: no Chromium at {CHROMIUM}. "
-    "Install it with `apt-get install chromium` (or set CHROMIUM_PATH) and run `make test` again."
-)
+NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+NEEDS = {
+    "browser tests": (
+        CHROMIUM.exists(),
+        lambda item: "tests/e2e/" in item.nodeid,
+        f"no Chromium at {CHROMIUM}. Install it with `apt-get install chromium` "
+        "(or set CHROMIUM_PATH)",
+    ),
+    "proxy tests": (
+        NGINX is not None,
+        lambda item: item.get_closest_marker("nginx") is not None,
+        "no nginx on the PATH or in /usr/sbin. Install it with `apt-get install nginx`",
+    ),
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "nginx: runs Debian's nginx in front of the servers")
 
 
 def pytest_collection_modifyitems(config, items):
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        raise pytest.UsageError(BROWSER_TESTS_MISSING)
-    browser_tests = [item for item in items if "tests/e2e/" in item.nodeid]
-    if browser_tests:
-        config.hook.pytest_deselected(items=browser_tests)
-        items[:] = [item for item in items if item not in browser_tests]
-        config.stash[missing_browser_key] = len(browser_tests)
+    left_out = {}
+    for what, (present, needs, missing) in NEEDS.items():
+        if present:
+            continue
+        message = f"{what.capitalize()} did NOT run: {missing}, and run `make test` again."
+        if os.environ.get("CI") == "true":
+            raise pytest.UsageError(message)
+        wanting = [item for item in items if needs(item)]
+        if wanting:
+            config.hook.pytest_deselected(items=wanting)
+            items[:] = [item for item in items if item not in wanting]
+            left_out[what] = (len(wanting), message)
+    config.stash[left_out_key] = left_out
 
 
-missing_browser_key = pytest.StashKey[int]()
+left_out_key = pytest.StashKey[dict]()
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    if missing := config.stash.get(missing_browser_key, 0):
-        terminalreporter.section("browser tests", sep="!", red=True, bold=True)
-        terminalreporter.write_line(f"{missing} tests left out. {BROWSER_TESTS_MISSING}")
+    for what, (count, message) in config.stash.get(left_out_key, {}).items():
+        terminalreporter.section(what, sep="!", red=True, bold=True)
+        terminalreporter.write_line(f"{count} tests left out. {message}")

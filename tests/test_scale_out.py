@@ -1,9 +1,17 @@
-"""Two production server processes (scripts/serve) on different ports, one PostgreSQL:
-sessions, ticks and the login rate limit are shared between them."""
+"""Two production server processes (scripts/serve) on different ports, one PostgreSQL,
+and the repository's own nginx (deploy/nginx.conf) in front of them, as deployed:
+sessions, ticks and the login rate limits are shared between the processes, and keyed on
+the client's address, not the proxy's."""
 
+import gzip
+import http.client
 import http.cookiejar
 import os
 import re
+import shutil
+import subprocess
+import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -34,6 +42,8 @@ def servers(transactional_db, seed):
         "DATABASE_URL": urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
+        # As in docker-compose.yml: one proxy of ours in front.
+        "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
     }
     started = [start_server(env, workers=1, threads=2) for _ in range(2)]
     processes, bases = [p for p, _ in started], [b for _, b in started]
@@ -43,15 +53,91 @@ def servers(transactional_db, seed):
         process.wait(timeout=30)
 
 
+def nginx_conf(upstreams: list[str], port: int) -> str:
+    """deploy/nginx.conf with only its addresses adapted: the upstream servers, and the
+    port it listens on."""
+    site = (REPO / "deploy" / "nginx.conf").read_text()
+    servers = "".join(f"server {urlsplit(base).netloc};\n    " for base in upstreams)
+    adapted = site.replace("server web:8000;\n    ", servers).replace(
+        "listen 80;", f"listen 127.0.0.1:{port};"
+    )
+    assert adapted != site and "web:8000" not in adapted and f":{port};" in adapted
+    return adapted
+
+
+@pytest.fixture
+def proxy(servers):
+    """nginx in front of both servers: the base URL clients use."""
+    from scripts.localserver import free_port
+    from tests.conftest import NGINX
+
+    # Not under pytest's private tmp folder: nginx's workers (an unprivileged user when
+    # run as root) write their buffers here.
+    prefix = Path(tempfile.mkdtemp(prefix="nginx-"))
+    prefix.chmod(0o755)
+    port = free_port()
+    (prefix / "site.conf").write_text(nginx_conf(servers, port))
+    (prefix / "nginx.conf").write_text(
+        f"""
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 128; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/site.conf;
+}}
+"""
+    )
+    command = [NGINX, "-e", f"{prefix}/error.log", "-p", str(prefix), "-c", f"{prefix}/nginx.conf"]
+    check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise RuntimeError(f"nginx did not answer: {(prefix / 'error.log').read_text()}")
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+    shutil.rmtree(prefix, ignore_errors=True)
+
+
+class FromAddress(urllib.request.HTTPHandler):
+    """Connects from one loopback address (127.0.0.2, ...): a client of its own."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(http.client.HTTPConnection, req, source_address=(self.address, 0))
+
+
 class Browser:
-    """One browser behind the proxy: the same cookies and Host header for both servers."""
+    """One browser: the same cookies and Host header whichever server it reaches; from its
+    own address, when it is given one."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str | None = None) -> None:
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if address is not None:
+            handlers.append(FromAddress(address))
+        self.opener = urllib.request.build_opener(*handlers)
 
-    def get(self, url: str) -> tuple[int, str]:
-        request = urllib.request.Request(url, headers={"Host": PUBLIC_HOST})
+    def get(self, url: str, **headers) -> tuple[int, str]:
+        request = urllib.request.Request(url, headers={"Host": PUBLIC_HOST, **headers})
         try:
             with self.opener.open(request, timeout=20) as response:
                 return response.status, response.read().decode()
@@ -185,3 +271,65 @@ def test_requests_and_ticks_go_on_when_the_server_drops_its_connections(servers)
             status, html = browser.get(f"{a}/me/")
             assert status == 200 and "Hello, erin." in html
     assert Progress.objects.filter(user__username="erin").count() == 2
+
+
+def failed_login(browser: Browser, base: str, username: str, **headers) -> str:
+    return browser.post(
+        f"{base}/accounts/login/", {"login": username, "password": "wrong"}, **headers
+    )[1]
+
+
+@pytest.mark.nginx
+def test_behind_the_proxy_failed_logins_from_one_address_do_not_lock_out_another(proxy, settings):
+    # Hash with the servers' hasher, not the fast one the in-process tests use.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    UserFactory(username="grace", password=PASSWORD)
+    attacker = Browser("127.0.0.2")
+    for attempt in range(10):
+        assert "Too many" not in failed_login(attacker, proxy, f"made-up-{attempt}")
+    assert "Too many failed login attempts" in failed_login(attacker, proxy, "made-up-10")
+
+    learner = Browser("127.0.0.3")
+    status, html = learner.post(
+        f"{proxy}/accounts/login/", {"login": "grace", "password": PASSWORD}
+    )
+    assert status == 200 and "Too many" not in html
+    assert "Hello, grace." in learner.get(f"{proxy}/me/")[1]
+
+
+@pytest.mark.nginx
+def test_behind_the_proxy_a_forged_x_forwarded_for_buys_no_fresh_allowance(proxy):
+    attacker = Browser("127.0.0.2")
+    for attempt in range(10):
+        forged = {"X-Forwarded-For": f"203.0.113.{attempt}"}
+        assert "Too many" not in failed_login(attacker, proxy, f"made-up-{attempt}", **forged)
+    for forged in ("198.51.100.7", "127.0.0.9", "198.51.100.7, 127.0.0.9", "not an address"):
+        html = failed_login(attacker, proxy, "made-up-x", **{"X-Forwarded-For": forged})
+        assert "Too many failed login attempts" in html
+    # Everyone else still gets in.
+    assert "Too many" not in failed_login(Browser("127.0.0.3"), proxy, "someone")
+
+
+@pytest.mark.nginx
+def test_behind_the_proxy_sessions_and_ticks_work_and_pages_are_compressed(proxy):
+    browser = Browser("127.0.0.4")
+    assert browser.sign_up(proxy, "heidi") == 200
+    resource = Resource.objects.order_by("pk").first()
+    status, _ = browser.post(
+        f"{proxy}/resources/{resource.public_id}/progress", {"done": "1"}, **{"HX-Request": "true"}
+    )
+    assert status == 200
+    for _ in range(4):  # across both upstream servers
+        status, html = browser.get(f"{proxy}/")
+        assert status == 200 and f'id="done-{resource.public_id}" checked' in html
+        assert "Hello, heidi." in browser.get(f"{proxy}/me/")[1]
+
+    request = urllib.request.Request(
+        f"{proxy}/", headers={"Host": PUBLIC_HOST, "Accept-Encoding": "gzip"}
+    )
+    with browser.opener.open(request, timeout=20) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response.headers["Vary"]
+        compressed = response.read()
+    page = gzip.decompress(compressed).decode()
+    assert "</html>" in page and len(compressed) * 3 < len(page)
