@@ -32,5 +32,5 @@ class RoadmapImportForm(forms.Form):
         try:
             cleaned["document"] = parse_roadmap(cleaned["content"], source=source)
         except RoadmapParseError as error:
-            raise forms.ValidationError(str(error)) from error
+            raise forms.ValidationError(error.problems) from error
         return cleaned

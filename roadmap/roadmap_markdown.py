@@ -21,6 +21,7 @@ import textwrap
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.text import slugify
 
 RESOURCE_LINE = re.compile(r"^[*-] \[(?P<title>(?:\\.|[^\]\\])+)\]\((?P<url>\S+)\)\s*$")
@@ -48,8 +49,16 @@ COSTS = {"free", "paid"}
 
 
 class RoadmapParseError(ValueError):
-    def __init__(self, source: str, line: int, message: str) -> None:
-        super().__init__(f"{source}:{line}: {message}")
+    """What in a roadmap's Markdown cannot be imported: one problem or several, each
+    named by its source and line (`problems`, one "source:line: message" each)."""
+
+    def __init__(self, source: str, line: int, message: str, *more: tuple[int, str]) -> None:
+        self.problems = [f"{source}:{number}: {text}" for number, text in [(line, message), *more]]
+        super().__init__("\n".join(self.problems))
+
+    @classmethod
+    def of(cls, source: str, problems: list[tuple[int, str]]) -> RoadmapParseError:
+        return cls(source, *problems[0], *problems[1:])
 
 
 @dataclass
@@ -101,6 +110,7 @@ class ParsedPart(ParsedSection):
 @dataclass
 class ParsedRoadmap:
     title: str = ""
+    title_line: int = 1
     introduction_lines: list[str] = field(default_factory=list)
     parts: list[ParsedPart] = field(default_factory=list)
 
@@ -162,7 +172,15 @@ def parse_metadata(body: str, source: str, number: int) -> dict[str, str]:
 
 
 def parse_roadmap(text: str, source: str = "<roadmap>") -> ParsedRoadmap:
-    """Read the roadmap's Markdown; any error names the source and line."""
+    """Read the roadmap's Markdown, checked as the models check what they store; any
+    error names the source and line, and every problem found is reported."""
+    nul = [
+        (number, "a NUL character")
+        for number, line in enumerate(text.splitlines(), 1)
+        if "\x00" in line
+    ]
+    if nul:  # PostgreSQL stores no NUL in text
+        raise RoadmapParseError.of(source, nul)
     doc = ParsedRoadmap()
     part: ParsedPart | None = None
     topic: ParsedTopic | None = None
@@ -209,7 +227,7 @@ def parse_roadmap(text: str, source: str = "<roadmap>") -> ParsedRoadmap:
                 )
             resource = None
             if level == "#":
-                doc.title = title
+                doc.title, doc.title_line = title, number
             elif level == "##":
                 title = PART_HEADING.sub("", title)
                 part, topic = ParsedPart(title=title[:1].upper() + title[1:], line=number), None
@@ -254,7 +272,75 @@ def parse_roadmap(text: str, source: str = "<roadmap>") -> ParsedRoadmap:
             resource.metadata.update(parse_metadata(metadata.group("body"), source, number))
         else:
             text_lines().append(line)
+    if problems := validate_roadmap(doc):
+        raise RoadmapParseError.of(source, problems)
     return doc
+
+
+def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
+    """Every row the import would write, checked the way the model checks it (lengths,
+    choices, URLs: `full_clean`), and slugs unique where the database wants them unique:
+    (line, problem) for each, in the file's order."""
+    from roadmap.models import Part, Resource, Roadmap, Topic
+
+    problems: list[tuple[int, str]] = []
+
+    def check(instance, line: int, parent: str) -> None:
+        try:
+            instance.full_clean(
+                exclude=[parent, "order"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                label = (
+                    instance._meta.get_field(name).verbose_name if name != NON_FIELD_ERRORS else ""
+                )
+                problems.extend(  # once each: a URL has two validators that say the same
+                    (line, f"{label}: {message}" if label else message)
+                    for message in dict.fromkeys(messages)
+                )
+
+    if doc.title:
+        check(Roadmap(title=doc.title, introduction=doc.introduction), doc.title_line, "")
+    part_slugs: dict[str, ParsedPart] = {}
+    for part in doc.parts:
+        check(
+            Part(title=part.title, slug=part.slug, summary=part.summary, status=part.status),
+            part.line,
+            "roadmap",
+        )
+        if (twin := part_slugs.setdefault(part.slug, part)) is not part:
+            problems.append(
+                (
+                    part.line,
+                    f"part “{part.title}” has the same slug ({part.slug}) as “{twin.title}” on line {twin.line}",
+                )
+            )
+        topic_slugs: dict[str, ParsedTopic] = {}
+        for topic in part.topics:
+            check(
+                Topic(title=topic.title, slug=topic.slug, summary=topic.summary), topic.line, "part"
+            )
+            if (twin := topic_slugs.setdefault(topic.slug, topic)) is not topic:
+                problems.append(
+                    (
+                        topic.line,
+                        f"topic “{topic.title}” has the same slug ({topic.slug}) as “{twin.title}” on line {twin.line}, in the same part",
+                    )
+                )
+            for resource in topic.resources:
+                check(
+                    Resource(
+                        title=resource.title,
+                        url=resource.url,
+                        description=resource.description,
+                        kind=resource.kind,
+                        **{k: v for k, v in resource.metadata.items() if k != "kind"},
+                    ),
+                    resource.line,
+                    "topic",
+                )
+    return sorted(problems, key=lambda problem: problem[0])
 
 
 def escape_title(title: str) -> str:

@@ -1,6 +1,8 @@
 """`import_roadmap` and `export_roadmap`: the seed's Markdown in and out, never losing data."""
 
+import html
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -170,6 +172,79 @@ def test_a_parse_error_names_file_and_line_and_changes_nothing(seed, tmp_path, t
         call_command("import_roadmap", str(path))
     assert str(error.value).startswith(f"{path}:{line}: ")
     assert message in str(error.value)
+    assert content() == before
+
+
+LONG = "x" * 301
+# Files the models would refuse a row of: each problem with its line, nothing written.
+INVALID = [
+    (
+        f"# R\n## A\n### T\n* [{LONG}](https://a.example)\n",
+        [(4, "Ensure this value has at most 300")],
+    ),
+    (f"# R\n## {LONG[:201]}\n", [(2, "Ensure this value has at most 200")]),
+    (f"# {LONG[:201]}\n", [(1, "Ensure this value has at most 200")]),
+    (
+        f"# R\n## A\n### T\n* [X](https://a.example/{'p' * 500})\n",
+        [(4, "Ensure this value has at most 500")],
+    ),
+    ("# R\n## A\n### T\n* [X](https://exa_mple.org/)\n", [(4, "Enter a valid URL")]),
+    ("# R\n## A\n### T\n* [X](https://-bad-.example/)\n", [(4, "Enter a valid URL")]),
+    ("# R\n## A\n### T\n* [Ti\x00tle](https://a.example)\n", [(4, "a NUL character")]),
+    (
+        "# R\n## A\n### T\n* [X](https://a.example)\n  De\x00scribed\n\n## B\x00\n",
+        [(5, "a NUL character"), (7, "a NUL character")],
+    ),
+    (
+        "# R\n## Deep learning\n### T\n## Deep Learning!\n### U\n",
+        [(4, "has the same slug (deep-learning) as “Deep learning” on line 2")],
+    ),
+    (
+        "# R\n## A\n### Maths\n### maths\n## B\n### Maths\n",
+        [(4, "has the same slug (maths) as “Maths” on line 3, in the same part")],
+    ),
+    (
+        f"# R\n## A\n### T\n* [{LONG}](https://a.example)\n* [{LONG}](https://b.example)\n",
+        [(4, "at most 300"), (5, "at most 300")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "problems"), INVALID)
+def test_rows_the_models_would_refuse_are_reported_by_line_and_nothing_is_written(
+    seed, tmp_path, text, problems
+):
+    before = content()
+    path = tmp_path / "invalid.md"
+    path.write_text(text)
+    with pytest.raises(CommandError) as error:
+        call_command("import_roadmap", str(path))
+    reported = str(error.value).splitlines()
+    assert len(reported) == len(problems)
+    for line, (number, message) in zip(reported, problems, strict=True):
+        assert line.startswith(f"{path}:{number}: ") and message in line
+    assert content() == before
+
+
+@pytest.mark.parametrize(("text", "problems"), INVALID)
+def test_admin_import_reports_the_same_problems_and_writes_nothing(
+    admin_client, seed, text, problems
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = content()
+    upload = SimpleUploadedFile("invalid.md", text.encode())
+    response = admin_client.post("/admin/roadmap/roadmap/import/", {"file": upload})
+    assert response.status_code == 200
+    reported = re.findall(r"<li>(invalid\.md:\d+: [^<]*)</li>", response.content.decode())
+    assert len(reported) == len(problems)
+    for line, (number, message) in zip(reported, problems, strict=True):
+        assert line.startswith(f"invalid.md:{number}: ") and html.escape(message) in line
+    # Applying the same text straight away (without the preview) is refused just the same.
+    response = admin_client.post(
+        "/admin/roadmap/roadmap/import/", {"content": text, "step": "apply"}
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert content() == before
 
 
