@@ -1,15 +1,30 @@
-"""Checking that resources' links still answer."""
+"""Checking that resources' links still answer, without reaching into our own network.
+
+The checker runs inside the deployment, so a resource URL (or a redirect from one) that
+names an internal address would let whoever edits resources probe it. Every connection
+is made only to addresses that resolve as public, checked as the connection is made (so a
+name cannot resolve one way for the check and another for the connection), on every
+redirect hop, and only over http and https. Every refused address gets the same answer,
+so nothing about what listens there can be read back.
+"""
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 USER_AGENT = "DeepLearningRoadmap-LinkChecker/1.0 (+https://github.com/)"
+SCHEMES = {"http", "https"}
+NOT_PUBLIC = "not checked: the address is not on the public internet"
+NOT_HTTP = "not checked: it leads to a URL that is not http or https"
 
 
 @dataclass(frozen=True)
@@ -22,22 +37,113 @@ class LinkResult:
         return bool(self.error) or self.status is None or self.status >= 400
 
 
+class Refused(OSError):
+    """A link the checker will not follow: a non-public address, or a scheme not http(s)."""
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is on the public internet: not loopback, private, shared,
+    link-local (the cloud metadata address, 169.254.169.254, is one), multicast,
+    reserved or unspecified; an IPv4 address written as IPv6 counts as itself."""
+    ip = ipaddress.ip_address(address.partition("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def connect_public(host: str, port: int, timeout: float) -> socket.socket:
+    """A connection to `host`, made only if every address it resolves to is public."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise OSError(f"cannot resolve {host}: {error.strerror}") from error
+    if not found or not all(is_public(sockaddr[0]) for *_, sockaddr in found):
+        raise Refused(NOT_PUBLIC)
+    last_error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in found:
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(sockaddr)  # the address just checked, not the name again
+            return sock
+        except OSError as error:
+            sock.close()
+            last_error = error
+    raise last_error or OSError(f"cannot connect to {host}")
+
+
+class PublicHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        self.sock = connect_public(self.host, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# HTTPSConnection.connect connects through the class after it (ours), then wraps TLS.
+class PublicHTTPSConnection(http.client.HTTPSConnection, PublicHTTPConnection):
+    pass
+
+
+class PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(PublicHTTPConnection, req)
+
+
+class PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    context = ssl.create_default_context()
+
+    def https_open(self, req):
+        return self.do_open(PublicHTTPSConnection, req, context=self.context)
+
+
+class HttpRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an http(s) URL (urllib would follow one to ftp)."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        location = headers.get("location") or headers.get("uri") or ""
+        if urlsplit(urljoin(req.full_url, location)).scheme.lower() not in SCHEMES:
+            raise Refused(NOT_HTTP)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def opener() -> urllib.request.OpenerDirector:
+    """http and https to public addresses, redirects followed, nothing else (no proxy,
+    no ftp, no files)."""
+    director = urllib.request.OpenerDirector()
+    for handler in (
+        PublicHTTPHandler(),
+        PublicHTTPSHandler(),
+        HttpRedirectsOnly(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),
+    ):
+        director.add_handler(handler)
+    return director
+
+
 def check_url(url: str, *, timeout: float) -> LinkResult:
     """HEAD the URL, falling back to GET when the server refuses HEAD; redirects followed."""
-    # Resource URLs are http(s) only: the model's validator and the importer refuse others.
+    if urlsplit(url).scheme.lower() not in SCHEMES:
+        return LinkResult(None, NOT_HTTP)
     for method in ("HEAD", "GET"):
         headers = {"User-Agent": USER_AGENT}
         request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with opener().open(request, timeout=timeout) as response:
                 return LinkResult(response.status)
         except urllib.error.HTTPError as error:
             if method == "GET":
                 return LinkResult(error.code)
+        except Refused as error:
+            return LinkResult(None, str(error))
         except TimeoutError:
             return LinkResult(None, f"timed out after {timeout:g} s")
         except urllib.error.URLError as error:
             reason = error.reason
+            if isinstance(reason, Refused):
+                return LinkResult(None, str(reason))
             if isinstance(reason, TimeoutError | socket.timeout):
                 return LinkResult(None, f"timed out after {timeout:g} s")
             return LinkResult(None, str(reason)[:300])

@@ -1,4 +1,9 @@
-"""`check_links` against a real local HTTP server: ok, redirect, 404, timeout, refused."""
+"""`check_links` against real local HTTP servers: ok, redirect, 404, timeout, refused;
+and never into our own network.
+
+Loopback stands in for both sides: a server on 127.0.0.2 plays a public site (the tests
+let the checker treat that one address as public), and anything on 127.0.0.1 plays the
+internal network the checker must never reach."""
 
 import io
 import socket
@@ -9,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import CommandError, call_command
 
+from roadmap import links
 from roadmap.models import Resource
 from tests.factories import ResourceFactory
 
@@ -22,6 +28,9 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/moved":
             self.send_response(301)
             self.send_header("Location", "/ok")
+        elif self.path.startswith("/to?"):  # a redirect to wherever the query says
+            self.send_response(302)
+            self.send_header("Location", self.path.partition("?")[2])
         elif self.path in {"/ok", "/slow", "/get-only"}:
             self.send_response(200)
         else:
@@ -41,19 +50,52 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+PUBLIC = "127.0.0.2"
+
+
+class Listener(Handler):
+    """An internal service: it only counts who reaches it."""
+
+    reached: list[str] = []
+
+    def answer(self, with_body: bool) -> None:
+        Listener.reached.append(self.path)
+        super().answer(with_body)
+
+
+def serve(address: str, handler) -> tuple[ThreadingHTTPServer, str]:
+    httpd = ThreadingHTTPServer((address, 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://{address}:{httpd.server_address[1]}"
+
+
 @pytest.fixture
-def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+def public(monkeypatch):
+    """Let the checker take 127.0.0.2 (and only it) for a public address."""
+    real = links.is_public
+    monkeypatch.setattr(links, "is_public", lambda address: address == PUBLIC or real(address))
+
+
+@pytest.fixture
+def server(public):
+    httpd, base = serve(PUBLIC, Handler)
+    yield base
     httpd.shutdown()
 
 
-def refused_url() -> str:
+@pytest.fixture
+def internal():
+    Listener.reached = []
+    httpd, base = serve("127.0.0.1", Listener)
+    yield base
+    httpd.shutdown()
+    assert Listener.reached == [], "the checker reached an internal address"
+
+
+def refused_url(address: str = PUBLIC) -> str:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        sock.bind((address, 0))
+        return f"http://{address}:{sock.getsockname()[1]}/"
 
 
 def test_check_links_records_each_answer(server, db):
@@ -102,3 +144,64 @@ def test_total_time_is_bounded(server, db):
 def test_bad_options_are_refused(db, option):
     with pytest.raises(CommandError):
         call_command("check_links", option)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "::1",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",  # shared (carrier-grade NAT)
+        "169.254.169.254",  # the cloud metadata address
+        "fe80::1",
+        "fd00::1",
+        "224.0.0.1",
+        "ff02::1",
+        "240.0.0.1",
+        "0.0.0.0",  # noqa: S104
+        "::",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "192.0.2.1",  # documentation
+    ],
+)
+def test_addresses_that_are_not_public_are_refused(address):
+    assert not links.is_public(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
+def test_public_addresses_are_allowed(address):
+    assert links.is_public(address)
+
+
+def test_internal_addresses_are_never_fetched_and_all_answer_alike(db, internal):
+    port = internal.rsplit(":", 1)[1]
+    urls = [
+        f"{internal}/ok",  # something listens
+        refused_url("127.0.0.1"),  # nothing listens
+        f"http://localhost:{port}/ok",  # a name for an internal address
+        f"http://[::ffff:127.0.0.1]:{port}/ok",
+    ]
+    for url in urls:
+        ResourceFactory(url=url)
+    call_command("check_links", "--timeout", "2", stdout=io.StringIO())
+    answers = {(r.link_status, r.link_error) for r in Resource.objects.filter(url__in=urls)}
+    assert answers == {(None, links.NOT_PUBLIC)}
+
+
+def test_every_redirect_hop_is_checked(db, server, internal):
+    inward = ResourceFactory(url=f"{server}/to?{internal}/ok")
+    by_name = ResourceFactory(url=f"{server}/to?http://localhost:{internal.rsplit(':', 1)[1]}/")
+    ftp = ResourceFactory(url=f"{server}/to?ftp://{PUBLIC}/file")
+    local_file = ResourceFactory(url=f"{server}/to?file:///etc/passwd")
+    fine = ResourceFactory(url=f"{server}/to?{server}/ok")
+    call_command("check_links", "--timeout", "2", stdout=io.StringIO())
+    found = {r.pk: r for r in Resource.objects.all()}
+    assert found[inward.pk].link_error == links.NOT_PUBLIC
+    assert found[by_name.pk].link_error == links.NOT_PUBLIC
+    assert found[ftp.pk].link_error == links.NOT_HTTP
+    assert found[local_file.pk].link_error == links.NOT_HTTP
+    assert (found[fine.pk].link_status, found[fine.pk].link_broken) == (200, False)
