@@ -6,6 +6,7 @@ to start unless its secret, database and hosts are given.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -59,12 +60,15 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_htmx",
+    "django_prometheus",
     "template_partials",  # wraps the template loaders and adds {% partialdef %}
     "accounts",
     "roadmap",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times each request and counts it by view.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.permissions_policy",
     "csp.middleware.CSPMiddleware",
@@ -77,6 +81,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -266,6 +271,30 @@ else:
 
 # Logs go to stdout; in production (or with DJANGO_LOG_FORMAT=json) one JSON object a line.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json" if PRODUCTION else "text")
+# Metrics (roadmap/metrics.py): /metrics answers only these addresses or networks, as
+# they connect; everyone else gets 404.
+METRICS_ALLOWED_IPS = [
+    item.strip()
+    for item in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+    if item.strip()
+]
+try:
+    [ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_IPS]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from error
+
+# Error reports to Sentry, only when SENTRY_DSN is set, with no personal data: no
+# cookies, user ids, addresses or request bodies.
+if os.environ.get("SENTRY_DSN"):
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=os.environ["SENTRY_DSN"],
+        environment=ENVIRONMENT,
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from accounts import views as account_views
+from roadmap import metrics
 from roadmap import views as roadmap_views
 from roadmap.converters import ShareTokenConverter
 
@@ -27,5 +28,6 @@ urlpatterns = [
     path("p/<share_token:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),
     path("accounts/", include("allauth.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -38,6 +38,9 @@ def walk(patterns, prefix=""):
 MATRIX = {
     "": ("get", "/", ALL),
     "healthz": ("get", "/healthz", ALL),
+    # Who may read metrics is a matter of address, not of account (tests/test_metrics.py):
+    # the test client comes from loopback, allowed by default.
+    "metrics": ("get", "/metrics", ALL),
     "resources/<uuid:public_id>/progress": ("post", "/resources/{resource}/progress", REDIRECT),
     "me/": ("get", "/me/", LOGGED_IN),
     "me/profile/": ("get", "/me/profile/", LOGGED_IN),

@@ -1,11 +1,12 @@
-"""Django's PostgreSQL backend, lending pooled connections through our own check.
+"""Django's PostgreSQL backend (as django-prometheus instruments it, counting queries),
+lending pooled connections through our own check.
 
 Django hands its pool psycopg's check (a round trip before every connection it lends)
 or none, and takes no other. This backend swaps in config.database.check_connection:
 the same round trip, skipped for work that runs again if its connection was dropped.
 """
 
-from django.db.backends.postgresql import base
+from django_prometheus.db.backends.postgresql import base
 
 from config.database import check_connection
 

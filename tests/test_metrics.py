@@ -1,0 +1,92 @@
+"""/metrics for the operator's scraper: requests by view, database queries and the
+roadmap's own gauges, from allowed addresses only; Sentry only when configured."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from roadmap.models import Progress, Resource
+from roadmap.page_cache import content_version
+from roadmap.services import progress_set
+from tests.factories import StaffFactory, UserFactory
+from tests.test_settings import load_settings
+
+
+def value(text: str, name: str) -> float:
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert match, f"no {name} in the metrics"
+    return float(match.group(1))
+
+
+def test_metrics_count_requests_by_view_queries_and_the_roadmap(client, seed):
+    ada, bob = UserFactory(), UserFactory()
+    StaffFactory()
+    UserFactory(is_active=False)
+    first, second, third = Resource.objects.order_by("pk")[:3]
+    for resource in (first, second):
+        progress_set(user=ada, resource=resource, done=True)
+    progress_set(user=bob, resource=third, done=True)
+    Progress.objects.filter(resource=third).update(completed_at=timezone.now() - timedelta(days=2))
+    client.get("/")
+    client.get("/healthz")
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert value(text, "roadmap_learners") == 2
+    assert value(text, "roadmap_ticks_today") == 2
+    assert value(text, "roadmap_content_version") == content_version()
+    assert re.search(
+        r'^django_http_requests_total_by_view_transport_method_total\{.*view="roadmap".*\} [1-9]',
+        text,
+        re.M,
+    )
+    assert re.search(
+        r'^django_http_requests_latency_seconds_by_view_method_count\{.*view="healthz".*\} [1-9]',
+        text,
+        re.M,
+    )
+    assert re.search(
+        r'^django_db_execute_total\{alias="default",vendor="postgresql"\} [1-9]', text, re.M
+    )
+
+
+@pytest.mark.parametrize("address", ["203.0.113.9", "10.0.0.5", "192.168.1.20", "::ffff:8.8.8.8"])
+def test_metrics_are_404_for_everyone_else(client, db, address):
+    assert client.get("/metrics", REMOTE_ADDR=address).status_code == 404
+    # A header a client writes does not make it the scraper.
+    forged = client.get("/metrics", REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.status_code == 404
+
+
+def test_the_allowed_addresses_come_from_the_setting(client, db, settings):
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8", "2001:db8::1"]
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="2001:db8::1").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+
+
+def test_a_malformed_allowed_address_is_refused_at_start():
+    result = load_settings(METRICS_ALLOWED_IPS="127.0.0.1,not-an-address")
+    assert result.returncode != 0 and "METRICS_ALLOWED_IPS" in result.stderr
+
+
+SENTRY_PROBE = (
+    "settings.DEBUG; import sentry_sdk; client = sentry_sdk.get_client();"
+    " print(client.is_active(), client.options['send_default_pii'], client.options['environment'])"
+)
+
+
+def test_sentry_is_off_without_a_dsn():
+    result = load_settings(SENTRY_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "False"
+
+
+def test_sentry_reports_with_a_dsn_and_sends_no_personal_data():
+    result = load_settings(SENTRY_PROBE, SENTRY_DSN="https://public@sentry.example.org/1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "production"]
