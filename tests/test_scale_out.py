@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Behind a proxy every process sees the site's one public host name, whatever its port.
 PUBLIC_HOST = "roadmap.test"
 PASSWORD = "a-long-Passphrase-42"
+SERVER_APPLICATION = "roadmap-test-server"
 
 
 @pytest.fixture
@@ -39,7 +40,13 @@ def servers(transactional_db, seed):
     url = urlsplit(os.environ["DATABASE_URL"])
     env = {
         **os.environ,
-        "DATABASE_URL": urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
+        # Named, so that a test can drop the servers' connections and no others.
+        "DATABASE_URL": urlunsplit(
+            url._replace(
+                path="/" + connection.settings_dict["NAME"],
+                query="&".join(filter(None, [url.query, f"application_name={SERVER_APPLICATION}"])),
+            )
+        ),
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
         # As in docker-compose.yml: one proxy of ours in front.
@@ -259,7 +266,8 @@ def test_requests_and_ticks_go_on_when_the_server_drops_its_connections(servers)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " WHERE datname = current_database() AND application_name = %s",
+                [SERVER_APPLICATION],
             )
             assert cursor.fetchone()[0] >= 1, "the server's pooled connections were dropped"
         if dropped == "tick":
@@ -333,3 +341,18 @@ def test_behind_the_proxy_sessions_and_ticks_work_and_pages_are_compressed(proxy
         compressed = response.read()
     page = gzip.decompress(compressed).decode()
     assert "</html>" in page and len(compressed) * 3 < len(page)
+
+
+@pytest.mark.nginx
+def test_metrics_reach_the_scraper_directly_and_never_through_the_proxy(proxy, servers):
+    for _ in range(3):
+        assert Browser().get(f"{servers[0]}/healthz")[0] == 200
+    status, text = Browser().get(f"{servers[0]}/metrics")
+    assert status == 200 and "roadmap_content_version" in text
+    # Summed over the server's workers (a folder they share, set by scripts/serve).
+    assert re.search(
+        r'^django_http_requests_latency_seconds_by_view_method_count\{.*view="healthz".*\} [1-9]',
+        text,
+        re.MULTILINE,
+    )
+    assert Browser("127.0.0.5").get(f"{proxy}/metrics")[0] == 404
