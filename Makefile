@@ -10,7 +10,7 @@ WITH_DB := $(BIN)/python scripts/devdb.py run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean chaos serve bench
+.PHONY: run test lint format lock clean chaos serve bench backup restore
 
 $(INSTALLED): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed.")'
@@ -58,3 +58,12 @@ serve: $(INSTALLED)
 # each endpoint's throughput and latency as ratios to /healthz (docs/performance.md).
 bench: $(INSTALLED)
 	$(WITH_DB) $(BIN)/python scripts/bench.py
+
+# A pg_dump custom-format backup of the database (backups/ unless FILE=...), and its
+# restore into an empty database (scripts/backup.py).
+backup: $(INSTALLED)
+	$(WITH_DB) $(BIN)/python scripts/backup.py dump "$(or $(FILE),backups/roadmap-$(shell date -u +%Y%m%dT%H%M%SZ).dump)"
+
+restore: $(INSTALLED)
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/roadmap-....dump (into an empty database)"; exit 2; }
+	$(WITH_DB) $(BIN)/python scripts/backup.py restore "$(FILE)"

