@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "accounts.sessions.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -97,19 +97,21 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "roadmap.context_processors.viewer",
                 "roadmap.context_processors.learner_progress",
             ],
             "builtins": [
                 "template_partials.templatetags.partials",
                 "roadmap.templatetags.markdown",
-                "roadmap.templatetags.ticks",
+                "roadmap.templatetags.render_once",
             ],
         },
     }
 ]
 
-# Database: DATABASE_URL, through Django's psycopg 3 connection pool. The pool checks a
-# connection before lending it, so a restarted server costs no failed request.
+# Database: DATABASE_URL, through Django's psycopg 3 connection pool, which checks each
+# connection before lending it (CONN_HEALTH_CHECKS), so a restarted server costs no failed
+# request. The backend is Django's as django-prometheus instruments it (query counts).
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured(
         "Set DATABASE_URL, or run through `make run` / `scripts/devdb.py run -- ...`, "
@@ -127,16 +129,13 @@ _database["OPTIONS"]["pool"] = {
 # transaction-pooling PgBouncer, set DATABASE_PREPARE_THRESHOLD=0 to turn this off.)
 _database["OPTIONS"]["server_side_binding"] = True
 _database["OPTIONS"]["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5) or None
-# With a pool, this is the pool's check of each connection it lends out: a round trip,
-# which a tick skips because it runs again on a dropped connection (config/postgresql).
 _database["CONN_HEALTH_CHECKS"] = True
 _database["OPTIONS"].setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# Django's and allauth's backends, taking the signed-in user from the query that read the
-# session (accounts/sessions.py).
+# Django's and allauth's backends (accounts/backends.py says why under these names).
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",
     "accounts.backends.AuthenticationBackend",

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from roadmap.page_cache import content_version
+from roadmap.content import content_version
 
 
 class RoadmapCollector:

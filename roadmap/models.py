@@ -1,4 +1,13 @@
-"""The roadmap's content: a Roadmap has Parts, a Part has Topics, a Topic has Resources."""
+"""The roadmap's content: a Roadmap has Parts, a Part has Topics, a Topic has Resources.
+
+The content version. Every statement that writes one of the content tables (roadmap,
+part, topic, resource) bumps a single row, `roadmap_content_version`, by a database
+trigger (migration 0006), whatever made the write: admin, the importer, a bulk update,
+raw SQL. Its values come from a sequence, so a version never repeats, even when a
+transaction rolls back; the row changes only when the write commits. Everything rendered
+or counted from the content is kept per version (roadmap/content.py): a new version
+makes it all be read and rendered afresh, and nothing else ever needs to be told.
+"""
 
 from __future__ import annotations
 
@@ -51,10 +60,18 @@ class OrderedModel(models.Model):
         super().validate_constraints(exclude={*(exclude or ()), "order"})
 
 
+class RoadmapQuerySet(models.QuerySet):
+    def main(self) -> Roadmap | None:
+        """The roadmap the site serves: the first one."""
+        return self.order_by("pk").first()
+
+
 class Roadmap(models.Model):
     title = models.CharField(max_length=200)
     introduction = models.TextField(blank=True, help_text="Markdown.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RoadmapQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -67,19 +84,19 @@ class Roadmap(models.Model):
 
 
 class PartQuerySet(models.QuerySet):
-    def visible_to(self, user) -> PartQuerySet:
-        """Parts the user may see: drafts are for staff only."""
-        if user.is_staff:
+    def visible_to(self, *, staff: bool) -> PartQuerySet:
+        """Parts a viewer may see: drafts are for staff only."""
+        if staff:
             return self
         return self.exclude(status=Part.Status.DRAFT)
 
-    def with_content(self, user) -> PartQuerySet:
-        """Prefetch each part's topics and the resources `user` may see, in order."""
-        resources = Resource.objects.visible_to(user).order_by("order", "pk")
+    def with_content(self, *, staff: bool) -> PartQuerySet:
+        """In order, with each part's topics and the resources a viewer may see prefetched."""
+        resources = Resource.objects.visible_to(staff=staff).order_by("order", "pk")
         topics = Topic.objects.order_by("order", "pk").prefetch_related(
             Prefetch("resources", queryset=resources)
         )
-        return self.prefetch_related(Prefetch("topics", queryset=topics))
+        return self.order_by("order", "pk").prefetch_related(Prefetch("topics", queryset=topics))
 
     def for_export(self) -> PartQuerySet:
         """Parts in order with their topics and published resources, for the Markdown."""
@@ -164,15 +181,18 @@ class Topic(OrderedModel):
 
 
 class ResourceQuerySet(models.QuerySet):
-    def published(self) -> ResourceQuerySet:
-        """Resources the public sees: published, in a published part."""
+    def counted(self) -> ResourceQuerySet:
+        """What counts toward a learner's progress: a published resource in a published
+        part. The one definition of the rule: the totals, a learner's state, the tick's
+        answer, admin's counts and the export all come from it (through the content
+        snapshot, roadmap/content.py, where they are counted in Python)."""
         return self.filter(
             status=Resource.Status.PUBLISHED, topic__part__status=Part.Status.PUBLISHED
         )
 
-    def visible_to(self, user) -> ResourceQuerySet:
-        """Resources the user may see listed: staff also see drafts and archived ones."""
-        if user.is_staff:
+    def visible_to(self, *, staff: bool) -> ResourceQuerySet:
+        """Resources a viewer may see listed: staff also see drafts and archived ones."""
+        if staff:
             return self
         return self.filter(status=Resource.Status.PUBLISHED)
 
@@ -288,6 +308,14 @@ class ShareLink(models.Model):
 class Progress(models.Model):
     """One learner has completed one resource. Unticking deletes the row; archiving the
     resource keeps it, so unarchiving brings the tick back."""
+
+    class State(models.TextChoices):
+        """Where a learner stands with a resource: a row means done, no row not started.
+        Pages show a resource in each state by the template's branches for it
+        (`{% by_state %}`, roadmap/templatetags/render_once.py)."""
+
+        NOT_STARTED = "not_started", "Not started"
+        DONE = "done", "Done"
 
     # No index of its own: the unique (user, resource) index below serves every lookup by
     # learner, and one index fewer makes each tick cheaper to write.

@@ -380,7 +380,7 @@ def export_roadmap_markdown() -> str | None:
     """The main roadmap as Markdown, or None when there is none."""
     from roadmap.models import Roadmap
 
-    roadmap = Roadmap.objects.order_by("pk").first()
+    roadmap = Roadmap.objects.main()
     if roadmap is None:
         return None
     return render_roadmap(roadmap, roadmap.parts.for_export())

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.sessions import STILL_SIGNED_IN, VerifiedSession
-from config.database import run_retrying_if_dropped
+from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
     Part,
     Resource,
@@ -18,134 +16,56 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.page_cache import content_version
-from roadmap.progress import Content, content_at
+from roadmap.progress import LearnerState, learner_state_from
 from roadmap.roadmap_markdown import ParsedRoadmap
 
-
-@dataclass(frozen=True)
-class Tick:
-    """What a learner's progress came to after a tick: how many published resources they
-    have done in the resource's topic, its part and its roadmap, and the content
-    version those were counted at. `signed_in` is false when the write was made on a
-    verified session that no longer signs its user in: then nothing was written."""
-
-    version: int
-    in_topic: int
-    in_part: int
-    in_roadmap: int
-    signed_in: bool = True
-
-
-PROGRESS_WRITE = {
-    True: "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
-    " SELECT %(user)s, %(resource)s, %(now)s FROM based_on"
-    " ON CONFLICT (user_id, resource_id) DO NOTHING",
-    False: "DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
-    " AND EXISTS (SELECT FROM based_on)",
-}
-# The write happens only if the content is still at the version of the content the
-# caller looked the resource up in, and (when the caller has no more than a verified
-# session) that session still signs the learner in; `based_on` is empty otherwise. The
-# same statement counts the learner's rows among the resources their progress counts at
-# that version: all of those are written into the statement as a constant array, which
-# PostgreSQL hashes, and the topic's and the part's come as parameters. Its SELECTs see
-# the table as it was before the write, so they count the learner's other resources and
-# this one by its desired state: the state the write leaves.
-PROGRESS_WRITE_AND_COUNT = """
+# The write, only if the content is still at the version the resource was looked up in,
+# and the learner's other rows with the current version, in one statement. Its SELECT
+# sees the table as it was before the write, so this resource is left out and added by
+# its desired state, which is the state the write leaves.
+PROGRESS_SET = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
-signed_in AS (SELECT {signed_in} AS yes),
-based_on AS (SELECT FROM current, signed_in WHERE version = %(version)s AND signed_in.yes),
-written AS ({write}),
-mine AS (
-    SELECT resource_id FROM roadmap_progress
-    WHERE user_id = %(user)s AND resource_id <> %(resource)s
-    UNION ALL SELECT %(resource)s WHERE %(done)s
-)
-SELECT (SELECT version FROM current),
-       (SELECT count(*) FROM mine
-        JOIN unnest(%(in_topic)s::bigint[]) AS topic(id) ON topic.id = mine.resource_id),
-       (SELECT count(*) FROM mine
-        JOIN unnest(%(in_part)s::bigint[]) AS part(id) ON part.id = mine.resource_id),
-       (SELECT count(*) FROM mine WHERE resource_id = ANY('{counted}'::bigint[])),
-       (SELECT yes FROM signed_in)
+written AS ({write})
+SELECT current.version, p.resource_id, extract(epoch FROM p.completed_at)::float8
+FROM current
+LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
 """
+PROGRESS_WRITE = {
+    True: PROGRESS_SET.format(
+        write="INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
+        " SELECT %(user)s, %(resource)s, %(now)s FROM current WHERE version = %(version)s"
+        " ON CONFLICT (user_id, resource_id) DO NOTHING"
+    ),
+    False: PROGRESS_SET.format(
+        write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
+        " AND EXISTS (SELECT FROM current WHERE version = %(version)s)"
+    ),
+}
 
 
-@lru_cache(maxsize=32)
-def progress_statement(*, counted: str, done: bool, signed_in: bool) -> str:
-    """The tick's statement for one content version's counted ids: made once, not per tick."""
-    return PROGRESS_WRITE_AND_COUNT.format(
-        write=PROGRESS_WRITE[done],
-        signed_in=STILL_SIGNED_IN if signed_in else "TRUE",
-        counted=counted,
-    )
-
-
-def progress_set(*, user, resource: Resource, done: bool, content: Content | None = None) -> Tick:
-    """Record that `user` has (or has not) completed `resource`, and count where that
-    leaves them, only if `content` (the content `resource` was looked up in; by default
-    the current one) is still current: the answer's `version` says whether it was (if
-    not, nothing was written; the view tries again on the newer content).
+def progress_set(
+    *, user, resource: Resource, done: bool, content: Content | None = None
+) -> LearnerState:
+    """Record that `user` has (or has not) completed `resource`, if `content` (the
+    content the resource was looked up in; by default the current one) is still current;
+    return where the learner stands. If the answer's content is at another version,
+    nothing was written: look the resource up again in it and try again.
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Ticking an already ticked resource keeps its first completion date;
     concurrent requests meet at the unique constraint (INSERT ... ON CONFLICT DO NOTHING),
-    never in an IntegrityError. One statement, writing and counting: this is the hot
-    write path.
+    never in an IntegrityError. One statement writes and reads: this is the hot write.
     """
     if content is None:
         content = content_at(content_version())
-    return _progress_write(user_id=user.pk, resource=resource, done=done, content=content)
-
-
-def progress_set_signed_in(
-    *, session: VerifiedSession, resource: Resource, done: bool, content: Content
-) -> Tick:
-    """progress_set for the user a verified session signs in, written only if the session
-    still does, exactly as verified (accounts.sessions.STILL_SIGNED_IN): the request need
-    not read its session first. If it no longer does, nothing is written and the answer's
-    `signed_in` is false: check the request's session the usual way."""
-    return _progress_write(
-        user_id=session.user_id, resource=resource, done=done, content=content, session=session
-    )
-
-
-def _progress_write(
-    *,
-    user_id: int,
-    resource: Resource,
-    done: bool,
-    content: Content,
-    session: VerifiedSession | None = None,
-) -> Tick:
-    statement = progress_statement(
-        counted=content.counted_ids, done=done, signed_in=session is not None
-    )
-    parameters = {
-        "version": content.version,
-        "user": user_id,
-        "resource": resource.pk,
-        "now": timezone.now(),
-        "done": done,
-        "in_topic": content.counted_in_topic.get(resource.topic_id, "{}"),
-        "in_part": content.counted_in_part.get(resource.topic.part_id, "{}"),
-    }
-    if session is not None:
-        parameters |= {
-            "session_key": session.session_key,
-            "session_data": session.session_data,
-            "password": session.password,
-        }
-
-    def write() -> Tick:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, parameters)
-            return Tick(*cursor.fetchone())
-
-    # Safe to run twice: it sets the desired state. So the tick skips the pool's round
-    # trip to check its connection, and runs again if the server had dropped it.
-    return run_retrying_if_dropped(write)
+    now = timezone.now()
+    parameters = {"user": user.pk, "resource": resource.pk, "now": now, "version": content.version}
+    with connection.cursor() as cursor:
+        cursor.execute(PROGRESS_WRITE[done], parameters)
+        rows = cursor.fetchall()
+    if done and rows[0][0] == content.version:
+        rows.append((rows[0][0], resource.pk, now.timestamp()))
+    return learner_state_from(rows)
 
 
 def share_link_enable(*, user) -> ShareLink:
@@ -267,7 +187,7 @@ def roadmap_import(
     the file are reported, and archived only with `archive_missing`. One transaction: a
     dry run rolls it all back."""
     report = ImportReport(dry_run=dry_run)
-    roadmap = Roadmap.objects.select_for_update().order_by("pk").first()
+    roadmap = Roadmap.objects.select_for_update().main()
     if roadmap is None:
         roadmap = Roadmap.objects.create(title=document.title or "Deep Learning Roadmap")
     roadmap.title = document.title or roadmap.title

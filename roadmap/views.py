@@ -1,8 +1,5 @@
 import heapq
-from copy import copy
-from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,39 +11,20 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
-from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
-from accounts.sessions import verified_session
 from roadmap.badge import THEMES, Badge
+from roadmap.content import Content, content_at, content_version, latest_content
 from roadmap.models import ShareLink
-from roadmap.page_cache import (
-    CompletionSlots,
-    ProgressSlots,
-    Rendering,
-    content_version,
-    fragments,
-    pages,
-    slot,
-)
-from roadmap.progress import (
-    Content,
-    content_at,
-    latest_content,
-    learner_state,
-    progress_after,
-    shared_state,
-)
+from roadmap.progress import learner_state, shared_state
+from roadmap.render_once import Rendering, render_once, renderings
 from roadmap.services import (
     progress_set,
-    progress_set_signed_in,
     share_link_disable,
     share_link_enable,
     share_link_regenerate,
@@ -57,77 +35,40 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Whom a shared rendering is made for: only what may change what a page shows, so
-    that nothing about one person can reach another's page."""
-
-    is_authenticated: bool = False
-    is_staff: bool = False
-
-
-VARIANTS = {
-    "visitor": Viewer(),
-    "learner": Viewer(is_authenticated=True),
-    "staff": Viewer(is_authenticated=True, is_staff=True),
-    "readonly": Viewer(),
+# The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
+# `drafts`: the parts and resources only staff see are shown; a share page never shows
+# them, whoever looks.
+VIEWERS = {
+    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": False},
+    "learner": {"signed_in": True, "staff": False, "drafts": False, "show_progress": True},
+    "staff": {"signed_in": True, "staff": True, "drafts": True, "show_progress": True},
 }
-PARTS = mark_safe("\x00parts\x00")
+SHARED = {"drafts": False, "show_progress": True, "readonly": True}
 
 
-def variant_of(user) -> str:
+def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
-def slot_context(variant: str) -> dict:
-    """What a shared rendering for `variant` is made with: slots for each request's values."""
-    return {
-        "user": VARIANTS[variant],
-        "show_progress": variant != "visitor",
-        "readonly": variant == "readonly",
-        "shared_rendering": True,
-        "csrf_token": slot("csrf"),
-        "progress": ProgressSlots(),
-        "learner_progress": ProgressSlots(),
-    }
-
-
-def shared_context(content: Content, variant: str) -> dict:
-    """The roadmap's parts as `variant` sees them, with slots for each request's values."""
-    viewer = VARIANTS[variant]
-    parts = []
-    if content.roadmap is not None:
-        parts = list(content.roadmap.parts.visible_to(viewer).with_content(viewer))
-    for part in parts:
-        part.completion = CompletionSlots(f"part-{part.pk}")
-        for topic in part.topics.all():
-            topic.completion = CompletionSlots(f"topic-{topic.pk}")
-    return slot_context(variant) | {"roadmap": content.roadmap, "parts": parts}
-
-
-def roadmap_rendering(
-    content: Content, variant: str, template: str = "roadmap/roadmap.html"
-) -> Rendering:
-    """The roadmap page as `variant` sees it (or a partial of it: `#roadmap-parts` is the
-    table of contents and the parts, for pages around them), made once per version."""
-    return pages.get(
-        (template, content.version, variant),
-        lambda: Rendering(render_to_string(template, shared_context(content, variant))),
+def rendered_once(content: Content, viewer: str, template: str, **context) -> Rendering:
+    """`template` with the roadmap as `viewer` sees it (on a share page when `context`
+    says so), made once per content version from that version's snapshot."""
+    seen = {**VIEWERS[viewer], **context}
+    return renderings.get(
+        (content.version, template, viewer),
+        lambda: render_once(
+            template,
+            {"roadmap": content.roadmap, "parts": content.parts_for(staff=seen["drafts"]), **seen},
+        ),
     )
 
 
 def waiting_messages(request: HttpRequest) -> str:
     """The messages waiting for this request, rendered; nothing (and no work) if none."""
     waiting = messages.get_messages(request)
-    return render_to_string("base.html#messages", {"messages": waiting}) if len(waiting) else ""
-
-
-def render_around(request: HttpRequest, template: str, context: dict, parts: bytes) -> HttpResponse:
-    """`template` rendered for this request, with the shared rendering `parts` put in
-    where it shows `parts_html`."""
-    page = render_to_string(template, {**context, "parts_html": PARTS}, request=request)
-    before, after = page.encode().split(PARTS.encode())
-    return HttpResponse(b"".join((before, parts, after)))
+    if not len(waiting):
+        return ""
+    return render_to_string("base.html#messages", {"messages": waiting})  # safe: rendered
 
 
 @require_safe
@@ -135,38 +76,34 @@ def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         state = learner_state(user=user)
-        content, done, progress = state.content, state.done, state.progress
+        content, states, progress = state.content, state.states, state.progress
     else:
-        content, done, progress = content_at(content_version()), (), None
-    page = roadmap_rendering(content, variant_of(user)).fill(
-        done=done,
+        content, states, progress = content_at(content_version()), {}, None
+    page = rendered_once(content, viewer_of(user), "roadmap/roadmap.html").fill(
+        states=states,
         progress=progress,
-        csrf=get_token(request),
+        csrf_token=get_token(request),
         messages=waiting_messages(request),
     )
     return HttpResponse(page)
 
 
-def progress_fragment(content: Content, public_id: str) -> Rendering:
+def progress_answer(content: Content, public_id: str) -> Rendering:
     """The htmx answer to a tick of one resource: its row, and out of band the topic's,
     the part's and the overall bar, the navigation's percentage and the announcement."""
-
-    def render_fragment() -> Rendering:
-        resource = content.resources[public_id]
-        # Copies: the content's objects are shared between threads.
-        topic, part = copy(resource.topic), copy(resource.topic.part)
-        topic.completion = CompletionSlots(f"topic-{topic.pk}")
-        part.completion = CompletionSlots(f"part-{part.pk}")
-        # No CSRF token in it: only htmx asks for it, and htmx sends the page's in a header.
-        context = slot_context("learner") | {
-            "resource": resource,
-            "topic": topic,
-            "part": part,
-            "csrf_token": "",
-        }
-        return Rendering(render_to_string("roadmap/roadmap.html#progress-updated", context))
-
-    return fragments.get(("tick", content.version, public_id), render_fragment)
+    resource = content.by_public_id[public_id]
+    return renderings.get(
+        (content.version, "tick", public_id),
+        lambda: render_once(
+            "roadmap/roadmap.html#progress-updated",
+            {
+                **VIEWERS["learner"],
+                "resource": resource,
+                "topic": resource.topic,
+                "part": resource.topic.part,
+            },
+        ),
+    )
 
 
 DESIRED_STATE = {"1": True, "0": False}
@@ -184,42 +121,30 @@ def log_in_to_tick(request: HtmxHttpRequest, resource) -> HttpResponse:
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource done or not done; htmx gets the row and every affected bar back.
 
-    The resource is looked up in the content this process last read, and the write
-    checks that the content is still at that version: one query fewer than reading the
-    version first, on the busiest write. If the content has moved on, nothing was
-    written, and the tick is tried again on the content as it now is. Likewise a session
-    this process has verified is not read again: the write checks that it still signs
-    the learner in (accounts/sessions.py), and if not, the session is checked in full."""
-    content, key = latest_content(), str(public_id)
-    if key not in content.resources:  # perhaps published since this process last looked
+    The resource is looked up in the newest content this process has read, which saves
+    reading the version first on the busiest write, and the write checks that the
+    content is still at that version. If it has moved on, nothing was written, and the
+    tick is tried again on the content as it now is."""
+    key = str(public_id)
+    content = latest_content()
+    if key not in content.by_public_id:  # perhaps published since this process last looked
         content = content_at(content_version())
-    resource = content.resources.get(key)
+    resource = content.by_public_id.get(key)
     if resource is None:
         raise Http404
-    session = verified_session(request)
-    if session is None and not request.user.is_authenticated:
+    if not request.user.is_authenticated:
         return log_in_to_tick(request, resource)
-
     # The form sends a hidden "0" before the checkbox's "1": the last value is the box's.
     done = DESIRED_STATE.get(request.POST.get("done", ""))
     if done is None:
         return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
+
     for _attempt in range(TICK_TRIES):
-        if session is not None:
-            tick = progress_set_signed_in(
-                session=session, resource=resource, done=done, content=content
-            )
-            if not tick.signed_in:  # nothing was written: check the session in full
-                session = None
-                if not request.user.is_authenticated:
-                    return log_in_to_tick(request, resource)
-                continue
-        else:
-            tick = progress_set(user=request.user, resource=resource, done=done, content=content)
-        if tick.version == content.version:
+        state = progress_set(user=request.user, resource=resource, done=done, content=content)
+        if state.content.version == content.version:
             break
-        content = content_at(tick.version)  # it had moved on: nothing was written
-        resource = content.resources.get(key)
+        content = state.content  # it had moved on: nothing was written
+        resource = content.by_public_id.get(key)
         if resource is None:
             raise Http404
     else:
@@ -228,68 +153,47 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             status=503,
             content_type="text/plain",
         )
-
     if not request.htmx:
-        state = "done" if done else "not done"
-        messages.success(request, f"{resource.title} marked as {state}.")
+        messages.success(request, f"{resource.title} marked as {'done' if done else 'not done'}.")
         return redirect(f"{reverse('roadmap')}#{resource.anchor}")
-    fragment = progress_fragment(content, key).fill(
-        done=[key] if done else [],
-        progress=progress_after(tick=tick, resource=resource, content=content),
+    answer = progress_answer(state.content, key).fill(
+        states=state.states, progress=state.progress, csrf_token=""
     )
-    return HttpResponse(fragment)
+    return HttpResponse(answer)
 
 
-def dashboard_rendering(content: Content, variant: str) -> Rendering:
-    """The dashboard as every learner (or every curator) sees it, made once per content
-    version, with slots for one learner's name, figures, next resource and recent ones."""
-
-    def render_dashboard() -> Rendering:
-        parts = [copy(part) for part in content.visible_parts(staff=variant == "staff")]
-        for part in parts:
-            part.completion = CompletionSlots(f"part-{part.pk}")
-        context = slot_context(variant) | {"roadmap": content.roadmap, "parts": parts}
-        return Rendering(render_to_string("roadmap/dashboard.html", context))
-
-    return pages.get(("dashboard", content.version, variant), render_dashboard)
-
-
-def day_shown(day: date) -> str:
-    """A day as the dashboard shows it ("3 March 2026"), in the active language; many
-    learners share days, so each is formatted once."""
-    return _day_shown(day, get_language())
-
-
-@lru_cache(maxsize=1024)
-def _day_shown(day: date, language: str) -> str:
-    return date_format(day, "j F Y")
+def next_up_fragment(content: Content, next_up: str | None) -> bytes:
+    """The dashboard's "next up": the same for every learner with the same next resource."""
+    return renderings.get(
+        (content.version, "next-up", next_up),
+        lambda: render_to_string(
+            "roadmap/dashboard.html#next-up",
+            {
+                "next_up": next_up and content.by_public_id[next_up],
+                "anything_published": content.overall_total > 0,
+            },
+        ).encode(),
+    )
 
 
 def recently_completed(content: Content, recent: list[tuple[str, float]]) -> bytes:
-    """The dashboard's list of resources completed lately, newest first: each resource's
-    item rendered once per content version, with its completion time filled in."""
-    if not recent:
-        return fragments.get(
-            ("recent", False),
-            lambda: render_to_string("roadmap/dashboard.html#recent", {"recent": False}).encode(),
-        )
+    """The dashboard's list of resources completed lately, newest first: each item is
+    rendered once per content version, with its completion time filled in."""
+    listing = renderings.get(
+        (content.version, "recent", bool(recent)),
+        lambda: render_once("roadmap/dashboard.html#recent", {"recent": bool(recent)}),
+    )
     here = get_current_timezone()
     items = []
     for key, when in recent:
         at = datetime.fromtimestamp(when, here)
-        item = fragments.get(
-            ("recent-item", content.version, key),
-            lambda key=key: Rendering(
-                render_to_string(
-                    "roadmap/dashboard.html#recent-item", {"resource": content.published[key]}
-                )
+        item = renderings.get(
+            (content.version, "recent-item", key),
+            lambda key=key: render_once(
+                "roadmap/dashboard.html#recent-item", {"resource": content.by_public_id[key]}
             ),
         )
-        items.append(item.fill(iso=at.isoformat(), day=day_shown(at.date())))
-    listing = fragments.get(
-        ("recent", True),
-        lambda: Rendering(render_to_string("roadmap/dashboard.html#recent", {"recent": True})),
-    )
+        items.append(item.fill(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
     return listing.fill(recent_items=b"".join(items))
 
 
@@ -299,30 +203,20 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> byt
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content, done = state.content, state.done
-    next_up = next((key for key in content.published if key not in done), None)
+    next_up = next((key for key in content.by_public_id if key not in done), None)
     recent = [
         (key, when)
         for when, key in heapq.nlargest(
-            5, ((when, key) for key, when in done.items() if key in content.published)
+            5, ((when, key) for key, when in done.items() if key in content.by_public_id)
         )
     ]
-    page = dashboard_rendering(content, variant_of(request.user)).fill(
+    viewer = viewer_of(request.user)
+    page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,
-        learner_name=escape(str(request.user)),
-        # The same for every learner with the same next resource: rendered once, from
-        # nothing but the content at this version and that resource.
-        next_up=fragments.get(
-            ("next-up", content.version, next_up),
-            lambda: render_to_string(
-                "roadmap/dashboard.html#next-up",
-                {
-                    "next_up": next_up and content.published[next_up],
-                    "anything_published": content.overall_total > 0,
-                },
-            ),
-        ),
+        learner_name=str(request.user),
+        next_up=next_up_fragment(content, next_up),
         recent=recently_completed(content, recent),
-        csrf=get_token(request),
+        csrf_token=get_token(request),
         messages=waiting_messages(request),
     )
     return HttpResponse(page)
@@ -333,19 +227,20 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     state = shared_state(token=token)
     if state is None or state.content.roadmap is None:
         raise Http404
-    # Visibility as for a visitor, whoever the owner or the viewer is.
-    parts = roadmap_rendering(state.content, "readonly", "roadmap/roadmap.html#roadmap-parts").fill(
-        done=state.done, progress=state.progress
+    # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
+    # the viewer's own.
+    viewer = viewer_of(request.user)
+    mine = learner_state(user=request.user).progress if request.user.is_authenticated else None
+    page = rendered_once(state.content, viewer, "roadmap/shared.html", **SHARED).fill(
+        states=state.states,
+        progress=state.progress,
+        viewer_progress=mine,
+        owner_name=state.name or "A learner",
+        share_url=request.build_absolute_uri(),
+        csrf_token=get_token(request) if request.user.is_authenticated else "",
+        messages=waiting_messages(request),
     )
-    context = {
-        "roadmap": state.content.roadmap,
-        "progress": state.progress,
-        "owner_name": state.name or "A learner",
-        "readonly": True,
-        "show_progress": True,
-        "share_url": request.build_absolute_uri(),
-    }
-    response = render_around(request, "roadmap/shared.html", context, parts)
+    response = HttpResponse(page)
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -360,8 +255,8 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     title = state.content.roadmap.title
     value = f"{state.progress.overall.percent}%"
-    svg = fragments.get(
-        ("badge", state.content.version, value, theme),
+    svg = renderings.get(
+        (state.content.version, "badge", value, theme),
         lambda: render_to_string(
             "roadmap/badge.svg", {"badge": Badge(label=title, value=value, theme=theme)}
         ),

@@ -132,7 +132,7 @@ def main() -> int:
     django.setup()
     from roadmap.models import Progress, Resource
 
-    resources = [str(r) for r in Resource.objects.published().values_list("public_id", flat=True)]
+    resources = [str(r) for r in Resource.objects.counted().values_list("public_id", flat=True)]
     server, base = start_server(env, workers=2, threads=4)
     try:
         stop, lock, attempts = threading.Event(), threading.Lock(), []

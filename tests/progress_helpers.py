@@ -5,8 +5,7 @@ import re
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.sessions import verified_sessions
-from roadmap.page_cache import fragments, pages
+from roadmap.render_once import renderings
 
 BAR = re.compile(r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"')
 
@@ -36,7 +35,5 @@ def count_queries(callable_) -> int:
 def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     """Queries of `first` with nothing cached in this process (as after a content change
     or in a new worker), then of `then` (by default `first` again) with it all cached."""
-    pages.clear()
-    fragments.clear()
-    verified_sessions.clear()
+    renderings.clear()
     return count_queries(first), count_queries(then or first)

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from roadmap.content import content_version
 from roadmap.models import Progress, Resource
-from roadmap.page_cache import content_version
 from roadmap.services import progress_set
 from tests.factories import StaffFactory, UserFactory
 from tests.test_settings import load_settings

@@ -1,0 +1,200 @@
+"""Render once, fill per request.
+
+A page everyone shares (the roadmap, the dashboard, the share page, a tick's answer) is
+rendered once per content version and kept in this process; each request fills in its
+own few values. The template says where those go, with tags that own their markup
+(roadmap/templatetags/render_once.py):
+
+- `{% by_state resource %}...{% end_by_state %}` is rendered, when the page is built,
+  once for each of `Progress.State` with `state` set; a request picks the branch of each
+  resource's state. A new state is a new branch in the template.
+- `{% progress_bar %}`, `{% nav_progress %}` and `{% percent %}` are rendered from the
+  request's real figures (`Completion`), each distinct figure once per rendering.
+- `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString or
+  the bytes of another filled rendering go in as they are.
+
+Outside a rendering made here the same tags simply render with the context's values, so
+one template serves both. While a page is built, the tags leave markers in the text
+(`\\x00<n>\\x00`); `Rendering` cuts the text at them once, and `fill` only puts values
+into the holes and joins the pieces. Holes do not nest: a branch holds no other hole.
+
+Cost, for a newcomer: what a hole shows must come from `fill`, never from template logic
+around it, since that logic ran once for everybody.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
+
+# The context variable through which the tags find the rendering being built.
+BUILDING = "render_once"
+MARKER = re.compile("\x00(\\d+)\x00")
+
+
+@dataclass(frozen=True)
+class StateHole:
+    """A resource's markup in each state, by state."""
+
+    resource: str  # public id
+    branches: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FigureHole:
+    """A figure's markup, rendered from the request's `Completion` for `key`."""
+
+    key: str  # "overall", "part-<id>" or "topic-<id>"
+    template: str
+    context: tuple[tuple[str, Hashable], ...]
+    viewers_own: bool = False  # the viewer's figure (the navigation's), not the page's
+
+
+@dataclass(frozen=True)
+class ValueHole:
+    name: str
+
+
+class Holes:
+    """The holes a rendering declares while it is built."""
+
+    def __init__(self) -> None:
+        self.found: list[StateHole | FigureHole | ValueHole] = []
+
+    def add(self, hole: StateHole | FigureHole | ValueHole) -> SafeString:
+        self.found.append(hole)
+        return mark_safe(f"\x00{len(self.found) - 1}\x00")  # noqa: S308 - a marker, cut out below
+
+
+def render_once(template: str, context: dict) -> Rendering:
+    """`template` rendered with `context` for everybody, cut at its holes."""
+    holes = Holes()
+    return Rendering(render_to_string(template, {**context, BUILDING: holes}), holes.found)
+
+
+def render_figure(hole: FigureHole, completion) -> bytes:
+    return render_to_string(
+        hole.template, {**dict(hole.context), "completion": completion}
+    ).encode()
+
+
+class Rendering:
+    """A page cut at its holes, filled in for one request with `fill`."""
+
+    def __init__(self, html: str, holes: list) -> None:
+        pieces = MARKER.split(html)
+        self._parts: list[bytes] = []
+        self._states: dict[str, list[tuple[int, dict[str, bytes]]]] = defaultdict(list)
+        self._values: dict[str, list[int]] = defaultdict(list)
+        self._figures: list[tuple[int, FigureHole]] = []
+        self._drawn: dict[tuple[FigureHole, object], bytes] = {}
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                self._parts.append(piece.encode())
+                continue
+            hole, position = holes[int(piece)], len(self._parts)
+            if isinstance(hole, StateHole):
+                branches = {state: text.encode() for state, text in hole.branches}
+                if any(MARKER.search(text) for _state, text in hole.branches):
+                    raise ValueError("A {% by_state %} branch may not hold another hole.")
+                self._parts.append(branches[hole.branches[0][0]])  # the first state's
+                self._states[hole.resource].append((position, branches))
+            elif isinstance(hole, FigureHole):
+                self._parts.append(b"")
+                self._figures.append((position, hole))
+            else:
+                self._parts.append(b"")
+                self._values[hole.name].append(position)
+
+    def fill(
+        self,
+        *,
+        states: Mapping[str, str] = {},
+        progress=None,
+        viewer_progress=None,
+        **values: str | bytes,
+    ) -> bytes:
+        """The page for a learner whose resources are in `states` (public id: state; the
+        rest in the first state), with `progress`'s figures (the navigation's from
+        `viewer_progress` when the page shows someone else's) and a value for every
+        `{% hole %}` (a missing one is a KeyError: no page goes out half filled)."""
+        from roadmap.progress import EMPTY
+
+        parts = self._parts.copy()
+        for public_id, state in states.items():
+            for position, branches in self._states.get(public_id, ()):
+                parts[position] = branches[state]
+        for name, positions in self._values.items():
+            value = values[name]
+            if isinstance(value, str):
+                value = (value if isinstance(value, SafeData) else escape(value)).encode()
+            for position in positions:
+                parts[position] = value
+        pages, viewers = progress or EMPTY, viewer_progress or progress or EMPTY
+        for position, hole in self._figures:
+            completion = (viewers if hole.viewers_own else pages).get(hole.key)
+            drawn = self._drawn.get((hole, completion))
+            if drawn is None:  # each distinct figure of each bar is drawn once
+                drawn = self._drawn[hole, completion] = render_figure(hole, completion)
+            parts[position] = drawn
+        return b"".join(parts)
+
+
+class ProcessCache:
+    """Values built once per key in this process, for everyone: renderings and the
+    content snapshots they are made from.
+
+    Every key starts with the content version its value was built from. Once a newer
+    version is seen, the values of all but the two newest are dropped (a request may
+    still be finishing on the older): what one version holds is bounded by the content
+    (a page per kind of viewer, an answer per resource, a badge per percentage), so
+    nothing here grows with the number of learners or requests.
+
+    One lock, one rule: a key is built by one thread at a time, and a thread asking for
+    a key being built waits for it; if the build fails, the next asker builds it again.
+    """
+
+    def __init__(self, versions: int = 2) -> None:
+        self.versions = versions
+        self._entries: dict[tuple, object] = {}
+        self._held: set = set()  # the versions of the entries
+        self._building: set[tuple] = set()
+        self._changed = threading.Condition()
+
+    def get(self, key: tuple, build: Callable[[], object]):
+        with self._changed:
+            while key in self._building:
+                self._changed.wait()
+            if key in self._entries:
+                return self._entries[key]
+            self._building.add(key)
+        try:
+            value = build()
+        except BaseException:
+            with self._changed:
+                self._building.discard(key)
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self._entries[key] = value
+            self._building.discard(key)
+            if key[0] not in self._held:
+                self._held = set(sorted({*self._held, key[0]})[-self.versions :])
+                self._entries = {k: v for k, v in self._entries.items() if k[0] in self._held}
+            self._changed.notify_all()
+        return value
+
+    def clear(self) -> None:
+        with self._changed:
+            self._entries.clear()
+            self._held.clear()
+
+
+renderings = ProcessCache()

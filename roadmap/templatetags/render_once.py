@@ -1,0 +1,81 @@
+"""The tags that declare what a page rendered once fills in per request
+(roadmap/render_once.py). Each owns its markup; outside a rendering made once, each
+renders at once from the context's values."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from roadmap.models import Progress
+from roadmap.progress import EMPTY
+from roadmap.render_once import BUILDING, FigureHole, StateHole, ValueHole, render_figure
+
+register = template.Library()
+
+BAR = "roadmap/progress.html#progress-bar"
+NAV = "roadmap/progress.html#nav-progress"
+PERCENT = "roadmap/progress.html#percent"
+
+
+class ByStateNode(template.Node):
+    def __init__(self, resource: template.base.FilterExpression, nodelist) -> None:
+        self.resource, self.nodelist = resource, nodelist
+
+    def branch(self, context, state: str) -> str:
+        with context.push(state=state):
+            return self.nodelist.render(context)
+
+    def render(self, context) -> str:
+        public_id = str(self.resource.resolve(context).public_id)
+        holes = context.get(BUILDING)
+        if holes is None:  # rendered for one viewer: their state now
+            state = context.get("states", {}).get(public_id, Progress.State.NOT_STARTED)
+            return self.branch(context, state)
+        branches = tuple((state, self.branch(context, state)) for state in Progress.State.values)
+        return holes.add(StateHole(public_id, branches))
+
+
+@register.tag
+def by_state(parser, token) -> ByStateNode:
+    """`{% by_state resource %}...{% end_by_state %}`: the markup between, for the
+    resource's state (`state` in it: one of Progress.State)."""
+    _name, resource = token.split_contents()
+    nodelist = parser.parse(("end_by_state",))
+    parser.delete_first_token()
+    return ByStateNode(parser.compile_filter(resource), nodelist)
+
+
+def figure(context, hole: FigureHole, progress) -> SafeString:
+    holes = context.get(BUILDING)
+    if holes is not None:
+        return holes.add(hole)
+    return mark_safe(render_figure(hole, (progress or EMPTY).get(hole.key)).decode())  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def progress_bar(context, scope: str, pk=None, label: str = "", oob: bool = False) -> SafeString:
+    """A progress bar ("<label> progress"): overall, or a part's or a topic's by `pk`."""
+    key = scope if pk is None else f"{scope}-{pk}"
+    details = (("scope", scope), ("key", pk), ("label", label), ("oob", oob))
+    return figure(context, FigureHole(key, BAR, details), context.get("progress"))
+
+
+@register.simple_tag(takes_context=True)
+def nav_progress(context, oob: bool = False) -> SafeString:
+    """The navigation's link to the dashboard, with the viewer's overall percentage."""
+    progress = context.get("learner_progress")
+    return figure(context, FigureHole("overall", NAV, (("oob", oob),), viewers_own=True), progress)
+
+
+@register.simple_tag(takes_context=True)
+def percent(context, key: str = "overall") -> SafeString:
+    """A percentage alone, for running text ("40% through")."""
+    return figure(context, FigureHole(key, PERCENT, ()), context.get("progress"))
+
+
+@register.simple_tag(takes_context=True)
+def hole(context, name: str):
+    """A value each request gives (`fill(name=...)`); outside, the context's `name`."""
+    holes = context.get(BUILDING)
+    return holes.add(ValueHole(name)) if holes is not None else context.get(name, "")

@@ -1,0 +1,160 @@
+"""Render once, fill per request (roadmap/render_once.py): what a filled page shows, and
+the process cache the renderings live in."""
+
+import threading
+
+import pytest
+from django.template import engines
+
+from roadmap.content import content_at, content_version
+from roadmap.models import Resource
+from roadmap.progress import Completion, ProgressSummary
+from roadmap.render_once import BUILDING, Holes, ProcessCache, Rendering
+from tests.factories import ResourceFactory
+
+
+class Item:
+    def __init__(self, public_id: str) -> None:
+        self.public_id = public_id
+
+
+PAGE = (
+    "{% for item in items %}"
+    '<li class="r{% by_state item %}{% if state == "done" %} is-done{% endif %}{% end_by_state %}">'
+    '<input{% by_state item %}{% if state == "done" %} checked{% endif %}{% end_by_state %}>'
+    "</li>{% endfor %}"
+    '<input name="csrf" value="{% hole "csrf_token" %}">'
+    '{% progress_bar "overall" label="Overall" %}'
+    "<p>{% percent %}% of {% hole 'name' %}</p>{% hole 'messages' %}"
+)
+
+
+def built(source: str = PAGE, **context) -> Rendering:
+    holes = Holes()
+    html = (
+        engines["django"]
+        .from_string(source)
+        .render({"items": [Item("a"), Item("b")], BUILDING: holes, **context})
+    )
+    return Rendering(html, holes.found)
+
+
+def summary(done: int, total: int) -> ProgressSummary:
+    return ProgressSummary(overall=Completion(done, total), parts={}, topics={})
+
+
+def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
+    page = (
+        built()
+        .fill(
+            states={"b": "done"},
+            progress=summary(1, 3),
+            csrf_token="TOKEN",
+            name="<b>Ada</b>",
+            messages=b"<ul>hi</ul>",
+        )
+        .decode()
+    )
+    assert '<li class="r"><input></li><li class="r is-done"><input checked></li>' in page
+    assert 'value="TOKEN"' in page
+    assert 'aria-valuenow="33"' in page and "1 of 3 done" in page
+    assert "<p>33% of &lt;b&gt;Ada&lt;/b&gt;</p><ul>hi</ul>" in page  # text escaped, bytes not
+
+
+def test_filling_leaves_the_rendering_as_it_was_for_the_next_request():
+    rendering = built()
+    rendering.fill(
+        states={"a": "done", "b": "done"},
+        progress=summary(3, 3),
+        csrf_token="ONE",
+        name="x",
+        messages="",
+    )
+    second = rendering.fill(
+        progress=summary(0, 3), csrf_token="TWO", name="y", messages=""
+    ).decode()
+    assert "is-done" not in second and "checked" not in second and "ONE" not in second
+    assert 'aria-valuenow="0"' in second and "0 of 3 done" in second
+
+
+def test_template_logic_sees_real_figures_never_a_stand_in():
+    source = '{% progress_bar "overall" label="Overall" %}'
+    full = built(source).fill(progress=summary(3, 3)).decode()
+    assert 'aria-valuenow="100"' in full and "3 of 3 done" in full
+
+
+def test_a_rendering_refuses_to_go_out_with_a_hole_unfilled():
+    with pytest.raises(KeyError):
+        built().fill(progress=summary(0, 3), csrf_token="TOKEN", name="x")
+
+
+def test_a_state_branch_may_not_hold_another_hole():
+    source = '{% by_state item %}<input value="{% hole "csrf_token" %}">{% end_by_state %}'
+    with pytest.raises(ValueError, match="may not hold another hole"):
+        built(source, item=Item("a"))
+
+
+def test_outside_a_rendering_made_once_the_tags_render_at_once():
+    source = (
+        '{% by_state item %}{% if state == "done" %}done{% else %}not yet{% endif %}{% end_by_state %}'
+        ' {% percent %}% {% hole "name" %}'
+    )
+    html = (
+        engines["django"]
+        .from_string(source)
+        .render(
+            {"item": Item("a"), "states": {"a": "done"}, "progress": summary(1, 2), "name": "<i>"}
+        )
+    )
+    assert html == "done 50% &lt;i&gt;"
+
+
+def test_the_process_cache_builds_each_key_once_however_many_threads_ask():
+    cache, builds = ProcessCache(), []
+    start = threading.Barrier(8)
+
+    def build():
+        builds.append(1)
+        return "page"
+
+    def ask():
+        start.wait()
+        assert cache.get((1, "page"), build) == "page"
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [1]
+
+
+def test_the_process_cache_keeps_the_two_newest_versions():
+    cache = ProcessCache(versions=2)
+    for version in (1, 2, 3):
+        cache.get((version, "page"), lambda version=version: f"v{version}")
+    assert cache.get((1, "page"), lambda: "rebuilt") == "rebuilt"  # dropped
+    assert cache.get((3, "page"), lambda: "rebuilt") == "v3"  # kept
+
+
+def test_a_build_that_fails_is_tried_again_and_leaves_nothing_behind():
+    cache = ProcessCache()
+
+    def fail():
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get((1, "page"), fail)
+    assert cache.get((1, "page"), lambda: "built") == "built"
+
+
+def test_content_asked_for_at_an_outdated_version_comes_with_its_own(db):
+    resource = ResourceFactory()
+    old = content_version()
+    assert str(resource.public_id) in content_at(old).by_public_id
+    Resource.objects.filter(pk=resource.pk).update(status=Resource.Status.ARCHIVED)
+    newer = content_at(old - 1)  # never cached: read now, so at the newer version
+    assert newer.version == content_version() > old
+    assert str(resource.public_id) not in newer.by_public_id
+    # ...and kept under its own version only: the old version still has the resource.
+    assert str(resource.public_id) in content_at(old).by_public_id
