@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 
 from roadmap.models import Progress, ShareLink
+from roadmap.progress import learner_state
 
 
 def account_export(*, user, share_url: str | None) -> dict:
@@ -14,6 +15,7 @@ def account_export(*, user, share_url: str | None) -> dict:
         .select_related("resource__topic__part")
         .order_by("completed_at", "pk")
     )
+    state = learner_state(user=user)
     link = ShareLink.objects.filter(user=user).first()
     return {
         "account": {
@@ -35,10 +37,16 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "part": row.resource.topic.part.title,
                 "topic": row.resource.topic.title,
                 "resource_status": row.resource.status,
+                "counts_toward_progress": row.resource_id in state.content.counted,
                 "completed_at": row.completed_at.isoformat(),
             }
             for row in progress
         ],
+        "completion": {
+            "done": state.progress.overall.done,
+            "total": state.progress.overall.total,
+            "percent": state.progress.overall.percent,
+        },
         "sharing": {
             "enabled": link is not None,
             "url": share_url if link is not None else None,

@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -217,6 +217,7 @@ class ResourceAdmin(OrderedAdmin):
         "cost",
         "status",
         "link_health",
+        "counts",
         "learners_completed",
         "view_on_roadmap",
     )
@@ -245,7 +246,17 @@ class ResourceAdmin(OrderedAdmin):
     ]
 
     def get_queryset(self, request) -> QuerySet:
-        return super().get_queryset(request).annotate(learners_count=Count("progress"))
+        counted = Resource.objects.counted().filter(pk=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(learners_count=Count("progress"), is_counted=Exists(counted))
+        )
+
+    @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")
+    def counts(self, resource: Resource) -> bool:
+        """By the one rule (Resource.objects.counted()): learners' ticks of it count."""
+        return resource.is_counted
 
     @admin.display(description="part", ordering="topic__part__order")
     def part(self, resource: Resource) -> Part:
