@@ -54,7 +54,7 @@ chaos: $(INSTALLED)
 serve: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/serve
 
-# Load-test a large dataset (500 resources, 20,000 learners, 1,000,000 ticks) and print
+# Load-test a large dataset (500 resources, 200,000 learners, 10,000,000 ticks) and print
 # each endpoint's throughput and latency as ratios to /healthz (docs/performance.md).
 bench: $(INSTALLED)
 	$(WITH_DB) $(BIN)/python scripts/bench.py

@@ -7,20 +7,12 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
+from scripts.chromium import CHROMIUM_ARGS
 from tests.conftest import CHROMIUM
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls made by the
 # tests themselves are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
