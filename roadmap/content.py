@@ -51,6 +51,11 @@ class Content:
         }
 
     @cached_property
+    def counted_in(self) -> dict[int, tuple[int, int]]:
+        """What counts, by id: the (topic id, part id) it counts in."""
+        return {pk: (r.topic_id, r.topic.part_id) for pk, r in self.counted.items()}
+
+    @cached_property
     def topic_totals(self) -> dict[int, int]:
         return self._totals(lambda resource: resource.topic_id)
 

@@ -40,13 +40,13 @@ class ProgressSummary:
         """For a learner who has done the resources `done` (ids): what counts of them."""
         in_topic: dict[int, int] = defaultdict(int)
         in_part: dict[int, int] = defaultdict(int)
-        overall = 0
+        overall, counted_in = 0, content.counted_in
         for pk in done:
-            resource = content.counted.get(pk)
-            if resource is not None:
+            where = counted_in.get(pk)
+            if where is not None:
                 overall += 1
-                in_topic[resource.topic_id] += 1
-                in_part[resource.topic.part_id] += 1
+                in_topic[where[0]] += 1
+                in_part[where[1]] += 1
         return cls(
             overall=Completion(overall, content.overall_total),
             parts={p: Completion(in_part[p], total) for p, total in content.part_totals.items()},
@@ -79,63 +79,67 @@ class LearnerState:
         return dict.fromkeys(self.done, Progress.State.DONE)
 
 
-def learner_state_from(rows: list[tuple], *, name: str = "") -> LearnerState | None:
-    """The state from rows of (content version, resource id, completed at): the version
-    on every row, and a row with no resource for a learner with none done."""
-    if not rows:
-        return None
-    content = content_at(rows[0][0])
-    done = {pk: when for _version, pk, when in rows if pk is not None}
+def learner_state_from(*, version: int, done: dict[int, float], name: str = "") -> LearnerState:
+    """The state of a learner who has done `done` (resource id: when), at `version`."""
+    content = content_at(version)
     known = content.public_ids
     return LearnerState(
         content=content,
-        progress=ProgressSummary.of(content=content, done=set(done)),
+        progress=ProgressSummary.of(content=content, done=done.keys()),
         done={known[pk]: when for pk, when in done.items() if pk in known},
         name=name,
     )
 
 
-# The content version with the learner's rows, in one round trip, so the rows are
-# counted against the content of their version. From the covering (user, resource)
+# The content version with the learner's rows, in one round trip and one row, so the rows
+# are counted against the content of their version. From the covering (user, resource)
 # index alone; dates as numbers, which load faster.
-BY_USER = """
-SELECT v.version, p.resource_id, extract(epoch FROM p.completed_at)::float8
+LEARNER_ROWS = "array_agg(p.resource_id), array_agg(extract(epoch FROM p.completed_at)::float8)"
+BY_USER = f"""
+SELECT v.version, {LEARNER_ROWS}, ''
 FROM roadmap_content_version v
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s
 WHERE v.id = 1
-"""
-BY_SHARE_TOKEN = """
-SELECT v.version, p.resource_id, extract(epoch FROM p.completed_at)::float8, u.display_name
+GROUP BY v.version
+"""  # noqa: S608 - SQL of our own
+BY_SHARE_TOKEN = f"""
+SELECT v.version, {LEARNER_ROWS}, u.display_name
 FROM roadmap_content_version v
 JOIN roadmap_sharelink s ON s.token = %(token)s
 JOIN accounts_user u ON u.id = s.user_id AND u.is_active
 LEFT JOIN roadmap_progress p ON p.user_id = u.id
 WHERE v.id = 1
-"""  # noqa: S105 - SQL, not a secret
+GROUP BY v.version, u.display_name
+"""  # noqa: S608 - SQL of our own
 
 
-def _read(sql: str, params: dict) -> tuple[list[tuple], str]:
+def rows_done(ids: list, whens: list) -> dict[int, float]:
+    """The aggregated rows of a learner, as resource id: when (none done: [None])."""
+    return {pk: when for pk, when in zip(ids, whens, strict=True) if pk is not None}
+
+
+def _read(sql: str, params: dict) -> LearnerState | None:
     # Should the content change between this read and the content's, read again: the
     # figures always belong to one version (after three tries the newest stands).
     for _attempt in range(3):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not rows or content_at(rows[0][0]).version == rows[0][0]:
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        version, ids, whens, name = row
+        if content_at(version).version == version:
             break
-    name = rows[0][3] if rows and len(rows[0]) > 3 else ""
-    return [row[:3] for row in rows], name
+    return learner_state_from(version=version, done=rows_done(ids, whens), name=name)
 
 
 def learner_state(*, user) -> LearnerState:
     """The learner's completion of the roadmap and when they ticked each resource.
     Nothing here grows with the number of other learners."""
-    rows, _name = _read(BY_USER, {"user": user.pk})
-    return learner_state_from(rows)
+    return _read(BY_USER, {"user": user.pk})
 
 
 def shared_state(*, token: str) -> LearnerState | None:
     """The state of the learner whose share link has `token`; None for a token that is
     unknown, regenerated away or disabled, or whose learner is deactivated."""
-    rows, name = _read(BY_SHARE_TOKEN, {"token": token})
-    return learner_state_from(rows, name=name)
+    return _read(BY_SHARE_TOKEN, {"token": token})

@@ -16,7 +16,7 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.progress import LearnerState, learner_state_from
+from roadmap.progress import LearnerState, learner_state_from, rows_done
 from roadmap.roadmap_markdown import ParsedRoadmap
 
 # The write, only if the content is still at the version the resource was looked up in,
@@ -26,9 +26,11 @@ from roadmap.roadmap_markdown import ParsedRoadmap
 PROGRESS_SET = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
 written AS ({write})
-SELECT current.version, p.resource_id, extract(epoch FROM p.completed_at)::float8
+SELECT current.version, array_agg(p.resource_id),
+       array_agg(extract(epoch FROM p.completed_at)::float8)
 FROM current
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
+GROUP BY current.version
 """
 PROGRESS_WRITE = {
     True: PROGRESS_SET.format(
@@ -62,10 +64,11 @@ def progress_set(
     parameters = {"user": user.pk, "resource": resource.pk, "now": now, "version": content.version}
     with connection.cursor() as cursor:
         cursor.execute(PROGRESS_WRITE[done], parameters)
-        rows = cursor.fetchall()
-    if done and rows[0][0] == content.version:
-        rows.append((rows[0][0], resource.pk, now.timestamp()))
-    return learner_state_from(rows)
+        version, ids, whens = cursor.fetchone()
+    others = rows_done(ids, whens)
+    if done and version == content.version:
+        others[resource.pk] = now.timestamp()
+    return learner_state_from(version=version, done=others)
 
 
 def share_link_enable(*, user) -> ShareLink:

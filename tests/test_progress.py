@@ -250,9 +250,9 @@ def test_progress_post_query_count_does_not_grow_with_content(learner_client, ht
     large_counts = queries_for_ticks(Resource.objects.first())
     assert small_counts == large_counts
     cold, warm = large_counts
-    # Warm: the session, its user, and the write with the learner's rows and the content
-    # version, in one statement; cold, the content is read and the answer rendered too.
-    assert cold <= 4 + CONTENT and warm == 3, (cold, warm)
+    # Warm: the session with its user, and the write with the learner's rows and the
+    # content version, in one statement; cold, the content is read and the answer rendered too.
+    assert cold <= 3 + CONTENT and warm == 2, (cold, warm)
 
 
 def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, learner):
@@ -268,9 +268,9 @@ def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, 
     )
     large = queries_cold_and_warm(lambda: learner_client.get("/"))
     # Cold (the content is read, the page rendered) and warm (both reused), at both sizes;
-    # warm: the session, its user, and the learner's rows with the content version.
+    # warm: the session with its user, and the learner's rows with the content version.
     assert small == large
-    assert large == (3 + CONTENT, 3), large
+    assert large == (2 + CONTENT, 2), large
 
 
 @pytest.mark.django_db(transaction=True)

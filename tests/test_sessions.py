@@ -1,12 +1,15 @@
-"""Sessions that record their user (accounts/sessions.py), and everything Django checks
-about a signed-in session: whatever signs a learner out of a page stops their ticks."""
+"""Sessions that record their user and are read with it in one query
+(accounts/sessions.py), and everything Django checks about a signed-in session: whatever
+signs a learner out of a page stops their ticks."""
 
 from importlib import import_module
 
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Session, User
@@ -26,9 +29,12 @@ def ada(db):
     return UserFactory(username="ada", password=PASSWORD)
 
 
-def test_a_session_records_who_is_signed_in_with_it(ada):
+def test_a_signed_in_request_reads_its_session_and_user_in_one_query(ada):
     client = signed_in(ada)
-    assert client.get("/me/profile/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/me/profile/").status_code == 200
+    reads = [q["sql"] for q in queries if "session" in q["sql"] or "accounts_user" in q["sql"]]
+    assert len(reads) == 1 and "JOIN accounts_user" in reads[0]
     assert Session.objects.get().user == ada
 
 
