@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
-from roadmap.models import ShareLink
+from roadmap.models import Progress, ShareLink
 from roadmap.progress import learner_state, shared_state
 from roadmap.render_once import Rendering, render_once, renderings
 from roadmap.services import (
@@ -106,7 +106,18 @@ def progress_answer(content: Content, public_id: str) -> Rendering:
     )
 
 
-DESIRED_STATE = {"1": True, "0": False}
+# The checkbox sends done=1 or done=0 (a hidden "0" before the box's "1": the last value
+# is the box's); the status select sends state=<one of Progress.State>.
+CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
+
+
+def desired_state(data) -> str | None:
+    if "state" in data:
+        state = data.get("state")
+        return state if state in Progress.State.values else None
+    return CHECKBOX.get(data.get("done", ""))
+
+
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
@@ -134,13 +145,15 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         raise Http404
     if not request.user.is_authenticated:
         return log_in_to_tick(request, resource)
-    # The form sends a hidden "0" before the checkbox's "1": the last value is the box's.
-    done = DESIRED_STATE.get(request.POST.get("done", ""))
-    if done is None:
-        return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
+    desired = desired_state(request.POST)
+    if desired is None:
+        return HttpResponseBadRequest(
+            "Send done=1 or done=0, or state=not_started, in_progress, done or skipped.",
+            content_type="text/plain",
+        )
 
     for _attempt in range(TICK_TRIES):
-        state = progress_set(user=request.user, resource=resource, done=done, content=content)
+        state = progress_set(user=request.user, resource=resource, state=desired, content=content)
         if state.content.version == content.version:
             break
         content = state.content  # it had moved on: nothing was written
@@ -154,7 +167,8 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             content_type="text/plain",
         )
     if not request.htmx:
-        messages.success(request, f"{resource.title} marked as {'done' if done else 'not done'}.")
+        label = Progress.State(desired).label.lower()
+        messages.success(request, f"{resource.title} marked as {label}.")
         return redirect(f"{reverse('roadmap')}#{resource.anchor}")
     answer = progress_answer(state.content, key).fill(
         states=state.states, progress=state.progress, csrf_token=""
@@ -202,14 +216,15 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> byt
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
-    content, done = state.content, state.done
-    next_up = next((key for key in content.by_public_id if key not in done), None)
-    recent = [
-        (key, when)
-        for when, key in heapq.nlargest(
-            5, ((when, key) for key, when in done.items() if key in content.by_public_id)
-        )
-    ]
+    content = state.content
+    # Next: the first resource in reading order the learner has not started at all.
+    next_up = next((key for key in content.by_public_id if key not in state.states), None)
+    done = (
+        (when, key)
+        for key, when in state.completed.items()
+        if state.states[key] == Progress.State.DONE and key in content.by_public_id
+    )
+    recent = [(key, when) for when, key in heapq.nlargest(5, done)]
     viewer = viewer_of(request.user)
     page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,
