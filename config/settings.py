@@ -282,17 +282,12 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from error
 
-# Error reports to Sentry, only when SENTRY_DSN is set, with no personal data: no
-# cookies, user ids, addresses or request bodies.
+# Error reports to Sentry, only when SENTRY_DSN is set, with no personal data
+# (config/sentry.py).
 if os.environ.get("SENTRY_DSN"):
-    import sentry_sdk
+    from config import sentry
 
-    sentry_sdk.init(
-        dsn=os.environ["SENTRY_DSN"],
-        environment=ENVIRONMENT,
-        send_default_pii=False,
-        traces_sample_rate=0.0,
-    )
+    sentry.start(os.environ["SENTRY_DSN"], environment=ENVIRONMENT)
 
 LOGGING = {
     "version": 1,

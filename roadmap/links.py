@@ -41,14 +41,38 @@ class Refused(OSError):
     """A link the checker will not follow: a non-public address, or a scheme not http(s)."""
 
 
+# IPv6 prefixes that carry an IPv4 address inside (NAT64, the well-known and the local
+# one): such an address reaches what its IPv4 address names, through a gateway.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it stands for one: mapped
+    (::ffff:a.b.c.d), compatible or translated (::a.b.c.d, ::ffff:0:a.b.c.d), NAT64,
+    6to4 or Teredo."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    low = int(ip) & 0xFFFFFFFF
+    high = int(ip) >> 32
+    if high in (0, 0xFFFF0000) or any(ip in net for net in NAT64):
+        return ipaddress.IPv4Address(low)
+    return None
+
+
 def is_public(address: str) -> bool:
     """Whether an IP address is on the public internet: not loopback, private, shared,
     link-local (the cloud metadata address, 169.254.169.254, is one), multicast,
-    reserved or unspecified; an IPv4 address written as IPv6 counts as itself."""
+    reserved or unspecified; an IPv6 address that carries an IPv4 address must be public
+    as that too."""
     ip = ipaddress.ip_address(address.partition("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    addresses = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
+        addresses.append(inner)
+    return all(a.is_global and not a.is_multicast for a in addresses)
 
 
 def connect_public(host: str, port: int, timeout: float) -> socket.socket:

@@ -18,6 +18,7 @@ import os
 
 import prometheus_client
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -28,24 +29,36 @@ from prometheus_client.core import GaugeMetricFamily
 
 from roadmap.content import content_version
 
+# Counting learners and today's ticks reads whole tables: once a minute for every
+# replica and scraper together, through the shared cache, not at every scrape.
+COUNTS_SECONDS = 60
+
+
+def counts() -> dict[str, int]:
+    from accounts.models import User
+    from roadmap.models import Progress
+
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "learners": User.objects.filter(Q(is_active=True) & Q(is_staff=False)).count(),
+        "ticks_today": Progress.objects.filter(completed_at__gte=midnight).count(),
+    }
+
 
 class RoadmapCollector:
-    """The roadmap's own gauges, counted afresh at every scrape."""
+    """The roadmap's own gauges."""
 
     def collect(self):
-        from accounts.models import User
-        from roadmap.models import Progress
-
-        midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        counted = cache.get_or_set("metrics:roadmap-counts", counts, COUNTS_SECONDS)
         yield GaugeMetricFamily(
             "roadmap_learners",
-            "Active learner accounts (staff not counted).",
-            value=User.objects.filter(Q(is_active=True) & Q(is_staff=False)).count(),
+            "Active learner accounts (staff not counted), at most a minute old.",
+            value=counted["learners"],
         )
         yield GaugeMetricFamily(
             "roadmap_ticks_today",
-            "Resources learners have completed since midnight UTC.",
-            value=Progress.objects.filter(completed_at__gte=midnight).count(),
+            "Resources learners have completed since midnight UTC, at most a minute old.",
+            value=counted["ticks_today"],
         )
         yield GaugeMetricFamily(
             "roadmap_content_version",
@@ -59,6 +72,8 @@ def allowed(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack listener's way of writing an IPv4 client
     return any(
         ip in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_IPS
     )

@@ -87,6 +87,7 @@ class LearnerState:
     states: dict[str, str]  # public id of each resource started: its state
     completed: dict[str, float]  # public id of each done or skipped: when (POSIX time)
     name: str = ""  # the learner's display name, when read through a share link
+    read_at: int = 0  # the content version the rows were read at (`content` may be newer)
 
 
 class Row(NamedTuple):
@@ -110,12 +111,14 @@ def learner_state_from(*, version: int, rows: dict[int, Row], name: str = "") ->
             if pk in known and row.completed_at is not None
         },
         name=name,
+        read_at=version,
     )
 
 
 # The content version with the learner's rows, in one round trip and one row, so the rows
 # are counted against the content of their version. From the covering (user, resource)
 # index alone; dates as numbers, which load faster.
+# (The tick's statement reads them the same way: roadmap/services.py.)
 LEARNER_ROWS = (
     "array_agg(p.resource_id), array_agg(p.state),"
     " array_agg(extract(epoch FROM p.completed_at)::float8)"

@@ -10,8 +10,8 @@ own few values. The template says where those go, with tags that own their marku
   resource's state. A new state is a new branch in the template.
 - `{% progress_bar %}`, `{% nav_progress %}` and `{% percent %}` are rendered from the
   request's real figures (`Completion`), each distinct figure once per rendering.
-- `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString or
-  the bytes of another filled rendering go in as they are.
+- `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
+  rendered template) or another filled rendering (`Filled`) goes in as it is.
 
 Outside a rendering made here the same tags simply render with the context's values, so
 one template serves both. While a page is built, the tags leave markers in the text
@@ -85,6 +85,16 @@ def render_figure(hole: FigureHole, completion) -> bytes:
     ).encode()
 
 
+class Filled(bytes):
+    """A filled rendering: markup, which may go into another rendering as it is."""
+
+    @classmethod
+    def joined(cls, pieces: list[Filled]) -> Filled:
+        if not all(isinstance(piece, Filled) for piece in pieces):
+            raise TypeError("Only filled renderings can be joined as markup.")
+        return cls(b"".join(pieces))
+
+
 class Rendering:
     """A page cut at its holes, filled in for one request with `fill`."""
 
@@ -119,8 +129,8 @@ class Rendering:
         states: Mapping[str, str] = {},
         progress=None,
         viewer_progress=None,
-        **values: str | bytes,
-    ) -> bytes:
+        **values: str | Filled,
+    ) -> Filled:
         """The page for a learner whose resources are in `states` (public id: state; the
         rest in the first state), with `progress`'s figures (the navigation's from
         `viewer_progress` when the page shows someone else's) and a value for every
@@ -135,6 +145,8 @@ class Rendering:
             value = values[name]
             if isinstance(value, str):
                 value = (value if isinstance(value, SafeData) else escape(value)).encode()
+            elif not isinstance(value, Filled):
+                raise TypeError(f"{name}: give text, a SafeString or a filled rendering.")
             for position in positions:
                 parts[position] = value
         pages, viewers = progress or EMPTY, viewer_progress or progress or EMPTY
@@ -144,7 +156,7 @@ class Rendering:
             if drawn is None:  # each distinct figure of each bar is drawn once
                 drawn = self._drawn[hole, completion] = render_figure(hole, completion)
             parts[position] = drawn
-        return b"".join(parts)
+        return Filled(b"".join(parts))
 
 
 class ProcessCache:

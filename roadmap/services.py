@@ -17,22 +17,25 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.progress import LearnerState, Row, learner_state_from, rows_of
+from roadmap.progress import LEARNER_ROWS, LearnerState, Row, learner_state_from, rows_of
 from roadmap.roadmap_markdown import ParsedRoadmap
 
 # The write, only if the content is still at the version the resource was looked up in,
 # and the learner's other rows with the current version, in one statement. Its SELECT
 # sees the table as it was before the write, so this resource is left out and added by
 # its desired state, which is the state the write leaves.
-PROGRESS_SET = """
+PROGRESS_SET = (
+    """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
 written AS ({write})
-SELECT current.version, array_agg(p.resource_id), array_agg(p.state),
-       array_agg(extract(epoch FROM p.completed_at)::float8)
+SELECT current.version, """  # noqa: S608 - SQL of our own
+    + LEARNER_ROWS
+    + """
 FROM current
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
 GROUP BY current.version
 """
+)
 # A completion date is kept while the resource moves between done and skipped.
 PROGRESS_STORE = PROGRESS_SET.format(
     write="INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
@@ -60,7 +63,7 @@ def progress_set(
     stands for done or not started), if `content` (the content the resource was looked
     up in; by default the current one) is still current; return where the learner stands.
     If the answer's content is at another version, nothing was written: look the
-    resource up again in it and try again.
+    resource up again in it and try again (`read_at`, the version written at, says which).
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
     flip it back. Done or skipped again keeps the first completion date; concurrent

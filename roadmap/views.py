@@ -22,7 +22,7 @@ from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
 from roadmap.models import Progress, ShareLink
 from roadmap.progress import learner_state, shared_state
-from roadmap.render_once import Rendering, render_once, renderings
+from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
     progress_set,
     share_link_disable,
@@ -50,17 +50,19 @@ def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
+def kept(content: Content, template: str, key: tuple, context: dict) -> Rendering:
+    """`template` rendered once with `context` for everybody, kept in this process under
+    the content version it is made from and `key` (all that the context depends on)."""
+    return renderings.get((content.version, template, *key), lambda: render_once(template, context))
+
+
 def rendered_once(content: Content, viewer: str, template: str, **context) -> Rendering:
     """`template` with the roadmap as `viewer` sees it (on a share page when `context`
     says so), made once per content version from that version's snapshot."""
     seen = {**VIEWERS[viewer], **context}
-    return renderings.get(
-        (content.version, template, viewer),
-        lambda: render_once(
-            template,
-            {"roadmap": content.roadmap, "parts": content.parts_for(staff=seen["drafts"]), **seen},
-        ),
-    )
+    parts = content.parts_for(staff=seen["drafts"])
+    everything = {"roadmap": content.roadmap, "parts": parts, "counted": content.counted, **seen}
+    return kept(content, template, (viewer, *sorted(context.items())), everything)
 
 
 def waiting_messages(request: HttpRequest) -> str:
@@ -92,18 +94,14 @@ def progress_answer(content: Content, public_id: str) -> Rendering:
     """The htmx answer to a tick of one resource: its row, and out of band the topic's,
     the part's and the overall bar, the navigation's percentage and the announcement."""
     resource = content.by_public_id[public_id]
-    return renderings.get(
-        (content.version, "tick", public_id),
-        lambda: render_once(
-            "roadmap/roadmap.html#progress-updated",
-            {
-                **VIEWERS["learner"],
-                "resource": resource,
-                "topic": resource.topic,
-                "part": resource.topic.part,
-            },
-        ),
-    )
+    context = {
+        **VIEWERS["learner"],
+        "resource": resource,
+        "topic": resource.topic,
+        "part": resource.topic.part,
+        "counted": content.counted,
+    }
+    return kept(content, "roadmap/roadmap.html#progress-updated", (public_id,), context)
 
 
 # The checkbox sends done=1 or done=0 (a hidden "0" before the box's "1": the last value
@@ -154,7 +152,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 
     for _attempt in range(TICK_TRIES):
         state = progress_set(user=request.user, resource=resource, state=desired, content=content)
-        if state.content.version == content.version:
+        if state.read_at == content.version:  # written
             break
         content = state.content  # it had moved on: nothing was written
         resource = content.by_public_id.get(key)
@@ -166,17 +164,20 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             status=503,
             content_type="text/plain",
         )
-    if not request.htmx:
+    if not request.htmx or key not in state.content.by_public_id:
+        # (With htmx too when the content has changed since and the resource no longer
+        # counts: the page comes back as it now is.)
         label = Progress.State(desired).label.lower()
         messages.success(request, f"{resource.title} marked as {label}.")
-        return redirect(f"{reverse('roadmap')}#{resource.anchor}")
+        target = f"{reverse('roadmap')}#{resource.anchor}"
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     answer = progress_answer(state.content, key).fill(
         states=state.states, progress=state.progress, csrf_token=""
     )
     return HttpResponse(answer)
 
 
-def next_up_fragment(content: Content, next_up: str | None) -> bytes:
+def next_up_fragment(content: Content, next_up: str | None) -> str:
     """The dashboard's "next up": the same for every learner with the same next resource."""
     return renderings.get(
         (content.version, "next-up", next_up),
@@ -186,29 +187,24 @@ def next_up_fragment(content: Content, next_up: str | None) -> bytes:
                 "next_up": next_up and content.by_public_id[next_up],
                 "anything_published": content.overall_total > 0,
             },
-        ).encode(),
+        ),
     )
 
 
-def recently_completed(content: Content, recent: list[tuple[str, float]]) -> bytes:
+def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Filled:
     """The dashboard's list of resources completed lately, newest first: each item is
     rendered once per content version, with its completion time filled in."""
-    listing = renderings.get(
-        (content.version, "recent", bool(recent)),
-        lambda: render_once("roadmap/dashboard.html#recent", {"recent": bool(recent)}),
+    listing = kept(
+        content, "roadmap/dashboard.html#recent", (bool(recent),), {"recent": bool(recent)}
     )
     here = get_current_timezone()
     items = []
     for key, when in recent:
         at = datetime.fromtimestamp(when, here)
-        item = renderings.get(
-            (content.version, "recent-item", key),
-            lambda key=key: render_once(
-                "roadmap/dashboard.html#recent-item", {"resource": content.by_public_id[key]}
-            ),
-        )
+        resource = content.by_public_id[key]
+        item = kept(content, "roadmap/dashboard.html#recent-item", (key,), {"resource": resource})
         items.append(item.fill(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
-    return listing.fill(recent_items=b"".join(items))
+    return listing.fill(recent_items=Filled.joined(items))
 
 
 @private_page

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 
 class BackupError(Exception):
@@ -40,10 +41,25 @@ def database_url() -> str:
     return url
 
 
+def libpq(url: str) -> tuple[str, dict]:
+    """The URL as libpq takes it, without its password (which `ps` would show on a
+    command line), and the environment that carries the password instead."""
+    parts = urlsplit(url)
+    scheme = "postgresql" if parts.scheme in {"postgres", "postgresql", "pgsql"} else parts.scheme
+    netloc = parts.netloc
+    env = dict(os.environ)
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+        env["PGPASSWORD"] = unquote(parts.password)
+    return urlunsplit(parts._replace(scheme=scheme, netloc=netloc)), env
+
+
 def tables_in(url: str) -> int:
     import psycopg
 
-    with psycopg.connect(url) as connection:
+    url, env = libpq(url)
+    with psycopg.connect(url, password=env.get("PGPASSWORD")) as connection:
         return connection.execute(
             "SELECT count(*) FROM pg_tables"
             " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
@@ -52,19 +68,20 @@ def tables_in(url: str) -> int:
 
 def dump(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    run([tool("pg_dump"), "--format=custom", f"--file={path}", f"--dbname={database_url()}"])
+    url, env = libpq(database_url())
+    run([tool("pg_dump"), "--format=custom", f"--file={path}", f"--dbname={url}"], env)
     print(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
 
 
 def restore(path: Path) -> None:
     if not path.is_file():
         raise BackupError(f"{path}: no such backup file.")
-    url = database_url()
-    if count := tables_in(url):
+    if count := tables_in(database_url()):
         raise BackupError(
             f"The database already has {count} tables: restore only into an empty database "
             "(create one and point DATABASE_URL at it). Nothing was changed."
         )
+    url, env = libpq(database_url())
     run(
         [
             tool("pg_restore"),
@@ -74,13 +91,14 @@ def restore(path: Path) -> None:
             "--no-privileges",
             f"--dbname={url}",
             str(path),
-        ]
+        ],
+        env,
     )
     print(f"Restored {path}.")
 
 
-def run(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True)
+def run(command: list[str], env: dict) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip()}")
 

@@ -165,6 +165,13 @@ def test_bad_options_are_refused(db, option):
         "::",
         "::ffff:127.0.0.1",
         "::ffff:169.254.169.254",
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::ffff:0:7f00:1",  # IPv4-translated
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::a00:1",
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo of 10.0.0.1
         "192.0.2.1",  # documentation
     ],
 )
@@ -172,7 +179,9 @@ def test_addresses_that_are_not_public_are_refused(address):
     assert not links.is_public(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808"]
+)
 def test_public_addresses_are_allowed(address):
     assert links.is_public(address)
 

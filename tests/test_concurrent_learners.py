@@ -114,11 +114,18 @@ def test_learners_and_a_visitor_at_once_each_see_only_their_own(live_server, see
             check(ticked(page) == set() and "overall" not in bars(page), "the visitor's page")
             check("X-CSRFToken" not in page and "Ada" not in page and "Bob" not in page, "names")
 
-    threads = [threading.Thread(target=job) for job in (as_ada, as_bob, as_visitor)]
+    def run(job) -> None:
+        try:
+            job()
+        except Exception as error:  # a failed request is a failed check
+            failures.append(f"{job.__name__}: {error!r}")
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in (as_ada, as_bob, as_visitor)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a learner never finished"
     assert failures == [], failures
     # Each learner's token worked for their own session only: every POST above was 200,
     # and Ada's token is refused with Bob's cookie.

@@ -65,6 +65,7 @@ def test_metrics_are_404_for_everyone_else(client, db, address):
 def test_the_allowed_addresses_come_from_the_setting(client, db, settings):
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8", "2001:db8::1"]
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="::ffff:10.1.2.3").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="2001:db8::1").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
 
@@ -90,3 +91,19 @@ def test_sentry_reports_with_a_dsn_and_sends_no_personal_data():
     result = load_settings(SENTRY_PROBE, SENTRY_DSN="https://public@sentry.example.org/1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "False", "production"]
+
+
+def test_sentry_events_carry_no_share_token():
+    from config.sentry import before_send
+
+    token = "A" * 32
+    event = {
+        "request": {
+            "url": f"https://roadmap.example.org/p/{token}/",
+            "headers": {"Referer": f"/p/{token}/badge.svg"},
+        },
+        "breadcrumbs": {"values": [{"message": f"GET /p/{token}/"}]},
+        "exception": {"values": [{"value": "ok"}]},
+    }
+    assert token not in repr(before_send(event, {}))
+    assert before_send(event, {})["request"]["url"] == "https://roadmap.example.org/p/[token]/"

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.template import engines
+from django.utils.safestring import mark_safe
 
 from roadmap.content import content_at, content_version
 from roadmap.models import Resource
@@ -51,14 +52,22 @@ def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
             progress=summary(1, 3),
             csrf_token="TOKEN",
             name="<b>Ada</b>",
-            messages=b"<ul>hi</ul>",
+            messages=mark_safe("<ul>hi</ul>"),
         )
         .decode()
     )
     assert '<li class="r"><input></li><li class="r is-done"><input checked></li>' in page
     assert 'value="TOKEN"' in page
     assert 'aria-valuenow="33"' in page and "1 done of 3" in page
-    assert "<p>33% of &lt;b&gt;Ada&lt;/b&gt;</p><ul>hi</ul>" in page  # text escaped, bytes not
+    assert "<p>33% of &lt;b&gt;Ada&lt;/b&gt;</p><ul>hi</ul>" in page  # text escaped, markup not
+
+
+def test_only_markup_that_is_known_safe_goes_in_as_it_is():
+    with pytest.raises(TypeError, match="filled rendering"):
+        built().fill(csrf_token="t", name="x", messages=b"<script>alert(1)</script>")
+    inner = built("{% hole 'name' %}").fill(name="<b>")
+    page = built().fill(csrf_token="t", name="x", messages=inner).decode()
+    assert "&lt;b&gt;" in page
 
 
 def test_filling_leaves_the_rendering_as_it_was_for_the_next_request():
@@ -110,23 +119,29 @@ def test_outside_a_rendering_made_once_the_tags_render_at_once():
 
 
 def test_the_process_cache_builds_each_key_once_however_many_threads_ask():
-    cache, builds = ProcessCache(), []
-    start = threading.Barrier(8)
+    cache, builds, answers = ProcessCache(), [], []
+    building, release = threading.Event(), threading.Event()
 
     def build():
         builds.append(1)
+        building.set()
+        release.wait(timeout=10)  # held open while the others ask
         return "page"
 
-    def ask():
-        start.wait()
-        assert cache.get((1, "page"), build) == "page"
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
+    first = threading.Thread(target=lambda: answers.append(cache.get((1, "page"), build)))
+    first.start()
+    assert building.wait(timeout=10)
+    others = [
+        threading.Thread(target=lambda: answers.append(cache.get((1, "page"), build)))
+        for _ in range(7)
+    ]
+    for thread in others:
         thread.start()
-    for thread in threads:
-        thread.join()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
     assert builds == [1]
+    assert answers == ["page"] * 8
 
 
 def test_the_process_cache_keeps_the_two_newest_versions():
