@@ -34,3 +34,31 @@ class RoadmapImportForm(forms.Form):
         except RoadmapParseError as error:
             raise forms.ValidationError(error.problems) from error
         return cleaned
+
+
+EVERYTHING = "everything"
+
+
+class ProgressResetForm(forms.Form):
+    """Clear the states of one part, or of the whole roadmap: typed confirmation."""
+
+    scope = forms.ChoiceField(label="What to reset")
+    confirm = forms.CharField(label="Type RESET to confirm", max_length=20, strip=True)
+
+    def __init__(self, *args, parts, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.parts = {str(part.pk): part for part in parts}
+        self.fields["scope"].choices = [
+            *((pk, part.title) for pk, part in self.parts.items()),
+            (EVERYTHING, "Everything"),
+        ]
+
+    def clean_confirm(self) -> str:
+        if self.cleaned_data["confirm"] != "RESET":
+            raise forms.ValidationError("Type RESET, in capitals, to confirm. Nothing was reset.")
+        return "RESET"
+
+    @property
+    def part(self):
+        """The part chosen, or None for everything."""
+        return self.parts.get(self.cleaned_data["scope"])

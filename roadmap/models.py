@@ -335,6 +335,7 @@ class Progress(models.Model):
         max_length=20,
         choices=[(state.value, state.label) for state in STORED_STATES],
         default=State.DONE,
+        db_default=State.DONE,  # rows written in bulk without it (COPY) are done
     )
     # When it was completed (done or skipped); kept when it moves between the two.
     completed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)

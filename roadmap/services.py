@@ -94,6 +94,15 @@ def progress_set(
     return learner_state_from(version=version, rows=rows)
 
 
+def progress_reset(*, user, part: Part | None = None) -> int:
+    """Clear `user`'s states of the resources of `part`, or of every resource; how many."""
+    rows = Progress.objects.filter(user=user)
+    if part is not None:
+        rows = rows.filter(resource__topic__part=part)
+    deleted, _ = rows.delete()
+    return deleted
+
+
 def share_link_enable(*, user) -> ShareLink:
     """Turn sharing on; if it is on already, keep the link the learner has."""
     link, _ = ShareLink.objects.get_or_create(user=user)

@@ -20,10 +20,12 @@ from django_htmx.middleware import HtmxDetails
 from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
-from roadmap.models import Progress, ShareLink
+from roadmap.forms import ProgressResetForm
+from roadmap.models import Part, Progress, ShareLink
 from roadmap.progress import learner_state, shared_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
+    progress_reset,
     progress_set,
     share_link_disable,
     share_link_enable,
@@ -277,6 +279,23 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@private_page
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def progress_reset_page(request: HttpRequest) -> HttpResponse:
+    """Start over: clear the states of one part or of everything, confirmed by typing."""
+    content = content_at(content_version())
+    parts = [part for part in content.public_parts if part.status == Part.Status.PUBLISHED]
+    form = ProgressResetForm(request.POST if request.method == "POST" else None, parts=parts)
+    if request.method == "POST" and form.is_valid():
+        part = form.part
+        cleared = progress_reset(user=request.user, part=part)
+        what = f"“{part.title}”" if part is not None else "the whole roadmap"
+        messages.success(request, f"Your progress on {what} was cleared ({cleared} resources).")
+        return redirect("dashboard")
+    return render(request, "roadmap/reset.html", {"form": form})
 
 
 SHARING_ACTIONS = {

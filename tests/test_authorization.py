@@ -47,6 +47,7 @@ MATRIX = {
     "me/export.json": ("get", "/me/export.json", LOGGED_IN),
     "me/delete/": ("get", "/me/delete/", LOGGED_IN),
     "me/sharing/": ("get", "/me/sharing/", LOGGED_IN),
+    "me/reset/": ("get", "/me/reset/", LOGGED_IN),
     "p/<share_token:token>/": ("get", "/p/{token}/", ALL),
     "p/<share_token:token>/badge.svg": ("get", "/p/{token}/badge.svg", ALL),
     "accounts/login/": ("get", "/accounts/login/", ANONYMOUS_ONLY),

@@ -93,7 +93,8 @@ def test_emails_appear_on_no_share_page_or_badge(client, seed):
 
 
 @pytest.mark.parametrize(
-    "path", ["/me/", "/me/sharing/", "/me/profile/", "/me/delete/", "/me/export.json"]
+    "path",
+    ["/me/", "/me/sharing/", "/me/profile/", "/me/delete/", "/me/export.json", "/me/reset/"],
 )
 def test_account_pages_are_never_kept_by_the_browser(client, seed, path):
     """Nobody can read them back from the browser's cache after the learner logs out."""

@@ -1,0 +1,83 @@
+"""Starting over (/me/reset/): one part or everything, confirmed by typing RESET."""
+
+import pytest
+
+from roadmap.models import Progress
+from roadmap.services import progress_set
+from tests.factories import PartFactory, ResourceFactory, TopicFactory, UserFactory
+from tests.progress_helpers import bars
+
+
+@pytest.fixture
+def two_parts(db):
+    a = PartFactory(title="Basics")
+    b = PartFactory(title="Vision", roadmap=a.roadmap)
+    return {
+        "a": a,
+        "b": b,
+        "in_a": [ResourceFactory(topic=TopicFactory(part=a)) for _ in range(2)],
+        "in_b": [ResourceFactory(topic=TopicFactory(part=b)) for _ in range(2)],
+    }
+
+
+@pytest.fixture
+def ada(client, two_parts):
+    ada = UserFactory()
+    for resource, state in zip(
+        two_parts["in_a"] + two_parts["in_b"],
+        ["done", "skipped", "in_progress", "done"],
+        strict=True,
+    ):
+        progress_set(user=ada, resource=resource, state=state)
+    client.force_login(ada)
+    return ada
+
+
+def test_the_page_asks_what_and_for_a_typed_confirmation(client, ada, two_parts):
+    page = client.get("/me/reset/").content.decode()
+    assert '<label for="id_scope">What to reset:</label>' in page
+    assert '<label for="id_confirm">Type RESET to confirm:</label>' in page
+    for title in ("Basics", "Vision", "Everything"):
+        assert f">{title}</option>" in page
+
+
+def test_resetting_one_part_leaves_the_others(client, ada, two_parts):
+    response = client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
+    assert response.status_code == 302 and response["Location"] == "/me/"
+    left = Progress.objects.filter(user=ada)
+    assert {row.resource for row in left} == set(two_parts["in_b"])
+    page = client.get("/me/").content.decode()
+    assert "Your progress on “Basics” was cleared (2 resources)." in page
+    assert bars(page)[f"part-{two_parts['a'].pk}"] == 0
+    assert bars(page)[f"part-{two_parts['b'].pk}"] == 50
+
+
+def test_resetting_everything(client, ada, two_parts):
+    client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"})
+    assert not Progress.objects.filter(user=ada).exists()
+
+
+@pytest.mark.parametrize("typed", ["", "reset", "RESET please", "yes"])
+def test_anything_but_reset_changes_nothing_and_says_why(client, ada, two_parts, typed):
+    before = list(Progress.objects.values_list("resource", "state"))
+    response = client.post("/me/reset/", {"scope": "everything", "confirm": typed})
+    assert response.status_code == 200
+    assert (
+        "Type RESET, in capitals, to confirm. Nothing was reset." in response.content.decode()
+        or typed == ""
+    )
+    assert "errorlist" in response.content.decode()
+    assert list(Progress.objects.values_list("resource", "state")) == before
+
+
+def test_an_unknown_part_is_a_form_error(client, ada, two_parts):
+    response = client.post("/me/reset/", {"scope": "999999", "confirm": "RESET"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert Progress.objects.filter(user=ada).count() == 4
+
+
+def test_another_learners_progress_is_never_touched(client, ada, two_parts):
+    bob = UserFactory()
+    progress_set(user=bob, resource=two_parts["in_a"][0], state="done")
+    client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"})
+    assert Progress.objects.filter(user=bob).count() == 1
