@@ -85,14 +85,21 @@ def render_figure(hole: FigureHole, completion) -> bytes:
     ).encode()
 
 
-class Filled(bytes):
-    """A filled rendering: markup, which may go into another rendering as it is."""
+class Filled:
+    """A filled rendering as a value for another rendering's hole: markup, which goes in
+    as it is (plain bytes do not: where they came from is not known). A wrapper, not a
+    bytes subclass, so that a page is never copied to be one."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
     @classmethod
     def joined(cls, pieces: list[Filled]) -> Filled:
         if not all(isinstance(piece, Filled) for piece in pieces):
             raise TypeError("Only filled renderings can be joined as markup.")
-        return cls(b"".join(pieces))
+        return cls(b"".join(piece.data for piece in pieces))
 
 
 class Rendering:
@@ -130,7 +137,7 @@ class Rendering:
         progress=None,
         viewer_progress=None,
         **values: str | Filled,
-    ) -> Filled:
+    ) -> bytes:
         """The page for a learner whose resources are in `states` (public id: state; the
         rest in the first state), with `progress`'s figures (the navigation's from
         `viewer_progress` when the page shows someone else's) and a value for every
@@ -145,7 +152,9 @@ class Rendering:
             value = values[name]
             if isinstance(value, str):
                 value = (value if isinstance(value, SafeData) else escape(value)).encode()
-            elif not isinstance(value, Filled):
+            elif isinstance(value, Filled):
+                value = value.data
+            else:
                 raise TypeError(f"{name}: give text, a SafeString or a filled rendering.")
             for position in positions:
                 parts[position] = value
@@ -156,7 +165,11 @@ class Rendering:
             if drawn is None:  # each distinct figure of each bar is drawn once
                 drawn = self._drawn[hole, completion] = render_figure(hole, completion)
             parts[position] = drawn
-        return Filled(b"".join(parts))
+        return b"".join(parts)
+
+    def fill_value(self, **filling) -> Filled:
+        """`fill`, as a value for a hole of another rendering."""
+        return Filled(self.fill(**filling))
 
 
 class ProcessCache:

@@ -205,8 +205,8 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Fil
         at = datetime.fromtimestamp(when, here)
         resource = content.by_public_id[key]
         item = kept(content, "roadmap/dashboard.html#recent-item", (key,), {"resource": resource})
-        items.append(item.fill(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
-    return listing.fill(recent_items=Filled.joined(items))
+        items.append(item.fill_value(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
+    return listing.fill_value(recent_items=Filled.joined(items))
 
 
 @private_page

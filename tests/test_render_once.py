@@ -65,7 +65,7 @@ def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
 def test_only_markup_that_is_known_safe_goes_in_as_it_is():
     with pytest.raises(TypeError, match="filled rendering"):
         built().fill(csrf_token="t", name="x", messages=b"<script>alert(1)</script>")
-    inner = built("{% hole 'name' %}").fill(name="<b>")
+    inner = built("{% hole 'name' %}").fill_value(name="<b>")
     page = built().fill(csrf_token="t", name="x", messages=inner).decode()
     assert "&lt;b&gt;" in page
 
