@@ -52,18 +52,24 @@ def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
-def kept(content: Content, template: str, key: tuple, context: dict) -> Rendering:
-    """`template` rendered once with `context` for everybody, kept in this process under
-    the content version it is made from and `key` (all that the context depends on)."""
-    return renderings.get((content.version, template, *key), lambda: render_once(template, context))
+def kept(content: Content, template: str, key: tuple, context) -> Rendering:
+    """`template` rendered once for everybody with `context()` (called only to render),
+    kept in this process under the content version it is made from and `key` (all that
+    the context depends on)."""
+    return renderings.get(
+        (content.version, template, *key), lambda: render_once(template, context())
+    )
 
 
 def rendered_once(content: Content, viewer: str, template: str, **context) -> Rendering:
     """`template` with the roadmap as `viewer` sees it (on a share page when `context`
     says so), made once per content version from that version's snapshot."""
-    seen = {**VIEWERS[viewer], **context}
-    parts = content.parts_for(staff=seen["drafts"])
-    everything = {"roadmap": content.roadmap, "parts": parts, "counted": content.counted, **seen}
+
+    def everything() -> dict:
+        seen = {**VIEWERS[viewer], **context}
+        parts = content.parts_for(staff=seen["drafts"])
+        return {"roadmap": content.roadmap, "parts": parts, "counted": content.counted, **seen}
+
     return kept(content, template, (viewer, *sorted(context.items())), everything)
 
 
@@ -96,13 +102,16 @@ def progress_answer(content: Content, public_id: str) -> Rendering:
     """The htmx answer to a tick of one resource: its row, and out of band the topic's,
     the part's and the overall bar, the navigation's percentage and the announcement."""
     resource = content.by_public_id[public_id]
-    context = {
-        **VIEWERS["learner"],
-        "resource": resource,
-        "topic": resource.topic,
-        "part": resource.topic.part,
-        "counted": content.counted,
-    }
+
+    def context() -> dict:
+        return {
+            **VIEWERS["learner"],
+            "resource": resource,
+            "topic": resource.topic,
+            "part": resource.topic.part,
+            "counted": content.counted,
+        }
+
     return kept(content, "roadmap/roadmap.html#progress-updated", (public_id,), context)
 
 
@@ -183,14 +192,19 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Fil
     """The dashboard's list of resources completed lately, newest first: each item is
     rendered once per content version, with its completion time filled in."""
     listing = kept(
-        content, "roadmap/dashboard.html#recent", (bool(recent),), {"recent": bool(recent)}
+        content, "roadmap/dashboard.html#recent", (bool(recent),), lambda: {"recent": bool(recent)}
     )
     here = get_current_timezone()
     items = []
     for key, when in recent:
         at = datetime.fromtimestamp(when, here)
         resource = content.by_public_id[key]
-        item = kept(content, "roadmap/dashboard.html#recent-item", (key,), {"resource": resource})
+        item = kept(
+            content,
+            "roadmap/dashboard.html#recent-item",
+            (key,),
+            lambda r=resource: {"resource": r},
+        )
         items.append(item.fill_value(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
     return listing.fill_value(recent_items=Filled.joined(items))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from scripts.chromium import CHROMIUM as CHROMIUM_PATH
 from tests.factories import StaffFactory, UserFactory
 
 
@@ -61,7 +62,7 @@ def fresh_cache(request):
 # Some tests need a program from Debian: the browser tests Chromium, the proxy tests nginx
 # (`.ci/run` installs both). Without it they do not run, and the run says so plainly;
 # under CI a missing program is a failure, not a quiet pass.
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM = Path(CHROMIUM_PATH)
 NGINX = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
 NEEDS = {
     "browser tests": (
