@@ -37,13 +37,15 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "part": row.resource.topic.part.title,
                 "topic": row.resource.topic.title,
                 "resource_status": row.resource.status,
+                "state": row.state,
                 "counts_toward_progress": row.resource_id in state.content.counted,
-                "completed_at": row.completed_at.isoformat(),
+                "completed_at": row.completed_at and row.completed_at.isoformat(),
             }
             for row in progress
         ],
         "completion": {
             "done": state.progress.overall.done,
+            "skipped": state.progress.overall.skipped,
             "total": state.progress.overall.total,
             "percent": state.progress.overall.percent,
         },

@@ -219,6 +219,8 @@ class ResourceAdmin(OrderedAdmin):
         "link_health",
         "counts",
         "learners_completed",
+        "learners_in_progress",
+        "learners_skipped",
         "view_on_roadmap",
     )
     formfield_overrides = URL_FIELDS
@@ -250,7 +252,14 @@ class ResourceAdmin(OrderedAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(learners_count=Count("progress"), is_counted=Exists(counted))
+            .annotate(
+                learners_count=Count("progress", filter=Q(progress__state=Progress.State.DONE)),
+                in_progress_count=Count(
+                    "progress", filter=Q(progress__state=Progress.State.IN_PROGRESS)
+                ),
+                skipped_count=Count("progress", filter=Q(progress__state=Progress.State.SKIPPED)),
+                is_counted=Exists(counted),
+            )
         )
 
     @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")
@@ -265,6 +274,14 @@ class ResourceAdmin(OrderedAdmin):
     @admin.display(description="learners completed", ordering="learners_count")
     def learners_completed(self, resource: Resource) -> int:
         return resource.learners_count
+
+    @admin.display(description="learners in progress", ordering="in_progress_count")
+    def learners_in_progress(self, resource: Resource) -> int:
+        return resource.in_progress_count
+
+    @admin.display(description="learners skipped", ordering="skipped_count")
+    def learners_skipped(self, resource: Resource) -> int:
+        return resource.skipped_count
 
     @admin.display(description="link", ordering="link_status")
     def link_health(self, resource: Resource) -> str:

@@ -306,16 +306,23 @@ class ShareLink(models.Model):
 
 
 class Progress(models.Model):
-    """One learner has completed one resource. Unticking deletes the row; archiving the
-    resource keeps it, so unarchiving brings the tick back."""
+    """Where one learner stands with one resource: in progress, done or skipped (no row:
+    not started). Archiving the resource keeps the row, so unarchiving brings the state
+    back."""
 
     class State(models.TextChoices):
-        """Where a learner stands with a resource: a row means done, no row not started.
-        Pages show a resource in each state by the template's branches for it
+        """Pages show a resource in each state by the template's branches for it
         (`{% by_state %}`, roadmap/templatetags/render_once.py)."""
 
-        NOT_STARTED = "not_started", "Not started"
+        NOT_STARTED = "not_started", "Not started"  # no row
+        IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+
+    # What counts toward a learner's completion: done, or skipped (a resource the learner
+    # decided they do not need). In progress counts for nothing.
+    COUNTED_STATES = frozenset({State.DONE, State.SKIPPED})
+    STORED_STATES = [State.IN_PROGRESS, State.DONE, State.SKIPPED]
 
     # No index of its own: the unique (user, resource) index below serves every lookup by
     # learner, and one index fewer makes each tick cheaper to write.
@@ -324,7 +331,14 @@ class Progress(models.Model):
     )
     # PROTECT: a resource somebody has ticked cannot be deleted by accident; archive it.
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="progress")
-    completed_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=20,
+        choices=[(state.value, state.label) for state in STORED_STATES],
+        default=State.DONE,
+        db_default=State.DONE,  # rows written in bulk without it (COPY) are done
+    )
+    # When it was completed (done or skipped); kept when it moves between the two.
+    completed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         verbose_name_plural = "progress"
@@ -332,10 +346,14 @@ class Progress(models.Model):
             # Covering: a learner's state is read from this index alone (roadmap/progress.py).
             models.UniqueConstraint(
                 fields=["user", "resource"],
-                include=["completed_at"],
+                include=["state", "completed_at"],
                 name="progress_unique_per_learner",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["in_progress", "done", "skipped"]),
+                name="progress_state_known",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} completed {self.resource}"
+        return f"{self.user}: {self.resource} {self.get_state_display().lower()}"

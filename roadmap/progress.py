@@ -17,11 +17,13 @@ from roadmap.models import Progress
 class Completion(NamedTuple):
     done: int = 0
     total: int = 0
+    skipped: int = 0
 
     @property
     def percent(self) -> int:
-        """Whole percent, rounded down: 2 of 3 is 66, and only all of them is 100."""
-        return self.done * 100 // self.total if self.total else 0
+        """Whole percent of what counts (done or skipped), rounded down:
+        floor(100 * (done + skipped) / total). 2 of 3 is 66; only all of them is 100."""
+        return (self.done + self.skipped) * 100 // self.total if self.total else 0
 
 
 NOTHING = Completion()
@@ -36,21 +38,33 @@ class ProgressSummary:
     topics: dict[int, Completion]
 
     @classmethod
-    def of(cls, *, content: Content, done: set[int]) -> ProgressSummary:
-        """For a learner who has done the resources `done` (ids): what counts of them."""
-        in_topic: dict[int, int] = defaultdict(int)
-        in_part: dict[int, int] = defaultdict(int)
-        overall, counted_in = 0, content.counted_in
-        for pk in done:
+    def of(cls, *, content: Content, states: dict[int, str]) -> ProgressSummary:
+        """For a learner whose resources are in `states` (id: state): what counts of them."""
+        done: dict[str, dict[int, int]] = {"topic": defaultdict(int), "part": defaultdict(int)}
+        skipped: dict[str, dict[int, int]] = {"topic": defaultdict(int), "part": defaultdict(int)}
+        overall = {Progress.State.DONE: 0, Progress.State.SKIPPED: 0}
+        counted_in = content.counted_in
+        for pk, state in states.items():
             where = counted_in.get(pk)
-            if where is not None:
-                overall += 1
-                in_topic[where[0]] += 1
-                in_part[where[1]] += 1
+            if where is None or state not in Progress.COUNTED_STATES:
+                continue
+            tally = done if state == Progress.State.DONE else skipped
+            overall[state] += 1
+            tally["topic"][where[0]] += 1
+            tally["part"][where[1]] += 1
+
+        def per(scope: str, totals: dict[int, int]) -> dict[int, Completion]:
+            return {
+                pk: Completion(done[scope][pk], total, skipped[scope][pk])
+                for pk, total in totals.items()
+            }
+
         return cls(
-            overall=Completion(overall, content.overall_total),
-            parts={p: Completion(in_part[p], total) for p, total in content.part_totals.items()},
-            topics={t: Completion(in_topic[t], total) for t, total in content.topic_totals.items()},
+            overall=Completion(
+                overall[Progress.State.DONE], content.overall_total, overall[Progress.State.SKIPPED]
+            ),
+            parts=per("part", content.part_totals),
+            topics=per("topic", content.topic_totals),
         )
 
     def get(self, key: str) -> Completion:
@@ -70,24 +84,32 @@ class LearnerState:
 
     content: Content
     progress: ProgressSummary
-    done: dict[str, float]  # public id of each resource done: when, as a POSIX timestamp
+    states: dict[str, str]  # public id of each resource started: its state
+    completed: dict[str, float]  # public id of each done or skipped: when (POSIX time)
     name: str = ""  # the learner's display name, when read through a share link
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
 
-    @property
-    def states(self) -> dict[str, str]:
-        """Each resource's state, by public id, for `Rendering.fill`."""
-        return dict.fromkeys(self.done, Progress.State.DONE)
+
+class Row(NamedTuple):
+    state: str
+    completed_at: float | None
 
 
-def learner_state_from(*, version: int, done: dict[int, float], name: str = "") -> LearnerState:
-    """The state of a learner who has done `done` (resource id: when), at `version`."""
+def learner_state_from(*, version: int, rows: dict[int, Row], name: str = "") -> LearnerState:
+    """The state of a learner with `rows` (resource id: their row), at `version`."""
     content = content_at(version)
     known = content.public_ids
     return LearnerState(
         content=content,
-        progress=ProgressSummary.of(content=content, done=done.keys()),
-        done={known[pk]: when for pk, when in done.items() if pk in known},
+        progress=ProgressSummary.of(
+            content=content, states={pk: r.state for pk, r in rows.items()}
+        ),
+        states={known[pk]: row.state for pk, row in rows.items() if pk in known},
+        completed={
+            known[pk]: row.completed_at
+            for pk, row in rows.items()
+            if pk in known and row.completed_at is not None
+        },
         name=name,
         read_at=version,
     )
@@ -97,7 +119,10 @@ def learner_state_from(*, version: int, done: dict[int, float], name: str = "") 
 # are counted against the content of their version. From the covering (user, resource)
 # index alone; dates as numbers, which load faster.
 # (The tick's statement reads them the same way: roadmap/services.py.)
-LEARNER_ROWS = "array_agg(p.resource_id), array_agg(extract(epoch FROM p.completed_at)::float8)"
+LEARNER_ROWS = (
+    "array_agg(p.resource_id), array_agg(p.state),"
+    " array_agg(extract(epoch FROM p.completed_at)::float8)"
+)
 BY_USER = f"""
 SELECT v.version, {LEARNER_ROWS}, ''
 FROM roadmap_content_version v
@@ -116,9 +141,13 @@ GROUP BY v.version, u.display_name
 """  # noqa: S608 - SQL of our own
 
 
-def rows_done(ids: list, whens: list) -> dict[int, float]:
-    """The aggregated rows of a learner, as resource id: when (none done: [None])."""
-    return {pk: when for pk, when in zip(ids, whens, strict=True) if pk is not None}
+def rows_of(ids: list, states: list, whens: list) -> dict[int, Row]:
+    """A learner's rows from their aggregates (a learner with none: [None] each)."""
+    return {
+        pk: Row(state, when)
+        for pk, state, when in zip(ids, states, whens, strict=True)
+        if pk is not None
+    }
 
 
 def _read(sql: str, params: dict) -> LearnerState | None:
@@ -130,10 +159,10 @@ def _read(sql: str, params: dict) -> LearnerState | None:
             row = cursor.fetchone()
         if row is None:
             return None
-        version, ids, whens, name = row
+        version, ids, states, whens, name = row
         if content_at(version).version == version:
             break
-    return learner_state_from(version=version, done=rows_done(ids, whens), name=name)
+    return learner_state_from(version=version, rows=rows_of(ids, states, whens), name=name)
 
 
 def learner_state(*, user) -> LearnerState:

@@ -17,7 +17,7 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.progress import LEARNER_ROWS, LearnerState, learner_state_from, rows_done
+from roadmap.progress import LEARNER_ROWS, LearnerState, Row, learner_state_from, rows_of
 from roadmap.roadmap_markdown import ParsedRoadmap
 
 # The write, only if the content is still at the version the resource was looked up in,
@@ -36,44 +36,62 @@ LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(reso
 GROUP BY current.version
 """
 )
-PROGRESS_WRITE = {
-    True: PROGRESS_SET.format(
-        write="INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
-        " SELECT %(user)s, %(resource)s, %(now)s FROM current WHERE version = %(version)s"
-        " ON CONFLICT (user_id, resource_id) DO NOTHING"
-    ),
-    False: PROGRESS_SET.format(
-        write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
-        " AND EXISTS (SELECT FROM current WHERE version = %(version)s)"
-    ),
-}
+# A completion date is kept while the resource moves between done and skipped.
+PROGRESS_STORE = PROGRESS_SET.format(
+    write="INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
+    " SELECT %(user)s, %(resource)s, %(state)s, %(completed)s FROM current"
+    " WHERE version = %(version)s"
+    " ON CONFLICT (user_id, resource_id) DO UPDATE SET state = EXCLUDED.state,"
+    " completed_at = CASE WHEN EXCLUDED.completed_at IS NULL THEN NULL"
+    " ELSE coalesce(roadmap_progress.completed_at, EXCLUDED.completed_at) END"
+)
+PROGRESS_FORGET = PROGRESS_SET.format(
+    write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
+    " AND EXISTS (SELECT FROM current WHERE version = %(version)s)"
+)
 
 
 def progress_set(
-    *, user, resource: Resource, done: bool, content: Content | None = None
+    *,
+    user,
+    resource: Resource,
+    state: str | None = None,
+    done: bool | None = None,
+    content: Content | None = None,
 ) -> LearnerState:
-    """Record that `user` has (or has not) completed `resource`, if `content` (the
-    content the resource was looked up in; by default the current one) is still current;
-    return where the learner stands. If the answer's content is at another version,
-    nothing was written (`read_at`, the version written at, says which): look the
-    resource up again in it and try again.
+    """Set `user`'s state of `resource` (one of Progress.State; `done=True` or `False`
+    stands for done or not started), if `content` (the content the resource was looked
+    up in; by default the current one) is still current; return where the learner stands.
+    If the answer's content is at another version, nothing was written: look the
+    resource up again in it and try again (`read_at`, the version written at, says which).
 
     Sets the desired state rather than toggling, so a retried or doubled request cannot
-    flip it back. Ticking an already ticked resource keeps its first completion date;
-    concurrent requests meet at the unique constraint (INSERT ... ON CONFLICT DO NOTHING),
-    never in an IntegrityError. One statement writes and reads: this is the hot write.
+    flip it back. Done or skipped again keeps the first completion date; concurrent
+    requests meet at the unique constraint (INSERT ... ON CONFLICT), never in an
+    IntegrityError. One statement writes and reads: this is the hot write.
     """
+    if state is None:
+        state = Progress.State.DONE if done else Progress.State.NOT_STARTED
     if content is None:
         content = content_at(content_version())
     now = timezone.now()
-    parameters = {"user": user.pk, "resource": resource.pk, "now": now, "version": content.version}
+    counts = state in Progress.COUNTED_STATES
+    parameters = {
+        "user": user.pk,
+        "resource": resource.pk,
+        "state": state,
+        "completed": now if counts else None,
+        "version": content.version,
+    }
+    statement = PROGRESS_FORGET if state == Progress.State.NOT_STARTED else PROGRESS_STORE
     with connection.cursor() as cursor:
-        cursor.execute(PROGRESS_WRITE[done], parameters)
-        version, ids, whens = cursor.fetchone()
-    others = rows_done(ids, whens)
-    if done and version == content.version:
-        others[resource.pk] = now.timestamp()
-    return learner_state_from(version=version, done=others)
+        cursor.execute(statement, parameters)
+        version, ids, states, whens = cursor.fetchone()
+    rows = rows_of(ids, states, whens)
+    if state != Progress.State.NOT_STARTED and version == content.version:
+        # (The date shown is the write's; a kept earlier one shows on the next page.)
+        rows[resource.pk] = Row(state, now.timestamp() if counts else None)
+    return learner_state_from(version=version, rows=rows)
 
 
 def progress_reset(*, user, part: Part | None = None) -> int:

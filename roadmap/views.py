@@ -21,7 +21,7 @@ from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
 from roadmap.forms import ProgressResetForm
-from roadmap.models import Part, ShareLink
+from roadmap.models import Part, Progress, ShareLink
 from roadmap.progress import learner_state, shared_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
@@ -115,7 +115,18 @@ def progress_answer(content: Content, public_id: str) -> Rendering:
     return kept(content, "roadmap/roadmap.html#progress-updated", (public_id,), context)
 
 
-DESIRED_STATE = {"1": True, "0": False}
+# The checkbox sends done=1 or done=0 (a hidden "0" before the box's "1": the last value
+# is the box's); the status select sends state=<one of Progress.State>.
+CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
+
+
+def desired_state(data) -> str | None:
+    if "state" in data:
+        state = data.get("state")
+        return state if state in Progress.State.values else None
+    return CHECKBOX.get(data.get("done", ""))
+
+
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
@@ -143,13 +154,15 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         raise Http404
     if not request.user.is_authenticated:
         return log_in_to_tick(request, resource)
-    # The form sends a hidden "0" before the checkbox's "1": the last value is the box's.
-    done = DESIRED_STATE.get(request.POST.get("done", ""))
-    if done is None:
-        return HttpResponseBadRequest("Send done=1 or done=0.", content_type="text/plain")
+    desired = desired_state(request.POST)
+    if desired is None:
+        return HttpResponseBadRequest(
+            "Send done=1 or done=0, or state=not_started, in_progress, done or skipped.",
+            content_type="text/plain",
+        )
 
     for _attempt in range(TICK_TRIES):
-        state = progress_set(user=request.user, resource=resource, done=done, content=content)
+        state = progress_set(user=request.user, resource=resource, state=desired, content=content)
         if state.read_at == content.version:  # written
             break
         content = state.content  # it had moved on: nothing was written
@@ -165,7 +178,8 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     if not request.htmx or key not in state.content.by_public_id:
         # (With htmx too when the content has changed since and the resource no longer
         # counts: the page comes back as it now is.)
-        messages.success(request, f"{resource.title} marked as {'done' if done else 'not done'}.")
+        label = Progress.State(desired).label.lower()
+        messages.success(request, f"{resource.title} marked as {label}.")
         target = f"{reverse('roadmap')}#{resource.anchor}"
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     answer = progress_answer(state.content, key).fill(
@@ -214,14 +228,15 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Fil
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
-    content, done = state.content, state.done
-    next_up = next((key for key in content.by_public_id if key not in done), None)
-    recent = [
-        (key, when)
-        for when, key in heapq.nlargest(
-            5, ((when, key) for key, when in done.items() if key in content.by_public_id)
-        )
-    ]
+    content = state.content
+    # Next: the first resource in reading order the learner has not started at all.
+    next_up = next((key for key in content.by_public_id if key not in state.states), None)
+    done = (
+        (when, key)
+        for key, when in state.completed.items()
+        if state.states[key] == Progress.State.DONE and key in content.by_public_id
+    )
+    recent = [(key, when) for when, key in heapq.nlargest(5, done)]
     viewer = viewer_of(request.user)
     page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,

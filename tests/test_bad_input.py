@@ -39,7 +39,7 @@ def learner_client(client, seed, learner):
 
 def snapshot() -> tuple:
     return (
-        sorted(Progress.objects.values_list("user_id", "resource_id")),
+        sorted(Progress.objects.values_list("user_id", "resource_id", "state")),
         sorted(ShareLink.objects.values_list("user_id", "token")),
         sorted(User.objects.values_list("username", "email", "display_name", "password")),
         sorted(Resource.objects.values_list("title", "url", "status", "order")),
@@ -58,13 +58,15 @@ def is_form_error(response) -> bool:
 
 
 @PROPERTY
-@given(data=fields("done", "csrfmiddlewaretoken"))
+@given(data=fields("done", "state", "csrfmiddlewaretoken"))
 def test_progress_post(learner_client, data):
     resource = Resource.objects.first()
     before = snapshot()
     response = learner_client.post(f"/resources/{resource.public_id}/progress", data)
     assert response.status_code < 500
-    if sent(data, "done") not in {"0", "1"}:
+    states = {"not_started", "in_progress", "done", "skipped"}
+    clear = sent(data, "state") in states if "state" in data else sent(data, "done") in {"0", "1"}
+    if not clear:
         assert response.status_code == 400
         assert snapshot() == before
 

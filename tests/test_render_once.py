@@ -58,7 +58,7 @@ def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
     )
     assert '<li class="r"><input></li><li class="r is-done"><input checked></li>' in page
     assert 'value="TOKEN"' in page
-    assert 'aria-valuenow="33"' in page and "1 of 3 done" in page
+    assert 'aria-valuenow="33"' in page and "1 done of 3" in page
     assert "<p>33% of &lt;b&gt;Ada&lt;/b&gt;</p><ul>hi</ul>" in page  # text escaped, markup not
 
 
@@ -83,13 +83,13 @@ def test_filling_leaves_the_rendering_as_it_was_for_the_next_request():
         progress=summary(0, 3), csrf_token="TWO", name="y", messages=""
     ).decode()
     assert "is-done" not in second and "checked" not in second and "ONE" not in second
-    assert 'aria-valuenow="0"' in second and "0 of 3 done" in second
+    assert 'aria-valuenow="0"' in second and "0 done of 3" in second
 
 
 def test_template_logic_sees_real_figures_never_a_stand_in():
     source = '{% progress_bar "overall" label="Overall" %}'
     full = built(source).fill(progress=summary(3, 3)).decode()
-    assert 'aria-valuenow="100"' in full and "3 of 3 done" in full
+    assert 'aria-valuenow="100"' in full and "3 done of 3" in full
 
 
 def test_a_rendering_refuses_to_go_out_with_a_hole_unfilled():

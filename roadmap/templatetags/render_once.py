@@ -18,12 +18,17 @@ NAV = "roadmap/progress.html#nav-progress"
 PERCENT = "roadmap/progress.html#percent"
 
 
+STATE_CHOICES = Progress.State.choices
+
+
 class ByStateNode(template.Node):
     def __init__(self, resource: template.base.FilterExpression, nodelist) -> None:
         self.resource, self.nodelist = resource, nodelist
 
     def branch(self, context, state: str) -> str:
-        with context.push(state=state):
+        with context.push(
+            state=state, state_label=Progress.State(state).label, state_choices=STATE_CHOICES
+        ):
             return self.nodelist.render(context)
 
     def render(self, context) -> str:
@@ -39,7 +44,8 @@ class ByStateNode(template.Node):
 @register.tag
 def by_state(parser, token) -> ByStateNode:
     """`{% by_state resource %}...{% end_by_state %}`: the markup between, for the
-    resource's state (`state` in it: one of Progress.State)."""
+    resource's state (`state` in it: one of Progress.State; `state_label` its name,
+    `state_choices` every state's value and name)."""
     _name, resource = token.split_contents()
     nodelist = parser.parse(("end_by_state",))
     parser.delete_first_token()
