@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
-from roadmap.models import Progress, ShareLink
+from roadmap.models import Note, Progress, ShareLink
 from roadmap.progress import learner_state
 
 
@@ -16,7 +16,35 @@ def account_export(*, user, share_url: str | None) -> dict:
         .order_by("completed_at", "pk")
     )
     state = learner_state(user=user)
+    notes = {
+        note.resource_id: note
+        for note in Note.objects.filter(user=user).select_related("resource__topic__part")
+    }
     link = ShareLink.objects.filter(user=user).first()
+
+    stated = {row.resource_id for row in progress}
+
+    def about(resource, row=None) -> dict:
+        note = notes.get(resource.pk)
+        counted = row is not None and row.state in Progress.COUNTED_STATES
+        return {
+            "resource_id": str(resource.public_id),
+            "title": resource.title,
+            "url": resource.url,
+            "part": resource.topic.part.title,
+            "topic": resource.topic.title,
+            "resource_status": resource.status,
+            "state": row.state if row is not None else Progress.State.NOT_STARTED,
+            "counts_toward_progress": resource.pk in state.content.counted,
+            # done or skipped: when it was completed; in progress: when it was started
+            "completed_at": row.completed_at.isoformat() if counted and row.completed_at else None,
+            "started_at": row.completed_at.isoformat()
+            if row is not None and not counted and row.completed_at
+            else None,
+            "note": note.text if note else None,
+            "note_updated_at": note.updated_at.isoformat() if note else None,
+        }
+
     return {
         "account": {
             "username": user.username,
@@ -29,20 +57,9 @@ def account_export(*, user, share_url: str | None) -> dict:
                 for address in EmailAddress.objects.filter(user=user).order_by("pk")
             ],
         },
-        "progress": [
-            {
-                "resource_id": str(row.resource.public_id),
-                "title": row.resource.title,
-                "url": row.resource.url,
-                "part": row.resource.topic.part.title,
-                "topic": row.resource.topic.title,
-                "resource_status": row.resource.status,
-                "state": row.state,
-                "counts_toward_progress": row.resource_id in state.content.counted,
-                "completed_at": row.completed_at and row.completed_at.isoformat(),
-            }
-            for row in progress
-        ],
+        # Each resource the learner has a state of or a note on.
+        "progress": [about(row.resource, row) for row in progress]
+        + [about(note.resource) for pk, note in notes.items() if pk not in stated],
         "completion": {
             "done": state.progress.overall.done,
             "skipped": state.progress.overall.skipped,
@@ -58,6 +75,6 @@ def account_export(*, user, share_url: str | None) -> dict:
 
 
 def account_delete(*, user) -> None:
-    """Delete the learner; their progress, share link and email addresses go with them
+    """Delete the learner; their progress, notes, share link and email addresses go with them
     (on_delete=CASCADE, in one transaction)."""
     user.delete()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("me/delete/", account_views.delete, name="account-delete"),
     path("me/sharing/", roadmap_views.sharing_settings, name="sharing"),
     path("me/reset/", roadmap_views.progress_reset_page, name="progress-reset"),
+    path("resources/<uuid:public_id>/note", roadmap_views.resource_note, name="resource-note"),
     path("p/<share_token:token>/", roadmap_views.share_page, name="share"),
     path("p/<share_token:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),
     path("accounts/", include("allauth.urls")),

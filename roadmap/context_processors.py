@@ -1,7 +1,8 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from roadmap.progress import EMPTY, learner_state
+from roadmap.content import content_at, content_version
+from roadmap.progress import EMPTY, VISITOR_ROWS, learner_state, visitor_state
 
 
 def viewer(request: HttpRequest) -> dict:
@@ -15,11 +16,15 @@ def viewer(request: HttpRequest) -> dict:
 
 
 def learner_progress(request: HttpRequest) -> dict:
-    """The viewer's own progress, for the navigation; queried only if a template uses it."""
+    """The viewer's own progress, for the navigation (a visitor's from their session);
+    queried only if a template uses it."""
 
     def progress():
-        if not request.user.is_authenticated:
+        if request.user.is_authenticated:
+            return learner_state(user=request.user).progress
+        if VISITOR_ROWS not in request.session:
             return EMPTY
-        return learner_state(user=request.user).progress
+        content = content_at(content_version())
+        return visitor_state(session=request.session, content=content).progress
 
     return {"learner_progress": SimpleLazyObject(progress)}

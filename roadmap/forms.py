@@ -1,5 +1,6 @@
 from django import forms
 
+from roadmap.models import NOTE_MAX_LENGTH
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 
 MAX_IMPORT_BYTES = 1_000_000
@@ -44,6 +45,7 @@ class ProgressResetForm(forms.Form):
 
     scope = forms.ChoiceField(label="What to reset")
     confirm = forms.CharField(label="Type RESET to confirm", max_length=20, strip=True)
+    notes = forms.BooleanField(required=False, label="Also delete my notes")
 
     def __init__(self, *args, parts, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -62,3 +64,24 @@ class ProgressResetForm(forms.Form):
     def part(self):
         """The part chosen, or None for everything."""
         return self.parts.get(self.cleaned_data["scope"])
+
+
+class NoteForm(forms.Form):
+    """A learner's note on a resource: Markdown, at most NOTE_MAX_LENGTH characters; an
+    empty note is deleted."""
+
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "max_length": "A note can be at most %(limit_value)s characters long (this one "
+            "has %(show_value)s). Nothing was saved: shorten it and save again."
+        },
+    )
+
+    def __init__(self, *args, resource, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = f"Your note on {resource.title}"
+        self.fields["text"].widget.attrs["id"] = f"note-text-{resource.public_id}"

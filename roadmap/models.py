@@ -357,3 +357,32 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.resource} {self.get_state_display().lower()}"
+
+
+NOTE_MAX_LENGTH = 10_000
+
+
+class Note(models.Model):
+    """A learner's private Markdown note on a resource, shown to its author only: never on
+    a share page, a badge or in admin. Independent of the resource's state: it survives
+    unticking, archiving and unarchiving. Deleted with the account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
+    # PROTECT: what a learner wrote is not lost with a resource deleted by accident.
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField(max_length=NOTE_MAX_LENGTH)
+    # `text` rendered by the same safe renderer as descriptions, when it was saved: a page
+    # with a hundred notes renders none of them.
+    html = models.TextField(editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="note_unique_per_learner")
+        ]
+
+    def __str__(self) -> str:
+        # Neutral on purpose: admin may list it (a protected object) and must not show it.
+        return "A learner's note"

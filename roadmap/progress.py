@@ -5,6 +5,7 @@ what counts (`Resource.objects.counted()`) has already been applied."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -38,33 +39,31 @@ class ProgressSummary:
     topics: dict[int, Completion]
 
     @classmethod
-    def of(cls, *, content: Content, states: dict[int, str]) -> ProgressSummary:
-        """For a learner whose resources are in `states` (id: state): what counts of them."""
-        done: dict[str, dict[int, int]] = {"topic": defaultdict(int), "part": defaultdict(int)}
-        skipped: dict[str, dict[int, int]] = {"topic": defaultdict(int), "part": defaultdict(int)}
-        overall = {Progress.State.DONE: 0, Progress.State.SKIPPED: 0}
+    def of(cls, *, content: Content, done: Iterable[int], skipped: Iterable[int] = ()):
+        """For a learner who has done the resources `done` and skipped `skipped` (ids):
+        what counts of them, overall, per part and per topic."""
         counted_in = content.counted_in
-        for pk, state in states.items():
-            where = counted_in.get(pk)
-            if where is None or state not in Progress.COUNTED_STATES:
-                continue
-            tally = done if state == Progress.State.DONE else skipped
-            overall[state] += 1
-            tally["topic"][where[0]] += 1
-            tally["part"][where[1]] += 1
-
-        def per(scope: str, totals: dict[int, int]) -> dict[int, Completion]:
-            return {
-                pk: Completion(done[scope][pk], total, skipped[scope][pk])
-                for pk, total in totals.items()
-            }
-
+        tallies = []
+        for ids in (done, skipped):
+            overall, topics, parts = 0, defaultdict(int), defaultdict(int)
+            for pk in ids:
+                where = counted_in.get(pk)
+                if where is not None:
+                    overall += 1
+                    topics[where[0]] += 1
+                    parts[where[1]] += 1
+            tallies.append((overall, topics, parts))
+        (done_all, done_topics, done_parts), (skip_all, skip_topics, skip_parts) = tallies
         return cls(
-            overall=Completion(
-                overall[Progress.State.DONE], content.overall_total, overall[Progress.State.SKIPPED]
-            ),
-            parts=per("part", content.part_totals),
-            topics=per("topic", content.topic_totals),
+            overall=Completion(done_all, content.overall_total, skip_all),
+            parts={
+                pk: Completion(done_parts[pk], total, skip_parts[pk])
+                for pk, total in content.part_totals.items()
+            },
+            topics={
+                pk: Completion(done_topics[pk], total, skip_topics[pk])
+                for pk, total in content.topic_totals.items()
+            },
         )
 
     def get(self, key: str) -> Completion:
@@ -85,7 +84,9 @@ class LearnerState:
     content: Content
     progress: ProgressSummary
     states: dict[str, str]  # public id of each resource started: its state
-    completed: dict[str, float]  # public id of each done or skipped: when (POSIX time)
+    # public id of each resource started: since when it is in its state (POSIX time);
+    # for done and skipped, when it was completed (kept between the two)
+    since: dict[str, float]
     name: str = ""  # the learner's display name, when read through a share link
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
 
@@ -99,13 +100,13 @@ def learner_state_from(*, version: int, rows: dict[int, Row], name: str = "") ->
     """The state of a learner with `rows` (resource id: their row), at `version`."""
     content = content_at(version)
     known = content.public_ids
+    done = [pk for pk, row in rows.items() if row.state == Progress.State.DONE]
+    skipped = [pk for pk, row in rows.items() if row.state == Progress.State.SKIPPED]
     return LearnerState(
         content=content,
-        progress=ProgressSummary.of(
-            content=content, states={pk: r.state for pk, r in rows.items()}
-        ),
+        progress=ProgressSummary.of(content=content, done=done, skipped=skipped),
         states={known[pk]: row.state for pk, row in rows.items() if pk in known},
-        completed={
+        since={
             known[pk]: row.completed_at
             for pk, row in rows.items()
             if pk in known and row.completed_at is not None
@@ -148,6 +149,32 @@ def rows_of(ids: list, states: list, whens: list) -> dict[int, Row]:
         for pk, state, when in zip(ids, states, whens, strict=True)
         if pk is not None
     }
+
+
+# A visitor's states live in their session (server-side) until they sign up or log in:
+# {"<resource id>": [state, since (POSIX time)]}, at most one per counted resource.
+VISITOR_ROWS = "visitor_progress"
+
+
+def visitor_rows(session) -> dict[int, Row]:
+    """A visitor's rows, from their session (nothing read when they have none)."""
+    kept = session.get(VISITOR_ROWS, {})
+    return {int(pk): Row(state, since) for pk, (state, since) in kept.items()}
+
+
+def visitor_state(*, session, content: Content) -> LearnerState:
+    """Where a visitor stands, from the states kept in their session."""
+    return learner_state_from(version=content.version, rows=visitor_rows(session))
+
+
+class Standing(NamedTuple):
+    """Where a learner stands right after a change of one state: their figures (no more,
+    since that is all a tick's answer shows), at `read_at`, the version the change was
+    made at (see services.progress_set)."""
+
+    content: Content
+    progress: ProgressSummary
+    read_at: int
 
 
 def _read(sql: str, params: dict) -> LearnerState | None:

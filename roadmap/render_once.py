@@ -12,6 +12,9 @@ own few values. The template says where those go, with tags that own their marku
   request's real figures (`Completion`), each distinct figure once per rendering.
 - `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
   rendered template) or another filled rendering (`Filled`) goes in as it is.
+  `{% hole "name" key %}` is one of many (a learner's note on each resource): `fill`
+  takes a mapping for `name`, and a key it does not hold leaves its hole empty, so a
+  fill costs what the mapping holds, not what the page holds.
 
 Outside a rendering made here the same tags simply render with the context's values, so
 one template serves both. While a page is built, the tags leave markers in the text
@@ -60,6 +63,7 @@ class FigureHole:
 @dataclass(frozen=True)
 class ValueHole:
     name: str
+    key: str | None = None  # one of many holes named `name`, by key
 
 
 class Holes:
@@ -102,6 +106,15 @@ class Filled:
         return cls(b"".join(piece.data for piece in pieces))
 
 
+def markup(name: str, value: str | Filled) -> bytes:
+    """A hole's value as it goes in: text escaped, markup as it is."""
+    if isinstance(value, str):
+        return (value if isinstance(value, SafeData) else escape(value)).encode()
+    if isinstance(value, Filled):
+        return value.data
+    raise TypeError(f"{name}: give text, a SafeString or a filled rendering.")
+
+
 class Rendering:
     """A page cut at its holes, filled in for one request with `fill`."""
 
@@ -110,6 +123,7 @@ class Rendering:
         self._parts: list[bytes] = []
         self._states: dict[str, list[tuple[int, dict[str, bytes]]]] = defaultdict(list)
         self._values: dict[str, list[int]] = defaultdict(list)
+        self._keyed: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         self._figures: list[tuple[int, FigureHole]] = []
         self._drawn: dict[tuple[FigureHole, object], bytes] = {}
         for index, piece in enumerate(pieces):
@@ -126,6 +140,9 @@ class Rendering:
             elif isinstance(hole, FigureHole):
                 self._parts.append(b"")
                 self._figures.append((position, hole))
+            elif hole.key is not None:
+                self._parts.append(b"")
+                self._keyed[hole.name][hole.key].append(position)
             else:
                 self._parts.append(b"")
                 self._values[hole.name].append(position)
@@ -136,12 +153,13 @@ class Rendering:
         states: Mapping[str, str] = {},
         progress=None,
         viewer_progress=None,
-        **values: str | Filled,
+        **values: str | Filled | Mapping[str, str | Filled],
     ) -> bytes:
         """The page for a learner whose resources are in `states` (public id: state; the
         rest in the first state), with `progress`'s figures (the navigation's from
         `viewer_progress` when the page shows someone else's) and a value for every
-        `{% hole %}` (a missing one is a KeyError: no page goes out half filled)."""
+        `{% hole %}` (a missing one is a KeyError: no page goes out half filled; for
+        keyed holes, a mapping)."""
         from roadmap.progress import EMPTY
 
         parts = self._parts.copy()
@@ -149,15 +167,13 @@ class Rendering:
             for position, branches in self._states.get(public_id, ()):
                 parts[position] = branches[state]
         for name, positions in self._values.items():
-            value = values[name]
-            if isinstance(value, str):
-                value = (value if isinstance(value, SafeData) else escape(value)).encode()
-            elif isinstance(value, Filled):
-                value = value.data
-            else:
-                raise TypeError(f"{name}: give text, a SafeString or a filled rendering.")
+            value = markup(name, values[name])
             for position in positions:
                 parts[position] = value
+        for name, by_key in self._keyed.items():
+            for key, value in values[name].items():
+                for position in by_key.get(key, ()):
+                    parts[position] = markup(name, value)
         pages, viewers = progress or EMPTY, viewer_progress or progress or EMPTY
         for position, hole in self._figures:
             completion = (viewers if hole.viewers_own else pages).get(hole.key)

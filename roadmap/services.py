@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
+    Note,
     Part,
     Progress,
     Resource,
@@ -17,33 +19,35 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.progress import LEARNER_ROWS, LearnerState, Row, learner_state_from, rows_of
+from roadmap.progress import VISITOR_ROWS, ProgressSummary, Row, Standing
 from roadmap.roadmap_markdown import ParsedRoadmap
+from roadmap.templatetags.markdown import markdown
 
 # The write, only if the content is still at the version the resource was looked up in,
-# and the learner's other rows with the current version, in one statement. Its SELECT
-# sees the table as it was before the write, so this resource is left out and added by
-# its desired state, which is the state the write leaves.
-PROGRESS_SET = (
-    """
+# and the ids of the learner's other resources done and skipped, with the current
+# version, in one statement: all a tick's answer shows is figures. Its SELECT sees the
+# table as it was before the write, so this resource is left out and added by its
+# desired state, which is the state the write leaves.
+PROGRESS_SET = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
 written AS ({write})
-SELECT current.version, """  # noqa: S608 - SQL of our own
-    + LEARNER_ROWS
-    + """
+SELECT current.version,
+       array_agg(p.resource_id) FILTER (WHERE p.state = 'done'),
+       array_agg(p.resource_id) FILTER (WHERE p.state = 'skipped')
 FROM current
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
 GROUP BY current.version
 """
-)
-# A completion date is kept while the resource moves between done and skipped.
+# `completed_at` is when the row reached its state; it is kept while the resource moves
+# between done and skipped (when it was completed), or is set to the state it has.
 PROGRESS_STORE = PROGRESS_SET.format(
     write="INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
-    " SELECT %(user)s, %(resource)s, %(state)s, %(completed)s FROM current"
+    " SELECT %(user)s, %(resource)s, %(state)s, %(now)s FROM current"
     " WHERE version = %(version)s"
     " ON CONFLICT (user_id, resource_id) DO UPDATE SET state = EXCLUDED.state,"
-    " completed_at = CASE WHEN EXCLUDED.completed_at IS NULL THEN NULL"
-    " ELSE coalesce(roadmap_progress.completed_at, EXCLUDED.completed_at) END"
+    " completed_at = CASE WHEN roadmap_progress.state = EXCLUDED.state"
+    " OR (roadmap_progress.state <> 'in_progress' AND EXCLUDED.state <> 'in_progress')"
+    " THEN roadmap_progress.completed_at ELSE EXCLUDED.completed_at END"
 )
 PROGRESS_FORGET = PROGRESS_SET.format(
     write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
@@ -58,7 +62,7 @@ def progress_set(
     state: str | None = None,
     done: bool | None = None,
     content: Content | None = None,
-) -> LearnerState:
+) -> Standing:
     """Set `user`'s state of `resource` (one of Progress.State; `done=True` or `False`
     stands for done or not started), if `content` (the content the resource was looked
     up in; by default the current one) is still current; return where the learner stands.
@@ -74,33 +78,117 @@ def progress_set(
         state = Progress.State.DONE if done else Progress.State.NOT_STARTED
     if content is None:
         content = content_at(content_version())
-    now = timezone.now()
-    counts = state in Progress.COUNTED_STATES
     parameters = {
         "user": user.pk,
         "resource": resource.pk,
         "state": state,
-        "completed": now if counts else None,
+        "now": timezone.now(),
         "version": content.version,
     }
     statement = PROGRESS_FORGET if state == Progress.State.NOT_STARTED else PROGRESS_STORE
     with connection.cursor() as cursor:
         cursor.execute(statement, parameters)
-        version, ids, states, whens = cursor.fetchone()
-    rows = rows_of(ids, states, whens)
-    if state != Progress.State.NOT_STARTED and version == content.version:
-        # (The date shown is the write's; a kept earlier one shows on the next page.)
-        rows[resource.pk] = Row(state, now.timestamp() if counts else None)
-    return learner_state_from(version=version, rows=rows)
+        version, done_ids, skipped_ids = cursor.fetchone()
+    return _standing(version, done_ids or [], skipped_ids or [], resource.pk, state)
 
 
-def progress_reset(*, user, part: Part | None = None) -> int:
-    """Clear `user`'s states of the resources of `part`, or of every resource; how many."""
+def _standing(version: int, done: list, skipped: list, pk: int, state: str) -> Standing:
+    """Figures of a learner whose other resources are `done` and `skipped`, and `pk` in
+    `state`."""
+    content = content_at(version)
+    if version == content.version:
+        if state == Progress.State.DONE:
+            done.append(pk)
+        elif state == Progress.State.SKIPPED:
+            skipped.append(pk)
+    return Standing(
+        content, ProgressSummary.of(content=content, done=done, skipped=skipped), version
+    )
+
+
+def visitor_progress_set(*, session, resource: Resource, state: str, content: Content) -> Standing:
+    """Set a visitor's state of `resource` in their session (saved with it at the end of
+    the request), as `progress_set` does in a learner's rows: the completion date kept
+    between done and skipped. The session keeps only resources that count now, one state
+    each, so it cannot grow without bound."""
+    kept = session.get(VISITOR_ROWS, {})
+    rows = {pk: row for pk, row in kept.items() if int(pk) in content.counted}
+    key, before = str(resource.pk), rows.get(str(resource.pk))
+    if state == Progress.State.NOT_STARTED:
+        rows.pop(key, None)
+    else:
+        keep = before is not None and (
+            before[0] == state or Progress.State.IN_PROGRESS not in (before[0], state)
+        )
+        rows[key] = [state, before[1] if keep else timezone.now().timestamp()]
+    session[VISITOR_ROWS] = rows
+    done = [int(pk) for pk, row in rows.items() if row[0] == Progress.State.DONE]
+    skipped = [int(pk) for pk, row in rows.items() if row[0] == Progress.State.SKIPPED]
+    return Standing(
+        content, ProgressSummary.of(content=content, done=done, skipped=skipped), content.version
+    )
+
+
+@dataclass
+class Merged:
+    added: int  # states the account did not have
+    kept: int  # resources the account had a state of already: the account's stood
+
+
+@transaction.atomic
+def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
+    """Add a visitor's states to the account they signed up or logged in to: the
+    account's own state wins where both have one, and of two completion dates the earlier
+    is kept."""
+    ids = set(Resource.objects.filter(pk__in=rows).values_list("pk", flat=True))
+    existing = {
+        row.resource_id: row
+        for row in Progress.objects.select_for_update().filter(user=user, resource_id__in=ids)
+    }
+    added, earlier = [], []
+    for pk in ids:
+        state, since = rows[pk]
+        when = datetime.fromtimestamp(since, UTC) if since is not None else timezone.now()
+        mine = existing.get(pk)
+        if mine is None:
+            added.append(Progress(user=user, resource_id=pk, state=state, completed_at=when))
+        elif (
+            {mine.state, state} <= Progress.COUNTED_STATES
+            and mine.completed_at is not None
+            and when < mine.completed_at
+        ):
+            mine.completed_at = when
+            earlier.append(mine)
+    Progress.objects.bulk_create(added, ignore_conflicts=True)
+    Progress.objects.bulk_update(earlier, ["completed_at"])
+    return Merged(added=len(added), kept=len(existing))
+
+
+def progress_reset(*, user, part: Part | None = None, notes: bool = False) -> int:
+    """Clear `user`'s states of the resources of `part`, or of every resource, and with
+    `notes` their notes on them too; how many states were cleared."""
     rows = Progress.objects.filter(user=user)
+    written = Note.objects.filter(user=user)
     if part is not None:
         rows = rows.filter(resource__topic__part=part)
-    deleted, _ = rows.delete()
+        written = written.filter(resource__topic__part=part)
+    with transaction.atomic():
+        deleted, _ = rows.delete()
+        if notes:
+            written.delete()
     return deleted
+
+
+def note_save(*, user, resource: Resource, text: str) -> Note | None:
+    """Keep the learner's note on `resource`, rendered once here; an empty one is
+    deleted. Returns the note, or None when there is none any more."""
+    if not text.strip():
+        Note.objects.filter(user=user, resource=resource).delete()
+        return None
+    note, _ = Note.objects.update_or_create(
+        user=user, resource=resource, defaults={"text": text, "html": markdown(text)}
+    )
+    return note
 
 
 def share_link_enable(*, user) -> ShareLink:

@@ -1,6 +1,5 @@
 import heapq
 from datetime import datetime
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -20,16 +20,18 @@ from django_htmx.middleware import HtmxDetails
 from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
-from roadmap.forms import ProgressResetForm
-from roadmap.models import Part, Progress, ShareLink
-from roadmap.progress import learner_state, shared_state
+from roadmap.forms import NoteForm, ProgressResetForm
+from roadmap.models import Note, Part, Progress, ShareLink
+from roadmap.progress import learner_state, shared_state, visitor_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
+    note_save,
     progress_reset,
     progress_set,
     share_link_disable,
     share_link_enable,
     share_link_regenerate,
+    visitor_progress_set,
 )
 
 
@@ -41,7 +43,7 @@ class HtmxHttpRequest(HttpRequest):
 # `drafts`: the parts and resources only staff see are shown; a share page never shows
 # them, whoever looks.
 VIEWERS = {
-    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": False},
+    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": True},
     "learner": {"signed_in": True, "staff": False, "drafts": False, "show_progress": True},
     "staff": {"signed_in": True, "staff": True, "drafts": True, "show_progress": True},
 }
@@ -84,67 +86,92 @@ def waiting_messages(request: HttpRequest) -> str:
 @require_safe
 def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
+    notes = {}
     if user.is_authenticated:
         state = learner_state(user=user)
-        content, states, progress = state.content, state.states, state.progress
-    else:
-        content, states, progress = content_at(content_version()), {}, None
-    page = rendered_once(content, viewer_of(user), "roadmap/roadmap.html").fill(
-        states=states,
-        progress=progress,
+        notes = notes_shown(state.content, user)
+    else:  # a visitor: what they ticked is in their session
+        state = visitor_state(session=request.session, content=content_at(content_version()))
+    page = rendered_once(state.content, viewer_of(user), "roadmap/roadmap.html").fill(
+        states=state.states,
+        progress=state.progress,
+        notes=notes,
         csrf_token=get_token(request),
         messages=waiting_messages(request),
     )
     return HttpResponse(page)
 
 
-def progress_answer(content: Content, public_id: str) -> Rendering:
-    """The htmx answer to a tick of one resource: its row, and out of band the topic's,
-    the part's and the overall bar, the navigation's percentage and the announcement."""
+def notes_shown(content: Content, user) -> dict[str, Filled]:
+    """The learner's notes on the resources of `content`, as their rows show them: one
+    query however many, each rendered when it was saved."""
+    shown = kept(content, "roadmap/roadmap.html#note-shown", (), dict)
+    known = content.public_ids
+    return {
+        str(known[pk]): shown.fill_value(note_html=mark_safe(html))  # noqa: S308 - rendered safe on save
+        for pk, html in Note.objects.filter(user=user).values_list("resource_id", "html")
+        if pk in known
+    }
+
+
+def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
+    """The htmx answer to a change of one resource's state: its row, and out of band the
+    topic's, the part's and the overall bar, the navigation's percentage and the
+    announcement."""
     resource = content.by_public_id[public_id]
 
     def context() -> dict:
         return {
-            **VIEWERS["learner"],
+            **VIEWERS[viewer],
             "resource": resource,
             "topic": resource.topic,
             "part": resource.topic.part,
             "counted": content.counted,
         }
 
-    return kept(content, "roadmap/roadmap.html#progress-updated", (public_id,), context)
+    return kept(content, "roadmap/roadmap.html#progress-updated", (public_id, viewer), context)
 
 
-# The checkbox sends done=1 or done=0 (a hidden "0" before the box's "1": the last value
-# is the box's); the status select sends state=<one of Progress.State>.
 CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
 
 
 def desired_state(data) -> str | None:
-    if "state" in data:
-        state = data.get("state")
-        return state if state in Progress.State.values else None
-    return CHECKBOX.get(data.get("done", ""))
+    """The state a row's form asks for, or None if it makes no sense.
+
+    The row's one form has both controls: the checkbox (done=1, or the hidden done=0
+    before it when unticked: the last value is the box's) and the status select
+    (state=...), and `was`, the state the row showed. The control the learner changed
+    wins: the select, if it differs from `was`; otherwise the checkbox, which marks done,
+    or undoes done (a row in progress or skipped stays as it was when only unticked).
+    A client may also send `state` alone, or `done` alone."""
+    state, was = data.get("state"), data.get("was")
+    done = CHECKBOX.get(data.get("done", ""))
+    if state is not None and state not in Progress.State.values:
+        return None
+    if was is None:
+        return state if state is not None else done
+    if was not in Progress.State.values:
+        return None
+    if state is not None and state != was:
+        return state
+    if done == Progress.State.DONE or (done is not None and was == Progress.State.DONE):
+        return done
+    return was if done is not None or state is not None else None
 
 
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
 
-def log_in_to_tick(request: HtmxHttpRequest, resource) -> HttpResponse:
-    messages.info(request, "Log in or sign up to keep track of your progress.")
-    login = f"{reverse('account_login')}?{urlencode({'next': f'/#{resource.anchor}'})}"
-    return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
-
-
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
-    """Set one resource done or not done; htmx gets the row and every affected bar back.
+    """Set one resource's state (a learner's in their rows, a visitor's in their session);
+    htmx gets the row and every affected bar back.
 
     The resource is looked up in the newest content this process has read, which saves
     reading the version first on the busiest write, and the write checks that the
     content is still at that version. If it has moved on, nothing was written, and the
-    tick is tried again on the content as it now is."""
+    change is tried again on the content as it now is."""
     key = str(public_id)
     content = latest_content()
     if key not in content.by_public_id:  # perhaps published since this process last looked
@@ -152,8 +179,6 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     resource = content.by_public_id.get(key)
     if resource is None:
         raise Http404
-    if not request.user.is_authenticated:
-        return log_in_to_tick(request, resource)
     desired = desired_state(request.POST)
     if desired is None:
         return HttpResponseBadRequest(
@@ -161,29 +186,41 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             content_type="text/plain",
         )
 
-    for _attempt in range(TICK_TRIES):
-        state = progress_set(user=request.user, resource=resource, state=desired, content=content)
-        if state.read_at == content.version:  # written
-            break
-        content = state.content  # it had moved on: nothing was written
-        resource = content.by_public_id.get(key)
-        if resource is None:
-            raise Http404
-    else:
-        return HttpResponse(
-            "The roadmap is being edited right now. Try again.",
-            status=503,
-            content_type="text/plain",
+    if not request.user.is_authenticated:
+        standing = visitor_progress_set(
+            session=request.session, resource=resource, state=desired, content=content
         )
-    if not request.htmx or key not in state.content.by_public_id:
+    else:
+        for _attempt in range(TICK_TRIES):
+            standing = progress_set(
+                user=request.user, resource=resource, state=desired, content=content
+            )
+            if standing.read_at == content.version:  # written
+                break
+            content = standing.content  # it had moved on: nothing was written
+            resource = content.by_public_id.get(key)
+            if resource is None:
+                raise Http404
+        else:
+            return HttpResponse(
+                "The roadmap is being edited right now. Try again.",
+                status=503,
+                content_type="text/plain",
+            )
+    if not request.htmx or key not in standing.content.by_public_id:
         # (With htmx too when the content has changed since and the resource no longer
         # counts: the page comes back as it now is.)
         label = Progress.State(desired).label.lower()
         messages.success(request, f"{resource.title} marked as {label}.")
         target = f"{reverse('roadmap')}#{resource.anchor}"
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    answer = progress_answer(state.content, key).fill(
-        states=state.states, progress=state.progress, csrf_token=""
+    # A learner's htmx requests carry the page's token in a header (base.html); a
+    # visitor's page has none, so the row they get back carries its own.
+    signed_in = request.user.is_authenticated
+    answer = progress_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
+        states={key: desired},
+        progress=standing.progress,
+        csrf_token="" if signed_in else get_token(request),
     )
     return HttpResponse(answer)
 
@@ -223,6 +260,37 @@ def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Fil
     return listing.fill_value(recent_items=Filled.joined(items))
 
 
+def newest(state, which: str, at_most: int | None = None) -> list[tuple[str, float]]:
+    """The learner's resources in state `which` that count now, newest first."""
+    found = (
+        (when, key)
+        for key, when in state.since.items()
+        if state.states[key] == which and key in state.content.by_public_id
+    )
+    ranked = heapq.nlargest(at_most, found) if at_most else sorted(found, reverse=True)
+    return [(key, when) for when, key in ranked]
+
+
+def in_progress_list(content: Content, started: list[tuple[str, float]]) -> Filled:
+    """The dashboard's resources in progress, newest first; each rendered once."""
+    listing = kept(
+        content,
+        "roadmap/dashboard.html#in-progress",
+        (bool(started),),
+        lambda: {"started": bool(started)},
+    )
+    items = [
+        kept(
+            content,
+            "roadmap/dashboard.html#started-item",
+            (key,),
+            lambda r=content.by_public_id[key]: {"resource": r},
+        ).fill_value()
+        for key, _when in started
+    ]
+    return listing.fill_value(started_items=Filled.joined(items))
+
+
 @private_page
 @login_required
 @require_safe
@@ -231,18 +299,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     content = state.content
     # Next: the first resource in reading order the learner has not started at all.
     next_up = next((key for key in content.by_public_id if key not in state.states), None)
-    done = (
-        (when, key)
-        for key, when in state.completed.items()
-        if state.states[key] == Progress.State.DONE and key in content.by_public_id
-    )
-    recent = [(key, when) for when, key in heapq.nlargest(5, done)]
+    recent = newest(state, Progress.State.DONE, 5)
+    started = newest(state, Progress.State.IN_PROGRESS)
     viewer = viewer_of(request.user)
     page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,
         learner_name=str(request.user),
         next_up=next_up_fragment(content, next_up),
         recent=recently_completed(content, recent),
+        in_progress=in_progress_list(content, started),
         csrf_token=get_token(request),
         messages=waiting_messages(request),
     )
@@ -305,7 +370,7 @@ def progress_reset_page(request: HttpRequest) -> HttpResponse:
     form = ProgressResetForm(request.POST if request.method == "POST" else None, parts=parts)
     if request.method == "POST" and form.is_valid():
         part = form.part
-        cleared = progress_reset(user=request.user, part=part)
+        cleared = progress_reset(user=request.user, part=part, notes=form.cleaned_data["notes"])
         what = f"“{part.title}”" if part is not None else "the whole roadmap"
         messages.success(request, f"Your progress on {what} was cleared ({cleared} resources).")
         return redirect("dashboard")
@@ -358,3 +423,35 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@private_page
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
+    """The learner's own note on a resource: an editor in place with htmx, a page of its
+    own without JavaScript. Nobody else's note is ever read here: a note is found by its
+    author and the resource."""
+    content = content_at(content_version())
+    resource = content.by_public_id.get(str(public_id))
+    if resource is None:
+        raise Http404
+    note = Note.objects.filter(user=request.user, resource=resource).first()
+    if request.method == "POST":
+        form = NoteForm(request.POST, resource=resource)
+        if form.is_valid():
+            note = note_save(user=request.user, resource=resource, text=form.cleaned_data["text"])
+            if not request.htmx:
+                messages.success(
+                    request, "Your note was saved." if note else "Your note was deleted."
+                )
+                return redirect(f"{reverse('roadmap')}#{resource.anchor}")
+            return render(
+                request,
+                "roadmap/roadmap.html#note-area",
+                {"resource": resource, "note": note, "announcement": "Note saved."},
+            )
+    else:
+        form = NoteForm(initial={"text": note.text if note else ""}, resource=resource)
+    template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
+    return render(request, template, {"resource": resource, "form": form, "note": note})

@@ -42,6 +42,7 @@ MATRIX = {
     # the test client comes from loopback, allowed by default.
     "metrics": ("get", "/metrics", ALL),
     "resources/<uuid:public_id>/progress": ("post", "/resources/{resource}/progress", REDIRECT),
+    "resources/<uuid:public_id>/note": ("get", "/resources/{resource}/note", LOGGED_IN),
     "me/": ("get", "/me/", LOGGED_IN),
     "me/profile/": ("get", "/me/profile/", LOGGED_IN),
     "me/export.json": ("get", "/me/export.json", LOGGED_IN),

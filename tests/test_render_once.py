@@ -92,6 +92,16 @@ def test_template_logic_sees_real_figures_never_a_stand_in():
     assert 'aria-valuenow="100"' in full and "3 done of 3" in full
 
 
+def test_a_keyed_hole_takes_what_its_mapping_holds_and_is_empty_otherwise():
+    source = '{% for item in items %}<p>{% hole "notes" item.public_id %}</p>{% endfor %}'
+    rendering = built(source)
+    page = rendering.fill(notes={"b": mark_safe("<em>mine</em>"), "z": "gone"}).decode()
+    assert page == "<p></p><p><em>mine</em></p>"
+    assert rendering.fill(notes={"a": "<i>"}).decode() == "<p>&lt;i&gt;</p><p></p>"
+    with pytest.raises(KeyError):
+        rendering.fill()
+
+
 def test_a_rendering_refuses_to_go_out_with_a_hole_unfilled():
     with pytest.raises(KeyError):
         built().fill(progress=summary(0, 3), csrf_token="TOKEN", name="x")

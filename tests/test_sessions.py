@@ -176,13 +176,14 @@ SIGN_OUTS = {
 @pytest.mark.parametrize("htmx", [True, False])
 @pytest.mark.parametrize("sign_out", SIGN_OUTS.values(), ids=SIGN_OUTS.keys())
 def test_a_tick_after_signing_out_writes_nothing(ada, resource, sign_out, htmx):
+    """Signed out, the browser is a visitor's: the tick is kept in its session only."""
     from roadmap.models import Progress
 
     client = verified(signed_in(ada))
     sign_out(ada)
     response = tick(client, resource, htmx=htmx)
-    login = response.headers.get("HX-Redirect" if htmx else "Location", "")
-    assert login.startswith("/accounts/login/")
+    assert response.status_code == (200 if htmx else 302)
+    assert "My progress" in response.content.decode() or not htmx
     assert not Progress.objects.exists()
 
 
@@ -199,7 +200,7 @@ def test_an_untick_after_signing_out_deletes_nothing(ada, resource, sign_out):
     assert tick(client, resource).status_code == 200
     sign_out(ada)
     response = tick(client, resource, done="0")
-    assert response.headers.get("HX-Redirect", "").startswith("/accounts/login/")
+    assert response.status_code == 200  # a visitor's untick, in a session of their own
     assert Progress.objects.filter(user=ada, resource=resource).exists()
 
 

@@ -38,7 +38,8 @@ def set_state(client, resource, state: str, *, htmx: bool = True):
 def selected(html: str, resource) -> str:
     """The option the row's status select has selected."""
     select = re.search(
-        rf'<select name="state" id="state-{resource.public_id}">(.*?)</select>', html
+        rf'<select class="state-select" name="state" id="state-{resource.public_id}">(.*?)</select>',
+        html,
     )
     return re.search(r'<option value="(\w+)" selected>', select.group(1)).group(1)
 
@@ -101,7 +102,7 @@ def test_a_state_change_without_javascript_saves_and_comes_back_to_the_row(learn
     assert "R1 marked as skipped." in page
     assert selected(page, five[1]) == "skipped"
     assert (
-        '<noscript><button type="submit" class="button button-small">Save<span class="visually-hidden"> the status of R1'
+        '<noscript><button type="submit" class="button button-small">Save<span class="visually-hidden"> progress on R1'
         in page
     )
 
@@ -131,8 +132,15 @@ def test_the_completion_date_is_kept_between_done_and_skipped(learner, five):
     assert Progress.objects.get(user=learner).completed_at == first
     progress_set(user=learner, resource=five[0], state="done")
     assert Progress.objects.get(user=learner).completed_at == first
+    # In progress is not completed: the date is when it was started, and done after it is
+    # a completion of its own.
     progress_set(user=learner, resource=five[0], state="in_progress")
-    assert Progress.objects.get(user=learner).completed_at is None
+    started = Progress.objects.get(user=learner).completed_at
+    assert started > first
+    progress_set(user=learner, resource=five[0], state="in_progress")
+    assert Progress.objects.get(user=learner).completed_at == started
+    progress_set(user=learner, resource=five[0], state="done")
+    assert Progress.objects.get(user=learner).completed_at > started
 
 
 @pytest.mark.parametrize("value", ["", "finished", "DONE", "not started", "0"])

@@ -71,7 +71,8 @@ def progress_bar(context, scope: str, pk=None, label: str = "", oob: bool = Fals
 def nav_progress(context, oob: bool = False) -> SafeString:
     """The navigation's link to the dashboard, with the viewer's overall percentage."""
     progress = context.get("learner_progress")
-    return figure(context, FigureHole("overall", NAV, (("oob", oob),), viewers_own=True), progress)
+    details = (("oob", oob), ("signed_in", bool(context.get("signed_in"))))
+    return figure(context, FigureHole("overall", NAV, details, viewers_own=True), progress)
 
 
 @register.simple_tag(takes_context=True)
@@ -81,7 +82,12 @@ def percent(context, key: str = "overall") -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
-def hole(context, name: str):
-    """A value each request gives (`fill(name=...)`); outside, the context's `name`."""
+def hole(context, name: str, key=None):
+    """A value each request gives (`fill(name=...)`); outside, the context's `name`.
+    With `key`, one of many: `fill(name={key: value, ...})`, empty for a key not given."""
     holes = context.get(BUILDING)
-    return holes.add(ValueHole(name)) if holes is not None else context.get(name, "")
+    key = None if key is None else str(key)
+    if holes is not None:
+        return holes.add(ValueHole(name, key))
+    value = context.get(name, "")
+    return value if key is None else value.get(key, "")

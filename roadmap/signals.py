@@ -1,0 +1,28 @@
+"""A visitor's ticks join their account when they sign up or log in."""
+
+from django.contrib import messages
+from django.contrib.auth.signals import user_logged_in
+
+from roadmap.progress import VISITOR_ROWS, visitor_rows
+from roadmap.services import progress_merge
+
+
+def merge_visitor_progress(sender, request, user, **kwargs) -> None:
+    """Django keeps the session's data when it logs someone in (it only changes the
+    key), so what the visitor ticked is still here: it goes into the account, and out of
+    the session."""
+    if request is None or VISITOR_ROWS not in request.session:
+        return
+    rows = visitor_rows(request.session)
+    del request.session[VISITOR_ROWS]
+    if not rows:
+        return
+    merged = progress_merge(user=user, rows=rows)
+    said = f"Your progress from this browser is in your account now: {merged.added} kept."
+    if merged.kept:
+        said += f" Where your account had a state already ({merged.kept}), it stayed as it was."
+    messages.success(request, said)
+
+
+def connect() -> None:
+    user_logged_in.connect(merge_visitor_progress, dispatch_uid="merge_visitor_progress")
