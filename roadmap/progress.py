@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from django.db import connection
@@ -84,11 +85,17 @@ class LearnerState:
     content: Content
     progress: ProgressSummary
     states: dict[str, str]  # public id of each resource started: its state
-    # public id of each resource started: since when it is in its state (POSIX time);
-    # for done and skipped, when it was completed (kept between the two)
-    since: dict[str, float]
     name: str = ""  # the learner's display name, when read through a share link
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
+    whens: tuple[dict[str, int], list] = ({}, [])  # for `since`: where each is, the times
+
+    @cached_property
+    def since(self) -> dict[str, float]:
+        """Public id of each resource started: since when it is in its state (POSIX
+        time); for done and skipped, when it was completed (kept between the two). Only
+        the pages that show dates ask, so only they pay for it."""
+        where, times = self.whens
+        return {key: times[i] for key, i in where.items() if times[i] is not None}
 
 
 class Row(NamedTuple):
@@ -96,23 +103,30 @@ class Row(NamedTuple):
     completed_at: float | None
 
 
-def learner_state_from(*, version: int, rows: dict[int, Row], name: str = "") -> LearnerState:
-    """The state of a learner with `rows` (resource id: their row), at `version`."""
+def learner_state_from(
+    *, version: int, ids: list, states: list, whens: list, name: str = ""
+) -> LearnerState:
+    """The state of a learner whose rows are `ids`, `states` and `whens` (resource ids,
+    their states and since when, in step), at `version`."""
     content = content_at(version)
     known = content.public_ids
-    done = [pk for pk, row in rows.items() if row.state == Progress.State.DONE]
-    skipped = [pk for pk, row in rows.items() if row.state == Progress.State.SKIPPED]
+    by_key, where, done, skipped = {}, {}, [], []
+    for i, (pk, state) in enumerate(zip(ids, states, strict=True)):
+        key = known.get(pk)
+        if key is None:  # a resource that does not count now (or none: [None])
+            continue
+        by_key[key], where[key] = state, i
+        if state == Progress.State.DONE:
+            done.append(pk)
+        elif state == Progress.State.SKIPPED:
+            skipped.append(pk)
     return LearnerState(
         content=content,
         progress=ProgressSummary.of(content=content, done=done, skipped=skipped),
-        states={known[pk]: row.state for pk, row in rows.items() if pk in known},
-        since={
-            known[pk]: row.completed_at
-            for pk, row in rows.items()
-            if pk in known and row.completed_at is not None
-        },
+        states=by_key,
         name=name,
         read_at=version,
+        whens=(where, whens),
     )
 
 
@@ -142,15 +156,6 @@ GROUP BY v.version, u.display_name
 """  # noqa: S608 - SQL of our own
 
 
-def rows_of(ids: list, states: list, whens: list) -> dict[int, Row]:
-    """A learner's rows from their aggregates (a learner with none: [None] each)."""
-    return {
-        pk: Row(state, when)
-        for pk, state, when in zip(ids, states, whens, strict=True)
-        if pk is not None
-    }
-
-
 # A visitor's states live in their session (server-side) until they sign up or log in:
 # {"<resource id>": [state, since (POSIX time)]}, at most one per counted resource.
 VISITOR_ROWS = "visitor_progress"
@@ -164,7 +169,13 @@ def visitor_rows(session) -> dict[int, Row]:
 
 def visitor_state(*, session, content: Content) -> LearnerState:
     """Where a visitor stands, from the states kept in their session."""
-    return learner_state_from(version=content.version, rows=visitor_rows(session))
+    kept = session.get(VISITOR_ROWS, {})
+    return learner_state_from(
+        version=content.version,
+        ids=[int(pk) for pk in kept],
+        states=[state for state, _since in kept.values()],
+        whens=[since for _state, since in kept.values()],
+    )
 
 
 class Standing(NamedTuple):
@@ -189,7 +200,7 @@ def _read(sql: str, params: dict) -> LearnerState | None:
         version, ids, states, whens, name = row
         if content_at(version).version == version:
             break
-    return learner_state_from(version=version, rows=rows_of(ids, states, whens), name=name)
+    return learner_state_from(version=version, ids=ids, states=states, whens=whens, name=name)
 
 
 def learner_state(*, user) -> LearnerState:

@@ -63,6 +63,8 @@ BUDGETS = {  # minimum ratio to /healthz
     "anonymous /": 0.60,
     "learner /": 0.25,
     "progress POST (htmx)": 0.40,
+    "visitor POST (htmx)": 0.40,
+    "note POST (htmx)": 0.30,
     "/me/": 0.40,
     "/p/<token>/": 0.25,
     "badge.svg": 0.60,
@@ -177,6 +179,7 @@ def build_dataset(
             rows=others,
         )
     )
+    write_notes([user_ids[n + 1] for n in range(MEASURED)], [pk for pk, _ in resource_rows])
     # As autovacuum leaves a settled table: statistics, and the visibility map that lets
     # a learner's rows be read from the covering index alone (the copy set it already).
     with connection.cursor() as cursor:
@@ -204,15 +207,46 @@ def progress_text(
     for k in range(per_learner):
         stamp = (started + timedelta(hours=k)).isoformat()
         yield "".join(
-            f"{user}\t{resource_ids[i]}\t{stamp}\n"
+            f"{user}\t{resource_ids[i]}\t{state}\t{stamp}\n"
             for user, ticks in measured
             for i in ticks[k::per_learner]
+            for state in [measured_state(i)]
         )
         step = k * 11  # 11 and 500 have no common factor: a learner's ticks are distinct
         yield "".join(
-            f"{user}\t{resource_ids[(user * 7 + step) % total]}\t{stamp}\n"
+            f"{user}\t{resource_ids[(user * 7 + step) % total]}\tdone\t{stamp}\n"
             for user in (others if k < last else others[:-1])
         )
+
+
+def measured_state(i: int) -> str:
+    """The measured learners have states of every kind: of their rows, one in six skipped
+    and one in seven in progress; the rest done."""
+    return "skipped" if i % 6 == 0 else "in_progress" if i % 7 == 0 else "done"
+
+
+NOTES = 100  # notes each measured learner has written
+
+
+def write_notes(user_ids: list[int], resource_ids: list[int]) -> None:
+    """NOTES notes for each measured learner, spread over the roadmap, as saved by the site."""
+    from roadmap.models import Note
+    from roadmap.templatetags.markdown import markdown
+
+    step = max(1, len(resource_ids) // NOTES)
+    notes = []
+    for user in user_ids:
+        for k in range(NOTES):
+            text = f"Read *chapter {k}* again, and try [the exercises](https://example.com/{k})."
+            notes.append(
+                Note(
+                    user_id=user,
+                    resource_id=resource_ids[(k * step + user) % len(resource_ids)],
+                    text=text,
+                    html=markdown(text),
+                )
+            )
+    Note.objects.bulk_create(notes, ignore_conflicts=True)
 
 
 def progress_schema(cursor) -> tuple[list, list, list]:
@@ -259,7 +293,7 @@ def copy_progress(chunks: Iterable[str]) -> None:
             cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         cursor.execute("TRUNCATE roadmap_progress")
         with cursor.copy(
-            "COPY roadmap_progress (user_id, resource_id, completed_at) FROM STDIN (FREEZE)"
+            "COPY roadmap_progress (user_id, resource_id, state, completed_at) FROM STDIN (FREEZE)"
         ) as copy:
             for chunk in chunks:
                 copy.write(chunk)
@@ -319,13 +353,13 @@ def copy_small(url: str) -> tuple[str, int]:
     with psycopg.connect(small, autocommit=True) as conn:
         with conn.transaction():
             conn.execute(
-                "CREATE TEMPORARY TABLE kept AS SELECT user_id, resource_id, completed_at"
+                "CREATE TEMPORARY TABLE kept AS SELECT user_id, resource_id, state, completed_at"
                 " FROM roadmap_progress WHERE user_id IN"
                 "  (SELECT id FROM accounts_user WHERE username = ANY(%s))",
                 [measured],
             )
             conn.execute(
-                "INSERT INTO kept SELECT user_id, resource_id, completed_at"
+                "INSERT INTO kept SELECT user_id, resource_id, state, completed_at"
                 " FROM roadmap_progress WHERE user_id NOT IN"
                 "  (SELECT id FROM accounts_user WHERE username = ANY(%s))"
                 " ORDER BY id LIMIT greatest(0, %s - (SELECT count(*) FROM kept))",
@@ -333,7 +367,7 @@ def copy_small(url: str) -> tuple[str, int]:
             )
             conn.execute("TRUNCATE roadmap_progress")
             conn.execute(
-                "INSERT INTO roadmap_progress (user_id, resource_id, completed_at)"
+                "INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
                 " SELECT * FROM kept ORDER BY user_id, resource_id"
             )
         rows = conn.execute("SELECT count(*) FROM roadmap_progress").fetchone()[0]
@@ -397,8 +431,29 @@ def log_in(base: str, username: str) -> tuple[str, str]:
 
 
 def tick_body(done: bool) -> str:
-    """The progress POST's form body."""
-    return "done=1" if done else "done=0"
+    """The progress POST's form body, as the row's form sends it when its checkbox is
+    ticked or unticked: the state the row showed, both done values, the select's."""
+    if done:
+        return "was=not_started&done=0&done=1&state=not_started"
+    return "was=done&done=0&state=done"
+
+
+def visitor_session(base: str, ticks: list[str]) -> tuple[str, str]:
+    """A visitor who has ticked `ticks` through the site (their session holds them);
+    their cookie header and CSRF token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/", timeout=30).read()
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    for public_id in ticks:
+        request = urllib.request.Request(
+            f"{base}/resources/{public_id}/progress",
+            data=tick_body(True).encode(),
+            headers={"X-CSRFToken": csrf, "HX-Request": "true"},
+        )
+        opener.open(request, timeout=30).read()
+    cookies = {c.name: c.value for c in jar}
+    return "; ".join(f"{k}={v}" for k, v in cookies.items()), csrf
 
 
 def tick_plan(ticked: list[str], resources: list[str], most: int = 50) -> list[tuple[str, bool]]:
@@ -415,6 +470,18 @@ def tick_plan(ticked: list[str], resources: list[str], most: int = 50) -> list[t
     for n in range(m):
         forward += [(todo[n * len(todo) // m], True), (ticked[n * len(ticked) // m], False)]
     return forward + [(public_id, not done) for public_id, done in forward]
+
+
+def note_resources() -> dict[str, list[str]]:
+    """The public ids of the resources each measured learner has a note on."""
+    from roadmap.models import Note
+
+    noted: dict[str, list[str]] = {}
+    for username, public_id in Note.objects.order_by("pk").values_list(
+        "user__username", "resource__public_id"
+    ):
+        noted.setdefault(username, []).append(str(public_id))
+    return noted
 
 
 def drive(args) -> tuple[list[float], list[int]]:
@@ -563,6 +630,7 @@ def main() -> int:
         str(r) for r in Resource.objects.order_by("pk").values_list("public_id", flat=True)
     ]
     plans = [tick_plan(mine, resource_ids) for mine in ticked]
+    noted = note_resources()
     connection.close_pool()
     if COMPARE_ROWS:
         started = time.monotonic()
@@ -607,11 +675,47 @@ def main() -> int:
                 for (cookie, csrf), plan in zip(sessions[:THREADS], plans, strict=False)
             ]
 
+        # Visitors, each on a load connection of their own, who have ticked 30 resources.
+        visitor_ticks = [resource_ids[n * 7 % 40 :: 16][:30] for n in range(THREADS)]
+        visitors = [visitor_session(base, mine) for mine in visitor_ticks]
+        visitor_posts = [
+            [
+                (
+                    "POST",
+                    f"/resources/{public_id}/progress",
+                    tick_body(done),
+                    headers(cookie, csrf, "POST", htmx=True),
+                )
+                for public_id, done in tick_plan(mine, resource_ids, most=30)
+            ]
+            for (cookie, csrf), mine in zip(visitors, visitor_ticks, strict=True)
+        ]
+        # Each learner saves their notes on resources they have notes on, alternately
+        # with two texts, so that every save changes one.
+        note_posts = [
+            [
+                (
+                    "POST",
+                    f"/resources/{public_id}/note",
+                    urlencode(
+                        {
+                            "text": f"Read *chapter {k % 2}* again, then [try it](https://example.com/{k})."
+                        }
+                    ),
+                    headers(cookie, csrf, "POST", htmx=True),
+                )
+                for k, public_id in enumerate(noted[f"learner{n}"] * 2)
+            ]
+            for n, (cookie, csrf) in enumerate(sessions[:THREADS], start=1)
+        ]
+
         endpoints = {
             "/healthz": per_connection([("GET", "/healthz", None, {})]),
             "anonymous /": per_connection([("GET", "/", None, {})]),
             "learner /": per_connection(as_learner("GET", "/")),
             "progress POST (htmx)": progress_posts(),
+            "visitor POST (htmx)": visitor_posts,
+            "note POST (htmx)": note_posts,
             "/me/": per_connection(as_learner("GET", "/me/")),
             "/p/<token>/": per_connection([("GET", f"/p/{token}/", None, {})]),
             "badge.svg": per_connection([("GET", f"/p/{token}/badge.svg", None, {})]),
