@@ -32,6 +32,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -83,6 +84,10 @@ def render_once(template: str, context: dict) -> Rendering:
     return Rendering(render_to_string(template, {**context, BUILDING: holes}), holes.found)
 
 
+# Each distinct figure of each bar is drawn once, for every rendering in the process (a
+# tick's answer is a rendering of its own per resource): the hole says all the markup
+# depends on but the figures, and a few thousand of them are a few megabytes.
+@lru_cache(maxsize=8192)
 def render_figure(hole: FigureHole, completion) -> bytes:
     return render_to_string(
         hole.template, {**dict(hole.context), "completion": completion}
@@ -125,7 +130,6 @@ class Rendering:
         self._values: dict[str, list[int]] = defaultdict(list)
         self._keyed: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         self._figures: list[tuple[int, FigureHole]] = []
-        self._drawn: dict[tuple[FigureHole, object], bytes] = {}
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 self._parts.append(piece.encode())
@@ -177,10 +181,7 @@ class Rendering:
         pages, viewers = progress or EMPTY, viewer_progress or progress or EMPTY
         for position, hole in self._figures:
             completion = (viewers if hole.viewers_own else pages).get(hole.key)
-            drawn = self._drawn.get((hole, completion))
-            if drawn is None:  # each distinct figure of each bar is drawn once
-                drawn = self._drawn[hole, completion] = render_figure(hole, completion)
-            parts[position] = drawn
+            parts[position] = render_figure(hole, completion)
         return b"".join(parts)
 
     def around(self) -> tuple[bytes, bytes]:

@@ -185,8 +185,12 @@ def note_save(*, user, resource: Resource, text: str) -> Note | None:
     if not text.strip():
         Note.objects.filter(user=user, resource=resource).delete()
         return None
-    note, _ = Note.objects.update_or_create(
-        user=user, resource=resource, defaults={"text": text, "html": markdown(text)}
+    # One statement, whether the learner had a note or not.
+    (note,) = Note.objects.bulk_create(
+        [Note(user=user, resource=resource, text=text, html=markdown(text))],
+        update_conflicts=True,
+        unique_fields=["user", "resource"],
+        update_fields=["text", "html", "updated_at"],
     )
     return note
 

@@ -20,7 +20,7 @@ from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
 from roadmap.content import Content, content_at, content_version, latest_content
 from roadmap.forms import NoteForm, ProgressResetForm
-from roadmap.models import Note, Part, Progress, ShareLink
+from roadmap.models import Note, Part, Progress, Resource, ShareLink
 from roadmap.progress import learner_state, shared_state, visitor_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
@@ -159,6 +159,19 @@ def desired_state(data) -> str | None:
     return was if done is not None or state is not None else None
 
 
+def counted_resource(key: str) -> tuple[Content, Resource]:
+    """The resource with public id `key` if it counts now (404 otherwise), and the content
+    it was found in: the newest this process has read, which saves reading the version
+    first on the busiest writes, or the current one if it is not there."""
+    content = latest_content()
+    if key not in content.by_public_id:  # perhaps published since this process last looked
+        content = content_at(content_version())
+    resource = content.by_public_id.get(key)
+    if resource is None:
+        raise Http404
+    return content, resource
+
+
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
@@ -173,12 +186,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     content is still at that version. If it has moved on, nothing was written, and the
     change is tried again on the content as it now is."""
     key = str(public_id)
-    content = latest_content()
-    if key not in content.by_public_id:  # perhaps published since this process last looked
-        content = content_at(content_version())
-    resource = content.by_public_id.get(key)
-    if resource is None:
-        raise Http404
+    content, resource = counted_resource(key)
     desired = desired_state(request.POST)
     if desired is None:
         return HttpResponseBadRequest(
@@ -432,11 +440,7 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """The learner's own note on a resource: an editor in place with htmx, a page of its
     own without JavaScript. Nobody else's note is ever read here: a note is found by its
     author and the resource."""
-    content = content_at(content_version())
-    resource = content.by_public_id.get(str(public_id))
-    if resource is None:
-        raise Http404
-    note = Note.objects.filter(user=request.user, resource=resource).first()
+    _content, resource = counted_resource(str(public_id))
     if request.method == "POST":
         form = NoteForm(request.POST, resource=resource)
         if form.is_valid():
@@ -450,6 +454,7 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 request, "roadmap/roadmap.html#note-saved", {"resource": resource, "note": note}
             )
     else:
+        note = Note.objects.filter(user=request.user, resource=resource).first()
         form = NoteForm(initial={"text": note.text if note else ""}, resource=resource)
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
-    return render(request, template, {"resource": resource, "form": form, "note": note})
+    return render(request, template, {"resource": resource, "form": form})

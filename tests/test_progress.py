@@ -169,6 +169,30 @@ def test_dashboard_shows_next_up_and_recently_completed(learner_client, roadmap)
     assert "<time datetime=" in recent
 
 
+def test_dashboard_lists_what_is_in_progress_newest_first(learner_client, learner, roadmap):
+    from datetime import UTC, datetime
+
+    from roadmap.services import progress_set
+
+    html = learner_client.get("/me/").content.decode()
+    assert "Nothing in progress." in html
+    for n, key in enumerate(["x2", "z1", "x1"]):
+        progress_set(user=learner, resource=roadmap[key], state="in_progress")
+        Progress.objects.filter(resource=roadmap[key]).update(
+            completed_at=datetime(2026, 5, n + 1, tzinfo=UTC)
+        )
+    progress_set(user=learner, resource=roadmap["x3"], state="skipped")
+    html = learner_client.get("/me/").content.decode()
+    started = html[html.index("In progress") : html.index("Next up")]
+    assert started.index("X one") < started.index("Z one") < started.index("X two")
+    # Next up: the first in roadmap order neither done, skipped nor in progress.
+    next_up = html[html.index("Next up") : html.index("By part")]
+    assert "Y one" in next_up
+    # Recently completed: done ones only, never skipped.
+    recent = html[html.index("Recently completed") :]
+    assert "X three" not in recent and "Nothing yet." in recent
+
+
 def test_dashboard_celebrates_when_everything_is_done(learner_client, roadmap):
     for key in ["x1", "x2", "x3", "y1", "z1"]:
         tick(learner_client, roadmap[key], done=True)

@@ -52,6 +52,22 @@ def test_resetting_one_part_leaves_the_others(client, ada, two_parts):
     assert bars(page)[f"part-{two_parts['b'].pk}"] == 50
 
 
+def test_notes_are_kept_unless_asked_to_go_too(client, ada, two_parts):
+    from roadmap.models import Note
+    from roadmap.services import note_save
+
+    for resource in two_parts["in_a"] + two_parts["in_b"]:
+        note_save(user=ada, resource=resource, text="mine")
+    page = client.get("/me/reset/").content.decode()
+    assert '<label for="id_notes">Also delete my notes:</label>' in page
+    client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
+    assert Note.objects.filter(user=ada).count() == 4
+    client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET", "notes": "on"})
+    assert {note.resource for note in Note.objects.filter(user=ada)} == set(two_parts["in_b"])
+    client.post("/me/reset/", {"scope": "everything", "confirm": "nope", "notes": "on"})
+    assert Note.objects.filter(user=ada).count() == 2  # not confirmed: nothing went
+
+
 def test_resetting_everything(client, ada, two_parts):
     client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"})
     assert not Progress.objects.filter(user=ada).exists()

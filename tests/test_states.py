@@ -126,6 +126,30 @@ def test_the_checkbox_and_the_select_always_agree(learner_client, five):
     assert selected(page, resource) == "not_started" and ticked(page) == set()
 
 
+@pytest.mark.parametrize(
+    ("was", "done", "state", "now"),
+    [
+        # The row's one form sends what it showed (was), both done values, and the select.
+        ("not_started", ["0", "1"], "not_started", "done"),  # the box ticked
+        ("done", ["0"], "done", "not_started"),  # the box unticked
+        ("skipped", ["0", "1"], "skipped", "done"),  # ticked, from skipped
+        ("in_progress", ["0"], "in_progress", "in_progress"),  # Save, nothing changed
+        ("done", ["0", "1"], "skipped", "skipped"),  # the select changed
+        ("not_started", ["0"], "in_progress", "in_progress"),
+        ("done", ["0"], "in_progress", "in_progress"),  # both changed: the select wins
+    ],
+)
+def test_the_control_the_learner_changed_wins(learner_client, learner, five, was, done, state, now):
+    if was != "not_started":
+        progress_set(user=learner, resource=five[0], state=was)
+    data = {"was": was, "done": done, "state": state}
+    for headers in ({}, {"HX-Request": "true"}):
+        learner_client.post(f"/resources/{five[0].public_id}/progress", data, headers=headers)
+        page = learner_client.get("/").content.decode()
+        assert selected(page, five[0]) == now
+        assert (str(five[0].public_id) in ticked(page)) == (now == "done")
+
+
 def test_the_completion_date_is_kept_between_done_and_skipped(learner, five):
     progress_set(user=learner, resource=five[0], state="done")
     first = Progress.objects.get(user=learner).completed_at

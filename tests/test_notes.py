@@ -1,0 +1,178 @@
+"""Private notes: a learner's Markdown note beside each resource, theirs alone."""
+
+import json
+import re
+
+import pytest
+
+from roadmap.models import Note, Resource
+from roadmap.services import note_save, progress_set, resource_status_set, share_link_enable
+from tests.factories import PartFactory, ResourceFactory, TopicFactory, UserFactory
+from tests.progress_helpers import count_queries, tick
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def three(db):
+    topic = TopicFactory(part=PartFactory())
+    return [ResourceFactory(topic=topic, title=f"Book {n}") for n in range(3)]
+
+
+@pytest.fixture
+def ada(client, three):
+    ada = UserFactory(username="ada")
+    client.force_login(ada)
+    return ada
+
+
+def note_url(resource) -> str:
+    return f"/resources/{resource.public_id}/note"
+
+
+def shown_note(page: str, resource) -> str | None:
+    """The note shown under `resource`'s row on the roadmap page, or None."""
+    start = page.index(f'id="{resource.anchor}"')
+    end = page.find('<li class="resource" id=', start)
+    row = page[start : end if end != -1 else None]
+    found = re.search(
+        r'<div class="note"><p class="note-label">Your note</p>(.*?)</div>', row, re.S
+    )
+    return found and found[1].strip()
+
+
+def test_the_note_button_opens_an_editor_in_place(client, ada, three):
+    page = client.get("/").content.decode()
+    assert page.count('Note<span class="visually-hidden"> on Book') == 3
+    editor = client.get(note_url(three[0]), headers=HTMX).content.decode()
+    assert "<textarea" in editor and "<html" not in editor  # a fragment, for its row
+    assert 'for="note-text-' in editor and "Your note on Book 0" in editor
+    assert ">Save note</button>" in editor
+
+
+def test_a_note_saved_with_htmx_shows_under_its_row_and_is_announced(client, ada, three):
+    answer = client.post(note_url(three[1]), {"text": "Read *twice*."}, headers=HTMX)
+    html = answer.content.decode()
+    assert answer.status_code == 200
+    assert "<p>Read <em>twice</em>.</p>" in html
+    assert 'id="progress-announcer" hx-swap-oob="innerHTML">Your note on Book 1 was saved.' in html
+    page = client.get("/").content.decode()
+    assert shown_note(page, three[1]) == "<p>Read <em>twice</em>.</p>"
+    assert shown_note(page, three[0]) is None
+
+
+def test_without_javascript_the_note_page_saves_and_returns_to_the_row(client, ada, three):
+    page = client.get(note_url(three[0])).content.decode()
+    assert "<!doctype html>" in page and "Your note on Book 0" in page
+    response = client.post(note_url(three[0]), {"text": "Chapter 3 first."})
+    assert response.status_code == 302 and response["Location"] == f"/#{three[0].anchor}"
+    assert "Your note was saved." in client.get("/").content.decode()
+    assert "Chapter 3 first." in client.get(note_url(three[0])).content.decode()  # to edit
+
+
+def test_an_empty_note_is_deleted(client, ada, three):
+    note_save(user=ada, resource=three[0], text="gone soon")
+    client.post(note_url(three[0]), {"text": "  \n"})
+    assert not Note.objects.exists()
+
+
+def test_a_note_is_rendered_safely(client, ada, three):
+    text = "<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    client.post(note_url(three[0]), {"text": text}, headers=HTMX)
+    page = client.get("/").content.decode()
+    shown = shown_note(page, three[0])
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert 'href="javascript:' not in shown and "<img" not in shown
+
+
+def test_a_note_over_10000_characters_is_refused_with_the_text_kept(client, ada, three):
+    text = "x" * 10_001
+    for headers in (HTMX, {}):
+        response = client.post(note_url(three[0]), {"text": text}, headers=headers)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "A note can be at most 10000 characters long (this one has 10001)" in html
+        assert f"{text}</textarea>" in html
+    assert not Note.objects.exists()
+    client.post(note_url(three[0]), {"text": "x" * 10_000})
+    assert len(Note.objects.get().text) == 10_000
+
+
+def test_a_note_survives_unticking_archiving_and_unarchiving(client, ada, three):
+    note_save(user=ada, resource=three[0], text="keep me")
+    tick(client, three[0], done=True)
+    tick(client, three[0], done=False)
+    resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
+    assert "keep me" not in client.get("/").content.decode()
+    resource_status_set(resources=[three[0]], status=Resource.Status.PUBLISHED)
+    assert shown_note(client.get("/").content.decode(), three[0]) == "<p>keep me</p>"
+
+
+def test_another_learner_can_neither_read_nor_change_a_note(client, ada, three):
+    note_save(user=ada, resource=three[0], text="Ada's secret")
+    bob = UserFactory(username="bob")
+    client.force_login(bob)
+    for headers in (HTMX, {}):
+        assert (
+            "Ada&#x27;s secret"
+            not in client.get(note_url(three[0]), headers=headers).content.decode()
+        )
+    assert "secret" not in client.get("/").content.decode()
+    client.post(note_url(three[0]), {"text": "Bob's own"})
+    assert Note.objects.get(user=ada).text == "Ada's secret"
+    assert Note.objects.get(user=bob).text == "Bob's own"
+    # A resource that does not count (a draft, or none at all) has no note page: 404.
+    draft = ResourceFactory(topic=three[0].topic, status=Resource.Status.DRAFT)
+    for url in (note_url(draft), "/resources/00000000-0000-0000-0000-000000000000/note"):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"text": "x"}).status_code == 404
+    assert not Note.objects.filter(resource=draft).exists()
+
+
+def test_a_visitor_is_asked_to_log_in_for_notes(client, three):
+    response = client.get(note_url(three[0]))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert "Note<span" not in client.get("/").content.decode()
+
+
+def test_notes_never_reach_the_share_page_badge_or_admin(client, ada, three, admin_client):
+    note_save(user=ada, resource=three[0], text="PRIVATE-NOTE-TEXT")
+    progress_set(user=ada, resource=three[0], done=True)
+    token = share_link_enable(user=ada).token
+    client.logout()
+    for url in (f"/p/{token}/", f"/p/{token}/badge.svg"):
+        assert "PRIVATE-NOTE-TEXT" not in client.get(url).content.decode()
+    share = client.get(f"/p/{token}/").content.decode()
+    assert "Note<span" not in share and 'class="note' not in share
+    for url in (
+        "/admin/",
+        "/admin/roadmap/resource/",
+        f"/admin/roadmap/resource/{three[0].pk}/change/",
+    ):
+        page = admin_client.get(url).content.decode()
+        assert "PRIVATE-NOTE-TEXT" not in page and "roadmap/note" not in page
+
+
+def test_notes_are_in_the_export_and_go_with_the_account(client, ada, three):
+    note_save(user=ada, resource=three[0], text="with a state")
+    note_save(user=ada, resource=three[1], text="on its own")
+    progress_set(user=ada, resource=three[0], state="in_progress")
+    data = json.loads(client.get("/me/export.json").content)
+    by_title = {row["title"]: row for row in data["progress"]}
+    assert by_title["Book 0"]["note"] == "with a state"
+    assert by_title["Book 0"]["state"] == "in_progress" and by_title["Book 0"]["started_at"]
+    assert (
+        by_title["Book 1"]["note"] == "on its own" and by_title["Book 1"]["state"] == "not_started"
+    )
+    ada.delete()
+    assert not Note.objects.exists()
+
+
+def test_the_page_reads_notes_in_one_query_however_many(client, ada, three):
+    more = [ResourceFactory(topic=three[0].topic) for _ in range(20)]
+    client.get("/")
+    note_save(user=ada, resource=three[0], text="one")
+    one = count_queries(lambda: client.get("/"))
+    for resource in more:
+        note_save(user=ada, resource=resource, text="many")
+    assert count_queries(lambda: client.get("/")) == one
