@@ -1,0 +1,96 @@
+"""States beyond done, notes in place, and ticks before signing up, in a real browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_learner_journey import MATHS, PYTHON_BOOK, STATISTICS, bar, checkbox, settled
+
+pytestmark = pytest.mark.usefixtures("seed")
+
+
+def test_skipping_a_resource_counts_it_and_reads_so(new_page, learner):
+    page = new_page(user=learner)
+    page.goto("/")
+    page.evaluate("window.__sameDocument = 'yes'")
+    status = page.get_by_label(f"Status of {PYTHON_BOOK}")
+    status.select_option(label="Skipped")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    expect(bar(page, "Programming")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#progress-announcer")).to_contain_text(f"{PYTHON_BOOK} marked as skipped.")
+    expect(page.locator("#progress-overall")).to_contain_text("20% · 0 done, 1 skipped of 5")
+    expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
+    settled(page)
+    # The quick way to done, from skipped: the box, and the select follows.
+    checkbox(page, PYTHON_BOOK).check()
+    expect(page.get_by_label(f"Status of {PYTHON_BOOK}")).to_have_value("done")
+    expect(page.locator("#progress-overall")).to_contain_text("20% · 1 done of 5")
+    settled(page)
+    page.get_by_label(f"Status of {MATHS}").select_option(label="In progress")
+    expect(page.get_by_label(f"Status of {MATHS}")).to_have_value("in_progress")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")  # counts for nothing
+    assert page.evaluate("window.__sameDocument") == "yes"
+    page.reload()
+    expect(page.get_by_label(f"Status of {MATHS}")).to_have_value("in_progress")
+    page.goto("/me/")
+    expect(page.get_by_role("region", name="In progress")).to_contain_text(MATHS)
+
+
+def test_a_state_change_without_javascript(new_page, learner):
+    page = new_page(user=learner, javascript=False)
+    page.goto("/")
+    page.get_by_label(f"Status of {STATISTICS}").select_option(label="Skipped")
+    page.get_by_role("button", name=f"Save progress on {STATISTICS}").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"{STATISTICS} marked as skipped.")
+    expect(page.get_by_label(f"Status of {STATISTICS}")).to_have_value("skipped")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+
+
+def test_a_note_is_written_in_place(new_page, learner):
+    page = new_page(user=learner)
+    page.goto("/")
+    page.evaluate("window.__sameDocument = 'yes'")
+    page.get_by_role("button", name=f"Note on {PYTHON_BOOK}").click()
+    editor = page.get_by_label(f"Your note on {PYTHON_BOOK}")
+    editor.fill("Do **every** exercise. <script>alert(1)</script>")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.get_by_text("Do every exercise.")).to_be_visible()
+    expect(page.locator(".note strong")).to_have_text("every")
+    expect(page.locator("#progress-announcer")).to_contain_text("was saved")
+    assert page.evaluate("window.__sameDocument") == "yes"
+    assert page.locator(".note script").count() == 0
+    page.reload()
+    expect(page.get_by_text("Do every exercise.")).to_be_visible()
+    # Edited again, through the page of its own, without JavaScript.
+    plain = new_page(user=learner, javascript=False)
+    plain.goto("/")
+    plain.get_by_role("button", name=f"Note on {PYTHON_BOOK}").click()
+    plain.get_by_label(f"Your note on {PYTHON_BOOK}").fill("Only chapter 1.")
+    plain.get_by_role("button", name="Save note").click()
+    expect(plain.get_by_role("status").first).to_contain_text("Your note was saved.")
+    expect(plain.get_by_text("Only chapter 1.")).to_be_visible()
+
+
+def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
+    page = new_page()
+    page.goto("/")
+    expect(page.get_by_text("your progress lives in this browser")).to_be_visible()
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    settled(page)
+    checkbox(page, MATHS).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "40")
+    expect(page.locator("#nav-progress")).to_contain_text("40%")
+    settled(page)
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Password").fill("a-long-Passphrase-42")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(
+        page.get_by_text("Your progress from this browser is in your account now: 2 kept.")
+    ).to_be_visible()
+    page.goto("/me/")
+    recent = page.get_by_role("region", name="Recently completed")
+    expect(recent).to_contain_text(PYTHON_BOOK)
+    expect(recent).to_contain_text(MATHS)
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "40")
