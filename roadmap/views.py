@@ -138,25 +138,24 @@ CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
 def desired_state(data) -> str | None:
     """The state a row's form asks for, or None if it makes no sense.
 
-    The row's one form has both controls: the checkbox (done=1, or the hidden done=0
-    before it when unticked: the last value is the box's) and the status select
-    (state=...), and `was`, the state the row showed. The control the learner changed
-    wins: the select, if it differs from `was`; otherwise the checkbox, which marks done,
-    or undoes done (a row in progress or skipped stays as it was when only unticked).
-    A client may also send `state` alone, or `done` alone."""
-    state, was = data.get("state"), data.get("was")
-    done = CHECKBOX.get(data.get("done", ""))
+    The row's one form sends `was` (the state the row showed), the status select's
+    `state`, and done=1 when its checkbox is ticked (an unticked box sends nothing). The
+    control the learner changed wins: the select, if it differs from `was`; otherwise
+    the checkbox: ticked is done, and unticking a done row makes it not started (a row
+    in progress or skipped, whose box was never ticked, stays as it was).
+    Without `was` (any other client): `state`, or done=1 or done=0."""
+    state, was, done = data.get("state"), data.get("was"), data.get("done")
     if state is not None and state not in Progress.State.values:
         return None
     if was is None:
-        return state if state is not None else done
+        return state if state is not None else CHECKBOX.get(done)
     if was not in Progress.State.values:
         return None
     if state is not None and state != was:
         return state
-    if done == Progress.State.DONE or (done is not None and was == Progress.State.DONE):
-        return done
-    return was if done is not None or state is not None else None
+    if done == "1":
+        return Progress.State.DONE
+    return Progress.State.NOT_STARTED if was == Progress.State.DONE else was
 
 
 def counted_resource(key: str) -> tuple[Content, Resource]:
@@ -195,6 +194,12 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         )
 
     if not request.user.is_authenticated:
+        # A session has no version to check a write against, as a learner's rows have:
+        # a visitor's figures are counted against the content as it is now.
+        content = content_at(content_version())
+        resource = content.by_public_id.get(key)
+        if resource is None:
+            raise Http404
         standing = visitor_progress_set(
             session=request.session, resource=resource, state=desired, content=content
         )

@@ -432,10 +432,10 @@ def log_in(base: str, username: str) -> tuple[str, str]:
 
 def tick_body(done: bool) -> str:
     """The progress POST's form body, as the row's form sends it when its checkbox is
-    ticked or unticked: the state the row showed, both done values, the select's."""
+    ticked or unticked: the state the row showed, the box's done=1 if ticked, the select's."""
     if done:
-        return "was=not_started&done=0&done=1&state=not_started"
-    return "was=done&done=0&state=done"
+        return "was=not_started&done=1&state=not_started"
+    return "was=done&state=done"
 
 
 def visitor_session(base: str, ticks: list[str]) -> tuple[str, str]:

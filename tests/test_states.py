@@ -130,13 +130,14 @@ def test_the_checkbox_and_the_select_always_agree(learner_client, five):
     ("was", "done", "state", "now"),
     [
         # The row's one form sends what it showed (was), both done values, and the select.
-        ("not_started", ["0", "1"], "not_started", "done"),  # the box ticked
-        ("done", ["0"], "done", "not_started"),  # the box unticked
-        ("skipped", ["0", "1"], "skipped", "done"),  # ticked, from skipped
-        ("in_progress", ["0"], "in_progress", "in_progress"),  # Save, nothing changed
-        ("done", ["0", "1"], "skipped", "skipped"),  # the select changed
-        ("not_started", ["0"], "in_progress", "in_progress"),
-        ("done", ["0"], "in_progress", "in_progress"),  # both changed: the select wins
+        ("not_started", ["1"], "not_started", "done"),  # the box ticked
+        ("done", [], "done", "not_started"),  # the box unticked: it sends nothing
+        ("skipped", ["1"], "skipped", "done"),  # ticked, from skipped
+        ("in_progress", [], "in_progress", "in_progress"),  # Save, nothing changed
+        ("done", ["1"], "skipped", "skipped"),  # the select changed
+        ("not_started", [], "in_progress", "in_progress"),
+        ("done", [], "in_progress", "in_progress"),  # both changed: the select wins
+        ("done", ["0"], "done", "not_started"),  # a page from before: its hidden done=0
     ],
 )
 def test_the_control_the_learner_changed_wins(learner_client, learner, five, was, done, state, now):
