@@ -81,3 +81,9 @@ def build_roadmap(*, parts: int, topics_per_part: int, resources_per_topic: int)
         for r in range(resources_per_topic)
     )
     return roadmap
+
+
+def resources_in_one_topic(count: int, title: str = "R") -> list:
+    """One part, one topic, and `count` resources in it, titled "<title>0", "<title>1"..."""
+    topic = TopicFactory(part=PartFactory())
+    return [ResourceFactory(topic=topic, title=f"{title}{n}") for n in range(count)]

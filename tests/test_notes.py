@@ -7,7 +7,11 @@ import pytest
 
 from roadmap.models import Note, Resource
 from roadmap.services import note_save, progress_set, resource_status_set, share_link_enable
-from tests.factories import PartFactory, ResourceFactory, TopicFactory, UserFactory
+from tests.factories import (
+    ResourceFactory,
+    UserFactory,
+    resources_in_one_topic,
+)
 from tests.progress_helpers import count_queries, tick
 
 HTMX = {"HX-Request": "true"}
@@ -15,8 +19,7 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def three(db):
-    topic = TopicFactory(part=PartFactory())
-    return [ResourceFactory(topic=topic, title=f"Book {n}") for n in range(3)]
+    return resources_in_one_topic(3, title="Book ")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from roadmap.models import Progress
 from roadmap.progress import Completion
 from roadmap.services import progress_set, share_link_enable
-from tests.factories import PartFactory, ResourceFactory, TopicFactory
+from tests.factories import resources_in_one_topic
 from tests.progress_helpers import bars, ticked
 
 STATES = ["not_started", "in_progress", "done", "skipped"]
@@ -17,9 +17,7 @@ STATES = ["not_started", "in_progress", "done", "skipped"]
 
 @pytest.fixture
 def five(db):
-    """One part, one topic, five resources."""
-    topic = TopicFactory(part=PartFactory())
-    return [ResourceFactory(topic=topic, title=f"R{n}") for n in range(5)]
+    return resources_in_one_topic(5)
 
 
 @pytest.fixture

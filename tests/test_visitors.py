@@ -10,7 +10,10 @@ from accounts.models import User
 from roadmap.models import Progress, Resource
 from roadmap.progress import VISITOR_ROWS
 from roadmap.services import progress_set
-from tests.factories import PartFactory, ResourceFactory, TopicFactory, UserFactory
+from tests.factories import (
+    UserFactory,
+    resources_in_one_topic,
+)
 from tests.progress_helpers import bars, tick, ticked
 
 PASSWORD = "a-long-Passphrase-42"
@@ -19,8 +22,7 @@ HTMX = {"HX-Request": "true"}
 
 @pytest.fixture
 def four(db):
-    topic = TopicFactory(part=PartFactory())
-    return [ResourceFactory(topic=topic, title=f"R{n}") for n in range(4)]
+    return resources_in_one_topic(4)
 
 
 def set_state(client, resource, state, htmx=False):
