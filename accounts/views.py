@@ -52,6 +52,6 @@ def delete(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account_delete(user=request.user)
         logout(request)
-        messages.success(request, "Your account and all your progress were deleted.")
+        messages.success(request, "Your account, all your progress and your notes were deleted.")
         return redirect(reverse("roadmap"))
     return render(request, "accounts/delete.html", {"form": form})

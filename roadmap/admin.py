@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from roadmap.forms import RoadmapImportForm
-from roadmap.models import OrderedModel, Part, Progress, Resource, Roadmap, Topic
+from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic
 from roadmap.roadmap_markdown import export_roadmap_markdown
 from roadmap.services import order_renumber, resource_status_set, roadmap_import
 
@@ -22,15 +22,19 @@ class ProgressProtectingAdmin(admin.ModelAdmin):
     resource_path = "pk"
 
     def ticks_under(self, queryset: QuerySet) -> int:
+        """How many states and notes learners have on the resources under `queryset`."""
         resources = Resource.objects.filter(**{f"{self.resource_path}__in": queryset})
-        return Progress.objects.filter(resource__in=resources).count()
+        return (
+            Progress.objects.filter(resource__in=resources).count()
+            + Note.objects.filter(resource__in=resources).count()
+        )
 
     def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
         self.message_user(
             request,
-            f"{what} cannot be deleted: learners have ticked it off {ticks} time(s). "
-            "Archive the resources instead — archived resources leave the roadmap and the "
-            "totals, and unarchiving brings everyone's ticks back.",
+            f"{what} cannot be deleted: learners have marked it or written notes on it "
+            f"{ticks} time(s). Archive the resources instead — archived resources leave the "
+            "roadmap and the totals, and unarchiving brings everyone's states and notes back.",
             messages.ERROR,
         )
 

@@ -66,11 +66,19 @@ class ProgressResetForm(forms.Form):
         return self.parts.get(self.cleaned_data["scope"])
 
 
+class NoteField(forms.CharField):
+    """Text as typed: browsers send a textarea's line breaks as CRLF, and a line break is
+    one character to the learner (and to the textarea's maxlength) and to the limit."""
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class NoteForm(forms.Form):
     """A learner's note on a resource: Markdown, at most NOTE_MAX_LENGTH characters; an
     empty note is deleted."""
 
-    text = forms.CharField(
+    text = NoteField(
         required=False,
         strip=False,
         max_length=NOTE_MAX_LENGTH,
@@ -84,4 +92,7 @@ class NoteForm(forms.Form):
     def __init__(self, *args, resource, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].label = f"Your note on {resource.title}"
-        self.fields["text"].widget.attrs["id"] = f"note-text-{resource.public_id}"
+        self.fields["text"].widget.attrs |= {
+            "id": f"note-text-{resource.public_id}",
+            "autofocus": True,  # also where htmx puts the editor in place
+        }

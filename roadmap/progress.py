@@ -164,7 +164,11 @@ VISITOR_ROWS = "visitor_progress"
 def visitor_rows(session) -> dict[int, Row]:
     """A visitor's rows, from their session (nothing read when they have none)."""
     kept = session.get(VISITOR_ROWS, {})
-    return {int(pk): Row(state, since) for pk, (state, since) in kept.items()}
+    return {
+        int(pk): Row(state, since)
+        for pk, (state, since) in kept.items()
+        if state in Progress.STORED_STATES
+    }
 
 
 def visitor_state(*, session, content: Content) -> LearnerState:

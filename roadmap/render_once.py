@@ -178,7 +178,8 @@ class Rendering:
             for key, value in values[name].items():
                 for position in by_key.get(key, ()):
                     parts[position] = markup(name, value)
-        pages, viewers = progress or EMPTY, viewer_progress or progress or EMPTY
+        pages = progress or EMPTY
+        viewers = viewer_progress if viewer_progress is not None else pages
         for position, hole in self._figures:
             completion = (viewers if hole.viewers_own else pages).get(hole.key)
             parts[position] = render_figure(hole, completion)

@@ -14,14 +14,13 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
     if request is None or VISITOR_ROWS not in request.session:
         return
     rows = visitor_rows(request.session)
+    if rows:
+        merged = progress_merge(user=user, rows=rows)  # (should it fail, the rows stay)
+        said = f"Your progress from this browser is in your account now: {merged.added} kept."
+        if merged.kept:
+            said += f" Where your account had a state already ({merged.kept}), it kept its own."
+        messages.success(request, said)
     del request.session[VISITOR_ROWS]
-    if not rows:
-        return
-    merged = progress_merge(user=user, rows=rows)
-    said = f"Your progress from this browser is in your account now: {merged.added} kept."
-    if merged.kept:
-        said += f" Where your account had a state already ({merged.kept}), it stayed as it was."
-    messages.success(request, said)
 
 
 def connect() -> None:

@@ -82,6 +82,8 @@ def waiting_messages(request: HttpRequest) -> str:
     return render_to_string("base.html#messages", {"messages": waiting})  # safe: rendered
 
 
+# Private: a learner's page has their notes, and every page a CSRF token of its own.
+@private_page
 @require_safe
 def roadmap_page(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -335,7 +337,10 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
     # the viewer's own.
     viewer = viewer_of(request.user)
-    mine = learner_state(user=request.user).progress if request.user.is_authenticated else None
+    if request.user.is_authenticated:
+        mine = learner_state(user=request.user).progress
+    else:  # a visitor's own, from their session (none: nothing)
+        mine = visitor_state(session=request.session, content=state.content).progress
     page = rendered_once(state.content, viewer, "roadmap/shared.html", **SHARED).fill(
         states=state.states,
         progress=state.progress,
@@ -385,7 +390,10 @@ def progress_reset_page(request: HttpRequest) -> HttpResponse:
         part = form.part
         cleared = progress_reset(user=request.user, part=part, notes=form.cleaned_data["notes"])
         what = f"“{part.title}”" if part is not None else "the whole roadmap"
-        messages.success(request, f"Your progress on {what} was cleared ({cleared} resources).")
+        notes = " and your notes on it" if form.cleaned_data["notes"] else ""
+        messages.success(
+            request, f"Your progress{notes} on {what} was cleared ({cleared} resources)."
+        )
         return redirect("dashboard")
     return render(request, "roadmap/reset.html", {"form": form})
 
@@ -456,10 +464,16 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 )
                 return redirect(f"{reverse('roadmap')}#{resource.anchor}")
             return render(
-                request, "roadmap/roadmap.html#note-saved", {"resource": resource, "note": note}
+                request,
+                "roadmap/roadmap.html#note-saved",
+                {"resource": resource, "note": note, "focus": True},
             )
     else:
         note = Note.objects.filter(user=request.user, resource=resource).first()
+        if request.htmx and request.GET.get("close"):  # Cancel: the note as it was
+            context = {"resource": resource, "note": note, "focus": True}
+            return render(request, "roadmap/roadmap.html#note-area", context)
         form = NoteForm(initial={"text": note.text if note else ""}, resource=resource)
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
-    return render(request, template, {"resource": resource, "form": form})
+    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    return render(request, template, context)

@@ -101,6 +101,28 @@ def test_a_note_over_10000_characters_is_refused_with_the_text_kept(client, ada,
     assert len(Note.objects.get().text) == 10_000
 
 
+def test_line_breaks_count_as_one_character_as_the_textarea_counts_them(client, ada, three):
+    typed = ("x" * 99 + "\r\n") * 99 + "x" * 99  # 10,000 characters to the learner
+    client.post(note_url(three[0]), {"text": typed})
+    assert Note.objects.get().text == typed.replace("\r\n", "\n")
+
+
+def test_the_editor_takes_focus_gives_it_back_and_says_what_went_wrong(client, ada, three):
+    editor = client.get(note_url(three[0]), headers=HTMX).content.decode()
+    assert re.search(r"<textarea[^>]* autofocus", editor)
+    saved = client.post(note_url(three[0]), {"text": "ok"}, headers=HTMX).content.decode()
+    assert re.search(r'<button class="button-link" autofocus>Note', saved)
+    cancelled = client.get(note_url(three[0]) + "?close=1", headers=HTMX).content.decode()
+    assert "<p>ok</p>" in cancelled and "<textarea" not in cancelled
+    assert re.search(r'<button class="button-link" autofocus>Note', cancelled)
+    refused = client.post(note_url(three[0]), {"text": "y" * 10_001}, headers=HTMX)
+    assert 'id="progress-announcer" hx-swap-oob="innerHTML">A note can be at most' in (
+        refused.content.decode()
+    )
+    page = client.get("/").content.decode()
+    assert " autofocus" not in page  # the page itself puts focus nowhere
+
+
 def test_a_note_survives_unticking_archiving_and_unarchiving(client, ada, three):
     note_save(user=ada, resource=three[0], text="keep me")
     tick(client, three[0], done=True)
@@ -113,13 +135,11 @@ def test_a_note_survives_unticking_archiving_and_unarchiving(client, ada, three)
 
 def test_another_learner_can_neither_read_nor_change_a_note(client, ada, three):
     note_save(user=ada, resource=three[0], text="Ada's secret")
+    assert "secret" in client.get("/").content.decode()  # Ada's page: rendered and kept
     bob = UserFactory(username="bob")
     client.force_login(bob)
     for headers in (HTMX, {}):
-        assert (
-            "Ada&#x27;s secret"
-            not in client.get(note_url(three[0]), headers=headers).content.decode()
-        )
+        assert "secret" not in client.get(note_url(three[0]), headers=headers).content.decode()
     assert "secret" not in client.get("/").content.decode()
     client.post(note_url(three[0]), {"text": "Bob's own"})
     assert Note.objects.get(user=ada).text == "Ada's secret"
@@ -142,6 +162,8 @@ def test_notes_never_reach_the_share_page_badge_or_admin(client, ada, three, adm
     note_save(user=ada, resource=three[0], text="PRIVATE-NOTE-TEXT")
     progress_set(user=ada, resource=three[0], done=True)
     token = share_link_enable(user=ada).token
+    own = client.get(f"/p/{token}/").content.decode()  # the owner, on their own share page
+    assert "PRIVATE-NOTE-TEXT" not in own and 'class="note' not in own
     client.logout()
     for url in (f"/p/{token}/", f"/p/{token}/badge.svg"):
         assert "PRIVATE-NOTE-TEXT" not in client.get(url).content.decode()
@@ -151,6 +173,9 @@ def test_notes_never_reach_the_share_page_badge_or_admin(client, ada, three, adm
         "/admin/",
         "/admin/roadmap/resource/",
         f"/admin/roadmap/resource/{three[0].pk}/change/",
+        f"/admin/roadmap/resource/{three[0].pk}/delete/",
+        f"/admin/accounts/user/{ada.pk}/change/",
+        f"/admin/accounts/user/{ada.pk}/delete/",
     ):
         page = admin_client.get(url).content.decode()
         assert "PRIVATE-NOTE-TEXT" not in page and "roadmap/note" not in page

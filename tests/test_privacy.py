@@ -94,7 +94,15 @@ def test_emails_appear_on_no_share_page_or_badge(client, seed):
 
 @pytest.mark.parametrize(
     "path",
-    ["/me/", "/me/sharing/", "/me/profile/", "/me/delete/", "/me/export.json", "/me/reset/"],
+    [
+        "/me/",
+        "/me/sharing/",
+        "/me/profile/",
+        "/me/delete/",
+        "/me/export.json",
+        "/me/reset/",
+        "/",  # a learner's notes, and everybody's own CSRF token
+    ],
 )
 def test_account_pages_are_never_kept_by_the_browser(client, seed, path):
     """Nobody can read them back from the browser's cache after the learner logs out."""

@@ -114,6 +114,11 @@ def test_accessibility_audit(new_page, learner, color_scheme):
     for path in ["/", "/accounts/signup/", "/accounts/login/"]:
         visitor.goto(path)
         assert serious_violations(visitor) == [], path
+    visitor.goto("/")
+    checkbox(visitor, PYTHON_BOOK).check()  # a visitor's own ticks, in their session
+    expect(bar(visitor, "Overall")).to_have_attribute("aria-valuenow", "20")
+    settled(visitor)
+    assert serious_violations(visitor) == [], "/ with a visitor's tick"
     page = new_page(user=learner)
     page.emulate_media(color_scheme=color_scheme)
     page.goto("/")
@@ -129,7 +134,14 @@ def test_accessibility_audit(new_page, learner, color_scheme):
     page.get_by_label(f"Your note on {PYTHON_BOOK}").fill("Chapters *1 to 5*.")
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_text("Chapters 1 to 5.")).to_be_visible()
-    for path in ["/", "/me/", "/me/profile/", "/me/sharing/", "/me/reset/"]:
+    settled(page)
+    page.get_by_role("button", name=f"Note on {STATISTICS}").click()  # an editor open
+    expect(page.get_by_label(f"Your note on {STATISTICS}")).to_be_focused()
+    assert serious_violations(page) == [], "/ with a note editor open"
+    page.goto("/me/sharing/")
+    page.get_by_role("button", name="Turn sharing on").click()
+    share_url = page.locator("#share-url").input_value()
+    for path in ["/", "/me/", "/me/profile/", "/me/sharing/", "/me/reset/", share_url]:
         page.goto(path)
         assert serious_violations(page) == [], path
 
