@@ -337,7 +337,8 @@ class Progress(models.Model):
         default=State.DONE,
         db_default=State.DONE,  # rows written in bulk without it (COPY) are done
     )
-    # When it was completed (done or skipped); kept when it moves between the two.
+    # When the row reached its state: for done and skipped, when it was completed (kept
+    # when it moves between the two); for in progress, when it was started (`keeps_date`).
     completed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
@@ -350,13 +351,22 @@ class Progress(models.Model):
                 name="progress_unique_per_learner",
             ),
             models.CheckConstraint(
-                condition=models.Q(state__in=["in_progress", "done", "skipped"]),
+                condition=models.Q(state__in=["in_progress", "done", "skipped"]),  # STORED_STATES
                 name="progress_state_known",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user}: {self.resource} {self.get_state_display().lower()}"
+
+    @staticmethod
+    def keeps_date(before: str, after: str) -> bool:
+        """Whether a row moving from state `before` to `after` keeps its `completed_at`:
+        when the state stays, and between done and skipped (when it was completed); into
+        or out of in progress the date is the move's. The tick's statement says the same
+        in SQL (PROGRESS_STORE, roadmap/services.py)."""
+        in_progress = Progress.State.IN_PROGRESS
+        return before == after or in_progress not in (before, after)
 
 
 NOTE_MAX_LENGTH = 10_000

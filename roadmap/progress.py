@@ -173,12 +173,12 @@ def visitor_rows(session) -> dict[int, Row]:
 
 def visitor_state(*, session, content: Content) -> LearnerState:
     """Where a visitor stands, from the states kept in their session."""
-    kept = session.get(VISITOR_ROWS, {})
+    rows = visitor_rows(session)
     return learner_state_from(
         version=content.version,
-        ids=[int(pk) for pk in kept],
-        states=[state for state, _since in kept.values()],
-        whens=[since for _state, since in kept.values()],
+        ids=list(rows),
+        states=[row.state for row in rows.values()],
+        whens=[row.completed_at for row in rows.values()],
     )
 
 

@@ -9,7 +9,7 @@ own few values. The template says where those go, with tags that own their marku
   once for each of `Progress.State` with `state` set; a request picks the branch of each
   resource's state. A new state is a new branch in the template.
 - `{% progress_bar %}`, `{% nav_progress %}` and `{% percent %}` are rendered from the
-  request's real figures (`Completion`), each distinct figure once per rendering.
+  request's real figures (`Completion`), each distinct figure drawn once per process.
 - `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
   rendered template) or another filled rendering (`Filled`) goes in as it is.
   `{% hole "name" key %}` is one of many (a learner's note on each resource): `fill`

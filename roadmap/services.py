@@ -19,7 +19,7 @@ from roadmap.models import (
     Topic,
     new_share_token,
 )
-from roadmap.progress import VISITOR_ROWS, ProgressSummary, Row, Standing
+from roadmap.progress import VISITOR_ROWS, ProgressSummary, Row, Standing, visitor_state
 from roadmap.roadmap_markdown import ParsedRoadmap
 from roadmap.templatetags.markdown import markdown
 
@@ -38,8 +38,7 @@ FROM current
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
 GROUP BY current.version
 """
-# `completed_at` is when the row reached its state; it is kept while the resource moves
-# between done and skipped (when it was completed), or is set to the state it has.
+# `completed_at` is when the row reached its state: kept as Progress.keeps_date says.
 PROGRESS_STORE = PROGRESS_SET.format(
     write="INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
     " SELECT %(user)s, %(resource)s, %(state)s, %(now)s FROM current"
@@ -117,16 +116,11 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
     if state == Progress.State.NOT_STARTED:
         rows.pop(key, None)
     else:
-        keep = before is not None and (
-            before[0] == state or Progress.State.IN_PROGRESS not in (before[0], state)
-        )
+        keep = before is not None and Progress.keeps_date(before[0], state)
         rows[key] = [state, before[1] if keep else timezone.now().timestamp()]
     session[VISITOR_ROWS] = rows
-    done = [int(pk) for pk, row in rows.items() if row[0] == Progress.State.DONE]
-    skipped = [int(pk) for pk, row in rows.items() if row[0] == Progress.State.SKIPPED]
-    return Standing(
-        content, ProgressSummary.of(content=content, done=done, skipped=skipped), content.version
-    )
+    now = visitor_state(session=session, content=content)
+    return Standing(now.content, now.progress, content.version)
 
 
 @dataclass

@@ -160,12 +160,12 @@ def desired_state(data) -> str | None:
     return Progress.State.NOT_STARTED if was == Progress.State.DONE else was
 
 
-def counted_resource(key: str) -> tuple[Content, Resource]:
+def counted_resource(key: str, *, current: bool = False) -> tuple[Content, Resource]:
     """The resource with public id `key` if it counts now (404 otherwise), and the content
     it was found in: the newest this process has read, which saves reading the version
-    first on the busiest writes, or the current one if it is not there."""
+    first on the busiest writes, or the current one if it is not there (or if `current`)."""
     content = latest_content()
-    if key not in content.by_public_id:  # perhaps published since this process last looked
+    if current or key not in content.by_public_id:  # perhaps published since last looked
         content = content_at(content_version())
     resource = content.by_public_id.get(key)
     if resource is None:
@@ -187,7 +187,10 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     content is still at that version. If it has moved on, nothing was written, and the
     change is tried again on the content as it now is."""
     key = str(public_id)
-    content, resource = counted_resource(key)
+    # A visitor's session has no version to check a write against, as a learner's rows
+    # have: their figures are counted against the content as it is now.
+    signed_in = request.user.is_authenticated
+    content, resource = counted_resource(key, current=not signed_in)
     desired = desired_state(request.POST)
     if desired is None:
         return HttpResponseBadRequest(
@@ -195,13 +198,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             content_type="text/plain",
         )
 
-    if not request.user.is_authenticated:
-        # A session has no version to check a write against, as a learner's rows have:
-        # a visitor's figures are counted against the content as it is now.
-        content = content_at(content_version())
-        resource = content.by_public_id.get(key)
-        if resource is None:
-            raise Http404
+    if not signed_in:
         standing = visitor_progress_set(
             session=request.session, resource=resource, state=desired, content=content
         )
@@ -231,7 +228,6 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     # A learner's htmx requests carry the page's token in a header (base.html); a
     # visitor's page has none, so the row they get back carries its own.
-    signed_in = request.user.is_authenticated
     answer = progress_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
         states={key: desired},
         progress=standing.progress,
@@ -294,13 +290,13 @@ def in_progress_list(content: Content, started: list[tuple[str, float]]) -> Fill
         (bool(started),),
         lambda: {"started": bool(started)},
     )
-    items = [  # nothing of the learner's in an item: each is kept filled
-        renderings.get(
-            (content.version, "started-item", key),
-            lambda r=content.by_public_id[key]: Filled(
-                render_to_string("roadmap/dashboard.html#started-item", {"resource": r}).encode()
-            ),
-        )
+    items = [
+        kept(
+            content,
+            "roadmap/dashboard.html#started-item",
+            (key,),
+            lambda r=content.by_public_id[key]: {"resource": r},
+        ).fill_value()
         for key, _when in started
     ]
     return listing.fill_value(started_items=Filled.joined(items))
@@ -455,6 +451,10 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     author and the resource."""
     _content, resource = counted_resource(str(public_id))
     if request.method == "POST":
+        if "text" not in request.POST:  # not the editor's form: an empty text would delete
+            return HttpResponseBadRequest(
+                "Send text=... (an empty text deletes the note).", content_type="text/plain"
+            )
         form = NoteForm(request.POST, resource=resource)
         if form.is_valid():
             note = note_save(user=request.user, resource=resource, text=form.cleaned_data["text"])

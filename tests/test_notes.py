@@ -73,6 +73,20 @@ def test_without_javascript_the_note_page_saves_and_returns_to_the_row(client, a
     assert "Chapter 3 first." in client.get(note_url(three[0])).content.decode()  # to edit
 
 
+def test_a_post_without_the_text_is_refused_and_the_note_kept(client, ada, three):
+    note_save(user=ada, resource=three[0], text="keep me")
+    for headers in (HTMX, {}):
+        response = client.post(note_url(three[0]), {"txt": "typo"}, headers=headers)
+        assert response.status_code == 400
+    assert Note.objects.get().text == "keep me"
+
+
+def test_saving_twice_leaves_one_note(client, ada, three):
+    for _ in range(2):
+        client.post(note_url(three[0]), {"text": "same"}, headers=HTMX)
+    assert list(Note.objects.values_list("text", flat=True)) == ["same"]
+
+
 def test_an_empty_note_is_deleted(client, ada, three):
     note_save(user=ada, resource=three[0], text="gone soon")
     client.post(note_url(three[0]), {"text": "  \n"})

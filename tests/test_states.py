@@ -174,6 +174,15 @@ def test_an_unknown_state_is_refused_and_changes_nothing(learner_client, learner
     assert list(Progress.objects.values_list("state", flat=True)) == ["skipped"]
 
 
+@pytest.mark.parametrize("was", ["", "finished", "DONE"])
+def test_an_unknown_shown_state_is_refused_and_changes_nothing(learner_client, learner, five, was):
+    progress_set(user=learner, resource=five[0], state="skipped")
+    data = {"was": was, "done": "1", "state": "done"}
+    response = learner_client.post(f"/resources/{five[0].public_id}/progress", data)
+    assert response.status_code == 400
+    assert list(Progress.objects.values_list("state", flat=True)) == ["skipped"]
+
+
 def test_the_share_page_badge_and_export_show_each_state(client, learner, five):
     for resource, state in zip(five, ["done", "skipped", "in_progress"], strict=False):
         progress_set(user=learner, resource=resource, state=state)

@@ -78,6 +78,8 @@ def test_a_visitors_session_holds_one_state_per_counted_resource(client, four):
 def test_a_visitors_completion_date_is_kept_between_done_and_skipped(client, four):
     set_state(client, four[0], "done")
     first = visitor_rows(client)[str(four[0].pk)][1]
+    set_state(client, four[0], "done")  # a second click
+    assert visitor_rows(client)[str(four[0].pk)] == ["done", first]
     set_state(client, four[0], "skipped")
     assert visitor_rows(client)[str(four[0].pk)] == ["skipped", first]
     set_state(client, four[0], "in_progress")
@@ -114,6 +116,17 @@ def test_a_visitor_on_a_share_page_sees_their_own_figure_in_the_navigation(clien
     tick(client, four[3], done=True)
     page = client.get(f"/p/{token}/").content.decode()
     assert '<span class="nav-percent">25%</span>' in page
+
+
+@pytest.mark.parametrize(
+    "data", [{"state": "finished"}, {"done": "yes"}, {"was": "nope", "state": "done"}, {}]
+)
+def test_a_visitors_bad_input_is_refused_and_changes_nothing(client, four, data):
+    set_state(client, four[0], "skipped")
+    before = visitor_rows(client)
+    response = client.post(f"/resources/{four[0].public_id}/progress", data)
+    assert response.status_code == 400
+    assert visitor_rows(client) == before
 
 
 def test_signing_up_keeps_every_tick(client, four):
