@@ -185,13 +185,6 @@ class Rendering:
             parts[position] = render_figure(hole, completion)
         return b"".join(parts)
 
-    def around(self) -> tuple[bytes, bytes]:
-        """What comes before and after the one hole of a rendering that has only one
-        (a wrapper, put around many values at the cost of a join each)."""
-        if len(self._parts) != 3 or self._states or self._figures or self._keyed:
-            raise ValueError("around() is for a rendering with exactly one value hole.")
-        return self._parts[0], self._parts[2]
-
     def fill_value(self, **filling) -> Filled:
         """`fill`, as a value for a hole of another rendering."""
         return Filled(self.fill(**filling))

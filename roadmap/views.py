@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -106,11 +107,11 @@ def roadmap_page(request: HttpRequest) -> HttpResponse:
 def notes_shown(content: Content, user) -> dict[str, Filled]:
     """The learner's notes on the resources of `content`, as their rows show them: one
     query however many, each rendered when it was saved."""
-    head, tail = kept(content, "roadmap/roadmap.html#note-shown", (), dict).around()
+    shown = kept(content, "roadmap/roadmap.html#note-shown", (), dict)
     known = content.public_ids
     return {
         # (`html` was rendered by the safe Markdown renderer when the note was saved.)
-        str(known[pk]): Filled(b"".join((head, html.encode(), tail)))
+        str(known[pk]): shown.fill_value(note_html=mark_safe(html))  # noqa: S308
         for pk, html in Note.objects.filter(user=user).values_list("resource_id", "html")
         if pk in known
     }
