@@ -94,3 +94,17 @@ def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
     expect(recent).to_contain_text(PYTHON_BOOK)
     expect(recent).to_contain_text(MATHS)
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "40")
+
+
+def test_a_visitors_quick_ticks_are_all_kept(new_page):
+    """A visitor's session is written whole: their changes go one at a time, so two
+    ticks in quick succession both stay."""
+    page = new_page()
+    page.goto("/")
+    for title in (PYTHON_BOOK, MATHS, STATISTICS):
+        checkbox(page, title).click()  # without waiting for the answer
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "60")
+    settled(page)
+    page.reload()
+    for title in (PYTHON_BOOK, MATHS, STATISTICS):
+        expect(checkbox(page, title)).to_be_checked()
