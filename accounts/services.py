@@ -4,38 +4,46 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
-from roadmap.models import Note, Progress, ShareLink
+from roadmap.models import Note, Progress, Resource, ShareLink, Work
 from roadmap.progress import learner_state
 
 
 def account_export(*, user, share_url: str | None) -> dict:
     """Everything the site holds about the learner, in a plain JSON-able structure."""
-    progress = (
-        Progress.objects.filter(user=user)
-        .select_related("resource__topic__part")
-        .order_by("completed_at", "pk")
-    )
+    progress = Progress.objects.filter(user=user).order_by("completed_at", "pk")
     state = learner_state(user=user)
-    notes = {
-        note.resource_id: note
-        for note in Note.objects.filter(user=user).select_related("resource__topic__part")
-    }
+    notes = {note.work_id: note for note in Note.objects.filter(user=user)}
+    rows = {row.work_id: row for row in progress}
+    listings = Resource.objects.filter(work__in=[*rows, *notes]).select_related(
+        "topic__part__roadmap"
+    )
+    listed = {}
+    for resource in listings.order_by("pk"):
+        listed.setdefault(resource.work_id, []).append(resource)
     link = ShareLink.objects.filter(user=user).first()
 
-    stated = {row.resource_id for row in progress}
-
-    def about(resource, row=None) -> dict:
-        note = notes.get(resource.pk)
+    def about(work: int, row=None) -> dict:
+        note = notes.get(work)
         counted = row is not None and row.state in Progress.COUNTED_STATES
+        # A work no resource lists any more keeps its state and note: said with nothing
+        # but its address.
+        where = [
+            {
+                "resource_id": str(resource.public_id),
+                "title": resource.title,
+                "url": resource.url,
+                "roadmap": resource.topic.part.roadmap.title,
+                "part": resource.topic.part.title,
+                "topic": resource.topic.title,
+                "resource_status": resource.status,
+                "counts_toward_progress": resource.pk in state.content.roadmap_of(resource).counted,
+            }
+            for resource in listed.get(work, [])
+        ]
         return {
-            "resource_id": str(resource.public_id),
-            "title": resource.title,
-            "url": resource.url,
-            "part": resource.topic.part.title,
-            "topic": resource.topic.title,
-            "resource_status": resource.status,
+            **(where[0] if where else {"url": Work.objects.get(pk=work).url_key}),
+            "listed_in": where,
             "state": row.state if row is not None else Progress.State.NOT_STARTED,
-            "counts_toward_progress": resource.pk in state.content.counted,
             # done or skipped: when it was completed; in progress: when it was started
             "completed_at": row.completed_at.isoformat() if counted and row.completed_at else None,
             "started_at": row.completed_at.isoformat()
@@ -57,14 +65,19 @@ def account_export(*, user, share_url: str | None) -> dict:
                 for address in EmailAddress.objects.filter(user=user).order_by("pk")
             ],
         },
-        # Each resource the learner has a state of or a note on.
-        "progress": [about(row.resource, row) for row in progress]
-        + [about(note.resource) for pk, note in notes.items() if pk not in stated],
+        # Each work (a URL, wherever it is listed) the learner has a state of or a note on.
+        "progress": [about(work, row) for work, row in rows.items()]
+        + [about(work) for work in notes if work not in rows],
+        # Each published roadmap: what counts of it.
         "completion": {
-            "done": state.progress.overall.done,
-            "skipped": state.progress.overall.skipped,
-            "total": state.progress.overall.total,
-            "percent": state.progress.overall.percent,
+            listed.roadmap.slug: {
+                "done": figure.done,
+                "skipped": figure.skipped,
+                "total": figure.total,
+                "percent": figure.percent,
+            }
+            for listed in state.content.published
+            for figure in [state.progress.get(listed.key)]
         },
         "sharing": {
             "enabled": link is not None,

@@ -53,5 +53,5 @@ def delete(request: HttpRequest) -> HttpResponse:
         account_delete(user=request.user)
         logout(request)
         messages.success(request, "Your account, all your progress and your notes were deleted.")
-        return redirect(reverse("roadmap"))
+        return redirect(reverse("home"))
     return render(request, "accounts/delete.html", {"form": form})

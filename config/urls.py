@@ -13,7 +13,8 @@ register_converter(ShareTokenConverter, "share_token")
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
-    path("", roadmap_views.roadmap_page, name="roadmap"),
+    path("", roadmap_views.home, name="home"),
+    path("roadmaps/<slug:slug>/", roadmap_views.roadmap_page, name="roadmap"),
     path(
         "resources/<uuid:public_id>/progress",
         roadmap_views.progress_update,
@@ -28,6 +29,11 @@ urlpatterns = [
     path("resources/<uuid:public_id>/note", roadmap_views.resource_note, name="resource-note"),
     path("p/<share_token:token>/", roadmap_views.share_page, name="share"),
     path("p/<share_token:token>/badge.svg", roadmap_views.share_badge, name="share-badge"),
+    path(
+        "p/<share_token:token>/<slug:slug>/badge.svg",
+        roadmap_views.share_badge,
+        name="share-roadmap-badge",
+    ),
     path("accounts/", include("allauth.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),

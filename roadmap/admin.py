@@ -6,27 +6,31 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
 
 from roadmap.forms import RoadmapImportForm
-from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic
+from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic, Work
 from roadmap.roadmap_markdown import export_roadmap_markdown
 from roadmap.services import order_renumber, resource_status_set, roadmap_import
 
 
 class ProgressProtectingAdmin(admin.ModelAdmin):
     """Refuses, with a message that points to Archive, to delete anything whose resources
-    learners have ticked (the database's PROTECT would refuse it anyway)."""
+    learners have ticked. (The database keeps every state and note whatever is deleted:
+    PROTECT from them to their work; this keeps them shown.)"""
 
     # The lookup from Resource to this model, e.g. "topic__part" for parts.
     resource_path = "pk"
 
     def ticks_under(self, queryset: QuerySet) -> int:
-        """How many states and notes learners have on the resources under `queryset`."""
+        """How many states and notes learners have on the works of the resources under
+        `queryset`."""
         resources = Resource.objects.filter(**{f"{self.resource_path}__in": queryset})
+        works = Work.objects.filter(resources__in=resources)
         return (
-            Progress.objects.filter(resource__in=resources).count()
-            + Note.objects.filter(resource__in=resources).count()
+            Progress.objects.filter(work__in=works).count()
+            + Note.objects.filter(work__in=works).count()
         )
 
     def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
@@ -111,7 +115,12 @@ class ResourceInline(admin.StackedInline):
 
 @admin.register(Roadmap)
 class RoadmapAdmin(OrderedAdmin):
-    list_display = ("title", "updated_at")
+    list_display = ("title", "slug", "status", "order", "updated_at", "export_link")
+    list_editable = ("status", "order")
+    list_filter = ("status",)
+    prepopulated_fields = {"slug": ("title",)}
+    fields = (("title", "slug"), ("status", "order"), "summary", "introduction", "prerequisites")
+    filter_horizontal = ("prerequisites",)
     inlines = [PartInline]
     resource_path = "topic__part__roadmap"
     change_list_template = "admin/roadmap/roadmap/change_list.html"
@@ -136,6 +145,8 @@ class RoadmapAdmin(OrderedAdmin):
             apply = request.POST.get("step") == "apply"
             report = roadmap_import(
                 document=form.cleaned_data["document"],
+                slug=form.cleaned_data["slug"],
+                publish=form.cleaned_data["publish"],
                 archive_missing=form.cleaned_data["archive_missing"],
                 dry_run=not apply,
             )
@@ -149,12 +160,32 @@ class RoadmapAdmin(OrderedAdmin):
         return render(request, "admin/roadmap/roadmap/import.html", context)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The roadmap `?roadmap=<slug>` (by default the first) as Markdown."""
         if not self.has_view_permission(request):
             return HttpResponse("You may not export the roadmap.", status=403)
-        text = export_roadmap_markdown() or ""
+        slug = request.GET.get("roadmap") or None
+        text = export_roadmap_markdown(slug)
+        if text is None:
+            return HttpResponse("There is no such roadmap.", status=404)
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="deep-learning-roadmap.md"'
+        name = slugify(slug or "deep-learning-roadmap")
+        response["Content-Disposition"] = f'attachment; filename="{name}.md"'
         return response
+
+    @admin.display(description="Markdown")
+    def export_link(self, roadmap: Roadmap) -> str:
+        url = reverse("admin:roadmap_export")
+        return format_html('<a href="{}?roadmap={}">export</a>', url, roadmap.slug)
+
+    def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
+        self.message_user(
+            request,
+            f"{what} cannot be deleted: learners have marked its resources or written notes "
+            f"on them {ticks} time(s). Set its status to Draft instead: a draft roadmap "
+            "leaves the site and the totals, and publishing it again brings everyone's "
+            "states back.",
+            messages.ERROR,
+        )
 
 
 @admin.register(Part)
@@ -229,14 +260,29 @@ class ResourceAdmin(OrderedAdmin):
     )
     formfield_overrides = URL_FIELDS
     list_editable = ("status",)
-    list_filter = ("topic__part", "kind", "level", "cost", "status", LinkHealthFilter)
-    list_select_related = ("topic__part",)
+    list_filter = (
+        "topic__part__roadmap",
+        "topic__part",
+        "kind",
+        "level",
+        "cost",
+        "status",
+        LinkHealthFilter,
+    )
+    list_select_related = ("topic__part__roadmap",)
     search_fields = ("title", "url", "description")
-    readonly_fields = ("public_id", "link_status", "link_error", "link_checked_at")
+    readonly_fields = (
+        "public_id",
+        "link_status",
+        "link_error",
+        "link_checked_at",
+        "listed_elsewhere",
+    )
     fields = (
         "topic",
         ("title", "status"),
         "url",
+        "listed_elsewhere",
         ("kind", "level", "cost"),
         "description",
         "order",
@@ -257,14 +303,53 @@ class ResourceAdmin(OrderedAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                learners_count=Count("progress", filter=Q(progress__state=Progress.State.DONE)),
-                in_progress_count=Count(
-                    "progress", filter=Q(progress__state=Progress.State.IN_PROGRESS)
+                learners_count=Count(
+                    "work__progress", filter=Q(work__progress__state=Progress.State.DONE)
                 ),
-                skipped_count=Count("progress", filter=Q(progress__state=Progress.State.SKIPPED)),
+                in_progress_count=Count(
+                    "work__progress", filter=Q(work__progress__state=Progress.State.IN_PROGRESS)
+                ),
+                skipped_count=Count(
+                    "work__progress", filter=Q(work__progress__state=Progress.State.SKIPPED)
+                ),
                 is_counted=Exists(counted),
             )
         )
+
+    @admin.display(description="Also listed at")
+    def listed_elsewhere(self, resource: Resource) -> str:
+        """The other resources with this URL (as `url_key` compares them): one thing to a
+        learner, so a state or note on one shows on all."""
+        if resource.pk is None:
+            return "—"
+        others = resource.same_url().select_related("topic__part__roadmap")
+        if not others:
+            return "Nowhere else."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} / {} / {}</a>',
+            (
+                (
+                    reverse("admin:roadmap_resource_change", args=[o.pk]),
+                    o.topic.part.roadmap,
+                    o.topic.part,
+                    o.topic,
+                )
+                for o in others
+            ),
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        others = obj.same_url().select_related("topic__part__roadmap")
+        if others:
+            where = "; ".join(f"{o.topic.part.roadmap} / {o.topic}" for o in others)
+            self.message_user(
+                request,
+                f"This URL is also listed in {where}: it is one resource to learners, "
+                "so their states and notes show in every place.",
+                messages.WARNING,
+            )
 
     @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")
     def counts(self, resource: Resource) -> bool:

@@ -1,8 +1,8 @@
 """The content snapshot: the roadmap as it is at one content version, read once per
 process and shared by every request (read it, never change it).
 
-Everything a page shows of the content and every total a figure is counted against come
-from one snapshot, read in one REPEATABLE READ transaction together with its version,
+Everything a page shows of the content (every roadmap's) and every total a figure is
+counted against come from one snapshot, read in one REPEATABLE READ transaction together with its version,
 and cached under that version only. Renderings are made from the snapshot they are
 cached with (roadmap/views.py), so a rendering kept for version N shows version N.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from django.db import connection, transaction
 
@@ -27,82 +28,153 @@ def content_version() -> int:
 
 
 @dataclass(frozen=True)
-class Content:
-    version: int
-    roadmap: Roadmap | None  # the roadmap the site serves (Roadmap.objects.main())
+class RoadmapContent:
+    """One roadmap, as it is at the snapshot's version."""
+
+    roadmap: Roadmap
     parts: list[Part]  # as staff see them: every part and resource, in order
     public_parts: list[Part]  # as everyone else does: no draft parts, published resources
     counted: dict[int, Resource]  # what counts toward progress (Resource.objects.counted()),
     # by id, in reading order, with their topic and part
-
-    @cached_property
-    def by_public_id(self) -> dict[str, Resource]:
-        """What counts, by public id: what can be ticked."""
-        return {str(resource.public_id): resource for resource in self.counted.values()}
-
-    @cached_property
-    def public_ids(self) -> dict[int, str]:
-        """Every resource of the roadmap (staff see them all): id to public id."""
-        return {
-            resource.pk: str(resource.public_id)
-            for part in self.parts
-            for topic in part.topics.all()
-            for resource in topic.resources.all()
-        }
-
-    @cached_property
-    def counted_in(self) -> dict[int, tuple[int, int]]:
-        """What counts, by id: the (topic id, part id) it counts in."""
-        return {pk: (r.topic_id, r.topic.part_id) for pk, r in self.counted.items()}
-
-    @cached_property
-    def topic_totals(self) -> dict[int, int]:
-        return self._totals(lambda resource: resource.topic_id)
-
-    @cached_property
-    def part_totals(self) -> dict[int, int]:
-        return self._totals(lambda resource: resource.topic.part_id)
-
-    @property
-    def overall_total(self) -> int:
-        return len(self.counted)
-
-    def _totals(self, scope) -> dict[int, int]:
-        totals: dict[int, int] = defaultdict(int)
-        for resource in self.counted.values():
-            totals[scope(resource)] += 1
-        return dict(totals)
+    prerequisites: list[Roadmap]  # the published ones, in order
 
     def parts_for(self, *, staff: bool) -> list[Part]:
         return self.parts if staff else self.public_parts
 
+    @property
+    def key(self) -> str:
+        """Its figure's key, as a page's progress bar has it (ProgressSummary.get)."""
+        return f"roadmap-{self.roadmap.pk}"
+
+
+class Scopes(NamedTuple):
+    """Where a work counts: the roadmaps, parts and topics listing it, each once."""
+
+    roadmaps: tuple[int, ...]
+    parts: tuple[int, ...]
+    topics: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    version: int
+    roadmaps: list[RoadmapContent]  # every roadmap, drafts too, in order
+
+    @cached_property
+    def by_slug(self) -> dict[str, RoadmapContent]:
+        return {listed.roadmap.slug: listed for listed in self.roadmaps}
+
+    @cached_property
+    def published(self) -> list[RoadmapContent]:
+        return [listed for listed in self.roadmaps if listed.roadmap.is_published]
+
+    @property
+    def first(self) -> RoadmapContent | None:
+        """The first published roadmap: the navigation's off a roadmap's page, and the
+        old badge's."""
+        return self.published[0] if self.published else None
+
+    def roadmap_of(self, resource: Resource) -> RoadmapContent:
+        return self.by_id[resource.topic.part.roadmap_id]
+
+    @cached_property
+    def by_id(self) -> dict[int, RoadmapContent]:
+        return {listed.roadmap.pk: listed for listed in self.roadmaps}
+
+    @cached_property
+    def by_public_id(self) -> dict[str, Resource]:
+        """What counts, in every roadmap, by public id: what can be ticked."""
+        return {
+            str(resource.public_id): resource
+            for listed in self.roadmaps
+            for resource in listed.counted.values()
+        }
+
+    @cached_property
+    def listings(self) -> dict[int, list[str]]:
+        """Each work: the public ids of every resource listing it (staff see them all),
+        in every roadmap. A learner's state of a work shows on each of them."""
+        listings: dict[int, list[str]] = defaultdict(list)
+        for listed in self.roadmaps:
+            for part in listed.parts:
+                for topic in part.topics.all():
+                    for resource in topic.resources.all():
+                        listings[resource.work_id].append(str(resource.public_id))
+        return dict(listings)
+
+    @cached_property
+    def counted_works(self) -> dict[int, list[Resource]]:
+        """Each work that counts: the resources listing it that count, in reading order
+        (roadmap by roadmap)."""
+        works: dict[int, list[Resource]] = defaultdict(list)
+        for listed in self.roadmaps:
+            for resource in listed.counted.values():
+                works[resource.work_id].append(resource)
+        return dict(works)
+
+    @cached_property
+    def counted_in(self) -> dict[int, Scopes]:
+        """Each work that counts: where it counts. A work listed twice in a scope counts
+        once in it: it is one thing to a learner."""
+        return {
+            work: Scopes(
+                *(
+                    tuple(dict.fromkeys(scope(resource) for resource in resources))
+                    for scope in (
+                        lambda resource: resource.topic.part.roadmap_id,
+                        lambda resource: resource.topic.part_id,
+                        lambda resource: resource.topic_id,
+                    )
+                )
+            )
+            for work, resources in self.counted_works.items()
+        }
+
+    @cached_property
+    def totals(self) -> Scopes:
+        """How many works count in each roadmap, part and topic: (by id) in each scope."""
+        totals = ({}, {}, {})
+        for where in self.counted_in.values():
+            for scope, ids in zip(totals, where, strict=True):
+                for pk in ids:
+                    scope[pk] = scope.get(pk, 0) + 1
+        return Scopes(*totals)
+
 
 def load_content() -> Content:
-    """The content and its version, read in one snapshot."""
+    """Every roadmap's content and the version, read in one snapshot: a fixed number of
+    queries, however many roadmaps, parts and resources."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = content_version()
-        roadmap = Roadmap.objects.main()
-        if roadmap is None:
-            return Content(version, None, [], [], {})
-        parts = list(roadmap.parts.visible_to(staff=True).with_content(staff=True))
-        public_parts = list(roadmap.parts.visible_to(staff=False).with_content(staff=False))
-        counted_ids = set(
-            Resource.objects.counted()
-            .filter(topic__part__roadmap=roadmap)
-            .values_list("pk", flat=True)
+        roadmaps = list(Roadmap.objects.order_by("order", "pk").prefetch_related("prerequisites"))
+        by_id = {roadmap.pk: roadmap for roadmap in roadmaps}
+        staff, public = defaultdict(list), defaultdict(list)
+        for parts, seen in ((staff, True), (public, False)):
+            for part in Part.objects.visible_to(staff=seen).with_content(staff=seen):
+                part.roadmap = by_id[part.roadmap_id]
+                parts[part.roadmap_id].append(part)
+        counted_ids = set(Resource.objects.counted().values_list("pk", flat=True))
+    listed = []
+    for roadmap in roadmaps:
+        counted = {
+            resource.pk: resource
+            for part in staff[roadmap.pk]
+            for topic in part.topics.all()
+            for resource in topic.resources.all()
+            if resource.pk in counted_ids
+        }
+        prerequisites = [
+            by_id[other.pk] for other in roadmap.prerequisites.all() if other.is_published
+        ]
+        prerequisites.sort(key=lambda other: (other.order, other.pk))
+        listed.append(
+            RoadmapContent(roadmap, staff[roadmap.pk], public[roadmap.pk], counted, prerequisites)
         )
-    counted = {
-        resource.pk: resource
-        for part in parts
-        for topic in part.topics.all()
-        for resource in topic.resources.all()
-        if resource.pk in counted_ids
-    }
-    return Content(version, roadmap, parts, public_parts, counted)
+    return Content(version, listed)
 
 
 class ContentMoved(Exception):

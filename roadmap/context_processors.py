@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from roadmap.content import content_at, content_version
-from roadmap.progress import EMPTY, VISITOR_ROWS, learner_state, visitor_state
+from roadmap.content import content_at, content_version, latest_content
+from roadmap.progress import EMPTY, has_visitor_rows, learner_state, visitor_state
 
 
 def viewer(request: HttpRequest) -> dict:
@@ -22,9 +22,16 @@ def learner_progress(request: HttpRequest) -> dict:
     def progress():
         if request.user.is_authenticated:
             return learner_state(user=request.user).progress
-        if VISITOR_ROWS not in request.session:
+        if not has_visitor_rows(request.session):
             return EMPTY
         content = content_at(content_version())
         return visitor_state(session=request.session, content=content).progress
 
-    return {"learner_progress": SimpleLazyObject(progress)}
+    def default_roadmap():
+        first = latest_content().first
+        return first and first.roadmap
+
+    return {
+        "learner_progress": SimpleLazyObject(progress),
+        "default_roadmap": SimpleLazyObject(default_roadmap),
+    }

@@ -6,17 +6,53 @@ from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 MAX_IMPORT_BYTES = 1_000_000
 
 
-class RoadmapImportForm(forms.Form):
-    """Upload a roadmap in Markdown; the preview step carries the text on in `content`."""
+NEW_ROADMAP = "new"
 
+
+class RoadmapImportForm(forms.Form):
+    """Upload a roadmap in Markdown, for an existing roadmap or a new one; the preview
+    step carries the text on in `content`."""
+
+    roadmap = forms.ChoiceField(
+        label="Into the roadmap", required=False, help_text="By default the first."
+    )
+    new_slug = forms.SlugField(
+        required=False,
+        max_length=100,
+        label="Slug of the new roadmap",
+        help_text="Its address: /roadmaps/<slug>/. Only for a new roadmap.",
+    )
+    publish = forms.BooleanField(
+        required=False, label="Publish it (a new roadmap is a draft otherwise)"
+    )
     file = forms.FileField(required=False, label="Markdown file")
     content = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
     archive_missing = forms.BooleanField(
         required=False, label="Archive resources the file no longer lists"
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        from roadmap.models import Roadmap
+
+        super().__init__(*args, **kwargs)
+        self.fields["roadmap"].choices = [
+            *Roadmap.objects.order_by("order", "pk").values_list("slug", "title"),
+            (NEW_ROADMAP, "A new roadmap"),
+        ]
+
     def clean(self) -> dict:
+        from roadmap.models import Roadmap
+
         cleaned = super().clean()
+        if cleaned.get("roadmap") == NEW_ROADMAP:
+            slug = cleaned.get("new_slug")
+            if not slug:
+                self.add_error("new_slug", "Give the new roadmap a slug.")
+            elif Roadmap.objects.filter(slug=slug).exists():
+                self.add_error("new_slug", "A roadmap has this slug already: choose it above.")
+            cleaned["slug"] = slug
+        else:
+            cleaned["slug"] = cleaned.get("roadmap") or None
         upload = cleaned.get("file")
         if upload is not None:
             if upload.size > MAX_IMPORT_BYTES:
@@ -41,19 +77,31 @@ EVERYTHING = "everything"
 
 
 class ProgressResetForm(forms.Form):
-    """Clear the states of one part, or of the whole roadmap: typed confirmation."""
+    """Clear the states of one part, of one roadmap or of everything: typed confirmation.
+    The choices are grouped by roadmap; a part's value is its id, a whole roadmap's
+    "roadmap-<id>"."""
 
-    scope = forms.ChoiceField(label="What to reset")
+    scope = forms.ChoiceField(
+        label="What to reset",
+        help_text="A resource listed in several roadmaps is one thing: cleared here, it is "
+        "cleared wherever it is listed.",
+    )
     confirm = forms.CharField(label="Type RESET to confirm", max_length=20, strip=True)
     notes = forms.BooleanField(required=False, label="Also delete my notes")
 
-    def __init__(self, *args, parts, **kwargs) -> None:
+    def __init__(self, *args, roadmaps, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.parts = {str(part.pk): part for part in parts}
-        self.fields["scope"].choices = [
-            *((pk, part.title) for pk, part in self.parts.items()),
-            (EVERYTHING, "Everything"),
-        ]
+        self.parts, self.roadmaps, groups = {}, {}, []
+        for listed in roadmaps:
+            roadmap = listed.roadmap
+            parts = [p for p in listed.public_parts if p.status == p.Status.PUBLISHED]
+            self.roadmaps[f"roadmap-{roadmap.pk}"] = roadmap
+            self.parts |= {str(part.pk): part for part in parts}
+            choices = [(str(part.pk), part.title) for part in parts]
+            groups.append(
+                (roadmap.title, [(f"roadmap-{roadmap.pk}", f"All of {roadmap.title}"), *choices])
+            )
+        self.fields["scope"].choices = [*groups, (EVERYTHING, "Everything, in every roadmap")]
 
     def clean_confirm(self) -> str:
         if self.cleaned_data["confirm"] != "RESET":
@@ -62,8 +110,13 @@ class ProgressResetForm(forms.Form):
 
     @property
     def part(self):
-        """The part chosen, or None for everything."""
+        """The part chosen, or None."""
         return self.parts.get(self.cleaned_data["scope"])
+
+    @property
+    def roadmap(self):
+        """The whole roadmap chosen, or None."""
+        return self.roadmaps.get(self.cleaned_data["scope"])
 
 
 class NoteField(forms.CharField):

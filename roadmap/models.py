@@ -1,4 +1,6 @@
 """The roadmap's content: a Roadmap has Parts, a Part has Topics, a Topic has Resources.
+A resource lists a Work, what its URL points at; learners' states and notes are on works,
+so the same URL listed in several places is one thing to them.
 
 The content version. Every statement that writes one of the content tables (roadmap,
 part, topic, resource) bumps a single row, `roadmap_content_version`, by a database
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,25 +65,49 @@ class OrderedModel(models.Model):
 
 class RoadmapQuerySet(models.QuerySet):
     def main(self) -> Roadmap | None:
-        """The roadmap the site serves: the first one."""
-        return self.order_by("pk").first()
+        """The first roadmap (in order, published or not): the one the importer and the
+        exporter act on without `--roadmap`."""
+        return self.order_by("order", "pk").first()
 
 
 class Roadmap(models.Model):
+    """A track of its own: the seed's general path (`deep-learning`) and one per field."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"  # staff only
+        PUBLISHED = "published", "Published"
+
     title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.TextField(blank=True, help_text="Markdown, for the list of roadmaps.")
     introduction = models.TextField(blank=True, help_text="Markdown.")
+    order = models.PositiveIntegerField(
+        default=0, help_text="Position on the home page; smaller comes first."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    prerequisites = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="leads_to",
+        help_text="Roadmaps to follow before this one. Shown at its top; nothing is locked.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = RoadmapQuerySet.as_manager()
 
     class Meta:
-        ordering = ["pk"]
+        ordering = ["order", "pk"]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
-        return "/"
+        return f"/roadmaps/{self.slug}/"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
 
 
 class PartQuerySet(models.QuerySet):
@@ -142,7 +169,7 @@ class Part(OrderedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/#part-{self.slug}"
+        return f"{self.roadmap.get_absolute_url()}#part-{self.slug}"
 
     @property
     def is_coming_soon(self) -> bool:
@@ -173,21 +200,83 @@ class Topic(OrderedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/#topic-{self.part.slug}-{self.slug}"
+        return f"{self.part.roadmap.get_absolute_url()}#{self.anchor}"
 
     @property
     def anchor(self) -> str:
         return f"topic-{self.part.slug}-{self.slug}"
 
 
+def url_key(url: str) -> str:
+    """What two resource URLs are compared by: the same key is the same thing to a learner
+    (one `Work`). The scheme is left out (http and https of one address are one), the
+    host is compared in lower case and without a default port (80, 443) or a final dot,
+    trailing slashes of the path are dropped (so an empty path is "/"), and an empty
+    query or fragment is no query or fragment. The rest (the path's case, the query, a
+    fragment) is kept as it is: on most sites it names a different page or section."""
+    parts = urlsplit(url.strip())
+    userinfo, _, host = parts.netloc.rpartition("@")
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # not a port: the validator refuses such a URL; compare as written
+        port, host = None, host.lower()
+    if port not in (None, 80, 443):
+        host = f"{host}:{port}"
+    if userinfo:
+        host = f"{userinfo}@{host}"
+    key = f"//{host}{parts.path.rstrip('/') or '/'}"
+    if parts.query:
+        key += f"?{parts.query}"
+    if parts.fragment:
+        key += f"#{parts.fragment}"
+    return key
+
+
+class Work(models.Model):
+    """What a URL points at: the book, course, video or paper a learner reads, whichever
+    roadmaps list it and however often. Every resource whose URL has the same `url_key`
+    lists the same work, and a learner's state and note are on the work: tick it in one
+    roadmap and it is done in every roadmap that lists it. Never deleted while anybody
+    has a state or a note on it, even when no resource lists it any more: listing its
+    URL again brings them back."""
+
+    url_key = models.CharField(max_length=600, unique=True, editable=False)
+
+    def __str__(self) -> str:
+        return self.url_key
+
+    @classmethod
+    def for_resource(cls, resource: Resource) -> Work:
+        """The work `resource`'s URL points at. When a resource is the only listing of
+        its work and its URL is corrected to one no other resource has, its work moves
+        with it (its learners' states follow the correction, as they did before works);
+        otherwise the work of the new URL, made if there is none."""
+        key = url_key(resource.url)
+        if resource.work_id is not None:
+            current = cls.objects.filter(pk=resource.work_id).first()
+            if current is not None and current.url_key == key:
+                return current
+            alone = not Resource.objects.filter(work_id=resource.work_id).exclude(pk=resource.pk)
+            if current is not None and alone and not cls.objects.filter(url_key=key).exists():
+                current.url_key = key
+                current.save(update_fields=["url_key"])
+                return current
+        work, _ = cls.objects.get_or_create(url_key=key)
+        return work
+
+
 class ResourceQuerySet(models.QuerySet):
     def counted(self) -> ResourceQuerySet:
         """What counts toward a learner's progress: a published resource in a published
-        part. The one definition of the rule: the totals, a learner's state, the tick's
-        answer, admin's counts and the export all come from it (through the content
-        snapshot, roadmap/content.py, where they are counted in Python)."""
+        part of a published roadmap. The one definition of the rule: the totals, a
+        learner's state, the tick's answer, admin's counts and the export all come from
+        it (through the content snapshot, roadmap/content.py, where they are counted in
+        Python)."""
         return self.filter(
-            status=Resource.Status.PUBLISHED, topic__part__status=Part.Status.PUBLISHED
+            status=Resource.Status.PUBLISHED,
+            topic__part__status=Part.Status.PUBLISHED,
+            topic__part__roadmap__status=Roadmap.Status.PUBLISHED,
         )
 
     def visible_to(self, *, staff: bool) -> ResourceQuerySet:
@@ -224,6 +313,10 @@ class Resource(OrderedModel):
     order_parent = "topic"
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="resources")
+    # Set from `url` on every save (Work.for_resource).
+    work = models.ForeignKey(
+        Work, on_delete=models.PROTECT, related_name="resources", editable=False
+    )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=300)
     url = models.URLField(
@@ -258,19 +351,26 @@ class Resource(OrderedModel):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        work = Work.for_resource(self)
+        if work.pk != self.work_id:
+            self.work = work
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return f"/#{self.anchor}"
+        return f"{self.topic.part.roadmap.get_absolute_url()}#{self.anchor}"
+
+    def same_url(self) -> ResourceQuerySet:
+        """The other resources whose URL is this one's, as `url_key` compares them."""
+        return Resource.objects.filter(work__url_key=url_key(self.url)).exclude(pk=self.pk)
 
     def clean(self) -> None:
         super().clean()
         if self.url and self.topic_id:
-            clash = (
-                Resource.objects.filter(
-                    url=self.url, topic__part__roadmap=self.topic.part.roadmap_id
-                )
-                .exclude(pk=self.pk)
-                .first()
-            )
+            roadmap = self.topic.part.roadmap_id
+            clash = self.same_url().filter(topic__part__roadmap=roadmap).first()
             if clash is not None:
                 raise ValidationError(
                     {"url": f"This URL is already in the roadmap, as “{clash.title}”."}
@@ -306,9 +406,9 @@ class ShareLink(models.Model):
 
 
 class Progress(models.Model):
-    """Where one learner stands with one resource: in progress, done or skipped (no row:
-    not started). Archiving the resource keeps the row, so unarchiving brings the state
-    back."""
+    """Where one learner stands with one work (every resource listing its URL): in
+    progress, done or skipped (no row: not started). Archiving a resource keeps the row,
+    so unarchiving brings the state back."""
 
     class State(models.TextChoices):
         """Pages show a resource in each state by the template's branches for it
@@ -329,8 +429,9 @@ class Progress(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress", db_index=False
     )
-    # PROTECT: a resource somebody has ticked cannot be deleted by accident; archive it.
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="progress")
+    # On the work, not the resource: the same URL in two roadmaps is one state. PROTECT:
+    # what a learner ticked is kept, whatever happens to the resources listing it.
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="progress")
     state = models.CharField(
         max_length=20,
         choices=[(state.value, state.label) for state in STORED_STATES],
@@ -346,7 +447,7 @@ class Progress(models.Model):
         constraints = [
             # Covering: a learner's state is read from this index alone (roadmap/progress.py).
             models.UniqueConstraint(
-                fields=["user", "resource"],
+                fields=["user", "work"],
                 include=["state", "completed_at"],
                 name="progress_unique_per_learner",
             ),
@@ -357,7 +458,7 @@ class Progress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.resource} {self.get_state_display().lower()}"
+        return f"{self.user}: {self.work} {self.get_state_display().lower()}"
 
     @staticmethod
     def keeps_date(before: str, after: str) -> bool:
@@ -380,8 +481,8 @@ class Note(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
     )
-    # PROTECT: what a learner wrote is not lost with a resource deleted by accident.
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="notes")
+    # On the work, as a state is. PROTECT: what a learner wrote is never lost.
+    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="notes")
     text = models.TextField(max_length=NOTE_MAX_LENGTH)
     # `text` rendered by the same safe renderer as descriptions, when it was saved: a page
     # with a hundred notes renders none of them.
@@ -390,7 +491,7 @@ class Note(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "resource"], name="note_unique_per_learner")
+            models.UniqueConstraint(fields=["user", "work"], name="note_unique_per_learner")
         ]
 
     def __str__(self) -> str:

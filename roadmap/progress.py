@@ -4,7 +4,6 @@ what counts (`Resource.objects.counted()`) has already been applied."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,7 +12,7 @@ from typing import NamedTuple
 from django.db import connection
 
 from roadmap.content import Content, content_at
-from roadmap.models import Progress
+from roadmap.models import Progress, Resource
 
 
 class Completion(NamedTuple):
@@ -33,49 +32,47 @@ NOTHING = Completion()
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    """Completion overall, per part and per topic."""
+    """Completion of each roadmap, part and topic."""
 
-    overall: Completion
+    roadmaps: dict[int, Completion]
     parts: dict[int, Completion]
     topics: dict[int, Completion]
 
     @classmethod
     def of(cls, *, content: Content, done: Iterable[int], skipped: Iterable[int] = ()):
-        """For a learner who has done the resources `done` and skipped `skipped` (ids):
-        what counts of them, overall, per part and per topic."""
+        """For a learner who has done the works `done` and skipped `skipped` (ids): what
+        counts of them in each roadmap, part and topic that lists them."""
         counted_in = content.counted_in
         tallies = []
         for ids in (done, skipped):
-            overall, topics, parts = 0, defaultdict(int), defaultdict(int)
+            scopes = ({}, {}, {})
             for pk in ids:
                 where = counted_in.get(pk)
                 if where is not None:
-                    overall += 1
-                    topics[where[0]] += 1
-                    parts[where[1]] += 1
-            tallies.append((overall, topics, parts))
-        (done_all, done_topics, done_parts), (skip_all, skip_topics, skip_parts) = tallies
+                    for scope, listed in zip(scopes, where, strict=True):
+                        for scope_pk in listed:
+                            scope[scope_pk] = scope.get(scope_pk, 0) + 1
+            tallies.append(scopes)
+        done_in, skipped_in = tallies
         return cls(
-            overall=Completion(done_all, content.overall_total, skip_all),
-            parts={
-                pk: Completion(done_parts[pk], total, skip_parts[pk])
-                for pk, total in content.part_totals.items()
-            },
-            topics={
-                pk: Completion(done_topics[pk], total, skip_topics[pk])
-                for pk, total in content.topic_totals.items()
-            },
+            *(
+                {
+                    pk: Completion(ticked.get(pk, 0), total, skips.get(pk, 0))
+                    for pk, total in totals.items()
+                }
+                for ticked, skips, totals in zip(done_in, skipped_in, content.totals, strict=True)
+            )
         )
 
     def get(self, key: str) -> Completion:
-        """By the key a page's progress bar has: "overall", "part-<id>" or "topic-<id>"."""
-        if key == "overall":
-            return self.overall
+        """By the key a page's progress bar has: "roadmap-<id>", "part-<id>" or
+        "topic-<id>"."""
         scope, _, pk = key.partition("-")
-        return (self.parts if scope == "part" else self.topics).get(int(pk), NOTHING)
+        scopes = {"roadmap": self.roadmaps, "part": self.parts, "topic": self.topics}
+        return scopes[scope].get(int(pk), NOTHING)
 
 
-EMPTY = ProgressSummary(overall=NOTHING, parts={}, topics={})
+EMPTY = ProgressSummary(roadmaps={}, parts={}, topics={})
 
 
 @dataclass(frozen=True)
@@ -84,18 +81,36 @@ class LearnerState:
 
     content: Content
     progress: ProgressSummary
-    states: dict[str, str]  # public id of each resource started: its state
+    rows: dict[int, str]  # each work started: its state
     name: str = ""  # the learner's display name, when read through a share link
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
-    whens: tuple[dict[str, int], list] = ({}, [])  # for `since`: where each is, the times
+    whens: tuple[dict[int, int], list] = ({}, [])  # for `since`: where each is, the times
 
     @cached_property
-    def since(self) -> dict[str, float]:
-        """Public id of each resource started: since when it is in its state (POSIX
-        time); for done and skipped, when it was completed (kept between the two). Only
-        the pages that show dates ask, so only they pay for it."""
+    def states(self) -> dict[str, str]:
+        """Public id of every resource listing a work started (in every roadmap): its
+        state."""
+        listings = self.content.listings
+        return {key: state for work, state in self.rows.items() for key in listings[work]}
+
+    @cached_property
+    def started(self) -> set[int]:
+        """The roadmaps (ids) that count a work this learner has any state of."""
+        counted_in = self.content.counted_in
+        return {
+            roadmap
+            for work in self.rows
+            if work in counted_in
+            for roadmap in counted_in[work].roadmaps
+        }
+
+    @cached_property
+    def since(self) -> dict[int, float]:
+        """Each work started: since when it is in its state (POSIX time); for done and
+        skipped, when it was completed (kept between the two). Only the pages that show
+        dates ask, so only they pay for it."""
         where, times = self.whens
-        return {key: times[i] for key, i in where.items() if times[i] is not None}
+        return {work: times[i] for work, i in where.items() if times[i] is not None}
 
 
 class Row(NamedTuple):
@@ -106,16 +121,15 @@ class Row(NamedTuple):
 def learner_state_from(
     *, version: int, ids: list, states: list, whens: list, name: str = ""
 ) -> LearnerState:
-    """The state of a learner whose rows are `ids`, `states` and `whens` (resource ids,
-    their states and since when, in step), at `version`."""
+    """The state of a learner whose rows are `ids`, `states` and `whens` (work ids, their
+    states and since when, in step), at `version`."""
     content = content_at(version)
-    known = content.public_ids
-    by_key, where, done, skipped = {}, {}, [], []
+    listings = content.listings
+    rows, where, done, skipped = {}, {}, [], []
     for i, (pk, state) in enumerate(zip(ids, states, strict=True)):
-        key = known.get(pk)
-        if key is None:  # a resource that does not count now (or none: [None])
+        if pk not in listings:  # a work no resource lists now (or none: [None])
             continue
-        by_key[key], where[key] = state, i
+        rows[pk], where[pk] = state, i
         if state == Progress.State.DONE:
             done.append(pk)
         elif state == Progress.State.SKIPPED:
@@ -123,7 +137,7 @@ def learner_state_from(
     return LearnerState(
         content=content,
         progress=ProgressSummary.of(content=content, done=done, skipped=skipped),
-        states=by_key,
+        rows=rows,
         name=name,
         read_at=version,
         whens=(where, whens),
@@ -131,11 +145,11 @@ def learner_state_from(
 
 
 # The content version with the learner's rows, in one round trip and one row, so the rows
-# are counted against the content of their version. From the covering (user, resource)
+# are counted against the content of their version. From the covering (user, work)
 # index alone; dates as numbers, which load faster.
 # (The tick's statement reads them the same way: roadmap/services.py.)
 LEARNER_ROWS = (
-    "array_agg(p.resource_id), array_agg(p.state),"
+    "array_agg(p.work_id), array_agg(p.state),"
     " array_agg(extract(epoch FROM p.completed_at)::float8)"
 )
 BY_USER = f"""
@@ -157,12 +171,30 @@ GROUP BY v.version, u.display_name
 
 
 # A visitor's states live in their session (server-side) until they sign up or log in:
-# {"<resource id>": [state, since (POSIX time)]}, at most one per counted resource.
-VISITOR_ROWS = "visitor_progress"
+# {"<work id>": [state, since (POSIX time)]}, at most one per work that counts.
+VISITOR_ROWS = "visitor_works"
+# Before works, the same by resource id: read once into VISITOR_ROWS.
+VISITOR_RESOURCE_ROWS = "visitor_progress"
+
+
+def has_visitor_rows(session) -> bool:
+    return VISITOR_ROWS in session or VISITOR_RESOURCE_ROWS in session
 
 
 def visitor_rows(session) -> dict[int, Row]:
     """A visitor's rows, from their session (nothing read when they have none)."""
+    if VISITOR_RESOURCE_ROWS in session:
+        by_resource = session.pop(VISITOR_RESOURCE_ROWS)
+        works = dict(
+            Resource.objects.filter(pk__in=[int(pk) for pk in by_resource]).values_list(
+                "pk", "work_id"
+            )
+        )
+        kept = session.get(VISITOR_ROWS, {})
+        for pk, row in by_resource.items():
+            if int(pk) in works:
+                kept.setdefault(str(works[int(pk)]), row)
+        session[VISITOR_ROWS] = kept
     kept = session.get(VISITOR_ROWS, {})
     return {
         int(pk): Row(state, since)
@@ -208,7 +240,7 @@ def _read(sql: str, params: dict) -> LearnerState | None:
 
 
 def learner_state(*, user) -> LearnerState:
-    """The learner's completion of the roadmap and when they ticked each resource.
+    """The learner's completion of every roadmap and when they ticked each work.
     Nothing here grows with the number of other learners."""
     return _read(BY_USER, {"user": user.pk})
 

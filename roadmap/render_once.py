@@ -13,8 +13,9 @@ own few values. The template says where those go, with tags that own their marku
 - `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
   rendered template) or another filled rendering (`Filled`) goes in as it is.
   `{% hole "name" key %}` is one of many (a learner's note on each resource): `fill`
-  takes a mapping for `name`, and a key it does not hold leaves its hole empty, so a
-  fill costs what the mapping holds, not what the page holds.
+  takes a mapping for `name`, and a key it does not hold leaves its hole empty (or with
+  the text `{% hole "name" key "default" %}` gives), so a fill costs what the mapping
+  holds, not what the page holds.
 
 Outside a rendering made here the same tags simply render with the context's values, so
 one template serves both. While a page is built, the tags leave markers in the text
@@ -65,6 +66,8 @@ class FigureHole:
 class ValueHole:
     name: str
     key: str | None = None  # one of many holes named `name`, by key
+    default: str = ""  # a keyed hole's, when `fill` gives none for its key: the
+    # template's own text (a literal there is markup)
 
 
 class Holes:
@@ -145,7 +148,7 @@ class Rendering:
                 self._parts.append(b"")
                 self._figures.append((position, hole))
             elif hole.key is not None:
-                self._parts.append(b"")
+                self._parts.append(markup(hole.name, hole.default))
                 self._keyed[hole.name][hole.key].append(position)
             else:
                 self._parts.append(b"")

@@ -288,7 +288,9 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
     def check(instance, line: int, parent: str) -> None:
         try:
             instance.full_clean(
-                exclude=[parent, "order"], validate_unique=False, validate_constraints=False
+                exclude=[parent, "order", "slug" if parent == "" else "", "work"],
+                validate_unique=False,
+                validate_constraints=False,
             )
         except ValidationError as error:
             for name, messages in error.message_dict.items():
@@ -376,11 +378,11 @@ def render_roadmap(roadmap, parts) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def export_roadmap_markdown() -> str | None:
-    """The main roadmap as Markdown, or None when there is none."""
+def export_roadmap_markdown(slug: str | None = None) -> str | None:
+    """The roadmap `slug` (by default the first) as Markdown, or None when there is none."""
     from roadmap.models import Roadmap
 
-    roadmap = Roadmap.objects.main()
+    roadmap = Roadmap.objects.filter(slug=slug).first() if slug else Roadmap.objects.main()
     if roadmap is None:
         return None
     return render_roadmap(roadmap, roadmap.parts.for_export())

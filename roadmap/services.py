@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
@@ -17,39 +19,48 @@ from roadmap.models import (
     Roadmap,
     ShareLink,
     Topic,
+    Work,
     new_share_token,
+    url_key,
 )
-from roadmap.progress import VISITOR_ROWS, ProgressSummary, Row, Standing, visitor_state
+from roadmap.progress import (
+    VISITOR_ROWS,
+    ProgressSummary,
+    Row,
+    Standing,
+    visitor_rows,
+    visitor_state,
+)
 from roadmap.roadmap_markdown import ParsedRoadmap
 from roadmap.templatetags.markdown import markdown
 
 # The write, only if the content is still at the version the resource was looked up in,
-# and the ids of the learner's other resources done and skipped, with the current
-# version, in one statement: all a tick's answer shows is figures. Its SELECT sees the
-# table as it was before the write, so this resource is left out and added by its
-# desired state, which is the state the write leaves.
+# and the ids of the learner's other works done and skipped, with the current version, in
+# one statement: all a tick's answer shows is figures. Its SELECT sees the table as it
+# was before the write, so this work is left out and added by its desired state, which
+# is the state the write leaves.
 PROGRESS_SET = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
 written AS ({write})
 SELECT current.version,
-       array_agg(p.resource_id) FILTER (WHERE p.state = 'done'),
-       array_agg(p.resource_id) FILTER (WHERE p.state = 'skipped')
+       array_agg(p.work_id) FILTER (WHERE p.state = 'done'),
+       array_agg(p.work_id) FILTER (WHERE p.state = 'skipped')
 FROM current
-LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.resource_id <> %(resource)s
+LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.work_id <> %(work)s
 GROUP BY current.version
 """
 # `completed_at` is when the row reached its state: kept as Progress.keeps_date says.
 PROGRESS_STORE = PROGRESS_SET.format(
-    write="INSERT INTO roadmap_progress (user_id, resource_id, state, completed_at)"
-    " SELECT %(user)s, %(resource)s, %(state)s, %(now)s FROM current"
+    write="INSERT INTO roadmap_progress (user_id, work_id, state, completed_at)"
+    " SELECT %(user)s, %(work)s, %(state)s, %(now)s FROM current"
     " WHERE version = %(version)s"
-    " ON CONFLICT (user_id, resource_id) DO UPDATE SET state = EXCLUDED.state,"
+    " ON CONFLICT (user_id, work_id) DO UPDATE SET state = EXCLUDED.state,"
     " completed_at = CASE WHEN roadmap_progress.state = EXCLUDED.state"
     " OR (roadmap_progress.state <> 'in_progress' AND EXCLUDED.state <> 'in_progress')"
     " THEN roadmap_progress.completed_at ELSE EXCLUDED.completed_at END"
 )
 PROGRESS_FORGET = PROGRESS_SET.format(
-    write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND resource_id = %(resource)s"
+    write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND work_id = %(work)s"
     " AND EXISTS (SELECT FROM current WHERE version = %(version)s)"
 )
 
@@ -62,8 +73,8 @@ def progress_set(
     done: bool | None = None,
     content: Content | None = None,
 ) -> Standing:
-    """Set `user`'s state of `resource` (one of Progress.State; `done=True` or `False`
-    stands for done or not started), if `content` (the content the resource was looked
+    """Set `user`'s state of `resource`'s work, in every roadmap that lists it (one of
+    Progress.State; `done=True` or `False` stands for done or not started), if `content` (the content the resource was looked
     up in; by default the current one) is still current; return where the learner stands.
     If the answer's content is at another version, nothing was written: look the
     resource up again in it and try again (`read_at`, the version written at, says which).
@@ -79,7 +90,7 @@ def progress_set(
         content = content_at(content_version())
     parameters = {
         "user": user.pk,
-        "resource": resource.pk,
+        "work": resource.work_id,
         "state": state,
         "now": timezone.now(),
         "version": content.version,
@@ -88,11 +99,11 @@ def progress_set(
     with connection.cursor() as cursor:
         cursor.execute(statement, parameters)
         version, done_ids, skipped_ids = cursor.fetchone()
-    return _standing(version, done_ids or [], skipped_ids or [], resource.pk, state)
+    return _standing(version, done_ids or [], skipped_ids or [], resource.work_id, state)
 
 
 def _standing(version: int, done: list, skipped: list, pk: int, state: str) -> Standing:
-    """Figures of a learner whose other resources are `done` and `skipped`, and `pk` in
+    """Figures of a learner whose other works are `done` and `skipped`, and `pk` in
     `state`."""
     content = content_at(version)
     if version == content.version:
@@ -106,13 +117,14 @@ def _standing(version: int, done: list, skipped: list, pk: int, state: str) -> S
 
 
 def visitor_progress_set(*, session, resource: Resource, state: str, content: Content) -> Standing:
-    """Set a visitor's state of `resource` in their session (saved with it at the end of
-    the request), as `progress_set` does in a learner's rows: the completion date kept
-    between done and skipped. The session keeps only resources that count now, one state
+    """Set a visitor's state of `resource`'s work in their session (saved with it at the
+    end of the request), as `progress_set` does in a learner's rows: the completion date
+    kept between done and skipped. The session keeps only works that count now, one state
     each, so it cannot grow without bound."""
-    kept = session.get(VISITOR_ROWS, {})
-    rows = {pk: row for pk, row in kept.items() if int(pk) in content.counted}
-    key, before = str(resource.pk), rows.get(str(resource.pk))
+    counts = content.counted_in
+    rows = {str(pk): list(row) for pk, row in visitor_rows(session).items() if pk in counts}
+    key = str(resource.work_id)
+    before = rows.get(key)
     if state == Progress.State.NOT_STARTED:
         rows.pop(key, None)
     else:
@@ -126,7 +138,7 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
 @dataclass
 class Merged:
     added: int  # states the account did not have
-    kept: int  # resources the account had a state of already: the account's stood
+    kept: int  # works the account had a state of already: the account's stood
 
 
 @transaction.atomic
@@ -134,10 +146,10 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
     """Add a visitor's states to the account they signed up or logged in to: the
     account's own state wins where both have one, and of two completion dates the earlier
     is kept."""
-    ids = set(Resource.objects.filter(pk__in=rows).values_list("pk", flat=True))
+    ids = set(Work.objects.filter(pk__in=rows).values_list("pk", flat=True))
     existing = {
-        row.resource_id: row
-        for row in Progress.objects.select_for_update().filter(user=user, resource_id__in=ids)
+        row.work_id: row
+        for row in Progress.objects.select_for_update().filter(user=user, work_id__in=ids)
     }
     added, earlier = [], []
     for pk in ids:
@@ -145,7 +157,7 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
         when = datetime.fromtimestamp(since, UTC) if since is not None else timezone.now()
         mine = existing.get(pk)
         if mine is None:
-            added.append(Progress(user=user, resource_id=pk, state=state, completed_at=when))
+            added.append(Progress(user=user, work_id=pk, state=state, completed_at=when))
         elif (
             {mine.state, state} <= Progress.COUNTED_STATES
             and mine.completed_at is not None
@@ -158,14 +170,19 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
     return Merged(added=len(added), kept=len(existing))
 
 
-def progress_reset(*, user, part: Part | None = None, notes: bool = False) -> int:
-    """Clear `user`'s states of the resources of `part`, or of every resource, and with
-    `notes` their notes on them too; how many states were cleared."""
+def progress_reset(
+    *, user, part: Part | None = None, roadmap: Roadmap | None = None, notes: bool = False
+) -> int:
+    """Clear `user`'s states of the works listed in `part`, or in `roadmap`, or of every
+    work, and with `notes` their notes on them too; how many states were cleared. A work
+    is one thing in every roadmap: cleared here, it is cleared wherever it is listed."""
     rows = Progress.objects.filter(user=user)
     written = Note.objects.filter(user=user)
-    if part is not None:
-        rows = rows.filter(resource__topic__part=part)
-        written = written.filter(resource__topic__part=part)
+    if part is not None or roadmap is not None:
+        listed = {"topic__part": part} if part is not None else {"topic__part__roadmap": roadmap}
+        works = Work.objects.filter(resources__in=Resource.objects.filter(**listed))
+        rows = rows.filter(work__in=works)
+        written = written.filter(work__in=works)
     with transaction.atomic():
         deleted, _ = rows.delete()
         if notes:
@@ -174,16 +191,17 @@ def progress_reset(*, user, part: Part | None = None, notes: bool = False) -> in
 
 
 def note_save(*, user, resource: Resource, text: str) -> Note | None:
-    """Keep the learner's note on `resource`, rendered once here; an empty one is
-    deleted. Returns the note, or None when there is none any more."""
+    """Keep the learner's note on `resource`'s work (shown wherever it is listed),
+    rendered once here; an empty one is deleted. Returns the note, or None when there is
+    none any more."""
     if not text.strip():
-        Note.objects.filter(user=user, resource=resource).delete()
+        Note.objects.filter(user=user, work=resource.work_id).delete()
         return None
     # One statement, whether the learner had a note or not.
     (note,) = Note.objects.bulk_create(
-        [Note(user=user, resource=resource, text=text, html=markdown(text))],
+        [Note(user=user, work_id=resource.work_id, text=text, html=markdown(text))],
         update_conflicts=True,
-        unique_fields=["user", "resource"],
+        unique_fields=["user", "work"],
         update_fields=["text", "html", "updated_at"],
     )
     return note
@@ -301,22 +319,36 @@ def _renumber_placed_first(siblings, placed: set) -> None:
 
 @transaction.atomic
 def roadmap_import(
-    *, document: ParsedRoadmap, archive_missing: bool = False, dry_run: bool = False
+    *,
+    document: ParsedRoadmap,
+    slug: str | None = None,
+    publish: bool = False,
+    archive_missing: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Upsert the roadmap from its Markdown: parts by slug, topics by slug within their
-    part, resources by URL within the roadmap. Nothing is deleted; resources missing from
-    the file are reported, and archived only with `archive_missing`. One transaction: a
-    dry run rolls it all back."""
+    """Upsert the roadmap `slug` (by default the first one) from its Markdown: parts by
+    slug, topics by slug within their part, resources by URL (as `url_key` compares
+    them) within the roadmap. A roadmap that does not exist is created, as a draft unless
+    `publish`; `publish` also publishes one that does. Nothing is deleted; resources
+    missing from the file are reported, and archived only with `archive_missing`. One
+    transaction: a dry run rolls it all back."""
     report = ImportReport(dry_run=dry_run)
-    roadmap = Roadmap.objects.select_for_update().main()
+    roadmaps = Roadmap.objects.select_for_update()
+    roadmap = roadmaps.filter(slug=slug).first() if slug else roadmaps.main()
     if roadmap is None:
-        roadmap = Roadmap.objects.create(title=document.title or "Deep Learning Roadmap")
+        title = document.title or "Deep Learning Roadmap"
+        roadmap = Roadmap(slug=slug or slugify(title)[:100] or "roadmap", title=title)
+        roadmap.order = (Roadmap.objects.aggregate(last=Max("order"))["last"] or 0) + 1
+    if publish:
+        roadmap.status = Roadmap.Status.PUBLISHED
+    if roadmap.pk is None:
+        report.changes.append(f"create roadmap {title} ({roadmap.slug}, {roadmap.status})")
     roadmap.title = document.title or roadmap.title
     roadmap.introduction = document.introduction
     roadmap.save()
 
     parts = {p.slug: p for p in roadmap.parts.all()}
-    resources = {r.url: r for r in Resource.objects.filter(topic__part__roadmap=roadmap)}
+    resources = {url_key(r.url): r for r in Resource.objects.filter(topic__part__roadmap=roadmap)}
     placed: set = set()  # every row the file placed
     touched_topics: set[int] = set()
     for part_index, parsed_part in enumerate(document.parts, start=1):
@@ -351,7 +383,7 @@ def roadmap_import(
             )
             touched_topics.add(topic.pk)
             for resource_index, parsed in enumerate(parsed_topic.resources, start=1):
-                existing = resources.get(parsed.url)
+                existing = resources.get(url_key(parsed.url))
                 values = {
                     "topic_id": topic.pk,
                     "title": parsed.title,

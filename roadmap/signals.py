@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 
-from roadmap.progress import VISITOR_ROWS, visitor_rows
+from roadmap.progress import VISITOR_ROWS, has_visitor_rows, visitor_rows
 from roadmap.services import progress_merge
 
 
@@ -11,7 +11,7 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
     """Django keeps the session's data when it logs someone in (it only changes the
     key), so what the visitor ticked is still here: it goes into the account, and out of
     the session."""
-    if request is None or VISITOR_ROWS not in request.session:
+    if request is None or not has_visitor_rows(request.session):
         return
     rows = visitor_rows(request.session)
     if rows:
@@ -20,7 +20,7 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
         if merged.kept:
             said += f" Where your account had a state already ({merged.kept}), it kept its own."
         messages.success(request, said)
-    del request.session[VISITOR_ROWS]
+    request.session.pop(VISITOR_ROWS, None)
 
 
 def connect() -> None:

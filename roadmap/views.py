@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
@@ -19,9 +18,9 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
-from roadmap.content import Content, content_at, content_version, latest_content
+from roadmap.content import Content, RoadmapContent, content_at, content_version, latest_content
 from roadmap.forms import NoteForm, ProgressResetForm
-from roadmap.models import Note, Part, Progress, Resource, ShareLink
+from roadmap.models import Note, Progress, Resource, ShareLink
 from roadmap.progress import learner_state, shared_state, visitor_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
@@ -63,16 +62,60 @@ def kept(content: Content, template: str, key: tuple, context) -> Rendering:
     )
 
 
-def rendered_once(content: Content, viewer: str, template: str, **context) -> Rendering:
-    """`template` with the roadmap as `viewer` sees it (on a share page when `context`
-    says so), made once per content version from that version's snapshot."""
+def rendered_once(
+    content: Content, viewer: str, template: str, listed: RoadmapContent | None = None, **context
+) -> Rendering:
+    """`template` as `viewer` sees it, with the roadmap `listed` (on a share page when
+    `context` says so), made once per content version from that version's snapshot."""
 
     def everything() -> dict:
         seen = {**VIEWERS[viewer], **context}
-        parts = content.parts_for(staff=seen["drafts"])
-        return {"roadmap": content.roadmap, "parts": parts, "counted": content.counted, **seen}
+        about = {"content": content, "default_roadmap": content.first and content.first.roadmap}
+        if listed is not None:
+            about |= {
+                "roadmap": listed.roadmap,
+                "parts": listed.parts_for(staff=seen["drafts"]),
+                "counted": listed.counted,
+                "prerequisites": listed.prerequisites,
+            }
+        return {**about, **seen}
 
-    return kept(content, template, (viewer, *sorted(context.items())), everything)
+    slug = listed and listed.roadmap.slug
+    return kept(content, template, (viewer, slug, *sorted(context.items())), everything)
+
+
+def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
+    """The roadmap `slug` if the viewer may see it (a draft: staff only); 404 otherwise."""
+    listed = content.by_slug.get(slug)
+    if listed is None or not (listed.roadmap.is_published or user.is_staff):
+        raise Http404
+    return listed
+
+
+def viewer_state(request: HttpRequest):
+    """Where the viewer stands: a learner's rows, or a visitor's from their session."""
+    if request.user.is_authenticated:
+        return learner_state(user=request.user)
+    return visitor_state(session=request.session, content=content_at(content_version()))
+
+
+# Private: it shows the viewer's own figures.
+@private_page
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """The published roadmaps in order (drafts too, for staff), with the viewer's figures:
+    a learner's, or a visitor's once they have ticked something."""
+    state = viewer_state(request)
+    content = state.content
+    viewer = viewer_of(request.user)
+    figures = viewer != "visitor" or bool(state.rows)
+    page = rendered_once(content, viewer, "roadmap/home.html", figures=figures).fill(
+        progress=state.progress,
+        continue_label={str(pk): "Continue" for pk in state.started},
+        csrf_token=get_token(request),
+        messages=waiting_messages(request),
+    )
+    return HttpResponse(page)
 
 
 def waiting_messages(request: HttpRequest) -> str:
@@ -86,15 +129,12 @@ def waiting_messages(request: HttpRequest) -> str:
 # Private: a learner's page has their notes, and every page a CSRF token of its own.
 @private_page
 @require_safe
-def roadmap_page(request: HttpRequest) -> HttpResponse:
+def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
-    notes = {}
-    if user.is_authenticated:
-        state = learner_state(user=user)
-        notes = notes_shown(state.content, user)
-    else:  # a visitor: what they ticked is in their session
-        state = visitor_state(session=request.session, content=content_at(content_version()))
-    page = rendered_once(state.content, viewer_of(user), "roadmap/roadmap.html").fill(
+    state = viewer_state(request)  # a visitor's: what they ticked, from their session
+    listed = roadmap_seen(state.content, slug, user)
+    notes = notes_shown(state.content, user) if user.is_authenticated else {}
+    page = rendered_once(state.content, viewer_of(user), "roadmap/roadmap.html", listed).fill(
         states=state.states,
         progress=state.progress,
         notes=notes,
@@ -105,31 +145,36 @@ def roadmap_page(request: HttpRequest) -> HttpResponse:
 
 
 def notes_shown(content: Content, user) -> dict[str, Filled]:
-    """The learner's notes on the resources of `content`, as their rows show them: one
-    query however many, each rendered when it was saved."""
+    """The learner's notes, on every resource of `content` listing their works, as their
+    rows show them: one query however many, each rendered when it was saved."""
     shown = kept(content, "roadmap/roadmap.html#note-shown", (), dict)
-    known = content.public_ids
+    listings = content.listings
     return {
         # (`html` was rendered by the safe Markdown renderer when the note was saved.)
-        str(known[pk]): shown.fill_value(note_html=mark_safe(html))  # noqa: S308
-        for pk, html in Note.objects.filter(user=user).values_list("resource_id", "html")
-        if pk in known
+        key: shown.fill_value(note_html=mark_safe(html))  # noqa: S308
+        for work, html in Note.objects.filter(user=user).values_list("work_id", "html")
+        for key in listings.get(work, ())
     }
 
 
 def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
     """The htmx answer to a change of one resource's state: its row, and out of band the
-    topic's, the part's and the overall bar, the navigation's percentage and the
-    announcement."""
+    bars of its roadmap that count its work (its topic's and part's, and those of any
+    other topic or part of the roadmap listing the same URL), the roadmap's overall bar,
+    the navigation's percentage and the announcement."""
     resource = content.by_public_id[public_id]
+    listed = content.roadmap_of(resource)
 
     def context() -> dict:
+        listings = content.counted_works[resource.work_id]
+        here = [other for other in listings if other.topic.part.roadmap_id == listed.roadmap.pk]
         return {
             **VIEWERS[viewer],
             "resource": resource,
-            "topic": resource.topic,
-            "part": resource.topic.part,
-            "counted": content.counted,
+            "topics": list(dict.fromkeys(other.topic for other in here)),
+            "parts": list(dict.fromkeys(other.topic.part for other in here)),
+            "roadmap": listed.roadmap,
+            "counted": listed.counted,
         }
 
     return kept(content, "roadmap/roadmap.html#progress-updated", (public_id, viewer), context)
@@ -225,7 +270,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         # counts: the page comes back as it now is.)
         label = Progress.State(desired).label.lower()
         messages.success(request, f"{resource.title} marked as {label}.")
-        target = f"{reverse('roadmap')}#{resource.anchor}"
+        target = resource.get_absolute_url()
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     # A learner's htmx requests carry the page's token in a header (base.html); a
     # visitor's page has none, so the row they get back carries its own.
@@ -237,112 +282,167 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     return HttpResponse(answer)
 
 
-def next_up_fragment(content: Content, next_up: str | None) -> str:
-    """The dashboard's "next up": the same for every learner with the same next resource."""
+def next_up_fragment(content: Content, next_up: str | None, anything: bool) -> str:
+    """A roadmap's "next up" on the dashboard: the same for every learner with the same
+    next resource."""
     return renderings.get(
-        (content.version, "next-up", next_up),
+        (content.version, "next-up", next_up, anything),
         lambda: render_to_string(
             "roadmap/dashboard.html#next-up",
-            {
-                "next_up": next_up and content.by_public_id[next_up],
-                "anything_published": content.overall_total > 0,
-            },
+            {"next_up": next_up and content.by_public_id[next_up], "anything_published": anything},
         ),
     )
 
 
-def recently_completed(content: Content, recent: list[tuple[str, float]]) -> Filled:
-    """The dashboard's list of resources completed lately, newest first: each item is
-    rendered once per content version, with its completion time filled in."""
-    listing = kept(
-        content, "roadmap/dashboard.html#recent", (bool(recent),), lambda: {"recent": bool(recent)}
-    )
+def resource_items(
+    content: Content, template: str, listed: list[tuple[Resource, float | None]]
+) -> Filled:
+    """Resources as the dashboard lists them (in progress, recently completed): each item
+    rendered once per content version, its time filled in."""
     here = get_current_timezone()
     items = []
-    for key, when in recent:
-        at = datetime.fromtimestamp(when, here)
-        resource = content.by_public_id[key]
-        item = kept(
-            content,
-            "roadmap/dashboard.html#recent-item",
-            (key,),
-            lambda r=resource: {"resource": r},
+    for resource, when in listed:
+        item = kept(content, template, (resource.pk,), lambda r=resource: {"resource": r})
+        at = datetime.fromtimestamp(when, here) if when is not None else None
+        items.append(
+            item.fill_value(
+                iso=at.isoformat() if at else "", day=date_format(at.date(), "j F Y") if at else ""
+            )
         )
-        items.append(item.fill_value(iso=at.isoformat(), day=date_format(at.date(), "j F Y")))
-    return listing.fill_value(recent_items=Filled.joined(items))
+    return Filled.joined(items)
 
 
-def newest(state, which: str, at_most: int | None = None) -> list[tuple[str, float]]:
-    """The learner's resources in state `which` that count now, newest first."""
+def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, float]]:
+    """The learner's works in state `which` that count now, newest first."""
     found = (
-        (when, key)
-        for key, when in state.since.items()
-        if state.states[key] == which and key in state.content.by_public_id
+        (when, work)
+        for work, when in state.since.items()
+        if state.rows[work] == which and work in state.content.counted_works
     )
     ranked = heapq.nlargest(at_most, found) if at_most else sorted(found, reverse=True)
-    return [(key, when) for when, key in ranked]
+    return [(work, when) for when, work in ranked]
 
 
-def in_progress_list(content: Content, started: list[tuple[str, float]]) -> Filled:
-    """The dashboard's resources in progress, newest first; each rendered once."""
-    listing = kept(
+def roadmap_card(content: Content, listed: RoadmapContent, state, started, viewer) -> Filled:
+    """A roadmap on the learner's dashboard: its bar, what is next and what is in
+    progress in it, and its parts' bars."""
+    card = kept(
         content,
-        "roadmap/dashboard.html#in-progress",
-        (bool(started),),
-        lambda: {"started": bool(started)},
+        "roadmap/dashboard.html#roadmap-card",
+        (listed.roadmap.pk, bool(started), viewer),
+        lambda: {
+            **VIEWERS[viewer],
+            "roadmap": listed.roadmap,
+            "parts": listed.parts_for(staff=VIEWERS[viewer]["drafts"]),
+            "started": bool(started),
+        },
     )
-    items = [
-        kept(
-            content,
-            "roadmap/dashboard.html#started-item",
-            (key,),
-            lambda r=content.by_public_id[key]: {"resource": r},
-        ).fill_value()
-        for key, _when in started
-    ]
-    return listing.fill_value(started_items=Filled.joined(items))
+    # Next: the first resource in reading order the learner has not started at all.
+    next_up = next(
+        (str(r.public_id) for r in listed.counted.values() if r.work_id not in state.rows), None
+    )
+    return card.fill_value(
+        progress=state.progress,
+        next_up=next_up_fragment(content, next_up, bool(listed.counted)),
+        started_items=resource_items(content, "roadmap/dashboard.html#started-item", started),
+    )
 
 
 @private_page
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """A card per roadmap the learner has started (bar, next up, in progress), then what
+    they completed lately, in any roadmap."""
     state = learner_state(user=request.user)
     content = state.content
-    # Next: the first resource in reading order the learner has not started at all.
-    next_up = next((key for key in content.by_public_id if key not in state.states), None)
-    recent = newest(state, Progress.State.DONE, 5)
-    started = newest(state, Progress.State.IN_PROGRESS)
     viewer = viewer_of(request.user)
+    in_progress = newest(state, Progress.State.IN_PROGRESS)
+    cards = []
+    # Before they start anything: the first roadmap, to start with.
+    shown = [r for r in content.published if r.roadmap.pk in state.started] or content.published[:1]
+    for listed in shown:
+        started = [  # each where this roadmap lists it
+            (next(r for r in content.counted_works[work] if r.pk in listed.counted), when)
+            for work, when in in_progress
+            if listed.roadmap.pk in content.counted_in[work].roadmaps
+        ]
+        cards.append(roadmap_card(content, listed, state, started, viewer))
+    if not cards:
+        cards.append(kept(content, "roadmap/dashboard.html#no-cards", (), dict).fill_value())
+    # Each completed work once, where it is first listed.
+    recent = [
+        (content.counted_works[work][0], when)
+        for work, when in newest(state, Progress.State.DONE, 5)
+    ]
+    listing = kept(
+        content, "roadmap/dashboard.html#recent", (bool(recent),), lambda: {"recent": bool(recent)}
+    )
     page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,
         learner_name=str(request.user),
-        next_up=next_up_fragment(content, next_up),
-        recent=recently_completed(content, recent),
-        in_progress=in_progress_list(content, started),
+        cards=Filled.joined(cards),
+        recent=listing.fill_value(
+            recent_items=resource_items(content, "roadmap/dashboard.html#recent-item", recent)
+        ),
         csrf_token=get_token(request),
         messages=waiting_messages(request),
     )
     return HttpResponse(page)
 
 
+def shared_roadmaps(content: Content, state) -> list[RoadmapContent]:
+    """The roadmaps a share page shows: each the learner has started; before they start
+    any, the first."""
+    started = [listed for listed in content.published if listed.roadmap.pk in state.started]
+    return started or content.published[:1]
+
+
+def shared_sections(content: Content, state, viewer: str) -> Filled:
+    """Each roadmap the learner has started, as their share page shows it: bars and
+    states, read-only."""
+    sections = [
+        rendered_once(
+            content,
+            viewer,
+            "roadmap/shared.html#shared-roadmap",
+            listed,
+            anchor_prefix=f"{listed.roadmap.slug}-",  # ids unique on a page of several
+            **SHARED,
+        ).fill_value(
+            states=state.states, progress=state.progress, owner_name=state.name or "A learner"
+        )
+        for listed in shared_roadmaps(content, state)
+    ]
+    return Filled.joined(sections)
+
+
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     state = shared_state(token=token)
-    if state is None or state.content.roadmap is None:
+    if state is None:
         raise Http404
+    content = state.content
     # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
     # the viewer's own.
     viewer = viewer_of(request.user)
     if request.user.is_authenticated:
         mine = learner_state(user=request.user).progress
     else:  # a visitor's own, from their session (none: nothing)
-        mine = visitor_state(session=request.session, content=state.content).progress
-    page = rendered_once(state.content, viewer, "roadmap/shared.html", **SHARED).fill(
-        states=state.states,
+        mine = visitor_state(session=request.session, content=content).progress
+    owner = state.name or "A learner"
+    shown = shared_roadmaps(content, state)
+    if not shown:
+        raise Http404  # no roadmap is published
+    first = shown[0]  # the headline's
+    percent = state.progress.get(first.key).percent
+    headline = f"{owner} is {percent}% through the {first.roadmap.title}"
+    page = rendered_once(content, viewer, "roadmap/shared.html", **SHARED).fill(
         progress=state.progress,
         viewer_progress=mine,
-        owner_name=state.name or "A learner",
+        owner_name=owner,
+        headline=headline,
+        sections=shared_sections(content, state, viewer),
         share_url=request.build_absolute_uri(),
         csrf_token=get_token(request) if request.user.is_authenticated else "",
         messages=waiting_messages(request),
@@ -353,17 +453,23 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
-def share_badge(request: HttpRequest, token: str) -> HttpResponse:
+def share_badge(request: HttpRequest, token: str, slug: str | None = None) -> HttpResponse:
+    """The learner's percentage of one published roadmap (by default the first) as an SVG
+    badge."""
     theme = request.GET.get("theme", "light")
     if theme not in THEMES:
         return HttpResponseBadRequest("theme must be light or dark.", content_type="text/plain")
     state = shared_state(token=token)
-    if state is None or state.content.roadmap is None:
+    if state is None:
         raise Http404
-    title = state.content.roadmap.title
-    value = f"{state.progress.overall.percent}%"
+    content = state.content
+    listed = content.by_slug.get(slug) if slug else content.first
+    if listed is None or not listed.roadmap.is_published:
+        raise Http404
+    title = listed.roadmap.title
+    value = f"{state.progress.get(listed.key).percent}%"
     svg = renderings.get(
-        (state.content.version, "badge", value, theme),
+        (content.version, "badge", title, value, theme),
         lambda: render_to_string(
             "roadmap/badge.svg", {"badge": Badge(label=title, value=value, theme=theme)}
         ),
@@ -379,14 +485,19 @@ def share_badge(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def progress_reset_page(request: HttpRequest) -> HttpResponse:
-    """Start over: clear the states of one part or of everything, confirmed by typing."""
+    """Start over: clear the states of one part, one roadmap or everything, confirmed by
+    typing."""
     content = content_at(content_version())
-    parts = [part for part in content.public_parts if part.status == Part.Status.PUBLISHED]
-    form = ProgressResetForm(request.POST if request.method == "POST" else None, parts=parts)
+    form = ProgressResetForm(
+        request.POST if request.method == "POST" else None, roadmaps=content.published
+    )
     if request.method == "POST" and form.is_valid():
-        part = form.part
-        cleared = progress_reset(user=request.user, part=part, notes=form.cleaned_data["notes"])
-        what = f"“{part.title}”" if part is not None else "the whole roadmap"
+        part, roadmap = form.part, form.roadmap
+        cleared = progress_reset(
+            user=request.user, part=part, roadmap=roadmap, notes=form.cleaned_data["notes"]
+        )
+        chosen = part or roadmap
+        what = f"“{chosen.title}”" if chosen is not None else "every roadmap"
         notes = " and your notes on it" if form.cleaned_data["notes"] else ""
         messages.success(
             request, f"Your progress{notes} on {what} was cleared ({cleared} resources)."
@@ -463,14 +574,14 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 messages.success(
                     request, "Your note was saved." if note else "Your note was deleted."
                 )
-                return redirect(f"{reverse('roadmap')}#{resource.anchor}")
+                return redirect(resource.get_absolute_url())
             return render(
                 request,
                 "roadmap/roadmap.html#note-saved",
                 {"resource": resource, "note": note, "focus": True},
             )
     else:
-        note = Note.objects.filter(user=request.user, resource=resource).first()
+        note = Note.objects.filter(user=request.user, work=resource.work_id).first()
         if request.htmx and request.GET.get("close"):  # Cancel: the note as it was
             context = {"resource": resource, "note": note, "focus": True}
             return render(request, "roadmap/roadmap.html#note-area", context)

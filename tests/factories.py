@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from roadmap.models import Part, Resource, Roadmap, Topic
+from roadmap.models import Part, Resource, Roadmap, Topic, Work, url_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,11 +23,17 @@ class StaffFactory(UserFactory):
 
 
 class RoadmapFactory(factory.django.DjangoModelFactory):
+    """The first roadmap, `deep-learning`, published, unless told otherwise: every part
+    made without a roadmap is in it."""
+
     class Meta:
         model = Roadmap
+        django_get_or_create = ("slug",)
 
     title = "Deep Learning Roadmap"
+    slug = "deep-learning"
     introduction = "A path into deep learning."
+    status = Roadmap.Status.PUBLISHED
 
 
 class PartFactory(factory.django.DjangoModelFactory):
@@ -64,9 +70,11 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     status = Resource.Status.PUBLISHED
 
 
-def build_roadmap(*, parts: int, topics_per_part: int, resources_per_topic: int) -> Roadmap:
-    """A published roadmap of the given shape, inserted in bulk."""
-    roadmap = RoadmapFactory()
+def build_roadmap(
+    *, parts: int, topics_per_part: int, resources_per_topic: int, **roadmap
+) -> Roadmap:
+    """A published roadmap of the given shape (by default the first), inserted in bulk."""
+    roadmap = RoadmapFactory(**roadmap)
     part_objs = Part.objects.bulk_create(
         PartFactory.build(roadmap=roadmap, order=p + 1, slug=f"p{p}") for p in range(parts)
     )
@@ -75,11 +83,15 @@ def build_roadmap(*, parts: int, topics_per_part: int, resources_per_topic: int)
         for part in part_objs
         for t in range(topics_per_part)
     )
-    Resource.objects.bulk_create(
+    resources = [
         ResourceFactory.build(topic=topic, order=r + 1)
         for topic in topic_objs
         for r in range(resources_per_topic)
-    )
+    ]
+    works = Work.objects.bulk_create(Work(url_key=url_key(r.url)) for r in resources)
+    for resource, work in zip(resources, works, strict=True):
+        resource.work = work
+    Resource.objects.bulk_create(resources)
     return roadmap
 
 

@@ -7,12 +7,21 @@ from django.test.utils import CaptureQueriesContext
 
 from roadmap.render_once import renderings
 
-BAR = re.compile(r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"')
+BAR = re.compile(
+    r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"[^>]*aria-label="([^"]*)"'
+)
+# The roadmap page, as a learner of the seed (or of a factory's roadmap) finds it.
+ROADMAP = "/roadmaps/deep-learning/"
 
 
 def bars(html: str) -> dict[str, int]:
-    """Every progress bar on the page: {"overall": 40, "part-1": 40, "topic-2": 50, ...}."""
-    return {name: int(value) for name, value in BAR.findall(html)}
+    """Every progress bar on the page: {"overall": 40, "part-1": 40, "topic-2": 50, ...};
+    "overall" is the one named "Overall progress" (a roadmap page's), and the bars of
+    roadmaps named otherwise (on the home page, the dashboard) are "roadmap-<id>"."""
+    return {
+        "overall" if label == "Overall progress" else name: int(value)
+        for name, value, label in BAR.findall(html)
+    }
 
 
 def ticked(html: str) -> set[str]:

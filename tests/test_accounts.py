@@ -7,6 +7,7 @@ from django.core import mail
 
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.progress_helpers import ROADMAP
 
 PASSWORD = "correct horse battery staple"
 
@@ -114,4 +115,4 @@ def test_messages_show_on_the_roadmap_after_logging_out(client, seed, learner):
     response = client.post("/accounts/logout/", follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert "You have signed out." in response.content.decode()
-    assert "You have signed out." not in client.get("/").content.decode()  # shown once
+    assert "You have signed out." not in client.get(ROADMAP).content.decode()  # shown once

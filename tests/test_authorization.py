@@ -37,6 +37,7 @@ def walk(patterns, prefix=""):
 # route -> (method, path, expected status per role). Paths may use {token} and {resource}.
 MATRIX = {
     "": ("get", "/", ALL),
+    "roadmaps/<slug:slug>/": ("get", "/roadmaps/deep-learning/", ALL),
     "healthz": ("get", "/healthz", ALL),
     # Who may read metrics is a matter of address, not of account (tests/test_metrics.py):
     # the test client comes from loopback, allowed by default.
@@ -51,6 +52,11 @@ MATRIX = {
     "me/reset/": ("get", "/me/reset/", LOGGED_IN),
     "p/<share_token:token>/": ("get", "/p/{token}/", ALL),
     "p/<share_token:token>/badge.svg": ("get", "/p/{token}/badge.svg", ALL),
+    "p/<share_token:token>/<slug:slug>/badge.svg": (
+        "get",
+        "/p/{token}/deep-learning/badge.svg",
+        ALL,
+    ),
     "accounts/login/": ("get", "/accounts/login/", ANONYMOUS_ONLY),
     "accounts/signup/": ("get", "/accounts/signup/", ANONYMOUS_ONLY),
     "accounts/logout/": ("get", "/accounts/logout/", {**LOGGED_IN, "visitor": 302}),

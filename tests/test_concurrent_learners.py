@@ -14,7 +14,7 @@ import pytest
 from roadmap.models import Resource
 from roadmap.services import progress_set
 from tests.factories import UserFactory
-from tests.progress_helpers import bars, ticked
+from tests.progress_helpers import ROADMAP, bars, ticked
 
 PASSWORD = "correct horse battery staple"
 ROUNDS = 15
@@ -61,7 +61,7 @@ class Person:
         assert (
             self.post("/accounts/login/", {"login": username, "password": PASSWORD}, False) == 200
         )
-        self.get("/")  # logging in rotated the token
+        self.get(ROADMAP)  # logging in rotated the token
 
 
 @pytest.mark.django_db(transaction=True)
@@ -93,7 +93,7 @@ def test_learners_and_a_visitor_at_once_each_see_only_their_own(live_server, see
                 == 200,
                 "ada's tick",
             )
-            page = ada.get("/")
+            page = ada.get(ROADMAP)
             mine = {str(fifth.public_id)} if done else set()
             check(ticked(page) == mine, f"ada's ticks {ticked(page)}")
             check(bars(page)["overall"] == (20 if done else 0), "ada's figures")
@@ -107,7 +107,7 @@ def test_learners_and_a_visitor_at_once_each_see_only_their_own(live_server, see
                 bobs.post(f"/resources/{second.public_id}/progress", {"done": 1}) == 200,
                 "bob's tick",
             )
-            page = bobs.get("/")
+            page = bobs.get(ROADMAP)
             check(ticked(page) == {str(second.public_id), str(third.public_id)}, "bob's ticks")
             check(bars(page)["overall"] == 40 and "marked as" not in page, "bob's figures")
             dashboard = bobs.get("/me/")
@@ -117,7 +117,7 @@ def test_learners_and_a_visitor_at_once_each_see_only_their_own(live_server, see
     def as_visitor() -> None:
         start.wait()
         for _ in range(ROUNDS):
-            page = visitor.get("/")
+            page = visitor.get(ROADMAP)
             check(ticked(page) == set() and bars(page)["overall"] == 0, "the visitor's page")
             names = text_of(page)
             check("X-CSRFToken" not in page and "Ada" not in names and "Bob" not in names, "names")

@@ -10,7 +10,7 @@ import pytest
 from roadmap.models import Part, Resource
 from roadmap.services import progress_set, share_link_enable
 from tests.factories import PartFactory, ResourceFactory, RoadmapFactory, TopicFactory, UserFactory
-from tests.progress_helpers import bars
+from tests.progress_helpers import ROADMAP, bars
 
 
 @pytest.fixture
@@ -37,16 +37,16 @@ def everywhere(client, world) -> set:
     """The overall percentage as each place shows it."""
     client.force_login(world["ada"])
     found = {
-        "roadmap": bars(client.get("/").content.decode())["overall"],
+        "roadmap": bars(client.get(ROADMAP).content.decode())["overall"],
         "dashboard": bars(client.get("/me/").content.decode())["overall"],
         "share": bars(client.get(f"/p/{world['token']}/").content.decode())["overall"],
     }
     badge = client.get(f"/p/{world['token']}/badge.svg").content.decode()
     found["badge"] = int(re.search(r">(\d+)%<", badge).group(1))
     export = json.loads(client.get("/me/export.json").content)
-    found["export"] = export["completion"]["percent"]
+    found["export"] = export["completion"]["deep-learning"]["percent"]
     counted_rows = sum(row["counts_toward_progress"] for row in export["progress"])
-    assert counted_rows == export["completion"]["done"]
+    assert counted_rows == export["completion"]["deep-learning"]["done"]
     return found
 
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from roadmap.models import Part, Progress, Resource, Topic
 from tests.factories import ResourceFactory, TopicFactory, UserFactory, build_roadmap
-from tests.progress_helpers import bars
+from tests.progress_helpers import ROADMAP, bars
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def ticked(seed):
     """The seed, with a learner who ticked the first resource."""
     resource = Resource.objects.get(title="Learn Python The Hard Way")
     learner = UserFactory(username="ticker")
-    Progress.objects.create(user=learner, resource=resource)
+    Progress.objects.create(user=learner, work=resource.work)
     return resource
 
 
@@ -53,7 +53,7 @@ def test_deleting_a_ticked_resource_is_refused_and_points_to_archive(admin_clien
     assert "cannot be deleted" in messages_on(response)
     assert "Archive" in messages_on(response)
     assert Resource.objects.filter(pk=ticked.pk).exists()
-    assert Progress.objects.filter(resource=ticked).exists()
+    assert Progress.objects.filter(work__resources=ticked).exists()
 
 
 def test_bulk_delete_of_ticked_resources_is_refused(admin_client, ticked):
@@ -92,14 +92,14 @@ def test_archive_and_unarchive_keep_progress_and_recompute_totals(admin_client, 
     )
     assert Resource.objects.get(pk=ticked.pk).status == "archived"
     admin_client.force_login(learner)
-    assert bars(admin_client.get("/").content.decode())["overall"] == 0  # 0 of 4
-    assert Progress.objects.filter(resource=ticked).exists()
+    assert bars(admin_client.get(ROADMAP).content.decode())["overall"] == 0  # 0 of 4
+    assert Progress.objects.filter(work__resources=ticked).exists()
     admin_client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
     admin_client.post(
         "/admin/roadmap/resource/", {"action": "unarchive", "_selected_action": [ticked.pk]}
     )
     admin_client.force_login(learner)
-    assert bars(admin_client.get("/").content.decode())["overall"] == 20
+    assert bars(admin_client.get(ROADMAP).content.decode())["overall"] == 20
 
 
 @pytest.mark.parametrize(
@@ -134,11 +134,11 @@ def test_learners_completed_column_in_constant_queries(admin_client, db):
 
     build_roadmap(parts=1, topics_per_part=1, resources_per_topic=3)
     for resource in Resource.objects.all():
-        Progress.objects.create(user=UserFactory(), resource=resource)
+        Progress.objects.create(user=UserFactory(), work=resource.work)
     small = changelist_queries()
-    build_roadmap(parts=2, topics_per_part=5, resources_per_topic=9)
+    build_roadmap(parts=2, topics_per_part=5, resources_per_topic=9, slug="second")
     for resource in Resource.objects.all()[:60]:
-        Progress.objects.get_or_create(user=UserFactory(), resource=resource)
+        Progress.objects.get_or_create(user=UserFactory(), work=resource.work)
     large = changelist_queries()
     assert small == large
     html = admin_client.get("/admin/roadmap/resource/").content.decode()
@@ -269,7 +269,7 @@ def test_topic_admin_inline_reorders_and_flags_duplicates(admin_client, seed):
 def test_view_on_site_links_to_the_resource_on_the_roadmap(admin_client, seed):
     resource = Resource.objects.first()
     html = admin_client.get("/admin/roadmap/resource/").content.decode()
-    assert f'href="/#resource-{resource.public_id}"' in html
+    assert f'href="/roadmaps/deep-learning/#resource-{resource.public_id}"' in html
 
 
 def test_import_page_previews_then_applies(admin_client, seed):

@@ -94,7 +94,7 @@ def test_export_then_import_changes_nothing(seed, tmp_path):
 
 def test_import_updates_titles_descriptions_and_order_and_deletes_nothing(seed, tmp_path):
     ticked = Resource.objects.get(title="Practical Statistics for Data Scientists, 2nd Edition")
-    Progress.objects.create(user=UserFactory(), resource=ticked)
+    Progress.objects.create(user=UserFactory(), work=ticked.work)
     text = SEED.read_text()
     text = text.replace("[Learn Python The Hard Way]", "[Learn Python the Hard Way, 3rd ed.]")
     # Math: a new resource first, then Coursera; the ticked one is no longer listed.
@@ -120,7 +120,7 @@ def test_import_updates_titles_descriptions_and_order_and_deletes_nothing(seed, 
 
 def test_archive_missing_archives_and_keeps_progress(seed, tmp_path):
     dropped = Resource.objects.get(title="Learn Python The Hard Way")
-    Progress.objects.create(user=UserFactory(), resource=dropped)
+    Progress.objects.create(user=UserFactory(), work=dropped.work)
     text = SEED.read_text()
     start = text.index("* [Learn Python")
     end = text.index("### Math")
@@ -129,7 +129,7 @@ def test_archive_missing_archives_and_keeps_progress(seed, tmp_path):
     output = run("import_roadmap", str(path), "--archive-missing")
     assert "Resources: 0 created, 0 updated, 4 unchanged, 1 archived" in output
     assert Resource.objects.get(pk=dropped.pk).status == "archived"
-    assert Progress.objects.filter(resource=dropped).exists()
+    assert Progress.objects.filter(work__resources=dropped).exists()
 
 
 def test_dry_run_reports_and_changes_nothing(seed, tmp_path):

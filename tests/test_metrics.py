@@ -11,6 +11,7 @@ from roadmap.content import content_version
 from roadmap.models import Progress, Resource
 from roadmap.services import progress_set
 from tests.factories import StaffFactory, UserFactory
+from tests.progress_helpers import ROADMAP
 from tests.test_settings import load_settings
 
 
@@ -28,8 +29,10 @@ def test_metrics_count_requests_by_view_queries_and_the_roadmap(client, seed):
     for resource in (first, second):
         progress_set(user=ada, resource=resource, done=True)
     progress_set(user=bob, resource=third, done=True)
-    Progress.objects.filter(resource=third).update(completed_at=timezone.now() - timedelta(days=2))
-    client.get("/")
+    Progress.objects.filter(work__resources=third).update(
+        completed_at=timezone.now() - timedelta(days=2)
+    )
+    client.get(ROADMAP)
     client.get("/healthz")
 
     response = client.get("/metrics")

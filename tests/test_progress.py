@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
     build_roadmap,
 )
-from tests.progress_helpers import bars, queries_cold_and_warm, tick, ticked
+from tests.progress_helpers import ROADMAP, bars, queries_cold_and_warm, tick, ticked
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def test_htmx_tick_returns_the_row_and_every_affected_bar(learner_client, roadma
 def test_plain_post_redirects_back_to_the_resource_and_the_page_shows_it(learner_client, roadmap):
     response = tick(learner_client, roadmap["y1"], done=True)
     assert response.status_code == 302
-    assert response["Location"] == f"/#resource-{roadmap['y1'].public_id}"
-    html = learner_client.get("/").content.decode()
+    assert response["Location"] == f"{ROADMAP}#resource-{roadmap['y1'].public_id}"
+    html = learner_client.get(ROADMAP).content.decode()
     assert ticked(html) == {str(roadmap["y1"].public_id)}
     assert "Y one marked as done." in html
     assert bars(html)["overall"] == 20
@@ -68,7 +68,7 @@ def test_unticking_removes_the_tick(learner_client, learner, roadmap):
     tick(learner_client, roadmap["x1"], done=True)
     tick(learner_client, roadmap["x1"], done=False)
     assert not Progress.objects.filter(user=learner).exists()
-    assert ticked(learner_client.get("/").content.decode()) == set()
+    assert ticked(learner_client.get(ROADMAP).content.decode()) == set()
 
 
 def test_posting_the_same_state_twice_keeps_it(learner_client, learner, roadmap):
@@ -88,7 +88,7 @@ def test_learners_never_see_or_change_each_others_progress(client, roadmap):
     tick(client, roadmap["x1"], done=True)
     tick(client, roadmap["z1"], done=True)
     client.force_login(bob)
-    html = client.get("/").content.decode()
+    html = client.get(ROADMAP).content.decode()
     assert ticked(html) == set()
     assert bars(html)["overall"] == 0
     assert "0%" in client.get("/me/").content.decode()
@@ -135,7 +135,7 @@ def test_get_on_the_progress_endpoint_is_405(learner_client, roadmap):
 def test_percentages_agree_between_roadmap_and_dashboard(learner_client, roadmap):
     for key in ["x1", "x2", "z1"]:
         tick(learner_client, roadmap[key], done=True)
-    on_roadmap = bars(learner_client.get("/").content.decode())
+    on_roadmap = bars(learner_client.get(ROADMAP).content.decode())
     on_dashboard = bars(learner_client.get("/me/").content.decode())
     part_a, part_b = roadmap["part_a"].pk, roadmap["part_b"].pk
     assert on_roadmap["overall"] == on_dashboard["overall"] == 60
@@ -150,10 +150,10 @@ def test_archived_resources_leave_the_totals_and_unarchiving_restores_ticks(
     tick(learner_client, roadmap["x1"], done=True)
     tick(learner_client, roadmap["x2"], done=True)
     Resource.objects.filter(pk=roadmap["x1"].pk).update(status=Resource.Status.ARCHIVED)
-    assert bars(learner_client.get("/").content.decode())["overall"] == 25  # 1 of 4
+    assert bars(learner_client.get(ROADMAP).content.decode())["overall"] == 25  # 1 of 4
     assert Progress.objects.filter(user=learner).count() == 2
     Resource.objects.filter(pk=roadmap["x1"].pk).update(status=Resource.Status.PUBLISHED)
-    html = learner_client.get("/").content.decode()
+    html = learner_client.get(ROADMAP).content.decode()
     assert bars(html)["overall"] == 40
     assert str(roadmap["x1"].public_id) in ticked(html)
 
@@ -175,10 +175,10 @@ def test_dashboard_lists_what_is_in_progress_newest_first(learner_client, learne
     from roadmap.services import progress_set
 
     html = learner_client.get("/me/").content.decode()
-    assert "Nothing in progress." in html
+    assert "Nothing in progress here." in html
     for n, key in enumerate(["x2", "z1", "x1"]):
         progress_set(user=learner, resource=roadmap[key], state="in_progress")
-        Progress.objects.filter(resource=roadmap[key]).update(
+        Progress.objects.filter(work__resources=roadmap[key]).update(
             completed_at=datetime(2026, 5, n + 1, tzinfo=UTC)
         )
     progress_set(user=learner, resource=roadmap["x3"], state="skipped")
@@ -237,13 +237,13 @@ def test_concurrent_posts_for_one_learner_and_resource_leave_one_row():
     for thread in threads:
         thread.join(timeout=60)
     assert statuses == [200] * 20
-    assert Progress.objects.filter(resource=resource).count() == 1
+    assert Progress.objects.filter(work__resources=resource).count() == 1
 
 
-# Reading the content snapshot: the version, the roadmap, its parts, topics and resources
+# Reading the content snapshot: the version, the roadmaps and their prerequisites, the parts, topics and resources
 # as staff and as everyone else see them, and what counts (and, in a test's transaction,
 # a savepoint and its release).
-CONTENT = 11
+CONTENT = 12
 
 
 @pytest.mark.parametrize("htmx", [True, False])
@@ -271,14 +271,14 @@ def test_learner_roadmap_query_count_does_not_grow_with_content(learner_client, 
     build_roadmap(parts=1, topics_per_part=2, resources_per_topic=2)
     for resource in Resource.objects.all()[:2]:
         tick(learner_client, resource, done=True)
-    small = queries_cold_and_warm(lambda: learner_client.get("/"))
+    small = queries_cold_and_warm(lambda: learner_client.get(ROADMAP))
     Progress.objects.all().delete()
     Roadmap.objects.all().delete()
     build_roadmap(parts=10, topics_per_part=5, resources_per_topic=11)
     Progress.objects.bulk_create(
-        Progress(user=learner, resource=resource) for resource in Resource.objects.all()[:300]
+        Progress(user=learner, work=resource.work) for resource in Resource.objects.all()[:300]
     )
-    large = queries_cold_and_warm(lambda: learner_client.get("/"))
+    large = queries_cold_and_warm(lambda: learner_client.get(ROADMAP))
     # Cold (the content is read, the page rendered) and warm (both reused), at both sizes;
     # warm: the session with its user, the learner's rows with the content version, and
     # their notes.
@@ -325,8 +325,8 @@ def test_dashboard_before_any_content_exists(client, learner):
     response = client.get("/me/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "There is nothing to read yet." in html
-    assert bars(html)["overall"] == 0
+    assert "You have not started a roadmap yet." in html
+    assert "progress-roadmap" not in html
 
 
 def test_a_tick_counts_only_published_resources_of_the_roadmap(learner_client, learner, roadmap):
@@ -337,7 +337,7 @@ def test_a_tick_counts_only_published_resources_of_the_roadmap(learner_client, l
     Resource.objects.filter(pk=roadmap["x2"].pk).update(status=Resource.Status.ARCHIVED)
     draft_part = PartFactory(roadmap=roadmap["part_a"].roadmap, status=Part.Status.DRAFT)
     Progress.objects.create(
-        user=learner, resource=ResourceFactory(topic=TopicFactory(part=draft_part))
+        user=learner, work=ResourceFactory(topic=TopicFactory(part=draft_part)).work
     )
     html = tick(learner_client, roadmap["x3"], done=True, htmx=True).content.decode()
     x, part_a = roadmap["x"], roadmap["part_a"]
@@ -345,7 +345,7 @@ def test_a_tick_counts_only_published_resources_of_the_roadmap(learner_client, l
     assert bars(html) == {f"topic-{x.pk}": 100, f"part-{part_a.pk}": 66, "overall": 50}
     assert bars(html) == {
         key: value
-        for key, value in bars(learner_client.get("/").content.decode()).items()
+        for key, value in bars(learner_client.get(ROADMAP).content.decode()).items()
         if key in bars(html)
     }
     html = tick(learner_client, roadmap["x3"], done=False, htmx=True).content.decode()
@@ -356,7 +356,7 @@ def test_the_htmx_answer_carries_no_csrf_token_and_the_next_tick_still_works(lea
     """htmx sends the page's token in a header; the swapped-in row needs none of its own."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(learner)
-    page = client.get("/").content.decode()
+    page = client.get(ROADMAP).content.decode()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
     headers = {"HX-Request": "true", "X-CSRFToken": token}
     url = f"/resources/{roadmap['x1'].public_id}/progress"
@@ -395,16 +395,16 @@ def test_a_tick_based_on_outdated_content_is_checked_against_the_content_as_it_i
 ):
     """The progress POST looks the resource up in the content this process last read;
     the write only happens if the content is still at that version."""
-    learner_client.get("/")  # this process has now read the content
+    learner_client.get(ROADMAP)  # this process has now read the content
     Resource.objects.filter(pk=roadmap["x2"].pk).update(title="X two, renamed")
     response = tick(learner_client, roadmap["x1"], done=True, htmx=True)
     assert response.status_code == 200
     assert bars(response.content.decode())["overall"] == 20
     Resource.objects.filter(pk=roadmap["x3"].pk).update(status=Resource.Status.ARCHIVED)
     assert tick(learner_client, roadmap["x3"], done=True, htmx=True).status_code == 404
-    assert list(Progress.objects.filter(user=learner).values_list("resource", flat=True)) == [
-        roadmap["x1"].pk
-    ]
+    assert list(
+        Progress.objects.filter(user=learner).values_list("work__resources", flat=True)
+    ) == [roadmap["x1"].pk]
     # ...and a resource published after this process last looked can be ticked at once.
     fresh = ResourceFactory(topic=roadmap["z"], title="Z two")
     assert tick(learner_client, fresh, done=True, htmx=True).status_code == 200
@@ -433,7 +433,7 @@ def test_a_waiting_message_shows_on_the_cached_pages_once(learner_client, roadma
     tick(learner_client, roadmap["x1"], done=True)  # no JavaScript: a message waits
     dashboard = learner_client.get("/me/").content.decode()
     assert "X one marked as done." in dashboard
-    assert "X one marked as done." not in learner_client.get("/").content.decode()
+    assert "X one marked as done." not in learner_client.get(ROADMAP).content.decode()
 
 
 def test_curators_and_learners_each_get_their_own_dashboard(client, learner, curator, roadmap):
@@ -457,12 +457,12 @@ def test_a_ticks_figures_leave_out_what_does_not_count_as_the_page_does(
     archived = ResourceFactory(topic=roadmap["x"], status=Resource.Status.ARCHIVED)
     draft = ResourceFactory(topic=roadmap["y"], status=Resource.Status.DRAFT)
     soon = PartFactory(roadmap=roadmap["part_a"].roadmap, status=Part.Status.COMING_SOON)
-    elsewhere = ResourceFactory()  # its own roadmap, not the one the site serves
+    elsewhere = ResourceFactory(topic__part__roadmap__slug="elsewhere")  # another roadmap
     for resource in (archived, draft, ResourceFactory(topic=TopicFactory(part=soon)), elsewhere):
-        Progress.objects.create(user=learner, resource=resource)
+        Progress.objects.create(user=learner, work=resource.work)
     tick(learner_client, roadmap["x2"], done=True)
     answer = bars(tick(learner_client, roadmap["x1"], done=True, htmx=True).content.decode())
-    page = bars(learner_client.get("/").content.decode())
+    page = bars(learner_client.get(ROADMAP).content.decode())
     x, part_a = roadmap["x"], roadmap["part_a"]
     # 2 of 3 in topic X, 2 of 4 in part A, 2 of 5 overall.
     assert answer == {f"topic-{x.pk}": 66, f"part-{part_a.pk}": 50, "overall": 40}
@@ -478,14 +478,17 @@ def test_the_dashboard_lists_the_five_latest_ticks_and_forgets_archived_ones(
 
     for n, key in enumerate(["x1", "x2", "x3", "y1", "z1"]):
         tick(learner_client, roadmap[key], done=True)
-        Progress.objects.filter(user=learner, resource=roadmap[key]).update(
+        Progress.objects.filter(user=learner, work__resources=roadmap[key]).update(
             completed_at=datetime(2026, 3, n + 1, 12, tzinfo=UTC)
         )
 
     def recent() -> list[tuple[str, str]]:
         html = learner_client.get("/me/").content.decode()
         listing = html[html.index("Recently completed") :]
-        return re.findall(r'<a href="/#resource-[\w-]+">([^<]+)</a>.*?>(\d+ \w+ 2026)<', listing)
+        return re.findall(
+            r'<a href="/roadmaps/deep-learning/#resource-[\w-]+">([^<]+)</a>.*?>(\d+ \w+ 2026)<',
+            listing,
+        )
 
     assert recent() == [
         ("Z one", "5 March 2026"),

@@ -25,8 +25,8 @@ PAGE = (
     '<input{% by_state item %}{% if state == "done" %} checked{% endif %}{% end_by_state %}>'
     "</li>{% endfor %}"
     '<input name="csrf" value="{% hole "csrf_token" %}">'
-    '{% progress_bar "overall" label="Overall" %}'
-    "<p>{% percent %}% of {% hole 'name' %}</p>{% hole 'messages' %}"
+    '{% progress_bar "roadmap" 1 "Overall" %}'
+    "<p>{% percent 'roadmap' 1 %}% of {% hole 'name' %}</p>{% hole 'messages' %}"
 )
 
 
@@ -41,7 +41,7 @@ def built(source: str = PAGE, **context) -> Rendering:
 
 
 def summary(done: int, total: int) -> ProgressSummary:
-    return ProgressSummary(overall=Completion(done, total), parts={}, topics={})
+    return ProgressSummary(roadmaps={1: Completion(done, total)}, parts={}, topics={})
 
 
 def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
@@ -87,7 +87,7 @@ def test_filling_leaves_the_rendering_as_it_was_for_the_next_request():
 
 
 def test_template_logic_sees_real_figures_never_a_stand_in():
-    source = '{% progress_bar "overall" label="Overall" %}'
+    source = '{% progress_bar "roadmap" 1 "Overall" %}'
     full = built(source).fill(progress=summary(3, 3)).decode()
     assert 'aria-valuenow="100"' in full and "3 done of 3" in full
 
@@ -100,6 +100,16 @@ def test_a_keyed_hole_takes_what_its_mapping_holds_and_is_empty_otherwise():
     assert rendering.fill(notes={"a": "<i>"}).decode() == "<p>&lt;i&gt;</p><p></p>"
     with pytest.raises(KeyError):
         rendering.fill()
+
+
+def test_a_keyed_hole_may_say_what_it_shows_when_its_key_is_not_given():
+    """The default is the template's own text; what `fill` gives is escaped."""
+    source = '{% for item in items %}<p>{% hole "label" item.public_id "Start" %}</p>{% endfor %}'
+    rendering = built(source)
+    page = rendering.fill(label={"b": "<Continue>"}).decode()
+    assert page == "<p>Start</p><p>&lt;Continue&gt;</p>"
+    outside = engines["django"].from_string(source).render({"items": [Item("a")], "label": {}})
+    assert outside == "<p>Start</p>"
 
 
 def test_a_rendering_refuses_to_go_out_with_a_hole_unfilled():
@@ -116,7 +126,7 @@ def test_a_state_branch_may_not_hold_another_hole():
 def test_outside_a_rendering_made_once_the_tags_render_at_once():
     source = (
         '{% by_state item %}{% if state == "done" %}done{% else %}not yet{% endif %}{% end_by_state %}'
-        ' {% percent %}% {% hole "name" %}'
+        ' {% percent "roadmap" 1 %}% {% hole "name" %}'
     )
     html = (
         engines["django"]

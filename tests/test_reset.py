@@ -37,7 +37,12 @@ def test_the_page_asks_what_and_for_a_typed_confirmation(client, ada, two_parts)
     page = client.get("/me/reset/").content.decode()
     assert '<label for="id_scope">What to reset:</label>' in page
     assert '<label for="id_confirm">Type RESET to confirm:</label>' in page
-    for title in ("Basics", "Vision", "Everything"):
+    for title in (
+        "Basics",
+        "Vision",
+        "All of Deep Learning Roadmap",
+        "Everything, in every roadmap",
+    ):
         assert f">{title}</option>" in page
 
 
@@ -45,7 +50,7 @@ def test_resetting_one_part_leaves_the_others(client, ada, two_parts):
     response = client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
     assert response.status_code == 302 and response["Location"] == "/me/"
     left = Progress.objects.filter(user=ada)
-    assert {row.resource for row in left} == set(two_parts["in_b"])
+    assert {row.work.resources.get() for row in left} == set(two_parts["in_b"])
     page = client.get("/me/").content.decode()
     assert "Your progress on “Basics” was cleared (2 resources)." in page
     assert bars(page)[f"part-{two_parts['a'].pk}"] == 0
@@ -63,7 +68,9 @@ def test_notes_are_kept_unless_asked_to_go_too(client, ada, two_parts):
     client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
     assert Note.objects.filter(user=ada).count() == 4
     client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET", "notes": "on"})
-    assert {note.resource for note in Note.objects.filter(user=ada)} == set(two_parts["in_b"])
+    assert {note.work.resources.get() for note in Note.objects.filter(user=ada)} == set(
+        two_parts["in_b"]
+    )
     client.post("/me/reset/", {"scope": "everything", "confirm": "nope", "notes": "on"})
     assert Note.objects.filter(user=ada).count() == 2  # not confirmed: nothing went
 
@@ -75,7 +82,7 @@ def test_resetting_everything(client, ada, two_parts):
 
 @pytest.mark.parametrize("typed", ["", "reset", "RESET please", "yes"])
 def test_anything_but_reset_changes_nothing_and_says_why(client, ada, two_parts, typed):
-    before = list(Progress.objects.values_list("resource", "state"))
+    before = list(Progress.objects.values_list("work__resources", "state"))
     response = client.post("/me/reset/", {"scope": "everything", "confirm": typed})
     assert response.status_code == 200
     assert (
@@ -83,7 +90,7 @@ def test_anything_but_reset_changes_nothing_and_says_why(client, ada, two_parts,
         or typed == ""
     )
     assert "errorlist" in response.content.decode()
-    assert list(Progress.objects.values_list("resource", "state")) == before
+    assert list(Progress.objects.values_list("work__resources", "state")) == before
 
 
 def test_an_unknown_part_is_a_form_error(client, ada, two_parts):

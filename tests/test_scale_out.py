@@ -192,7 +192,7 @@ def test_a_tick_made_through_one_process_shows_through_the_other(servers):
         f"{a}/resources/{resource.public_id}/progress", {"done": "1"}, **{"HX-Request": "true"}
     )
     assert status == 200
-    _, html = browser.get(f"{b}/")
+    _, html = browser.get(f"{b}/roadmaps/deep-learning/")
     assert str(resource.public_id) in ticked(html)
     assert re.search(r'aria-label="Overall progress"', html) and 'aria-valuenow="20"' in html
 
@@ -232,7 +232,7 @@ def test_a_password_changed_through_one_process_stops_ticks_through_the_other(se
     htmx = {"HX-Request": "true"}
     assert phone.get(f"{b}/")[0] == 200  # process b has now verified the phone's session
     assert phone.post(f"{b}/resources/{first.public_id}/progress", {"done": "1"}, **htmx)[0] == 200
-    assert Progress.objects.filter(resource=first).exists()
+    assert Progress.objects.filter(work__resources=first).exists()
 
     status, _ = laptop.post(
         f"{a}/accounts/password/change/",
@@ -244,7 +244,7 @@ def test_a_password_changed_through_one_process_stops_ticks_through_the_other(se
     )
     assert status == 200
     phone.post(f"{b}/resources/{second.public_id}/progress", {"done": "1"}, **htmx)
-    assert not Progress.objects.filter(resource=second).exists()
+    assert not Progress.objects.filter(work__resources=second).exists()
     assert "Log in" in phone.get(f"{b}/me/")[1]
 
 

@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
     resources_in_one_topic,
 )
-from tests.progress_helpers import bars, tick, ticked
+from tests.progress_helpers import ROADMAP, bars, tick, ticked
 
 PASSWORD = "a-long-Passphrase-42"
 HTMX = {"HX-Request": "true"}
@@ -38,7 +38,7 @@ def visitor_rows(client) -> dict:
 
 
 def test_a_visitor_sees_the_controls_and_a_notice(client, four):
-    page = client.get("/").content.decode()
+    page = client.get(ROADMAP).content.decode()
     assert page.count("Mark R") == 4 and page.count("Status of R") == 4
     assert "your progress lives in this browser until you" in page
     assert bars(page)["overall"] == 0
@@ -53,8 +53,8 @@ def test_a_visitor_ticks_in_place_and_without_javascript(client, four):
     assert re.search(r'name="csrfmiddlewaretoken" value="[^"]+"', html)  # no header for them
     assert "R0 marked as done. Overall progress 25%." in html
     response = set_state(client, four[1], "skipped")  # without JavaScript
-    assert response.status_code == 302 and response["Location"] == f"/#{four[1].anchor}"
-    page = client.get("/").content.decode()
+    assert response.status_code == 302 and response["Location"] == f"{ROADMAP}#{four[1].anchor}"
+    page = client.get(ROADMAP).content.decode()
     assert ticked(page) == {str(four[0].public_id)} and bars(page)["overall"] == 50
     assert '<span class="nav-percent">50%</span>' in page
     assert "R1 marked as skipped." in page
@@ -66,27 +66,27 @@ def test_a_visitors_session_holds_one_state_per_counted_resource(client, four):
         set_state(client, four[0], state)
     set_state(client, four[1], "in_progress")
     set_state(client, four[1], "not_started")
-    assert list(visitor_rows(client)) == [str(four[0].pk)]
+    assert list(visitor_rows(client)) == [str(four[0].work_id)]
     # A resource that stops counting leaves the session at the next tick.
     set_state(client, four[2], "done")
     Resource.objects.filter(pk=four[2].pk).update(status=Resource.Status.ARCHIVED)
     set_state(client, four[3], "done")
-    assert set(visitor_rows(client)) == {str(four[0].pk), str(four[3].pk)}
+    assert set(visitor_rows(client)) == {str(four[0].work_id), str(four[3].work_id)}
     assert client.post(f"/resources/{four[2].public_id}/progress", {"done": "1"}).status_code == 404
 
 
 def test_a_visitors_completion_date_is_kept_between_done_and_skipped(client, four):
     set_state(client, four[0], "done")
-    first = visitor_rows(client)[str(four[0].pk)][1]
+    first = visitor_rows(client)[str(four[0].work_id)][1]
     set_state(client, four[0], "done")  # a second click
-    assert visitor_rows(client)[str(four[0].pk)] == ["done", first]
+    assert visitor_rows(client)[str(four[0].work_id)] == ["done", first]
     set_state(client, four[0], "skipped")
-    assert visitor_rows(client)[str(four[0].pk)] == ["skipped", first]
+    assert visitor_rows(client)[str(four[0].work_id)] == ["skipped", first]
     set_state(client, four[0], "in_progress")
-    started = visitor_rows(client)[str(four[0].pk)][1]
+    started = visitor_rows(client)[str(four[0].work_id)][1]
     assert started >= first
     set_state(client, four[0], "done")
-    assert visitor_rows(client)[str(four[0].pk)][1] >= started
+    assert visitor_rows(client)[str(four[0].work_id)][1] >= started
 
 
 def test_two_visitors_see_only_their_own(four):
@@ -96,7 +96,7 @@ def test_two_visitors_see_only_their_own(four):
     tick(ann, four[0], done=True)
     set_state(ben, four[1], "skipped")
     for _ in range(2):  # the second time from the renderings both pages are kept in
-        ann_page, ben_page = ann.get("/").content.decode(), ben.get("/").content.decode()
+        ann_page, ben_page = ann.get(ROADMAP).content.decode(), ben.get(ROADMAP).content.decode()
         assert ticked(ann_page) == {str(four[0].public_id)} and ticked(ben_page) == set()
         ann_select = f'id="state-{four[1].public_id}"><option value="not_started" selected>'
         assert ann_select in ann_page
@@ -137,7 +137,7 @@ def test_signing_up_keeps_every_tick(client, four):
     )
     assert response.status_code == 302
     ada = User.objects.get(username="ada")
-    assert dict(Progress.objects.filter(user=ada).values_list("resource", "state")) == {
+    assert dict(Progress.objects.filter(user=ada).values_list("work__resources", "state")) == {
         four[0].pk: "done",
         four[1].pk: "in_progress",
     }
@@ -150,7 +150,7 @@ def test_logging_in_merges_into_an_account_that_has_progress(client, four):
     ada = UserFactory(username="ada", password=PASSWORD)
     progress_set(user=ada, resource=four[0], state="in_progress")  # the account's wins
     progress_set(user=ada, resource=four[1], state="done")
-    Progress.objects.filter(user=ada, resource=four[1]).update(
+    Progress.objects.filter(user=ada, work__resources=four[1]).update(
         completed_at=datetime(2026, 6, 1, tzinfo=UTC)
     )
     set_state(client, four[0], "done")
@@ -159,12 +159,12 @@ def test_logging_in_merges_into_an_account_that_has_progress(client, four):
     session = client.session
     rows = session[VISITOR_ROWS]
     early = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
-    rows[str(four[1].pk)][1] = early  # the visitor had completed it first
+    rows[str(four[1].work_id)][1] = early  # the visitor had completed it first
     session[VISITOR_ROWS] = rows
     session.save()
     response = client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
     assert response.status_code == 302
-    mine = {row.resource_id: row for row in Progress.objects.filter(user=ada)}
+    mine = {row.work.resources.get().pk: row for row in Progress.objects.filter(user=ada)}
     assert {pk: row.state for pk, row in mine.items()} == {
         four[0].pk: "in_progress",
         four[1].pk: "done",
@@ -181,9 +181,9 @@ def test_a_visitor_whose_session_expired_loses_only_their_own_ticks(client, four
     progress_set(user=ada, resource=four[3], done=True)
     tick(client, four[0], done=True)
     StoredSession.objects.update(expire_date=datetime.now(UTC) - timedelta(seconds=1))
-    page = client.get("/").content.decode()
+    page = client.get(ROADMAP).content.decode()
     assert ticked(page) == set()
     client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
-    assert list(Progress.objects.filter(user=ada).values_list("resource", flat=True)) == [
+    assert list(Progress.objects.filter(user=ada).values_list("work__resources", flat=True)) == [
         four[3].pk
     ]

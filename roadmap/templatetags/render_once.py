@@ -61,7 +61,7 @@ def figure(context, hole: FigureHole, progress) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def progress_bar(context, scope: str, pk=None, label: str = "", oob: bool = False) -> SafeString:
-    """A progress bar ("<label> progress"): overall, or a part's or a topic's by `pk`."""
+    """A progress bar ("<label> progress"): a roadmap's, a part's or a topic's by `pk`."""
     key = scope if pk is None else f"{scope}-{pk}"
     details = (("scope", scope), ("key", pk), ("label", label), ("oob", oob))
     return figure(context, FigureHole(key, BAR, details), context.get("progress"))
@@ -69,25 +69,30 @@ def progress_bar(context, scope: str, pk=None, label: str = "", oob: bool = Fals
 
 @register.simple_tag(takes_context=True)
 def nav_progress(context, oob: bool = False) -> SafeString:
-    """The navigation's link to the dashboard, with the viewer's overall percentage."""
+    """The navigation's link to the dashboard, with the viewer's percentage of the
+    roadmap the page is about (`roadmap`), or else of the first (`default_roadmap`)."""
     progress = context.get("learner_progress")
     details = (("oob", oob), ("signed_in", bool(context.get("signed_in"))))
-    return figure(context, FigureHole("overall", NAV, details, viewers_own=True), progress)
+    roadmap = context.get("roadmap") or context.get("default_roadmap")
+    key = f"roadmap-{roadmap.pk if roadmap else 0}"
+    return figure(context, FigureHole(key, NAV, details, viewers_own=True), progress)
 
 
 @register.simple_tag(takes_context=True)
-def percent(context, key: str = "overall") -> SafeString:
-    """A percentage alone, for running text ("40% through")."""
-    return figure(context, FigureHole(key, PERCENT, ()), context.get("progress"))
+def percent(context, scope: str, pk) -> SafeString:
+    """A percentage alone, for running text ("40% through"): of a roadmap, a part or a
+    topic, as `progress_bar` takes them."""
+    return figure(context, FigureHole(f"{scope}-{pk}", PERCENT, ()), context.get("progress"))
 
 
 @register.simple_tag(takes_context=True)
-def hole(context, name: str, key=None):
+def hole(context, name: str, key=None, default: str = ""):
     """A value each request gives (`fill(name=...)`); outside, the context's `name`.
-    With `key`, one of many: `fill(name={key: value, ...})`, empty for a key not given."""
+    With `key`, one of many: `fill(name={key: value, ...})`, `default` for a key not
+    given."""
     holes = context.get(BUILDING)
     key = None if key is None else str(key)
     if holes is not None:
-        return holes.add(ValueHole(name, key))
+        return holes.add(ValueHole(name, key, default))
     value = context.get(name, "")
-    return value if key is None else value.get(key, "")
+    return value if key is None else value.get(key, default)

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_learner_journey import bar, checkbox
+from tests.progress_helpers import ROADMAP
 
 pytestmark = pytest.mark.usefixtures("seed")
 
@@ -33,7 +34,7 @@ def test_curator_adds_publishes_and_archives_a_resource(new_page, curator, learn
     expect(admin.locator(".messagelist")).to_contain_text("was added successfully")
 
     visitor = new_page()
-    visitor.goto("/")
+    visitor.goto(ROADMAP)
     expect(visitor.get_by_role("link", name=NEW)).to_have_count(0)  # still a draft
 
     select_in_list(admin, NEW)
@@ -45,7 +46,7 @@ def test_curator_adds_publishes_and_archives_a_resource(new_page, curator, learn
     expect(visitor.get_by_role("link", name=f"{NEW} (opens in a new tab)")).to_be_visible()
 
     page = new_page(user=learner)
-    page.goto("/")
+    page.goto(ROADMAP)
     checkbox(page, NEW).check()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "16")  # 1 of 6
 

@@ -4,26 +4,31 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_learner_journey import MATHS, PYTHON_BOOK, STATISTICS, bar, checkbox, settled
+from tests.progress_helpers import ROADMAP
 
 pytestmark = pytest.mark.usefixtures("seed")
 
 
 def test_skipping_a_resource_counts_it_and_reads_so(new_page, learner):
     page = new_page(user=learner)
-    page.goto("/")
+    page.goto(ROADMAP)
     page.evaluate("window.__sameDocument = 'yes'")
     status = page.get_by_label(f"Status of {PYTHON_BOOK}")
     status.select_option(label="Skipped")
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
     expect(bar(page, "Programming")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#progress-announcer")).to_contain_text(f"{PYTHON_BOOK} marked as skipped.")
-    expect(page.locator("#progress-overall")).to_contain_text("20% · 0 done, 1 skipped of 5")
+    expect(
+        page.locator(".progress", has=page.get_by_role("progressbar", name="Overall progress"))
+    ).to_contain_text("20% · 0 done, 1 skipped of 5")
     expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
     settled(page)
     # The quick way to done, from skipped: the box, and the select follows.
     checkbox(page, PYTHON_BOOK).check()
     expect(page.get_by_label(f"Status of {PYTHON_BOOK}")).to_have_value("done")
-    expect(page.locator("#progress-overall")).to_contain_text("20% · 1 done of 5")
+    expect(
+        page.locator(".progress", has=page.get_by_role("progressbar", name="Overall progress"))
+    ).to_contain_text("20% · 1 done of 5")
     settled(page)
     page.get_by_label(f"Status of {MATHS}").select_option(label="In progress")
     expect(page.get_by_label(f"Status of {MATHS}")).to_have_value("in_progress")
@@ -37,7 +42,7 @@ def test_skipping_a_resource_counts_it_and_reads_so(new_page, learner):
 
 def test_a_state_change_without_javascript(new_page, learner):
     page = new_page(user=learner, javascript=False)
-    page.goto("/")
+    page.goto(ROADMAP)
     page.get_by_label(f"Status of {STATISTICS}").select_option(label="Skipped")
     page.get_by_role("button", name=f"Save progress on {STATISTICS}").click()
     expect(page.get_by_role("status").first).to_contain_text(f"{STATISTICS} marked as skipped.")
@@ -47,7 +52,7 @@ def test_a_state_change_without_javascript(new_page, learner):
 
 def test_a_note_is_written_in_place(new_page, learner):
     page = new_page(user=learner)
-    page.goto("/")
+    page.goto(ROADMAP)
     page.evaluate("window.__sameDocument = 'yes'")
     page.get_by_role("button", name=f"Note on {PYTHON_BOOK}").click()
     editor = page.get_by_label(f"Your note on {PYTHON_BOOK}")
@@ -62,7 +67,7 @@ def test_a_note_is_written_in_place(new_page, learner):
     expect(page.get_by_text("Do every exercise.")).to_be_visible()
     # Edited again, through the page of its own, without JavaScript.
     plain = new_page(user=learner, javascript=False)
-    plain.goto("/")
+    plain.goto(ROADMAP)
     plain.get_by_role("button", name=f"Note on {PYTHON_BOOK}").click()
     plain.get_by_label(f"Your note on {PYTHON_BOOK}").fill("Only chapter 1.")
     plain.get_by_role("button", name="Save note").click()
@@ -72,7 +77,7 @@ def test_a_note_is_written_in_place(new_page, learner):
 
 def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
     page = new_page()
-    page.goto("/")
+    page.goto(ROADMAP)
     expect(page.get_by_text("your progress lives in this browser")).to_be_visible()
     checkbox(page, PYTHON_BOOK).check()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
@@ -100,7 +105,7 @@ def test_a_visitors_quick_ticks_are_all_kept(new_page):
     """A visitor's session is written whole: their changes go one at a time, so two
     ticks in quick succession both stay."""
     page = new_page()
-    page.goto("/")
+    page.goto(ROADMAP)
     for title in (PYTHON_BOOK, MATHS, STATISTICS):
         checkbox(page, title).click()  # without waiting for the answer
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "60")

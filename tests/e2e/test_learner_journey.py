@@ -6,6 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from tests.progress_helpers import ROADMAP
 
 pytestmark = pytest.mark.usefixtures("seed")
 
@@ -38,6 +39,9 @@ def test_sign_up_then_tick_and_untick_in_place(new_page):
     page.get_by_role("button", name="Sign Up").click()
     expect(page).to_have_url("/")
     assert User.objects.filter(username="ada").exists()
+    expect(bar(page, "Deep Learning Roadmap")).to_have_attribute("aria-valuenow", "0")
+    page.get_by_role("link", name="Start Deep Learning Roadmap").click()
+    expect(page).to_have_url(ROADMAP)
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
 
     page.evaluate("window.__sameDocument = 'yes'")
@@ -65,7 +69,7 @@ def test_sign_up_then_tick_and_untick_in_place(new_page):
 
 def test_ticking_works_without_javascript(new_page, learner):
     page = new_page(user=learner, javascript=False)
-    page.goto("/")
+    page.goto(ROADMAP)
     checkbox(page, PYTHON_BOOK).check()
     page.get_by_role("button", name=f"Save progress on {PYTHON_BOOK}").click()
     expect(page.get_by_role("status").first).to_contain_text(f"{PYTHON_BOOK} marked as done.")
@@ -81,7 +85,7 @@ def test_ticking_works_without_javascript(new_page, learner):
 
 def test_ticking_with_the_keyboard_alone(new_page, learner):
     page = new_page(user=learner)
-    page.goto("/")
+    page.goto(ROADMAP)
     target = checkbox(page, PYTHON_BOOK)
     for _ in range(60):
         page.keyboard.press("Tab")
@@ -114,14 +118,14 @@ def test_accessibility_audit(new_page, learner, color_scheme):
     for path in ["/", "/accounts/signup/", "/accounts/login/"]:
         visitor.goto(path)
         assert serious_violations(visitor) == [], path
-    visitor.goto("/")
+    visitor.goto(ROADMAP)
     checkbox(visitor, PYTHON_BOOK).check()  # a visitor's own ticks, in their session
     expect(bar(visitor, "Overall")).to_have_attribute("aria-valuenow", "20")
     settled(visitor)
     assert serious_violations(visitor) == [], "/ with a visitor's tick"
     page = new_page(user=learner)
     page.emulate_media(color_scheme=color_scheme)
-    page.goto("/")
+    page.goto(ROADMAP)
     checkbox(page, PYTHON_BOOK).check()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
     # A page with every kind of state and a note shown.
@@ -168,7 +172,7 @@ def test_ticking_works_under_the_content_security_policy(new_page, learner):
         "document.addEventListener('securitypolicyviolation',"
         " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
-    response = page.goto("/")
+    response = page.goto(ROADMAP)
     assert "script-src 'self'" in response.headers["content-security-policy"]
     checkbox(page, PYTHON_BOOK).check()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")

@@ -1,19 +1,39 @@
+from argparse import ArgumentTypeError
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_slug
 
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 from roadmap.services import roadmap_import
 
 
+def slug(value: str) -> str:
+    try:
+        validate_slug(value)
+    except ValidationError as error:
+        raise ArgumentTypeError(
+            f"“{value}” is not a slug: letters, digits, hyphens and underscores only."
+        ) from error
+    if len(value) > 100:
+        raise ArgumentTypeError("a slug is at most 100 characters long.")
+    return value
+
+
 class Command(BaseCommand):
     help = (
-        "Import the roadmap from Markdown in the seed's format: upsert by URL, delete "
-        "nothing. All or nothing: any error changes nothing."
+        "Import a roadmap (--roadmap SLUG, by default the first) from Markdown in the "
+        "seed's format: upsert by URL, delete nothing; a roadmap that does not exist is "
+        "created, as a draft unless --publish. All or nothing: any error changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--roadmap", metavar="SLUG", type=slug, help="The roadmap (default: the first)."
+        )
+        parser.add_argument("--publish", action="store_true", help="Publish the roadmap.")
         parser.add_argument("--dry-run", action="store_true", help="Report, change nothing.")
         parser.add_argument(
             "--archive-missing",
@@ -21,7 +41,16 @@ class Command(BaseCommand):
             help="Archive resources the file no longer lists (their progress is kept).",
         )
 
-    def handle(self, *args, path: Path, dry_run: bool, archive_missing: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        path: Path,
+        roadmap: str | None,
+        publish: bool,
+        dry_run: bool,
+        archive_missing: bool,
+        **options,
+    ) -> None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -30,6 +59,12 @@ class Command(BaseCommand):
             document = parse_roadmap(text, source=str(path))
         except RoadmapParseError as error:
             raise CommandError(str(error)) from error
-        report = roadmap_import(document=document, archive_missing=archive_missing, dry_run=dry_run)
+        report = roadmap_import(
+            document=document,
+            slug=roadmap,
+            publish=publish,
+            archive_missing=archive_missing,
+            dry_run=dry_run,
+        )
         for line in report.lines():
             self.stdout.write(line)
