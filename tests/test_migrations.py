@@ -32,3 +32,70 @@ def test_a_database_at_0002_loses_the_session_user_constraint():
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_states_and_notes_move_to_works_and_none_is_lost():
+    """0010: two resources whose URLs now compare equal become one work; a learner's two
+    states of it become the one that counts, and their two notes are joined."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("roadmap", "0009_notes")])
+    try:
+        old = executor.loader.project_state([("roadmap", "0009_notes")]).apps
+        User = old.get_model("accounts", "User")
+        roadmap = old.get_model("roadmap", "Roadmap").objects.create(title="Deep Learning")
+        part = old.get_model("roadmap", "Part").objects.create(
+            roadmap=roadmap, title="P", slug="p", order=1, status="published"
+        )
+        topic = old.get_model("roadmap", "Topic").objects.create(
+            part=part, title="T", slug="t", order=1
+        )
+        Resource = old.get_model("roadmap", "Resource")
+        first, second, other = (
+            Resource.objects.create(topic=topic, title=title, url=url, order=n, status="published")
+            for n, (title, url) in enumerate(
+                [
+                    ("Book", "https://example.com/book/"),
+                    ("Book again", "HTTP://Example.com/book"),
+                    ("Other", "https://example.com/other"),
+                ],
+                start=1,
+            )
+        )
+        ada = User.objects.create(username="ada")
+        Progress = old.get_model("roadmap", "Progress")
+        Progress.objects.create(user=ada, resource=first, state="in_progress")
+        Progress.objects.create(user=ada, resource=second, state="done")
+        Progress.objects.create(user=ada, resource=other, state="skipped")
+        Note = old.get_model("roadmap", "Note")
+        Note.objects.create(user=ada, resource=first, text="one", html="<p>one</p>")
+        Note.objects.create(user=ada, resource=second, text="two", html="<p>two</p>")
+
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        from roadmap.models import Note as NewNote
+        from roadmap.models import Progress as NewProgress
+        from roadmap.models import Resource as NewResource
+        from roadmap.models import Roadmap as NewRoadmap
+
+        assert NewRoadmap.objects.get().slug == "deep-learning"
+        assert NewRoadmap.objects.get().status == "published"
+        book = NewResource.objects.get(pk=first.pk)
+        assert NewResource.objects.get(pk=second.pk).work_id == book.work_id
+        states = dict(NewProgress.objects.values_list("work_id", "state"))
+        assert states == {
+            book.work_id: "done",
+            NewResource.objects.get(pk=other.pk).work_id: "skipped",
+        }
+        note = NewNote.objects.get()
+        assert note.text == "one\n\ntwo" and note.work_id == book.work_id
+    finally:
+        from django.core.management import call_command
+
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)

@@ -91,6 +91,10 @@ PREREQUISITES_VERSIONED = (
     "DROP TRIGGER roadmap_roadmap_prerequisites_content_changed ON roadmap_roadmap_prerequisites",
 )
 
+# The rows just written are checked against their foreign keys now rather than at the
+# commit: PostgreSQL alters no table with such checks still pending.
+CHECKED_NOW = migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL IMMEDIATE")
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -179,6 +183,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(resource_works, migrations.RunPython.noop),
+        CHECKED_NOW,
         migrations.AlterField(
             model_name="resource",
             name="work",
@@ -233,6 +238,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(STATES_TO_WORKS, STATES_TO_RESOURCES),
+        CHECKED_NOW,
         migrations.RemoveField(model_name="progress", name="resource"),
         migrations.RemoveField(model_name="note", name="resource"),
         migrations.AlterField(

@@ -17,3 +17,10 @@ document.addEventListener("click", async (event) => {
     if (status) status.textContent = "Press Ctrl+C (or ⌘C) to copy.";
   }
 });
+
+// Links from when / was the roadmap (/#resource-..., /#part-..., /#topic-...) land on
+// the home page: go on to the roadmap they pointed into, the first.
+if (location.pathname === "/" && /^#(resource|part|topic)-/.test(location.hash)) {
+  const roadmaps = document.querySelector("[data-roadmap]");
+  if (roadmaps) location.replace(roadmaps.dataset.roadmap + location.hash);
+}

@@ -1,4 +1,3 @@
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,7 +22,7 @@ class Command(BaseCommand):
                 f"There is no roadmap “{roadmap}”." if roadmap else "There is no roadmap to export."
             )
         if path is None:
-            sys.stdout.write(text)
+            self.stdout.write(text, ending="")
             return
         try:
             path.write_text(text, encoding="utf-8")

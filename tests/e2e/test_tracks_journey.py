@@ -1,0 +1,62 @@
+"""Several roadmaps in a real browser: a resource ticked in one roadmap is done, and
+counted, in every roadmap that lists it."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from roadmap.models import Resource
+from tests.e2e.test_learner_journey import PYTHON_BOOK, bar, checkbox
+from tests.factories import PartFactory, ResourceFactory, RoadmapFactory, TopicFactory
+from tests.progress_helpers import ROADMAP
+
+pytestmark = pytest.mark.usefixtures("seed")
+
+
+@pytest.fixture
+def vision(transactional_db):
+    """A second track after the seed's, listing the seed's Python book (its URL written
+    another way) and a paper of its own."""
+    vision = RoadmapFactory(slug="computer-vision", title="Computer vision")
+    vision.prerequisites.add(RoadmapFactory())
+    topic = TopicFactory(part=PartFactory(roadmap=vision, title="Seeing"), title="Tools")
+    book = urlsplit(Resource.objects.get(title=PYTHON_BOOK).url)
+    again = book._replace(
+        scheme="http", netloc=book.netloc.upper(), path=book.path.rstrip("/") + "/"
+    )
+    ResourceFactory(topic=topic, title="Python, again", url=urlunsplit(again))
+    ResourceFactory(topic=topic, title="AlexNet")
+    return vision
+
+
+def test_a_tick_in_one_roadmap_shows_done_and_counted_in_another(new_page, learner, vision):
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    page.goto("/")
+    expect(bar(page, "Deep Learning Roadmap")).to_have_attribute("aria-valuenow", "20")
+    expect(bar(page, "Computer vision")).to_have_attribute("aria-valuenow", "50")
+    page.get_by_role("link", name="Continue Computer vision").click()
+    expect(page).to_have_url("/roadmaps/computer-vision/")
+    expect(checkbox(page, "Python, again")).to_be_checked()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "50")
+    expect(bar(page, "Tools")).to_have_attribute("aria-valuenow", "50")
+    expect(page.get_by_role("complementary", name="Before this")).to_contain_text(
+        "Deep Learning Roadmap — you are 20% through"
+    )
+    # And back: unticked here, it is not done in the first roadmap either.
+    checkbox(page, "Python, again").uncheck()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+    page.goto(ROADMAP)
+    expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+
+
+def test_an_old_link_into_the_roadmap_lands_on_it(new_page, learner):
+    page = new_page(user=learner)
+    book = Resource.objects.get(title=PYTHON_BOOK)
+    page.goto(f"/#{book.anchor}")
+    expect(page).to_have_url(f"{ROADMAP}#{book.anchor}")
+    expect(checkbox(page, PYTHON_BOOK)).to_be_visible()
