@@ -233,6 +233,15 @@ def url_key(url: str) -> str:
     return key
 
 
+class WorkQuerySet(models.QuerySet):
+    def for_urls(self, urls) -> dict[str, Work]:
+        """The work of each of `urls`, by its `url_key`, made where there is none: for
+        resources written in bulk (which skips `Resource.save`), in two statements."""
+        keys = {url_key(url) for url in urls}
+        self.bulk_create([Work(url_key=key) for key in keys], ignore_conflicts=True)
+        return {work.url_key: work for work in self.filter(url_key__in=keys)}
+
+
 class Work(models.Model):
     """What a URL points at: the book, course, video or paper a learner reads, whichever
     roadmaps list it and however often. Every resource whose URL has the same `url_key`
@@ -242,6 +251,8 @@ class Work(models.Model):
     URL again brings them back."""
 
     url_key = models.CharField(max_length=600, unique=True, editable=False)
+
+    objects = WorkQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.url_key

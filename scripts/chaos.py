@@ -175,7 +175,7 @@ def main() -> int:
     stored = {
         (int(username.removeprefix("chaos")), str(public_id))
         for username, public_id in Progress.objects.values_list(
-            "user__username", "resource__public_id"
+            "user__username", "work__resources__public_id"
         )
     }
     lost = [key for key, done in acknowledged.items() if done and key not in stored]

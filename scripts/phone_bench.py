@@ -186,7 +186,7 @@ def measure(browser, base: str, cookie: str) -> tuple[list[dict], list[dict]]:
 
     def load() -> dict:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
-        page.goto(f"{base}/", wait_until="load")
+        page.goto(f"{base}/roadmaps/deep-learning/", wait_until="load")
         return page.evaluate(READ_LOAD)
 
     load()  # to warm up: the server's rendering, the browser's cache of styles and scripts

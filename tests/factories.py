@@ -88,9 +88,9 @@ def build_roadmap(
         for topic in topic_objs
         for r in range(resources_per_topic)
     ]
-    works = Work.objects.bulk_create(Work(url_key=url_key(r.url)) for r in resources)
-    for resource, work in zip(resources, works, strict=True):
-        resource.work = work
+    works = Work.objects.for_urls(r.url for r in resources)
+    for resource in resources:
+        resource.work = works[url_key(resource.url)]
     Resource.objects.bulk_create(resources)
     return roadmap
 

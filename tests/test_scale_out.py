@@ -329,7 +329,7 @@ def test_behind_the_proxy_sessions_and_ticks_work_and_pages_are_compressed(proxy
     )
     assert status == 200
     for _ in range(4):  # across both upstream servers
-        status, html = browser.get(f"{proxy}/")
+        status, html = browser.get(f"{proxy}/roadmaps/deep-learning/")
         assert status == 200 and str(resource.public_id) in ticked(html)
         assert "Hello, heidi." in browser.get(f"{proxy}/me/")[1]
 
