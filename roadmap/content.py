@@ -9,10 +9,10 @@ cached with (roadmap/views.py), so a rendering kept for version N shows version 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from itertools import chain
 
 from django.db import connection, transaction
 
@@ -46,13 +46,21 @@ class RoadmapContent:
         """Its figure's key, as a page's progress bar has it (ProgressSummary.get)."""
         return f"roadmap-{self.roadmap.pk}"
 
+    @cached_property
+    def listings(self) -> dict[int, list[str]]:
+        """Each work it lists: the public ids of its resources listing it (staff see
+        them all)."""
+        listings: dict[int, list[str]] = defaultdict(list)
+        for part in self.parts:
+            for topic in part.topics.all():
+                for resource in topic.resources.all():
+                    listings[resource.work_id].append(str(resource.public_id))
+        return dict(listings)
 
-class Scopes(NamedTuple):
-    """Where a work counts: the roadmaps, parts and topics listing it, each once."""
 
-    roadmaps: tuple[int, ...]
-    parts: tuple[int, ...]
-    topics: tuple[int, ...]
+# Where a figure is counted: a scope and an id, (ROADMAP, roadmap id), (PART, part id) or
+# (TOPIC, topic id); a progress bar's key names one ("roadmap-<id>", ProgressSummary.get).
+ROADMAP, PART, TOPIC = "roadmap", "part", "topic"
 
 
 @dataclass(frozen=True)
@@ -96,10 +104,8 @@ class Content:
         in every roadmap. A learner's state of a work shows on each of them."""
         listings: dict[int, list[str]] = defaultdict(list)
         for listed in self.roadmaps:
-            for part in listed.parts:
-                for topic in part.topics.all():
-                    for resource in topic.resources.all():
-                        listings[resource.work_id].append(str(resource.public_id))
+            for work, keys in listed.listings.items():
+                listings[work] += keys
         return dict(listings)
 
     @cached_property
@@ -113,17 +119,19 @@ class Content:
         return dict(works)
 
     @cached_property
-    def counted_in(self) -> dict[int, Scopes]:
-        """Each work that counts: where it counts. A work listed twice in a scope counts
-        once in it: it is one thing to a learner."""
+    def counted_in(self) -> dict[int, tuple[tuple[str, int], ...]]:
+        """Each work that counts: where it counts, the roadmaps, parts and topics listing
+        it as (scope, id) pairs. A work listed twice in a scope counts once in it: it is
+        one thing to a learner."""
         return {
-            work: Scopes(
-                *(
-                    tuple(dict.fromkeys(scope(resource) for resource in resources))
-                    for scope in (
-                        lambda resource: resource.topic.part.roadmap_id,
-                        lambda resource: resource.topic.part_id,
-                        lambda resource: resource.topic_id,
+            work: tuple(
+                dict.fromkeys(
+                    where
+                    for resource in resources
+                    for where in (
+                        (ROADMAP, resource.topic.part.roadmap_id),
+                        (PART, resource.topic.part_id),
+                        (TOPIC, resource.topic_id),
                     )
                 )
             )
@@ -131,14 +139,9 @@ class Content:
         }
 
     @cached_property
-    def totals(self) -> Scopes:
-        """How many works count in each roadmap, part and topic: (by id) in each scope."""
-        totals = ({}, {}, {})
-        for where in self.counted_in.values():
-            for scope, ids in zip(totals, where, strict=True):
-                for pk in ids:
-                    scope[pk] = scope.get(pk, 0) + 1
-        return Scopes(*totals)
+    def totals(self) -> Counter:
+        """How many works count in each roadmap, part and topic, by (scope, id)."""
+        return Counter(chain.from_iterable(self.counted_in.values()))
 
 
 def load_content() -> Content:

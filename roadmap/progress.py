@@ -4,14 +4,16 @@ what counts (`Resource.objects.counted()`) has already been applied."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import NamedTuple
 
 from django.db import connection
 
-from roadmap.content import Content, content_at
+from roadmap.content import ROADMAP, Content, RoadmapContent, content_at
 from roadmap.models import Progress, Resource
 
 
@@ -32,47 +34,37 @@ NOTHING = Completion()
 
 @dataclass(frozen=True)
 class ProgressSummary:
-    """Completion of each roadmap, part and topic."""
+    """Completion of each roadmap, part and topic: how many works count in each, how many
+    of them are done and how many skipped, by (scope, id) (roadmap/content.py); a
+    `Completion` is made only for the figures a page asks for."""
 
-    roadmaps: dict[int, Completion]
-    parts: dict[int, Completion]
-    topics: dict[int, Completion]
+    totals: Counter
+    done: Counter
+    skipped: Counter
 
     @classmethod
     def of(cls, *, content: Content, done: Iterable[int], skipped: Iterable[int] = ()):
         """For a learner who has done the works `done` and skipped `skipped` (ids): what
         counts of them in each roadmap, part and topic that lists them."""
         counted_in = content.counted_in
-        tallies = []
-        for ids in (done, skipped):
-            scopes = ({}, {}, {})
-            for pk in ids:
-                where = counted_in.get(pk)
-                if where is not None:
-                    for scope, listed in zip(scopes, where, strict=True):
-                        for scope_pk in listed:
-                            scope[scope_pk] = scope.get(scope_pk, 0) + 1
-            tallies.append(scopes)
-        done_in, skipped_in = tallies
-        return cls(
-            *(
-                {
-                    pk: Completion(ticked.get(pk, 0), total, skips.get(pk, 0))
-                    for pk, total in totals.items()
-                }
-                for ticked, skips, totals in zip(done_in, skipped_in, content.totals, strict=True)
-            )
-        )
+
+        def tally(ids: Iterable[int]) -> Counter:
+            return Counter(chain.from_iterable(counted_in.get(pk, ()) for pk in ids))
+
+        return cls(content.totals, tally(done), tally(skipped))
 
     def get(self, key: str) -> Completion:
         """By the key a page's progress bar has: "roadmap-<id>", "part-<id>" or
         "topic-<id>"."""
         scope, _, pk = key.partition("-")
-        scopes = {"roadmap": self.roadmaps, "part": self.parts, "topic": self.topics}
-        return scopes[scope].get(int(pk), NOTHING)
+        where = (scope, int(pk))
+        total = self.totals.get(where)
+        if total is None:
+            return NOTHING
+        return Completion(self.done[where], total, self.skipped[where])
 
 
-EMPTY = ProgressSummary(roadmaps={}, parts={}, topics={})
+EMPTY = ProgressSummary(Counter(), Counter(), Counter())
 
 
 @dataclass(frozen=True)
@@ -86,22 +78,23 @@ class LearnerState:
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
     whens: tuple[dict[int, int], list] = ({}, [])  # for `since`: where each is, the times
 
-    @cached_property
-    def states(self) -> dict[str, str]:
-        """Public id of every resource listing a work started (in every roadmap): its
-        state."""
-        listings = self.content.listings
-        return {key: state for work, state in self.rows.items() for key in listings[work]}
+    def states_in(self, listed: RoadmapContent) -> dict[str, str]:
+        """Public id of each resource of the roadmap `listed` whose work the learner has
+        started: its state."""
+        listings = listed.listings
+        return {
+            key: state
+            for work, state in self.rows.items()
+            if work in listings
+            for key in listings[work]
+        }
 
     @cached_property
     def started(self) -> set[int]:
         """The roadmaps (ids) that count a work this learner has any state of."""
         counted_in = self.content.counted_in
         return {
-            roadmap
-            for work in self.rows
-            if work in counted_in
-            for roadmap in counted_in[work].roadmaps
+            pk for work in self.rows for scope, pk in counted_in.get(work, ()) if scope == ROADMAP
         }
 
     @cached_property

@@ -18,7 +18,13 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
 from roadmap.badge import THEMES, Badge
-from roadmap.content import Content, RoadmapContent, content_at, content_version, latest_content
+from roadmap.content import (
+    Content,
+    RoadmapContent,
+    content_at,
+    content_version,
+    latest_content,
+)
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
 from roadmap.progress import learner_state, shared_state, visitor_state
@@ -133,9 +139,9 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
-    notes = notes_shown(state.content, user) if user.is_authenticated else {}
+    notes = notes_shown(state.content, listed, user) if user.is_authenticated else {}
     page = rendered_once(state.content, viewer_of(user), "roadmap/roadmap.html", listed).fill(
-        states=state.states,
+        states=state.states_in(listed),
         progress=state.progress,
         notes=notes,
         csrf_token=get_token(request),
@@ -144,11 +150,11 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(page)
 
 
-def notes_shown(content: Content, user) -> dict[str, Filled]:
-    """The learner's notes, on every resource of `content` listing their works, as their
-    rows show them: one query however many, each rendered when it was saved."""
+def notes_shown(content: Content, listed: RoadmapContent, user) -> dict[str, Filled]:
+    """The learner's notes, on every resource of the roadmap `listed` listing their works,
+    as their rows show them: one query however many, each rendered when it was saved."""
     shown = kept(content, "roadmap/roadmap.html#note-shown", (), dict)
-    listings = content.listings
+    listings = listed.listings
     return {
         # (`html` was rendered by the safe Markdown renderer when the note was saved.)
         key: shown.fill_value(note_html=mark_safe(html))  # noqa: S308
@@ -323,6 +329,14 @@ def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, flo
     return [(work, when) for when, work in ranked]
 
 
+def first_listings(resources: list[Resource]) -> dict[int, Resource]:
+    """Of a work's resources, the first in each roadmap, by roadmap id."""
+    first: dict[int, Resource] = {}
+    for resource in resources:
+        first.setdefault(resource.topic.part.roadmap_id, resource)
+    return first
+
+
 def roadmap_card(content: Content, listed: RoadmapContent, state, started, viewer) -> Filled:
     """A roadmap on the learner's dashboard: its bar, what is next and what is in
     progress in it, and its parts' bars."""
@@ -357,16 +371,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     state = learner_state(user=request.user)
     content = state.content
     viewer = viewer_of(request.user)
-    in_progress = newest(state, Progress.State.IN_PROGRESS)
+    # What is in progress, newest first, in each roadmap that lists it (no date shown).
+    in_progress: dict[int, list] = {}
+    for work, _when in newest(state, Progress.State.IN_PROGRESS):
+        for roadmap, resource in first_listings(content.counted_works[work]).items():
+            in_progress.setdefault(roadmap, []).append((resource, None))
     cards = []
     # Before they start anything: the first roadmap, to start with.
     shown = [r for r in content.published if r.roadmap.pk in state.started] or content.published[:1]
     for listed in shown:
-        started = [  # each where this roadmap lists it
-            (next(r for r in content.counted_works[work] if r.pk in listed.counted), when)
-            for work, when in in_progress
-            if listed.roadmap.pk in content.counted_in[work].roadmaps
-        ]
+        started = in_progress.get(listed.roadmap.pk, [])
         cards.append(roadmap_card(content, listed, state, started, viewer))
     if not cards:
         cards.append(kept(content, "roadmap/dashboard.html#no-cards", (), dict).fill_value())
@@ -410,7 +424,9 @@ def shared_sections(content: Content, state, viewer: str) -> Filled:
             anchor_prefix=f"{listed.roadmap.slug}-",  # ids unique on a page of several
             **SHARED,
         ).fill_value(
-            states=state.states, progress=state.progress, owner_name=state.name or "A learner"
+            states=state.states_in(listed),
+            progress=state.progress,
+            owner_name=state.name or "A learner",
         )
         for listed in shared_roadmaps(content, state)
     ]

@@ -2,6 +2,7 @@
 the process cache the renderings live in."""
 
 import threading
+from collections import Counter
 
 import pytest
 from django.template import engines
@@ -9,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from roadmap.content import content_at, content_version
 from roadmap.models import Resource
-from roadmap.progress import Completion, ProgressSummary
+from roadmap.progress import ProgressSummary
 from roadmap.render_once import BUILDING, Holes, ProcessCache, Rendering
 from tests.factories import ResourceFactory
 
@@ -41,7 +42,8 @@ def built(source: str = PAGE, **context) -> Rendering:
 
 
 def summary(done: int, total: int) -> ProgressSummary:
-    return ProgressSummary(roadmaps={1: Completion(done, total)}, parts={}, topics={})
+    where = ("roadmap", 1)
+    return ProgressSummary(Counter({where: total}), Counter({where: done}), Counter())
 
 
 def test_a_rendering_is_filled_with_one_requests_states_figures_and_values():
