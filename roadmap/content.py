@@ -171,7 +171,9 @@ def load_content() -> Content:
             if resource.pk in counted_ids
         }
         prerequisites = [
-            by_id[other.pk] for other in roadmap.prerequisites.all() if other.is_published
+            by_id[other.pk]
+            for other in roadmap.prerequisites.all()
+            if other.is_published and other.pk != roadmap.pk  # (a roadmap before itself: no)
         ]
         prerequisites.sort(key=lambda other: (other.order, other.pk))
         listed.append(

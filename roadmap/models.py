@@ -236,7 +236,7 @@ def url_key(url: str) -> str:
 class WorkQuerySet(models.QuerySet):
     def for_urls(self, urls) -> dict[str, Work]:
         """The work of each of `urls`, by its `url_key`, made where there is none: for
-        resources written in bulk (which skips `Resource.save`), in two statements."""
+        resources written in bulk (`Resource.objects.bulk_create`), in two statements."""
         keys = {url_key(url) for url in urls}
         self.bulk_create([Work(url_key=key) for key in keys], ignore_conflicts=True)
         return {work.url_key: work for work in self.filter(url_key__in=keys)}
@@ -278,6 +278,16 @@ class Work(models.Model):
 
 
 class ResourceQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs) -> list[Resource]:
+        """As `QuerySet.bulk_create`, with each resource's work set from its URL where it
+        has none, as `Resource.save` does."""
+        objs = list(objs)
+        works = Work.objects.for_urls(r.url for r in objs if r.work_id is None)
+        for resource in objs:
+            if resource.work_id is None:
+                resource.work = works[url_key(resource.url)]
+        return super().bulk_create(objs, *args, **kwargs)
+
     def counted(self) -> ResourceQuerySet:
         """What counts toward a learner's progress: a published resource in a published
         part of a published roadmap. The one definition of the rule: the totals, a
@@ -435,7 +445,7 @@ class Progress(models.Model):
     COUNTED_STATES = frozenset({State.DONE, State.SKIPPED})
     STORED_STATES = [State.IN_PROGRESS, State.DONE, State.SKIPPED]
 
-    # No index of its own: the unique (user, resource) index below serves every lookup by
+    # No index of its own: the unique (user, work) index below serves every lookup by
     # learner, and one index fewer makes each tick cheaper to write.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress", db_index=False

@@ -552,6 +552,7 @@ def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
         "link": link,
         "share_url": link and request.build_absolute_uri(link.get_absolute_url()),
         "confirm_regenerate": link is not None and request.GET.get("confirm") == "regenerate",
+        "roadmaps": [listed.roadmap for listed in latest_content().published],
         "announcement": announcement,
     }
     template = "roadmap/sharing.html#sharing-panel" if request.htmx else "roadmap/sharing.html"

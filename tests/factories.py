@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from roadmap.models import Part, Resource, Roadmap, Topic, Work, url_key
+from roadmap.models import Part, Resource, Roadmap, Topic
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -83,15 +83,11 @@ def build_roadmap(
         for part in part_objs
         for t in range(topics_per_part)
     )
-    resources = [
+    Resource.objects.bulk_create(
         ResourceFactory.build(topic=topic, order=r + 1)
         for topic in topic_objs
         for r in range(resources_per_topic)
-    ]
-    works = Work.objects.for_urls(r.url for r in resources)
-    for resource in resources:
-        resource.work = works[url_key(resource.url)]
-    Resource.objects.bulk_create(resources)
+    )
     return roadmap
 
 

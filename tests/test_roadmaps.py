@@ -99,6 +99,18 @@ def test_resources_with_the_same_url_list_one_work(tracks):
     assert Work.objects.count() == 4  # the book, Python, CNNs, the draft's
 
 
+def test_resources_written_in_bulk_get_their_works_too(tracks):
+    topic = tracks["cnn"].topic
+    (again, new) = Resource.objects.bulk_create(
+        [
+            ResourceFactory.build(topic=topic, url="HTTP://www.deeplearningbook.org/", order=8),
+            ResourceFactory.build(topic=topic, url="https://new.example/", order=9),
+        ]
+    )
+    assert again.work_id == tracks["book"].work_id
+    assert Work.objects.get(pk=new.work_id).url_key == "//new.example/"
+
+
 def test_correcting_the_only_listing_of_a_url_moves_its_states_with_it(tracks, learner):
     """A typo fixed keeps the learner's tick; pointing a resource at a URL listed
     elsewhere makes it that work."""
@@ -267,6 +279,10 @@ def test_the_share_page_shows_every_roadmap_started_and_the_old_badge_the_first(
     assert "Computer vision" in vision and ">100%<" in vision
     assert client.get(f"/p/{token}/nlp/badge.svg").status_code == 404
     assert client.get(f"/p/{token}/no-such/badge.svg").status_code == 404
+    client.force_login(learner)
+    sharing = client.get("/me/sharing/").content.decode()
+    assert f"/p/{token}/computer-vision/badge.svg" in sharing
+    assert f"/p/{token}/nlp/badge.svg" not in sharing
 
 
 def test_old_links_answer_as_before(client, seed):
@@ -349,6 +365,10 @@ def test_admin_import_asks_which_roadmap_or_a_new_one(admin_client, seed):
     )
     assert Roadmap.objects.get(slug="vision").status == "published"
     assert Roadmap.objects.get(slug="deep-learning").title == "Deep Learning Roadmap"
+    exported = admin_client.get("/admin/roadmap/roadmap/export/?roadmap=vision")
+    assert exported.content.decode().startswith("# Vision")
+    assert 'filename="vision.md"' in exported["Content-Disposition"]
+    assert admin_client.get("/admin/roadmap/roadmap/export/?roadmap=nope").status_code == 404
 
 
 def test_admin_shows_where_else_a_url_is_listed(admin_client, tracks):
