@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
-from roadmap.models import Note, Progress, Resource, ShareLink, Work
+from roadmap.models import Note, Part, Progress, Resource, Roadmap, ShareLink, Work
 from roadmap.progress import learner_state
 
 
@@ -14,8 +14,13 @@ def account_export(*, user, share_url: str | None) -> dict:
     state = learner_state(user=user)
     notes = {note.work_id: note for note in Note.objects.filter(user=user)}
     rows = {row.work_id: row for row in progress}
-    listings = Resource.objects.filter(work__in=[*rows, *notes]).select_related(
-        "topic__part__roadmap"
+    # Where the learner can see each work listed: drafts are not theirs to see.
+    listings = (
+        Resource.objects.filter(work__in=[*rows, *notes])
+        .exclude(status=Resource.Status.DRAFT)
+        .exclude(topic__part__status=Part.Status.DRAFT)
+        .exclude(topic__part__roadmap__status=Roadmap.Status.DRAFT)
+        .select_related("topic__part__roadmap")
     )
     listed = {}
     for resource in listings.order_by("pk"):
@@ -36,12 +41,13 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "part": resource.topic.part.title,
                 "topic": resource.topic.title,
                 "resource_status": resource.status,
-                "counts_toward_progress": resource.pk in state.content.roadmap_of(resource).counted,
+                "counts_toward_progress": str(resource.public_id) in state.content.by_public_id,
             }
             for resource in listed.get(work, [])
         ]
         return {
             **(where[0] if where else {"url": Work.objects.get(pk=work).url_key}),
+            "counts_toward_progress": any(place["counts_toward_progress"] for place in where),
             "listed_in": where,
             "state": row.state if row is not None else Progress.State.NOT_STARTED,
             # done or skipped: when it was completed; in progress: when it was started

@@ -1,8 +1,10 @@
 """Curation: the roadmap's content in Django admin. No edit here can lose progress."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -14,37 +16,70 @@ from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap
 from roadmap.roadmap_markdown import export_roadmap_markdown
 from roadmap.services import order_renumber, resource_status_set, roadmap_import
 
+# The lookup from Resource to each model whose rows hold resources.
+RESOURCE_PATHS = {
+    Resource: "pk",
+    Topic: "topic",
+    Part: "topic__part",
+    Roadmap: "topic__part__roadmap",
+}
+
+
+def ticks_under(queryset: QuerySet) -> int:
+    """How many states and notes learners have on the works of the resources under
+    `queryset` (of any model in RESOURCE_PATHS)."""
+    resources = Resource.objects.filter(**{f"{RESOURCE_PATHS[queryset.model]}__in": queryset})
+    works = Work.objects.filter(resources__in=resources)
+    return (
+        Progress.objects.filter(work__in=works).count()
+        + Note.objects.filter(work__in=works).count()
+    )
+
+
+def refusal(what: str, ticks: int, model) -> str:
+    """Why `what` cannot be deleted, and what to do instead."""
+    if model is Roadmap:
+        instead = (
+            "Set its status to Draft instead: a draft roadmap leaves the site and the "
+            "totals, and publishing it again brings everyone's states back."
+        )
+    else:
+        instead = (
+            "Archive the resources instead — archived resources leave the roadmap and the "
+            "totals, and unarchiving brings everyone's states and notes back."
+        )
+    return (
+        f"{what} cannot be deleted: learners have marked its resources or written notes on "
+        f"them {ticks} time(s). {instead}"
+    )
+
+
+class TickProtectingFormSet(BaseInlineFormSet):
+    """An inline's rows: one whose resources learners have ticked cannot be deleted here
+    either (the database keeps the states and notes, on their works, whatever is
+    deleted; this keeps them shown)."""
+
+    def clean(self) -> None:
+        super().clean()
+        doomed = [
+            form.instance.pk
+            for form in self.forms
+            if getattr(form, "cleaned_data", {}).get("DELETE") and form.instance.pk
+        ]
+        if doomed and (ticks := ticks_under(self.model.objects.filter(pk__in=doomed))):
+            raise ValidationError(refusal("A row marked for deletion", ticks, self.model))
+
 
 class ProgressProtectingAdmin(admin.ModelAdmin):
     """Refuses, with a message that points to Archive, to delete anything whose resources
-    learners have ticked. (The database keeps every state and note whatever is deleted:
-    PROTECT from them to their work; this keeps them shown.)"""
-
-    # The lookup from Resource to this model, e.g. "topic__part" for parts.
-    resource_path = "pk"
-
-    def ticks_under(self, queryset: QuerySet) -> int:
-        """How many states and notes learners have on the works of the resources under
-        `queryset`."""
-        resources = Resource.objects.filter(**{f"{self.resource_path}__in": queryset})
-        works = Work.objects.filter(resources__in=resources)
-        return (
-            Progress.objects.filter(work__in=works).count()
-            + Note.objects.filter(work__in=works).count()
-        )
+    learners have ticked (`ticks_under`)."""
 
     def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
-        self.message_user(
-            request,
-            f"{what} cannot be deleted: learners have marked it or written notes on it "
-            f"{ticks} time(s). Archive the resources instead — archived resources leave the "
-            "roadmap and the totals, and unarchiving brings everyone's states and notes back.",
-            messages.ERROR,
-        )
+        self.message_user(request, refusal(what, ticks, self.model), messages.ERROR)
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None and (ticks := self.ticks_under(self.model.objects.filter(pk=obj.pk))):
+        if obj is not None and (ticks := ticks_under(self.model.objects.filter(pk=obj.pk))):
             self.refuse(request, f"“{obj}”", ticks)
             return redirect(
                 reverse(f"admin:roadmap_{self.model._meta.model_name}_change", args=[obj.pk])
@@ -57,7 +92,7 @@ class ProgressProtectingAdmin(admin.ModelAdmin):
             delete_selected, name, description = actions["delete_selected"]
 
             def guarded_delete(modeladmin, request, queryset):
-                if ticks := modeladmin.ticks_under(queryset):
+                if ticks := ticks_under(queryset):
                     modeladmin.refuse(request, "The selection", ticks)
                     return None
                 return delete_selected(modeladmin, request, queryset)
@@ -87,6 +122,7 @@ class OrderedAdmin(ProgressProtectingAdmin):
 
 class PartInline(admin.TabularInline):
     model = Part
+    formset = TickProtectingFormSet
     fields = ("title", "slug", "order", "status")
     prepopulated_fields = {"slug": ("title",)}
     extra = 0
@@ -95,6 +131,7 @@ class PartInline(admin.TabularInline):
 
 class TopicInline(admin.TabularInline):
     model = Topic
+    formset = TickProtectingFormSet
     fields = ("title", "slug", "order")
     prepopulated_fields = {"slug": ("title",)}
     extra = 0
@@ -107,6 +144,7 @@ URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 class ResourceInline(admin.StackedInline):
     model = Resource
+    formset = TickProtectingFormSet
     formfield_overrides = URL_FIELDS
     fields = (("title", "status"), "url", ("kind", "level", "cost"), "description", "order")
     extra = 0
@@ -122,7 +160,6 @@ class RoadmapAdmin(OrderedAdmin):
     fields = (("title", "slug"), ("status", "order"), "summary", "introduction", "prerequisites")
     filter_horizontal = ("prerequisites",)
     inlines = [PartInline]
-    resource_path = "topic__part__roadmap"
     change_list_template = "admin/roadmap/roadmap/change_list.html"
 
     def get_urls(self):
@@ -177,16 +214,6 @@ class RoadmapAdmin(OrderedAdmin):
         url = reverse("admin:roadmap_export")
         return format_html('<a href="{}?roadmap={}">export</a>', url, roadmap.slug)
 
-    def refuse(self, request: HttpRequest, what: str, ticks: int) -> None:
-        self.message_user(
-            request,
-            f"{what} cannot be deleted: learners have marked its resources or written notes "
-            f"on them {ticks} time(s). Set its status to Draft instead: a draft roadmap "
-            "leaves the site and the totals, and publishing it again brings everyone's "
-            "states back.",
-            messages.ERROR,
-        )
-
 
 @admin.register(Part)
 class PartAdmin(OrderedAdmin):
@@ -196,7 +223,6 @@ class PartAdmin(OrderedAdmin):
     prepopulated_fields = {"slug": ("title",)}
     search_fields = ("title", "summary")
     inlines = [TopicInline]
-    resource_path = "topic__part"
 
 
 @admin.register(Topic)
@@ -207,7 +233,6 @@ class TopicAdmin(OrderedAdmin):
     prepopulated_fields = {"slug": ("title",)}
     search_fields = ("title", "summary")
     inlines = [ResourceInline]
-    resource_path = "topic"
 
 
 class LinkHealthFilter(admin.SimpleListFilter):

@@ -47,6 +47,11 @@ class RoadmapContent:
         return f"roadmap-{self.roadmap.pk}"
 
     @cached_property
+    def works_counted(self) -> int:
+        """How many resources count in it: its works (a URL listed twice is one)."""
+        return len({resource.work_id for resource in self.counted.values()})
+
+    @cached_property
     def listings(self) -> dict[int, list[str]]:
         """Each work it lists: the public ids of its resources listing it (staff see
         them all)."""
@@ -75,6 +80,10 @@ class Content:
     @cached_property
     def published(self) -> list[RoadmapContent]:
         return [listed for listed in self.roadmaps if listed.roadmap.is_published]
+
+    def visible(self, *, staff: bool) -> list[RoadmapContent]:
+        """The roadmaps a viewer may see: drafts are for staff only."""
+        return self.roadmaps if staff else self.published
 
     @property
     def first(self) -> RoadmapContent | None:

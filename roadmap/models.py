@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
@@ -259,22 +259,31 @@ class Work(models.Model):
 
     @classmethod
     def for_resource(cls, resource: Resource) -> Work:
-        """The work `resource`'s URL points at. When a resource is the only listing of
-        its work and its URL is corrected to one no other resource has, its work moves
-        with it (its learners' states follow the correction, as they did before works);
-        otherwise the work of the new URL, made if there is none."""
+        """The work `resource`'s URL points at (call it in a transaction). When a resource
+        is the only listing of its work and its URL is corrected, its learners' states
+        and notes follow the correction, as they did before works: the work moves with
+        it, or, if the new URL is a work already, they move to that one (`take_over`)."""
         key = url_key(resource.url)
-        if resource.work_id is not None:
-            current = cls.objects.filter(pk=resource.work_id).first()
-            if current is not None and current.url_key == key:
-                return current
-            alone = not Resource.objects.filter(work_id=resource.work_id).exclude(pk=resource.pk)
-            if current is not None and alone and not cls.objects.filter(url_key=key).exists():
-                current.url_key = key
-                current.save(update_fields=["url_key"])
-                return current
+        current = cls.objects.filter(pk=resource.work_id).first() if resource.work_id else None
+        if current is not None and current.url_key == key:
+            return current
+        alone = current is not None and not current.resources.exclude(pk=resource.pk).exists()
+        if alone and not cls.objects.filter(url_key=key).exists():
+            current.url_key = key
+            current.save(update_fields=["url_key"])
+            return current
         work, _ = cls.objects.get_or_create(url_key=key)
+        if alone:
+            work.take_over(current)
         return work
+
+    def take_over(self, old: Work) -> None:
+        """Move the states and notes on `old`, a work no resource lists any more, to this
+        one, where a learner has none here; where they have, theirs here stands and the
+        other stays on `old`, kept."""
+        for model in (Progress, Note):
+            here = model.objects.filter(work=self).values("user")
+            model.objects.filter(work=old).exclude(user__in=here).update(work=self)
 
 
 class ResourceQuerySet(models.QuerySet):
@@ -373,12 +382,13 @@ class Resource(OrderedModel):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        work = Work.for_resource(self)
-        if work.pk != self.work_id:
-            self.work = work
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            work = Work.for_resource(self)
+            if work.pk != self.work_id:
+                self.work = work
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return f"{self.topic.part.roadmap.get_absolute_url()}#{self.anchor}"

@@ -339,7 +339,9 @@ def roadmap_import(
         title = document.title or "Deep Learning Roadmap"
         roadmap = Roadmap(slug=slug or slugify(title)[:100] or "roadmap", title=title)
         roadmap.order = (Roadmap.objects.aggregate(last=Max("order"))["last"] or 0) + 1
-    if publish:
+    if publish and roadmap.status != Roadmap.Status.PUBLISHED:
+        if roadmap.pk is not None:
+            report.changes.append(f"publish roadmap {roadmap.title} ({roadmap.slug})")
         roadmap.status = Roadmap.Status.PUBLISHED
     if roadmap.pk is None:
         report.changes.append(f"create roadmap {title} ({roadmap.slug}, {roadmap.status})")

@@ -76,7 +76,10 @@ def rendered_once(
 
     def everything() -> dict:
         seen = {**VIEWERS[viewer], **context}
-        about = {"content": content, "default_roadmap": content.first and content.first.roadmap}
+        about = {
+            "visible": content.visible(staff=seen["drafts"]),  # the roadmaps the viewer sees
+            "default_roadmap": content.first and content.first.roadmap,
+        }
         if listed is not None:
             about |= {
                 "roadmap": listed.roadmap,
@@ -93,7 +96,7 @@ def rendered_once(
 def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
     """The roadmap `slug` if the viewer may see it (a draft: staff only); 404 otherwise."""
     listed = content.by_slug.get(slug)
-    if listed is None or not (listed.roadmap.is_published or user.is_staff):
+    if listed is None or listed not in content.visible(staff=user.is_staff):
         raise Http404
     return listed
 
@@ -377,9 +380,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for roadmap, resource in first_listings(content.counted_works[work]).items():
             in_progress.setdefault(roadmap, []).append((resource, None))
     cards = []
-    # Before they start anything: the first roadmap, to start with.
-    shown = [r for r in content.published if r.roadmap.pk in state.started] or content.published[:1]
-    for listed in shown:
+    for listed in started_roadmaps(state):
         started = in_progress.get(listed.roadmap.pk, [])
         cards.append(roadmap_card(content, listed, state, started, viewer))
     if not cards:
@@ -405,11 +406,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return HttpResponse(page)
 
 
-def shared_roadmaps(content: Content, state) -> list[RoadmapContent]:
-    """The roadmaps a share page shows: each the learner has started; before they start
-    any, the first."""
-    started = [listed for listed in content.published if listed.roadmap.pk in state.started]
-    return started or content.published[:1]
+def started_roadmaps(state) -> list[RoadmapContent]:
+    """The published roadmaps a learner has started, in order; before they start any,
+    the first: what their dashboard and their share page show."""
+    published = state.content.published
+    return [listed for listed in published if listed.roadmap.pk in state.started] or published[:1]
 
 
 def shared_sections(content: Content, state, viewer: str) -> Filled:
@@ -428,7 +429,7 @@ def shared_sections(content: Content, state, viewer: str) -> Filled:
             progress=state.progress,
             owner_name=state.name or "A learner",
         )
-        for listed in shared_roadmaps(content, state)
+        for listed in started_roadmaps(state)
     ]
     return Filled.joined(sections)
 
@@ -447,7 +448,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     else:  # a visitor's own, from their session (none: nothing)
         mine = visitor_state(session=request.session, content=content).progress
     owner = state.name or "A learner"
-    shown = shared_roadmaps(content, state)
+    shown = started_roadmaps(state)
     if not shown:
         raise Http404  # no roadmap is published
     first = shown[0]  # the headline's
@@ -552,7 +553,7 @@ def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
         "link": link,
         "share_url": link and request.build_absolute_uri(link.get_absolute_url()),
         "confirm_regenerate": link is not None and request.GET.get("confirm") == "regenerate",
-        "roadmaps": [listed.roadmap for listed in latest_content().published],
+        "roadmaps": [listed.roadmap for listed in content_at(content_version()).published],
         "announcement": announcement,
     }
     template = "roadmap/sharing.html#sharing-panel" if request.htmx else "roadmap/sharing.html"

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from roadmap.models import Note, Progress, Resource, Roadmap, Work, url_key
 from roadmap.progress import VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
-from roadmap.services import progress_set, share_link_enable
+from roadmap.services import note_save, progress_set, share_link_enable
 from tests.factories import (
     PartFactory,
     ResourceFactory,
@@ -123,6 +123,27 @@ def test_correcting_the_only_listing_of_a_url_moves_its_states_with_it(tracks, l
     cnn.url = BOOK
     cnn.save()
     assert cnn.work_id == tracks["book"].work_id
+
+
+def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks, learner):
+    """The only listing of a work pointed at another work's URL: its learners' states and
+    notes move there, unless they have their own there already (then both are kept)."""
+    other = UserFactory()
+    progress_set(user=learner, resource=tracks["cnn"], done=True)
+    progress_set(user=other, resource=tracks["cnn"], state="in_progress")
+    progress_set(user=other, resource=tracks["book"], state="skipped")
+    note_save(user=learner, resource=tracks["cnn"], text="conv")
+    old_work = tracks["cnn"].work_id
+    cnn = tracks["cnn"]
+    cnn.url = BOOK
+    cnn.save()
+    book = tracks["book"].work_id
+    assert Progress.objects.get(user=learner).work_id == book
+    assert Note.objects.get(user=learner).work_id == book
+    assert dict(Progress.objects.filter(user=other).values_list("work_id", "state")) == {
+        book: "skipped",
+        old_work: "in_progress",  # kept, not shown
+    }
 
 
 def test_the_home_page_lists_the_published_roadmaps_in_order(client, tracks):
@@ -444,3 +465,47 @@ def test_query_counts_do_not_grow_with_the_number_of_roadmaps(client, learner, p
     large = queries_cold_and_warm(lambda: client.get(path))
     assert small == large
     assert count_queries(lambda: client.get(path)) == small[1]
+
+
+def test_admin_inlines_refuse_to_delete_what_learners_have_ticked(admin_client, learner, tracks):
+    """Deleting a ticked resource from its topic's page, or a part holding one from its
+    roadmap's page, is refused like the delete page refuses it."""
+    progress_set(user=learner, resource=tracks["cnn"], done=True)
+    topic = tracks["cnn"].topic
+    page = admin_client.get(f"/admin/roadmap/topic/{topic.pk}/change/").content.decode()
+    form = {
+        name: value
+        for name, value in re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page)
+        if name != "csrfmiddlewaretoken"
+    }
+    resources = topic.resources.order_by("order", "pk")
+    form |= {"title": topic.title, "slug": topic.slug, "part": topic.part_id, "order": topic.order}
+    for n, resource in enumerate(resources):
+        form |= {
+            f"resources-{n}-title": resource.title,
+            f"resources-{n}-url": resource.url,
+            f"resources-{n}-kind": resource.kind,
+            f"resources-{n}-status": resource.status,
+            f"resources-{n}-order": resource.order,
+            f"resources-{n}-description": resource.description,
+        }
+        if resource == tracks["cnn"]:
+            form[f"resources-{n}-DELETE"] = "on"
+    response = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form)
+    assert response.status_code == 200  # the form again, with the refusal
+    assert "cannot be deleted" in response.content.decode()
+    assert Resource.objects.filter(pk=tracks["cnn"].pk).exists()
+    Progress.objects.all().delete()
+    response = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form)
+    assert response.status_code == 302
+    assert not Resource.objects.filter(pk=tracks["cnn"].pk).exists()
+
+
+def test_the_export_never_names_a_draft_roadmaps_listing(client, learner, tracks):
+    progress_set(user=learner, resource=tracks["book"], done=True)
+    ResourceFactory(
+        topic=Resource.objects.get(title="Draft-only read").topic, title="Secret copy", url=BOOK
+    )
+    client.force_login(learner)
+    body = client.get("/me/export.json").content.decode()
+    assert "Secret copy" not in body and "Secret language track" not in body

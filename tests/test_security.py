@@ -90,7 +90,7 @@ def assert_inert(document: bytes, where: str) -> None:
 
 
 def test_xss_payloads_in_every_editable_field_are_inert(client, seed, curator):
-    Roadmap.objects.update(title=f"Roadmap {PAYLOAD}", introduction=PAYLOAD)
+    Roadmap.objects.update(title=f"Roadmap {PAYLOAD}", introduction=PAYLOAD, summary=PAYLOAD)
     Part.objects.update(title=f"Part {PAYLOAD}", summary=PAYLOAD)
     Topic.objects.update(title=f"Topic {PAYLOAD}", summary=PAYLOAD)
     Resource.objects.update(title=f"Resource {PAYLOAD}", description=PAYLOAD)
@@ -100,7 +100,11 @@ def test_xss_payloads_in_every_editable_field_are_inert(client, seed, curator):
     targets = [
         (None, "/"),
         (owner, "/"),
+        (None, "/roadmaps/deep-learning/"),
+        (owner, "/roadmaps/deep-learning/"),
         (owner, "/me/"),
+        (owner, "/me/sharing/"),
+        (owner, "/me/reset/"),
         (owner, "/me/profile/"),
         (None, f"/p/{token}/"),
         (None, f"/p/{token}/badge.svg"),
