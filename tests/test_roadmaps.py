@@ -509,3 +509,11 @@ def test_the_export_never_names_a_draft_roadmaps_listing(client, learner, tracks
     client.force_login(learner)
     body = client.get("/me/export.json").content.decode()
     assert "Secret copy" not in body and "Secret language track" not in body
+
+
+def test_a_change_of_prerequisites_is_a_new_content_version(tracks):
+    from roadmap.content import content_version
+
+    before = content_version()
+    tracks["general"].prerequisites.add(tracks["vision"])
+    assert content_version() > before

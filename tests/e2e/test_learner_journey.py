@@ -145,7 +145,7 @@ def test_accessibility_audit(new_page, learner, color_scheme):
     page.goto("/me/sharing/")
     page.get_by_role("button", name="Turn sharing on").click()
     share_url = page.locator("#share-url").input_value()
-    for path in ["/", "/me/", "/me/profile/", "/me/sharing/", "/me/reset/", share_url]:
+    for path in ["/", ROADMAP, "/me/", "/me/profile/", "/me/sharing/", "/me/reset/", share_url]:
         page.goto(path)
         assert serious_violations(page) == [], path
 
@@ -153,7 +153,7 @@ def test_accessibility_audit(new_page, learner, color_scheme):
 def test_phone_width_has_no_horizontal_scroll(new_page, learner):
     page = new_page(user=learner)
     page.set_viewport_size({"width": 360, "height": 740})
-    for path in ["/", "/me/", "/accounts/signup/"]:
+    for path in ["/", ROADMAP, "/me/", "/accounts/signup/"]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 

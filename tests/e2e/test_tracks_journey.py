@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from roadmap.models import Resource
-from tests.e2e.test_learner_journey import PYTHON_BOOK, bar, checkbox
+from roadmap.services import share_link_enable
+from tests.e2e.test_learner_journey import PYTHON_BOOK, bar, checkbox, serious_violations
 from tests.factories import PartFactory, ResourceFactory, RoadmapFactory, TopicFactory
 from tests.progress_helpers import ROADMAP
 
@@ -60,3 +61,16 @@ def test_an_old_link_into_the_roadmap_lands_on_it(new_page, learner):
     page.goto(f"/#{book.anchor}")
     expect(page).to_have_url(f"{ROADMAP}#{book.anchor}")
     expect(checkbox(page, PYTHON_BOOK)).to_be_visible()
+
+
+def test_the_pages_of_several_roadmaps_have_no_serious_accessibility_problems(
+    new_page, learner, vision
+):
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    share = share_link_enable(user=learner).get_absolute_url()
+    for path in ["/", "/roadmaps/computer-vision/", "/me/", "/me/reset/", "/me/sharing/", share]:
+        page.goto(path)
+        assert serious_violations(page) == [], path
