@@ -18,14 +18,25 @@ def account_export(*, user, share_url: str | None) -> dict:
     listings = (
         Resource.objects.filter(work__in=[*rows, *notes])
         .exclude(status=Resource.Status.DRAFT)
-        .exclude(topic__part__status=Part.Status.DRAFT)
-        .exclude(topic__part__roadmap__status=Roadmap.Status.DRAFT)
+        .filter(topic__part__status=Part.Status.PUBLISHED)
+        .filter(topic__part__roadmap__status=Roadmap.Status.PUBLISHED)
         .select_related("topic__part__roadmap")
     )
     listed = {}
     for resource in listings.order_by("pk"):
         listed.setdefault(resource.work_id, []).append(resource)
     link = ShareLink.objects.filter(user=user).first()
+    addresses = dict(Work.objects.filter(pk__in=[*rows, *notes]).values_list("pk", "url_key"))
+    where_keys = [
+        "resource_id",
+        "title",
+        "url",
+        "roadmap",
+        "part",
+        "topic",
+        "resource_status",
+        "counts_toward_progress",
+    ]
 
     def about(work: int, row=None) -> dict:
         note = notes.get(work)
@@ -46,7 +57,10 @@ def account_export(*, user, share_url: str | None) -> dict:
             for resource in listed.get(work, [])
         ]
         return {
-            **(where[0] if where else {"url": Work.objects.get(pk=work).url_key}),
+            # Where it is first listed (a work listed nowhere the learner can see: its
+            # address alone, as URLs are compared; roadmap/models.py, url_key).
+            **(where[0] if where else dict.fromkeys(where_keys) | {"url": None}),
+            "address": addresses[work],
             "counts_toward_progress": any(place["counts_toward_progress"] for place in where),
             "listed_in": where,
             "state": row.state if row is not None else Progress.State.NOT_STARTED,

@@ -279,11 +279,33 @@ class Work(models.Model):
 
     def take_over(self, old: Work) -> None:
         """Move the states and notes on `old`, a work no resource lists any more, to this
-        one, where a learner has none here; where they have, theirs here stands and the
-        other stays on `old`, kept."""
-        for model in (Progress, Note):
-            here = model.objects.filter(work=self).values("user")
-            model.objects.filter(work=old).exclude(user__in=here).update(work=self)
+        one. A learner with a state on both keeps the one that counts (done or skipped
+        before in progress), else the one here; with a note on both, the two are joined
+        (this one's first), as migration 0010 did."""
+        from roadmap.templatetags.markdown import markdown
+
+        mine = {row.user_id: row for row in Progress.objects.select_for_update().filter(work=self)}
+        for row in Progress.objects.select_for_update().filter(work=old):
+            here = mine.get(row.user_id)
+            if here is None:
+                row.work = self
+                row.save(update_fields=["work"])
+                continue
+            if row.state in Progress.COUNTED_STATES and here.state not in Progress.COUNTED_STATES:
+                here.state, here.completed_at = row.state, row.completed_at
+                here.save(update_fields=["state", "completed_at"])
+            row.delete()
+        notes = {note.user_id: note for note in Note.objects.select_for_update().filter(work=self)}
+        for note in Note.objects.select_for_update().filter(work=old):
+            here = notes.get(note.user_id)
+            if here is None:
+                note.work = self
+                note.save(update_fields=["work"])
+                continue
+            here.text = f"{here.text}\n\n{note.text}"
+            here.html = markdown(here.text)
+            here.save(update_fields=["text", "html"])
+            note.delete()
 
 
 class ResourceQuerySet(models.QuerySet):

@@ -127,23 +127,26 @@ def test_correcting_the_only_listing_of_a_url_moves_its_states_with_it(tracks, l
 
 def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks, learner):
     """The only listing of a work pointed at another work's URL: its learners' states and
-    notes move there, unless they have their own there already (then both are kept)."""
-    other = UserFactory()
+    notes move there; a learner with a state on both keeps the one that counts, and two
+    notes are joined."""
+    other, third = UserFactory(), UserFactory()
     progress_set(user=learner, resource=tracks["cnn"], done=True)
     progress_set(user=other, resource=tracks["cnn"], state="in_progress")
     progress_set(user=other, resource=tracks["book"], state="skipped")
+    progress_set(user=third, resource=tracks["cnn"], state="done")
+    progress_set(user=third, resource=tracks["book"], state="in_progress")
     note_save(user=learner, resource=tracks["cnn"], text="conv")
-    old_work = tracks["cnn"].work_id
+    note_save(user=learner, resource=tracks["book"], text="book")
     cnn = tracks["cnn"]
     cnn.url = BOOK
     cnn.save()
     book = tracks["book"].work_id
     assert Progress.objects.get(user=learner).work_id == book
-    assert Note.objects.get(user=learner).work_id == book
-    assert dict(Progress.objects.filter(user=other).values_list("work_id", "state")) == {
-        book: "skipped",
-        old_work: "in_progress",  # kept, not shown
-    }
+    assert Progress.objects.get(user=other).state == "skipped"  # both counted: the one here
+    assert Progress.objects.get(user=third).state == "done"  # the one that counts
+    assert Progress.objects.filter(work=book).count() == 3
+    note = Note.objects.get(user=learner)
+    assert note.work_id == book and note.text == "book\n\nconv" and "<p>conv</p>" in note.html
 
 
 def test_the_home_page_lists_the_published_roadmaps_in_order(client, tracks):
