@@ -168,9 +168,9 @@ def notes_shown(content: Content, listed: RoadmapContent, user) -> dict[str, Fil
 
 def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
     """The htmx answer to a change of one resource's state: its row, and out of band the
-    bars of its roadmap that count its work (its topic's and part's, and those of any
-    other topic or part of the roadmap listing the same URL), the roadmap's overall bar,
-    the navigation's percentage and the announcement."""
+    other rows of its roadmap listing the same URL, the bars of its roadmap that count
+    its work (its topic's and part's, and those of any other topic or part listing it),
+    the roadmap's overall bar, the navigation's percentage and the announcement."""
     resource = content.by_public_id[public_id]
     listed = content.roadmap_of(resource)
 
@@ -180,6 +180,7 @@ def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
         return {
             **VIEWERS[viewer],
             "resource": resource,
+            "twins": [other for other in here if other != resource],
             "topics": list(dict.fromkeys(other.topic for other in here)),
             "parts": list(dict.fromkeys(other.topic.part for other in here)),
             "roadmap": listed.roadmap,
@@ -283,8 +284,9 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     # A learner's htmx requests carry the page's token in a header (base.html); a
     # visitor's page has none, so the row they get back carries its own.
+    here = standing.content.roadmap_of(standing.content.by_public_id[key])
     answer = progress_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
-        states={key: desired},
+        states=dict.fromkeys(here.listings[resource.work_id], desired),  # its row and twins'
         progress=standing.progress,
         csrf_token="" if signed_in else get_token(request),
     )

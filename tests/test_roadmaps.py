@@ -235,6 +235,10 @@ def test_a_url_listed_twice_in_one_roadmap_counts_once_and_its_answer_updates_bo
     answer = client.post(
         f"/resources/{tracks['book'].public_id}/progress", {"done": "1"}, headers=HTMX
     ).content.decode()
+    # Both rows come back ticked: the twin's out of band, in place of its own.
+    assert {str(tracks["book"].public_id), str(twin.public_id)} <= ticked(answer)
+    assert f'hx-swap-oob="outerHTML:#{twin.anchor} .resource-main"' in answer
+    assert f"#{tracks['book'].anchor} .resource-main" not in answer
     figures = bars(answer)
     assert figures[f"topic-{tracks['book'].topic_id}"] == 50
     assert figures[f"topic-{other_topic.pk}"] == 100

@@ -74,3 +74,20 @@ def test_the_pages_of_several_roadmaps_have_no_serious_accessibility_problems(
     for path in ["/", "/roadmaps/computer-vision/", "/me/", "/me/reset/", "/me/sharing/", share]:
         page.goto(path)
         assert serious_violations(page) == [], path
+
+
+def test_a_url_listed_twice_on_one_page_is_ticked_in_both_places_at_once(new_page, learner):
+    """Twice in one roadmap (data from before URLs were compared as they are now): the
+    other row changes in place too, out of band."""
+    book = Resource.objects.get(title=PYTHON_BOOK)
+    ResourceFactory(topic=TopicFactory(part=book.topic.part), title="Python twice", url=book.url)
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    page.evaluate("window.__sameDocument = 'yes'")
+    checkbox(page, PYTHON_BOOK).check()
+    expect(checkbox(page, "Python twice")).to_be_checked()
+    expect(page.get_by_label("Status of Python twice")).to_have_value("done")
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")  # one of five
+    checkbox(page, "Python twice").uncheck()
+    expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
+    assert page.evaluate("window.__sameDocument") == "yes"
