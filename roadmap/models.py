@@ -284,28 +284,29 @@ class Work(models.Model):
         (this one's first), as migration 0010 did."""
         from roadmap.templatetags.markdown import markdown
 
-        mine = {row.user_id: row for row in Progress.objects.select_for_update().filter(work=self)}
-        for row in Progress.objects.select_for_update().filter(work=old):
-            here = mine.get(row.user_id)
-            if here is None:
-                row.work = self
-                row.save(update_fields=["work"])
-                continue
-            if row.state in Progress.COUNTED_STATES and here.state not in Progress.COUNTED_STATES:
-                here.state, here.completed_at = row.state, row.completed_at
+        def keep_what_counts(here: Progress, theirs: Progress) -> None:
+            if (
+                theirs.state in Progress.COUNTED_STATES
+                and here.state not in Progress.COUNTED_STATES
+            ):
+                here.state, here.completed_at = theirs.state, theirs.completed_at
                 here.save(update_fields=["state", "completed_at"])
-            row.delete()
-        notes = {note.user_id: note for note in Note.objects.select_for_update().filter(work=self)}
-        for note in Note.objects.select_for_update().filter(work=old):
-            here = notes.get(note.user_id)
-            if here is None:
-                note.work = self
-                note.save(update_fields=["work"])
-                continue
-            here.text = f"{here.text}\n\n{note.text}"
+
+        def join(here: Note, theirs: Note) -> None:
+            here.text = f"{here.text}\n\n{theirs.text}"
             here.html = markdown(here.text)
             here.save(update_fields=["text", "html"])
-            note.delete()
+
+        for model, meet in ((Progress, keep_what_counts), (Note, join)):
+            rows = model.objects.select_for_update()
+            mine = {row.user_id: row for row in rows.filter(work=self)}
+            for row in rows.filter(work=old):
+                if row.user_id in mine:
+                    meet(mine[row.user_id], row)
+                    row.delete()
+                else:
+                    row.work = self
+                    row.save(update_fields=["work"])
 
 
 class ResourceQuerySet(models.QuerySet):
