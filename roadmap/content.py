@@ -2,8 +2,8 @@
 process and shared by every request (read it, never change it).
 
 Everything a page shows of the content (every roadmap's) and every total a figure is
-counted against come from one snapshot, read in one REPEATABLE READ transaction together with its version,
-and cached under that version only. Renderings are made from the snapshot they are
+counted against come from one snapshot, read in one REPEATABLE READ transaction together
+with its version, and cached under that version only. Renderings are made from the snapshot they are
 cached with (roadmap/views.py), so a rendering kept for version N shows version N.
 """
 
@@ -27,7 +27,7 @@ def content_version() -> int:
         return cursor.fetchone()[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per roadmap and snapshot: compared as itself
 class RoadmapContent:
     """One roadmap, as it is at the snapshot's version."""
 
@@ -40,6 +40,10 @@ class RoadmapContent:
 
     def parts_for(self, *, staff: bool) -> list[Part]:
         return self.parts if staff else self.public_parts
+
+    def visible_to(self, *, staff: bool) -> bool:
+        """Whether a viewer may see it: a draft is for staff only."""
+        return staff or self.roadmap.is_published
 
     @property
     def key(self) -> str:
@@ -79,11 +83,12 @@ class Content:
 
     @cached_property
     def published(self) -> list[RoadmapContent]:
-        return [listed for listed in self.roadmaps if listed.roadmap.is_published]
+        """The roadmaps everyone may see, in order."""
+        return self.visible(staff=False)
 
     def visible(self, *, staff: bool) -> list[RoadmapContent]:
-        """The roadmaps a viewer may see: drafts are for staff only."""
-        return self.roadmaps if staff else self.published
+        """The roadmaps a viewer may see (`RoadmapContent.visible_to`), in order."""
+        return [listed for listed in self.roadmaps if listed.visible_to(staff=staff)]
 
     @property
     def first(self) -> RoadmapContent | None:

@@ -1,6 +1,6 @@
 from django import forms
 
-from roadmap.models import NOTE_MAX_LENGTH
+from roadmap.models import NOTE_MAX_LENGTH, Roadmap
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 
 MAX_IMPORT_BYTES = 1_000_000
@@ -32,8 +32,6 @@ class RoadmapImportForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs) -> None:
-        from roadmap.models import Roadmap
-
         super().__init__(*args, **kwargs)
         self.fields["roadmap"].choices = [
             *Roadmap.objects.order_by("order", "pk").values_list("slug", "title"),
@@ -41,8 +39,6 @@ class RoadmapImportForm(forms.Form):
         ]
 
     def clean(self) -> dict:
-        from roadmap.models import Roadmap
-
         cleaned = super().clean()
         if cleaned.get("roadmap") == NEW_ROADMAP:
             slug = cleaned.get("new_slug")

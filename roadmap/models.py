@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import Max, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -103,7 +104,7 @@ class Roadmap(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/roadmaps/{self.slug}/"
+        return reverse("roadmap", args=[self.slug])
 
     @property
     def is_published(self) -> bool:

@@ -74,8 +74,9 @@ def progress_set(
     content: Content | None = None,
 ) -> Standing:
     """Set `user`'s state of `resource`'s work, in every roadmap that lists it (one of
-    Progress.State; `done=True` or `False` stands for done or not started), if `content` (the content the resource was looked
-    up in; by default the current one) is still current; return where the learner stands.
+    Progress.State; `done=True` or `False` stands for done or not started), if `content`
+    (the content the resource was looked up in; by default the current one) is still
+    current; return where the learner stands.
     If the answer's content is at another version, nothing was written: look the
     resource up again in it and try again (`read_at`, the version written at, says which).
 

@@ -96,7 +96,7 @@ def rendered_once(
 def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
     """The roadmap `slug` if the viewer may see it (a draft: staff only); 404 otherwise."""
     listed = content.by_slug.get(slug)
-    if listed is None or listed not in content.visible(staff=user.is_staff):
+    if listed is None or not listed.visible_to(staff=user.is_staff):
         raise Http404
     return listed
 
@@ -483,7 +483,7 @@ def share_badge(request: HttpRequest, token: str, slug: str | None = None) -> Ht
         raise Http404
     content = state.content
     listed = content.by_slug.get(slug) if slug else content.first
-    if listed is None or not listed.roadmap.is_published:
+    if listed is None or not listed.visible_to(staff=False):  # as on the share page
         raise Http404
     title = listed.roadmap.title
     value = f"{state.progress.get(listed.key).percent}%"
