@@ -280,16 +280,13 @@ class Work(models.Model):
 
     def take_over(self, old: Work) -> None:
         """Move the states and notes on `old`, a work no resource lists any more, to this
-        one. A learner with a state on both keeps the one that counts (done or skipped
-        before in progress), else the one here; with a note on both, the two are joined
-        (this one's first), as migration 0010 did."""
+        one: in one statement each, but for a learner who has a row on both. Of two
+        states the one that `stands_over` the other is kept; two notes are joined (this
+        one's first), as migration 0010 met them."""
         from roadmap.templatetags.markdown import markdown
 
-        def keep_what_counts(here: Progress, theirs: Progress) -> None:
-            if (
-                theirs.state in Progress.COUNTED_STATES
-                and here.state not in Progress.COUNTED_STATES
-            ):
+        def keep_the_one_that_stands(here: Progress, theirs: Progress) -> None:
+            if theirs.stands_over(here):
                 here.state, here.completed_at = theirs.state, theirs.completed_at
                 here.save(update_fields=["state", "completed_at"])
 
@@ -298,16 +295,14 @@ class Work(models.Model):
             here.html = markdown(here.text)
             here.save(update_fields=["text", "html"])
 
-        for model, meet in ((Progress, keep_what_counts), (Note, join)):
+        for model, meet in ((Progress, keep_the_one_that_stands), (Note, join)):
             rows = model.objects.select_for_update()
-            mine = {row.user_id: row for row in rows.filter(work=self)}
-            for row in rows.filter(work=old):
-                if row.user_id in mine:
-                    meet(mine[row.user_id], row)
-                    row.delete()
-                else:
-                    row.work = self
-                    row.save(update_fields=["work"])
+            on_both = model.objects.filter(work=old).values("user")
+            mine = {row.user_id: row for row in rows.filter(work=self, user__in=on_both)}
+            for theirs in rows.filter(work=old, user__in=list(mine)):
+                meet(mine[theirs.user_id], theirs)
+                theirs.delete()
+            model.objects.filter(work=old).update(work=self)
 
 
 class ResourceQuerySet(models.QuerySet):
@@ -514,6 +509,15 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.work} {self.get_state_display().lower()}"
+
+    def stands_over(self, other: Progress) -> bool:
+        """Of two states of one learner that meet on one work (two URLs that turn out to
+        be one), whether this one is kept: what counts first, then the earlier. (Migration
+        0010 met them by the same rule, in SQL.)"""
+        counts, theirs = self.state in self.COUNTED_STATES, other.state in self.COUNTED_STATES
+        if counts != theirs:
+            return counts
+        return (self.completed_at or timezone.now()) < (other.completed_at or timezone.now())
 
     @staticmethod
     def keeps_date(before: str, after: str) -> bool:

@@ -4,9 +4,11 @@ progress that follows the resource (one work per URL) across roadmaps."""
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from roadmap.models import Note, Progress, Resource, Roadmap, Work, url_key
 from roadmap.progress import VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
@@ -137,6 +139,11 @@ def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks,
     progress_set(user=third, resource=tracks["book"], state="in_progress")
     note_save(user=learner, resource=tracks["cnn"], text="conv")
     note_save(user=learner, resource=tracks["book"], text="book")
+    fourth = UserFactory()  # done on both: the earlier completion stands
+    progress_set(user=fourth, resource=tracks["cnn"], state="done")
+    progress_set(user=fourth, resource=tracks["book"], state="done")
+    first_done = timezone.now() - timedelta(days=30)
+    Progress.objects.filter(user=fourth, work=tracks["cnn"].work_id).update(completed_at=first_done)
     cnn = tracks["cnn"]
     cnn.url = BOOK
     cnn.save()
@@ -144,7 +151,9 @@ def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks,
     assert Progress.objects.get(user=learner).work_id == book
     assert Progress.objects.get(user=other).state == "skipped"  # both counted: the one here
     assert Progress.objects.get(user=third).state == "done"  # the one that counts
-    assert Progress.objects.filter(work=book).count() == 3
+    assert Progress.objects.get(user=fourth).completed_at == first_done
+    assert Progress.objects.filter(work=book).count() == 4
+    assert not Progress.objects.exclude(work=book).exists()  # nothing left behind
     note = Note.objects.get(user=learner)
     assert note.work_id == book and note.text == "book\n\nconv" and "<p>conv</p>" in note.html
 

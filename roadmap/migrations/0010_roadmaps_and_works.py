@@ -42,7 +42,8 @@ def resource_works(apps, schema_editor) -> None:
 STATES_TO_WORKS = [
     "UPDATE roadmap_progress p SET work_id = r.work_id"
     " FROM roadmap_resource r WHERE r.id = p.resource_id",
-    # One state per learner and work: what counts first, then the earlier.
+    # One state per learner and work: what counts first, then the earlier (the rule of
+    # Progress.stands_over).
     """
     DELETE FROM roadmap_progress WHERE id IN (
         SELECT id FROM (
