@@ -234,6 +234,25 @@ class TopicAdmin(OrderedAdmin):
     search_fields = ("title", "summary")
     inlines = [ResourceInline]
 
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        for resource in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            say_where_else_listed(self, request, resource)
+
+
+def say_where_else_listed(admin_page, request, resource: Resource) -> None:
+    """Tell the curator who saved `resource` where else its URL is listed (as `url_key`
+    compares URLs): one thing to learners, whose states and notes show in every place."""
+    others = resource.same_url().select_related("topic__part__roadmap")
+    if others:
+        where = "; ".join(f"{o.topic.part.roadmap} / {o.topic}" for o in others)
+        admin_page.message_user(
+            request,
+            f"{resource.title}: this URL is also listed in {where}. It is one resource to "
+            "learners, so their states and notes show in every place.",
+            messages.WARNING,
+        )
+
 
 class LinkHealthFilter(admin.SimpleListFilter):
     title = "link health"
@@ -366,15 +385,8 @@ class ResourceAdmin(OrderedAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        others = obj.same_url().select_related("topic__part__roadmap")
-        if others:
-            where = "; ".join(f"{o.topic.part.roadmap} / {o.topic}" for o in others)
-            self.message_user(
-                request,
-                f"This URL is also listed in {where}: it is one resource to learners, "
-                "so their states and notes show in every place.",
-                messages.WARNING,
-            )
+        if form.has_changed():
+            say_where_else_listed(self, request, obj)
 
     @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")
     def counts(self, resource: Resource) -> bool:

@@ -429,7 +429,7 @@ def test_admin_shows_where_else_a_url_is_listed(admin_client, tracks):
         follow=True,
     )
     said = response.content.decode()
-    assert "This URL is also listed in Deep Learning Roadmap / Basics; Computer vision / " in said
+    assert "this URL is also listed in Deep Learning Roadmap / Basics; Computer vision / " in said
     assert Resource.objects.get(pk=draft_only.pk).work_id == tracks["book"].work_id
 
 
@@ -533,3 +533,38 @@ def test_a_change_of_prerequisites_is_a_new_content_version(tracks):
     before = content_version()
     tracks["general"].prerequisites.add(tracks["vision"])
     assert content_version() > before
+
+
+def test_admin_says_so_when_a_url_added_in_a_topics_inline_is_listed_elsewhere(
+    admin_client, tracks
+):
+    topic = Resource.objects.get(title="Draft-only read").topic
+    form = {
+        "part": topic.part_id,
+        "title": topic.title,
+        "slug": topic.slug,
+        "order": topic.order,
+        "resources-TOTAL_FORMS": "2",
+        "resources-INITIAL_FORMS": "1",
+        "resources-0-id": Resource.objects.get(title="Draft-only read").pk,
+        "resources-0-topic": topic.pk,
+        "resources-0-title": "Draft-only read",
+        "resources-0-url": Resource.objects.get(title="Draft-only read").url,
+        "resources-0-kind": "article",
+        "resources-0-status": "published",
+        "resources-0-order": 1,
+        "resources-1-topic": topic.pk,
+        "resources-1-title": "The book, for language",
+        "resources-1-url": "http://deeplearningbook.org/",  # www. differs: another host
+        "resources-1-kind": "book",
+        "resources-1-status": "published",
+        "resources-1-order": 2,
+    }
+    response = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form, follow=True)
+    assert "also listed" not in response.content.decode()
+    form["resources-1-url"] = "HTTPS://www.deeplearningbook.org"
+    form["resources-1-title"] = "The book, again"
+    response = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form, follow=True)
+    said = response.content.decode()
+    assert "The book, again: this URL is also listed in Deep Learning Roadmap / Basics" in said
+    assert Resource.objects.get(title="The book, again").work_id == tracks["book"].work_id
