@@ -568,3 +568,65 @@ def test_admin_says_so_when_a_url_added_in_a_topics_inline_is_listed_elsewhere(
     said = response.content.decode()
     assert "The book, again: this URL is also listed in Deep Learning Roadmap / Basics" in said
     assert Resource.objects.get(title="The book, again").work_id == tracks["book"].work_id
+
+
+def test_nothing_in_a_draft_roadmap_can_be_ticked_or_noted_by_anyone(client, learner, tracks):
+    only_in_draft = Resource.objects.get(title="Draft-only read")
+    progress = f"/resources/{only_in_draft.public_id}/progress"
+    assert client.post(progress, {"done": "1"}).status_code == 404  # a visitor
+    client.force_login(learner)
+    assert client.post(progress, {"done": "1"}).status_code == 404
+    assert client.post(progress, {"done": "1"}, headers=HTMX).status_code == 404
+    note = f"/resources/{only_in_draft.public_id}/note"
+    assert client.get(note).status_code == 404
+    assert client.post(note, {"text": "x"}).status_code == 404
+    client.force_login(StaffFactory())
+    assert client.post(progress, {"done": "1"}).status_code == 404  # staff preview only
+    assert not Progress.objects.exists() and not Note.objects.exists()
+
+
+def test_without_javascript_a_tick_and_a_note_return_to_the_roadmap_they_came_from(
+    client, learner, tracks
+):
+    client.force_login(learner)
+    cnn = tracks["cnn"]
+    response = client.post(f"/resources/{cnn.public_id}/progress", {"done": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/roadmaps/computer-vision/#{cnn.anchor}"
+    response = client.post(f"/resources/{cnn.public_id}/note", {"text": "Convolutions"})
+    assert response["Location"] == f"/roadmaps/computer-vision/#{cnn.anchor}"
+    page = roadmap_page(client, tracks["vision"])
+    assert "CNNs marked as done." in page and "Your note was saved." in page
+
+
+def test_resetting_a_whole_roadmap_clears_its_works_wherever_they_are_listed(
+    client, learner, tracks
+):
+    for resource in ("book", "python", "cnn"):
+        progress_set(user=learner, resource=tracks[resource], done=True)
+    client.force_login(learner)
+    page = client.get("/me/reset/").content.decode()
+    assert f'<option value="roadmap-{tracks["vision"].pk}">All of Computer vision</option>' in page
+    assert "Secret language track" not in page
+    response = client.post(
+        "/me/reset/", {"scope": f"roadmap-{tracks['vision'].pk}", "confirm": "RESET"}
+    )
+    assert response.status_code == 302
+    # The book is listed in both roadmaps: cleared in both. Python is not in the track.
+    left = Progress.objects.filter(user=learner).values_list("work_id", flat=True)
+    assert list(left) == [tracks["python"].work_id]
+    assert "“Computer vision” was cleared (2 resources)" in client.get("/me/").content.decode()
+    response = client.post("/me/reset/", {"scope": "roadmap-999999", "confirm": "RESET"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert Progress.objects.filter(user=learner).count() == 1
+
+
+def test_the_share_page_never_shows_a_draft_roadmap(client, learner, tracks):
+    twin = ResourceFactory(
+        topic=Resource.objects.get(title="Draft-only read").topic, title="Draft copy", url=BOOK
+    )
+    progress_set(user=learner, resource=tracks["book"], done=True)
+    token = share_link_enable(user=learner).token
+    html = client.get(f"/p/{token}/").content.decode()
+    assert "Secret language track" not in html and str(twin.public_id) not in html
+    assert "Draft copy" not in html
