@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from roadmap.forms import RoadmapImportForm
 from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic, Work
 from roadmap.roadmap_markdown import export_roadmap_markdown
-from roadmap.services import order_renumber, resource_status_set, roadmap_import
+from roadmap.services import ImportRefused, order_renumber, resource_status_set, roadmap_import
 
 # The lookup from Resource to each model whose rows hold resources.
 RESOURCE_PATHS = {
@@ -180,19 +180,27 @@ class RoadmapAdmin(OrderedAdmin):
         context = {**self.admin_site.each_context(request), "title": "Import the roadmap"}
         if posted and form.is_valid():
             apply = request.POST.get("step") == "apply"
-            report = roadmap_import(
-                document=form.cleaned_data["document"],
-                slug=form.cleaned_data["slug"],
-                publish=form.cleaned_data["publish"],
-                archive_missing=form.cleaned_data["archive_missing"],
-                dry_run=not apply,
-            )
-            if apply:
-                self.message_user(
-                    request, "Imported. " + " ".join(report.lines()), messages.SUCCESS
+            try:
+                report = roadmap_import(
+                    document=form.cleaned_data["document"],
+                    slug=form.cleaned_data["slug"],
+                    publish=form.cleaned_data["publish"],
+                    archive_missing=form.cleaned_data["archive_missing"],
+                    dry_run=not apply,
                 )
-                return redirect("admin:roadmap_roadmap_changelist")
-            context |= {"report": report, "content": form.cleaned_data["content"]}
+            except ImportRefused as error:
+                form.add_error("roadmap", str(error))
+            else:
+                if apply:
+                    self.message_user(
+                        request, "Imported. " + " ".join(report.lines()), messages.SUCCESS
+                    )
+                    return redirect("admin:roadmap_roadmap_changelist")
+                context |= {
+                    "report": report,
+                    "document": form.cleaned_data["document"],
+                    "content": form.cleaned_data["content"],
+                }
         context |= {"form": form, "opts": self.model._meta}
         return render(request, "admin/roadmap/roadmap/import.html", context)
 

@@ -14,7 +14,9 @@ class RoadmapImportForm(forms.Form):
     step carries the text on in `content`."""
 
     roadmap = forms.ChoiceField(
-        label="Into the roadmap", required=False, help_text="By default the first."
+        label="Into the roadmap",
+        required=False,
+        help_text="The first one takes only a file with its title, or none.",
     )
     new_slug = forms.SlugField(
         required=False,
@@ -30,10 +32,15 @@ class RoadmapImportForm(forms.Form):
     archive_missing = forms.BooleanField(
         required=False, label="Archive resources the file no longer lists"
     )
+    strict = forms.BooleanField(
+        required=False,
+        label="Refuse the file when a line that looks meant as a resource is left out",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roadmap"].choices = [
+            ("", "The first roadmap"),
             *Roadmap.objects.order_by("order", "pk").values_list("slug", "title"),
             (NEW_ROADMAP, "A new roadmap"),
         ]
@@ -63,7 +70,9 @@ class RoadmapImportForm(forms.Form):
         if not cleaned.get("content", "").strip():
             raise forms.ValidationError("Choose a Markdown file to import.")
         try:
-            cleaned["document"] = parse_roadmap(cleaned["content"], source=source)
+            cleaned["document"] = parse_roadmap(
+                cleaned["content"], source=source, strict=cleaned.get("strict", False)
+            )
         except RoadmapParseError as error:
             raise forms.ValidationError(error.problems) from error
         return cleaned

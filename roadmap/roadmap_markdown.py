@@ -1,4 +1,31 @@
-"""The roadmap as Markdown, in the seed's format, read and written.
+"""The roadmap as Markdown: any reading list read, the seed's format written.
+
+`parse_roadmap` reads CommonMark through markdown-it-py's token stream and maps the
+document's structure onto parts, topics and resources:
+
+- A list item (`*`, `-`, `+`, `1.`, `1)`, at any depth) is a resource when its first
+  paragraph links to an http(s) URL: an inline link, a reference link or an autolink,
+  else a bare URL. Its title is the link's text as plain text (a bare URL's is its host
+  and path); what follows the link (`by Ian Goodfellow`, ` - a note`, further
+  paragraphs, a nested list) is its description, its Markdown kept. A plain item with a
+  nested list of links groups them: each link is a resource.
+- A heading with resources directly under it is a topic. The part level is the deepest
+  heading level above the deepest topic level; a heading at it, or a topic above it, is
+  a part. With no level above the topics there is one part, named after the document's
+  title or "Resources". The title is the document's first heading when it is its only
+  `#` heading; text before the first other heading is the introduction, text under a
+  heading its summary.
+- Nothing is dropped in silence. Every line with a link that is no resource, and every
+  heading that holds none, is in `ParsedRoadmap.skipped` with its line and why. Those
+  that look meant as resources (`Skipped.meant`: a link that is not http(s), a link
+  Markdown cannot read, a URL listed already, an item without a link among resources)
+  make `strict` refuse the file. An in-page anchor (a table of contents), an image or
+  badge, a link in a heading or in running text are set aside as what they are.
+- Kind, level and cost come from the item's `<!-- kind: ..., level: ..., cost: ... -->`
+  line, else from its topic's or part's name ("Books", "Free courses"), else (the kind
+  only) from its own words.
+
+The seed's own format is a case of it; `render_roadmap` writes it:
 
     # Roadmap title
     Introduction paragraphs.
@@ -8,7 +35,7 @@
     ### Topic title
     * [Resource title](https://example.com/)
       <!-- kind: book, level: beginner, cost: free -->   (optional)
-      Description, indented; blank lines inside it are kept when the next line is indented.
+      Description, indented.
 
 The author's editor notes are not content: other lines starting with `--`, a paragraph
 starting with `strucure:` (or `structure:`), and lines that are only a bracketed aside.
@@ -17,18 +44,26 @@ starting with `strucure:` (or `structure:`), and lines that are only a bracketed
 from __future__ import annotations
 
 import re
-import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.text import slugify
+from markdown_it import MarkdownIt, rules_inline
+from markdown_it.rules_inline.state_inline import StateInline
+from markdown_it.tree import SyntaxTreeNode
 
-RESOURCE_LINE = re.compile(r"^[*-] \[(?P<title>(?:\\.|[^\]\\])+)\]\((?P<url>\S+)\)\s*$")
+NEWLINE = re.compile(r"\r\n?|\n")  # how markdown-it counts lines
 PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
-METADATA = re.compile(r"^<!--(?P<body>.*)-->$")
+METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s")
+ITEM_MARKER = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]*")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
+BARE_URL = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+BROKEN_LINK = re.compile(r"\[[^\]\n]*\]?\s*\(\s*<?https?://|\]\s*\(", re.IGNORECASE)
+SEPARATOR = re.compile(r"^\s*(?:[-\u2013\u2014:|,]+(?=\s|$))?\s*")
+LISTS = {"bullet_list", "ordered_list"}
 NUMBER_WORDS = [
     "one",
     "two",
@@ -46,6 +81,21 @@ NUMBER_WORDS = [
 KINDS = {"book", "course", "video", "article", "paper", "tool", "other"}
 LEVELS = {"beginner", "intermediate", "advanced"}
 COSTS = {"free", "paid"}
+# What a section's name says of what is in it, first match wins: (detail, value, words).
+SECTION_WORDS = [
+    ("kind", "book", r"e?books?|textbooks?"),
+    ("kind", "course", r"courses?|moocs?|specializations?"),
+    ("kind", "video", r"videos?|lectures?|talks?|screencasts?"),
+    ("kind", "paper", r"papers?|publications?"),
+    ("kind", "tool", r"tools?|frameworks?|librar(?:y|ies)|software"),
+    ("kind", "article", r"articles?|blogs?|blog posts?|posts?|tutorials?"),
+    ("kind", "other", r"datasets?|data sets?"),
+    ("level", "beginner", r"beginners?"),
+    ("level", "intermediate", r"intermediate"),
+    ("level", "advanced", r"advanced"),
+    ("cost", "free", r"free"),
+    ("cost", "paid", r"paid|commercial"),
+]
 
 
 class RoadmapParseError(ValueError):
@@ -61,22 +111,40 @@ class RoadmapParseError(ValueError):
         return cls(source, *problems[0], *problems[1:])
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A line the import leaves out, and why; `meant` when it looks meant as a resource
+    (what `strict` refuses)."""
+
+    line: int
+    reason: str
+    meant: bool = False
+
+
 @dataclass
 class ParsedResource:
     title: str
     url: str
     line: int
-    description_lines: list[str] = field(default_factory=list)
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:
-        text = textwrap.dedent("\n".join(self.description_lines))
-        return "\n".join(line.rstrip() for line in text.strip().splitlines())
+    description: str = ""
+    details: dict[str, str] = field(default_factory=dict)  # written on the item
+    inferred: dict[str, str] = field(default_factory=dict)  # said by its section's name
 
     @property
     def kind(self) -> str:
-        return self.metadata.get("kind") or guess_kind(self.title, self.url, self.description)
+        return (
+            self.details.get("kind")
+            or self.inferred.get("kind")
+            or guess_kind(self.title, self.url, self.description)
+        )
+
+    @property
+    def level(self) -> str:
+        return self.details.get("level") or self.inferred.get("level", "")
+
+    @property
+    def cost(self) -> str:
+        return self.details.get("cost") or self.inferred.get("cost", "")
 
 
 @dataclass
@@ -113,6 +181,8 @@ class ParsedRoadmap:
     title_line: int = 1
     introduction_lines: list[str] = field(default_factory=list)
     parts: list[ParsedPart] = field(default_factory=list)
+    source: str = "<roadmap>"
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def introduction(self) -> str:
@@ -121,6 +191,19 @@ class ParsedRoadmap:
     @property
     def resources(self) -> list[ParsedResource]:
         return [r for part in self.parts for topic in part.topics for r in topic.resources]
+
+    def skipped_lines(self) -> list[str]:
+        """The report's lines for what was left out, "source:line: why", in the file's order."""
+        return [f"{self.source}:{s.line}: {s.reason}" for s in self.skipped]
+
+    def counts(self) -> str:
+        meant = sum(s.meant for s in self.skipped)
+        topics = sum(len(part.topics) for part in self.parts)
+        return (
+            f"Read {self.source}: {len(self.parts)} parts, {topics} topics, "
+            f"{len(self.resources)} resources; {meant} lines that look meant as resources "
+            f"skipped, {len(self.skipped) - meant} other lines and headings set aside."
+        )
 
 
 def guess_kind(title: str, url: str, description: str) -> str:
@@ -140,6 +223,15 @@ def guess_kind(title: str, url: str, description: str) -> str:
     return "other"
 
 
+def section_details(name: str) -> dict[str, str]:
+    """Kind, level and cost a section's name gives what is listed in it."""
+    details: dict[str, str] = {}
+    for detail, value, words in SECTION_WORDS:
+        if detail not in details and re.search(rf"\b(?:{words})\b", name, re.IGNORECASE):
+            details[detail] = value
+    return details
+
+
 def normalize_text(lines: list[str]) -> str:
     """Markdown as the page should render it: list items un-indented and set apart from
     paragraphs by blank lines, runs of blank lines folded, ends trimmed."""
@@ -156,124 +248,417 @@ def normalize_text(lines: list[str]) -> str:
     return "\n".join(out).strip()
 
 
-def unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+def is_editor_note(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("--") or bool(ASIDE.match(stripped))
 
 
-def parse_metadata(body: str, source: str, number: int) -> dict[str, str]:
+def parse_metadata(body: str) -> dict[str, str]:
     metadata = {}
     for item in filter(None, (part.strip() for part in body.split(","))):
         key, _, value = (piece.strip().lower() for piece in item.partition(":"))
         allowed = {"kind": KINDS, "level": LEVELS, "cost": COSTS}.get(key)
         if allowed is None or value not in allowed:
-            raise RoadmapParseError(source, number, f"unknown resource detail {item!r}")
+            raise ValueError(f"unknown resource detail {item!r}")
         metadata[key] = value
     return metadata
 
 
-def parse_roadmap(text: str, source: str = "<roadmap>") -> ParsedRoadmap:
-    """Read the roadmap's Markdown, checked as the models check what they store; any
-    error names the source and line, and every problem found is reported."""
-    nul = [
-        (number, "a NUL character")
-        for number, line in enumerate(text.splitlines(), 1)
-        if "\x00" in line
-    ]
+def _with_span(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """markdown-it's own inline rule, also noting on the link it opens where the link
+    starts and ends in the paragraph's source (`meta["span"]`): a resource's
+    description is the source after its link, Markdown kept."""
+
+    def rule_with_span(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if not silent:
+            opened = next(t for t in state.tokens[count:] if t.type == "link_open")
+            opened.meta["span"] = (start, state.pos)
+        return True
+
+    return rule_with_span
+
+
+_reader = MarkdownIt("commonmark", {"html": False}).enable("table")
+# Links are read as written and judged by `link_kind`; they are never rendered from here.
+_reader.validateLink = lambda url: True
+_reader.normalizeLink = lambda url: url
+_reader.normalizeLinkText = lambda text: text
+_reader.inline.ruler.at("link", _with_span(rules_inline.link))
+_reader.inline.ruler.at("autolink", _with_span(rules_inline.autolink))
+
+
+def plain_text(node: SyntaxTreeNode) -> str:
+    """A heading's or a link's text: emphasis and code as plain text, images left out."""
+    out = []
+    for child in node.children:
+        if child.type in {"text", "code_inline"}:
+            out.append(child.content)
+        elif child.type in {"softbreak", "hardbreak"}:
+            out.append(" ")
+        elif child.type != "image":
+            out.append(plain_text(child))
+    return " ".join("".join(out).split())
+
+
+def links_in(node: SyntaxTreeNode) -> Iterator[SyntaxTreeNode]:
+    for child in node.children:
+        if child.type == "link":
+            yield child
+        elif child.type != "image":
+            yield from links_in(child)
+
+
+def link_kind(node: SyntaxTreeNode) -> str:
+    """ "web" (http or https), "anchor" (in the page), "badge" (an image) or "other"."""
+    href = str(node.attrs.get("href", ""))
+    if not plain_text(node) and any(child.type == "image" for child in node.walk()):
+        return "badge"
+    if href.startswith("#"):
+        return "anchor"
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return "other"
+    return "web" if parts.scheme.lower() in {"http", "https"} and parts.netloc else "other"
+
+
+def host_and_path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def bare_url(text: str) -> re.Match | None:
+    """The first URL written as it is, its trailing punctuation (and a closing
+    parenthesis it does not open) left to the sentence."""
+    match = BARE_URL.search(text)
+    if match is None:
+        return None
+    url = match.group()
+    while url and (
+        url[-1] in ".,;:!?'\"*_" or (url[-1] == ")" and url.count("(") < url.count(")"))
+    ):
+        url = url[:-1]
+    return BARE_URL.match(text, match.start(), match.start() + len(url))
+
+
+@dataclass
+class _Section:
+    """What is under one heading (or before the first), in the file's order."""
+
+    level: int
+    title: str
+    line: int
+    text: list[str] = field(default_factory=list)
+    resources: list[ParsedResource] = field(default_factory=list)
+    status: str = ""
+    status_line: int = 0
+
+
+@dataclass
+class _Item:
+    """A list item, read: "resource", "refused" (meant as one, not one: `reason`),
+    "group" (a plain item over a list of links), "anchor", "badge" or "plain"."""
+
+    kind: str
+    line: int
+    resource: ParsedResource | None = None
+    reason: str = ""
+    children: list[_Item] = field(default_factory=list)
+
+    @property
+    def lists_resources(self) -> bool:
+        return self.kind in {"resource", "refused"} or any(c.lists_resources for c in self.children)
+
+    @property
+    def anchors_only(self) -> bool:
+        return self.kind == "anchor" and all(c.anchors_only for c in self.children)
+
+
+class _Reader:
+    """One pass over the document's blocks, then its structure (see the module's doc)."""
+
+    def __init__(self, lines: list[str], source: str) -> None:
+        self.lines, self.source = lines, source
+        self.skipped: list[Skipped] = []
+        self.problems: list[tuple[int, str]] = []
+        self.urls: dict[str, int] = {}  # url_key: the line that lists it
+
+    def skip(self, line: int, reason: str, *, meant: bool = False) -> None:
+        self.skipped.append(Skipped(line, reason, meant))
+
+    def read(self, root: SyntaxTreeNode) -> ParsedRoadmap:
+        doc = ParsedRoadmap(source=self.source)
+        headings = [block for block in root.children if block.type == "heading"]
+        firsts = [h for h in headings if h.tag == "h1"]
+        title = headings[0] if headings and headings[0].tag == "h1" and len(firsts) == 1 else None
+        sections = [_Section(level=0, title="", line=1)]
+        after = 0  # the first source line not yet read
+        for block in root.children:
+            start, end = block.map
+            if block.type == "heading":
+                self.heading_links(block)
+                if block is title:
+                    doc.title, doc.title_line = plain_text(block.children[0]), start + 1
+                else:
+                    level = int(block.tag[1])
+                    sections.append(_Section(level, plain_text(block.children[0]), start + 1))
+            else:
+                section = sections[-1]
+                if any(not line.strip() for line in self.lines[after:start]) and section.text:
+                    section.text.append("")
+                self.block(block, section)
+            after = end
+        self.structure(doc, sections)
+        doc.skipped = sorted(self.skipped, key=lambda skipped: skipped.line)
+        return doc
+
+    def heading_links(self, heading: SyntaxTreeNode) -> None:
+        for found in links_in(heading.children[0]):
+            kind = link_kind(found)
+            reason = "an image or badge" if kind == "badge" else "a link in a heading"
+            self.skip(heading.map[0] + 1, f"{reason}, not a resource")
+
+    def block(self, block: SyntaxTreeNode, section: _Section) -> None:
+        if block.type in LISTS:
+            items = [self.item(node) for node in block.children]
+            if any(item.lists_resources for item in items):
+                self.take(items, section)
+                return
+            if all(item.anchors_only for item in items):
+                for node in block.walk():
+                    if node.type == "list_item":
+                        self.skip(node.map[0] + 1, "an in-page anchor (a table of contents)")
+                return
+        self.text(block, section)
+
+    def text(self, block: SyntaxTreeNode, section: _Section) -> None:
+        """A block of running text, as written, for the section's summary."""
+        start, end = block.map
+        if self.lines[start].strip().lower().startswith(("strucure:", "structure:")):
+            return
+        for number, line in enumerate(self.lines[start:end], start=start + 1):
+            if line.strip() in {"-- soon --", "-- draft --"}:
+                section.status = "coming_soon" if line.strip() == "-- soon --" else "draft"
+                section.status_line = number
+            elif not is_editor_note(line):
+                section.text.append(line.rstrip())
+        for node in block.walk():
+            if node.type == "inline":
+                for found in links_in(node):
+                    kind = link_kind(found)
+                    line = node.map[0] + 1 + node.content[: found.meta["span"][0]].count("\n")
+                    reason = {
+                        "badge": "an image or badge, not a resource",
+                        "anchor": "an in-page anchor, not a resource",
+                    }.get(kind, "a link in running text: kept in the text, not a resource")
+                    self.skip(line, reason)
+
+    def item(self, node: SyntaxTreeNode) -> _Item:
+        line = node.map[0] + 1
+        first = node.children[0] if node.children and node.children[0].type == "paragraph" else None
+        inline = first.children[0] if first is not None else None
+        found = list(links_in(inline)) if inline is not None else []
+        kinds = [link_kind(each) for each in found]
+        web = next((each for each, kind in zip(found, kinds, strict=True) if kind == "web"), None)
+        if web is not None:
+            start, end = web.meta["span"]
+            url, title = str(web.attrs["href"]), plain_text(web)
+            head = self.around(web, inline.content[:start], inline.content[end:])
+            title = host_and_path(url) if not title or title == url else title
+            return _Item("resource", line, self.resource(node, first, title, url, head))
+        if "other" in kinds:
+            href = found[kinds.index("other")].attrs["href"]
+            return _Item("refused", line, reason=f"not an http(s) URL: {href}")
+        content = inline.content if inline is not None else ""
+        if BROKEN_LINK.search(content):
+            reason = "a link Markdown cannot read: look for a missing bracket or parenthesis"
+            return _Item("refused", line, reason=reason)
+        if (url := bare_url(content)) is not None:
+            head = join_text(content[: url.start()], content[url.end() :])
+            return _Item(
+                "resource",
+                line,
+                self.resource(node, first, host_and_path(url.group()), url.group(), head),
+            )
+        nested = [
+            self.item(child)
+            for block in node.children
+            if block.type in LISTS
+            for child in block.children
+        ]
+        if any(child.lists_resources for child in nested):
+            return _Item("group", line, children=nested)
+        if "anchor" in kinds:
+            return _Item("anchor", line, children=nested)
+        return _Item("badge" if "badge" in kinds else "plain", line)
+
+    @staticmethod
+    def around(target: SyntaxTreeNode, before: str, after: str) -> str:
+        """The item's text around its link, without the emphasis wrapped round the link."""
+        node = target
+        while node.parent is not None and node.parent.type in {"em", "strong", "s"}:
+            markup = node.parent.markup
+            if node is node.parent.children[0] and before.endswith(markup):
+                before = before[: -len(markup)]
+            if node is node.parent.children[-1] and after.startswith(markup):
+                after = after[len(markup) :]
+            node = node.parent
+        return join_text(before, after)
+
+    def resource(
+        self, node: SyntaxTreeNode, first: SyntaxTreeNode, title: str, url: str, head: str
+    ) -> ParsedResource:
+        """The resource an item lists: its description is the text after the link and the
+        rest of the item, un-indented; a `<!-- ... -->` line gives its details."""
+        start, end = node.map
+        marker = ITEM_MARKER.match(self.lines[start].expandtabs(4))
+        indent = marker.end() if marker else 0
+        rest = []
+        for line in self.lines[first.map[1] : end]:
+            line = line.expandtabs(4)
+            rest.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])
+        details: dict[str, str] = {}
+        for number in range(start + 1, end):
+            if metadata := METADATA.match(self.lines[number]):
+                try:
+                    details |= parse_metadata(metadata.group("body"))
+                except ValueError as error:
+                    self.problems.append((number + 1, str(error)))
+        kept = [
+            line.rstrip()
+            for line in "\n".join([head, *rest]).splitlines()
+            if not METADATA.match(line) and not is_editor_note(line)
+        ]
+        description = "\n".join(kept).strip()
+        return ParsedResource(
+            title=title, url=url, line=start + 1, description=description, details=details
+        )
+
+    def take(self, items: list[_Item], section: _Section) -> None:
+        """The items of a list of resources, in order: each URL once, where it first
+        appears; every other item reported with why."""
+        from roadmap.models import url_key
+
+        for item in items:
+            if item.kind == "resource":
+                key = url_key(item.resource.url)
+                if key in self.urls:
+                    reason = f"the same URL as line {self.urls[key]}: listed there"
+                    self.skip(item.line, reason, meant=True)
+                else:
+                    self.urls[key] = item.line
+                    section.resources.append(item.resource)
+            elif item.kind == "group":
+                self.take(item.children, section)
+            elif item.kind == "refused":
+                self.skip(item.line, item.reason, meant=True)
+            elif item.kind == "anchor":
+                self.skip(item.line, "an in-page anchor, not a resource")
+            elif item.kind == "badge":
+                self.skip(item.line, "an image or badge, not a resource")
+            else:
+                self.skip(item.line, "an item without a link, in a list of resources", meant=True)
+
+    def structure(self, doc: ParsedRoadmap, sections: list[_Section]) -> None:
+        """Parts and topics from the headings (see the module's doc)."""
+        preamble, headed = sections[0], sections[1:]
+        doc.introduction_lines = preamble.text
+        deepest = max((s.level for s in headed if s.resources), default=None)
+        above = [s.level for s in headed if deepest is None or s.level < deepest]
+        # With no topics, the parts are the shallowest headings (marked "-- soon --").
+        part_level = max(above, default=None) if deepest else min(above, default=None)
+        whole: list[ParsedPart] = []  # the one part of a document with no level for parts
+
+        def part_of_the_whole() -> ParsedPart:
+            if not whole:
+                whole.append(ParsedPart(title=doc.title or "Resources", line=doc.title_line))
+                doc.parts.insert(0, whole[0])
+            return whole[0]
+
+        if preamble.status:
+            marker = "-- soon --" if preamble.status == "coming_soon" else "-- draft --"
+            self.problems.append((preamble.status_line, f"{marker!r} outside a part"))
+        if preamble.resources:
+            part = part_of_the_whole()
+            part.topics.append(
+                ParsedTopic(title=part.title, line=part.line, resources=preamble.resources)
+            )
+        part = None
+        for section in headed:
+            if part_level is not None and section.level <= part_level:
+                title = PART_HEADING.sub("", section.title)
+                part = ParsedPart(
+                    title=title[:1].upper() + title[1:],
+                    line=section.line,
+                    summary_lines=section.text,
+                    status=section.status or "published",
+                )
+                doc.parts.append(part)
+                if section.resources:
+                    part.topics.append(
+                        ParsedTopic(section.title, section.line, resources=section.resources)
+                    )
+                continue
+            if section.status:
+                self.problems.append(
+                    (section.status_line, f"“{section.title}” is not a part: it cannot be marked")
+                )
+            if section.resources:
+                (part or part_of_the_whole()).topics.append(
+                    ParsedTopic(
+                        section.title,
+                        section.line,
+                        summary_lines=section.text,
+                        resources=section.resources,
+                    )
+                )
+            else:
+                self.skip_heading(section)
+        for part in list(doc.parts):
+            if not part.topics and part.status == "published":
+                doc.parts.remove(part)
+                self.skip_heading(next(s for s in headed if s.line == part.line))
+        for part in doc.parts:
+            for topic in part.topics:
+                inferred = section_details(part.title) | section_details(topic.title)
+                for resource in topic.resources:
+                    resource.inferred = inferred
+            for section in [part, *part.topics]:
+                if not slugify(section.title):
+                    self.problems.append((section.line, "the title needs letters or digits"))
+
+    def skip_heading(self, section: _Section) -> None:
+        text = ", nor the text under it" if normalize_text(section.text) else ""
+        self.skip(section.line, f"heading “{section.title}” holds no resources: not created{text}")
+
+
+def join_text(before: str, after: str) -> str:
+    """What an item says besides its link: the text before it, when that has words, and
+    the text after it, without the separator that usually opens it (` - `, `: `)."""
+    before = before.strip()
+    if re.search(r"\w", before):
+        return f"{before} {after.lstrip()}".strip()
+    return SEPARATOR.sub("", after, count=1)
+
+
+def parse_roadmap(text: str, source: str = "<roadmap>", *, strict: bool = False) -> ParsedRoadmap:
+    """Read a roadmap's Markdown (see the module's doc), checked as the models check what
+    they store. Any error names the source and line, every problem found is reported,
+    and with `strict` so is every line that looks meant as a resource and is none."""
+    lines = NEWLINE.split(text)
+    nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
     if nul:  # PostgreSQL stores no NUL in text
         raise RoadmapParseError.of(source, nul)
-    doc = ParsedRoadmap()
-    part: ParsedPart | None = None
-    topic: ParsedTopic | None = None
-    resource: ParsedResource | None = None
-    after_blank = False
-    in_note = False
-    urls: dict[str, int] = {}
-
-    def text_lines() -> list[str]:
-        """Where a line of running text belongs at this point of the document."""
-        if resource is not None:
-            return resource.description_lines
-        if topic is not None:
-            return topic.summary_lines
-        if part is not None:
-            return part.summary_lines
-        return doc.introduction_lines
-
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped:
-            after_blank, in_note = True, False
-            text_lines().append("")
-            continue
-        blank_before, after_blank = after_blank, False
-        if in_note or stripped.lower().startswith(("strucure:", "structure:")):
-            in_note = True
-            continue
-        if stripped in {"-- soon --", "-- draft --"}:
-            if part is None:
-                raise RoadmapParseError(source, number, f"{stripped!r} outside a part")
-            part.status = "coming_soon" if stripped == "-- soon --" else "draft"
-            continue
-        if stripped.startswith("--") or ASIDE.match(stripped):
-            continue  # the author's note to self
-
-        if line.startswith("#"):
-            level, _, title = line.partition(" ")
-            title = unescape(title.strip())
-            if level not in {"#", "##", "###"} or not title:
-                raise RoadmapParseError(
-                    source, number, "a heading must be '# ', '## ' or '### ' and a title"
-                )
-            resource = None
-            if level == "#":
-                doc.title, doc.title_line = title, number
-            elif level == "##":
-                title = PART_HEADING.sub("", title)
-                part, topic = ParsedPart(title=title[:1].upper() + title[1:], line=number), None
-                doc.parts.append(part)
-            else:
-                if part is None:
-                    raise RoadmapParseError(
-                        source, number, "a topic (###) must come after a part (##)"
-                    )
-                topic = ParsedTopic(title=title, line=number)
-                part.topics.append(topic)
-            if level != "#" and not slugify(title):
-                raise RoadmapParseError(source, number, "the title needs letters or digits")
-            continue
-
-        match = RESOURCE_LINE.match(line)
-        if match:
-            if topic is None:
-                raise RoadmapParseError(source, number, "a resource must come after a topic (###)")
-            url = match.group("url")
-            if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).netloc:
-                raise RoadmapParseError(source, number, f"not an http(s) URL: {url}")
-            if url in urls:
-                raise RoadmapParseError(
-                    source, number, f"{url} is listed already, on line {urls[url]}"
-                )
-            urls[url] = number
-            resource = ParsedResource(
-                title=unescape(match.group("title")).strip(), url=url, line=number
-            )
-            topic.resources.append(resource)
-            continue
-        if re.match(r"^[*-] \[", line):
-            raise RoadmapParseError(source, number, "a resource line must be '* [Title](URL)'")
-
-        if resource is not None and blank_before and not raw.startswith("  "):
-            raise RoadmapParseError(
-                source, number, "text after a resource must be indented to belong to it"
-            )
-        metadata = METADATA.match(stripped) if resource is not None else None
-        if metadata:
-            resource.metadata.update(parse_metadata(metadata.group("body"), source, number))
-        else:
-            text_lines().append(line)
-    if problems := validate_roadmap(doc):
-        raise RoadmapParseError.of(source, problems)
+    reader = _Reader(lines, source)
+    doc = reader.read(SyntaxTreeNode(_reader.parse(text)))
+    problems = reader.problems + validate_roadmap(doc)
+    if strict:
+        problems += [(s.line, f"skipped: {s.reason}") for s in doc.skipped if s.meant]
+    if problems:
+        raise RoadmapParseError.of(source, sorted(problems, key=lambda problem: problem[0]))
     return doc
 
 
@@ -337,7 +722,8 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
                         url=resource.url,
                         description=resource.description,
                         kind=resource.kind,
-                        **{k: v for k, v in resource.metadata.items() if k != "kind"},
+                        level=resource.level,
+                        cost=resource.cost,
                     ),
                     resource.line,
                     "topic",
@@ -346,7 +732,15 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
 
 
 def escape_title(title: str) -> str:
-    return re.sub(r"([\\\[\]])", r"\\\1", title)
+    """A title as link text Markdown reads back as written: what could open emphasis,
+    code, a link or an entity is escaped."""
+    return re.sub(r"([\\`*_\[\]<>]|&(?=#?\w+;))", r"\\\1", title)
+
+
+def link_destination(url: str) -> str:
+    """A URL as a link's destination; in angle brackets when it has parentheses or
+    spaces, which would end it."""
+    return f"<{url}>" if re.search(r"[()\s]", url) else url
 
 
 def render_roadmap(roadmap, parts) -> str:
@@ -367,7 +761,7 @@ def render_roadmap(roadmap, parts) -> str:
             if topic.summary:
                 out += [topic.summary, ""]
             for resource in topic.resources.all():
-                out.append(f"* [{escape_title(resource.title)}]({resource.url})")
+                out.append(f"* [{escape_title(resource.title)}]({link_destination(resource.url)})")
                 details = [f"kind: {resource.kind}"]
                 details += [f"level: {resource.level}"] if resource.level else []
                 details += [f"cost: {resource.cost}"] if resource.cost else []

@@ -264,12 +264,27 @@ class ImportCounts:
 
 
 @dataclass
+class Planned:
+    """One row of what an import writes, for the preview: a part, topic or resource, what
+    happens to it ("create", "update", "keep") and, for a part or topic, what is in it."""
+
+    title: str
+    action: str
+    url: str = ""
+    kind: str = ""
+    line: int = 0
+    rows: list[Planned] = field(default_factory=list)
+
+
+@dataclass
 class ImportReport:
     parts: ImportCounts = field(default_factory=ImportCounts)
     topics: ImportCounts = field(default_factory=ImportCounts)
     resources: ImportCounts = field(default_factory=ImportCounts)
     missing: list[Resource] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    outline: list[Planned] = field(default_factory=list)
+    linked: int = 0  # new resources whose URL another roadmap lists
     dry_run: bool = False
 
     def lines(self) -> list[str]:
@@ -278,6 +293,11 @@ class ImportReport:
             f"Topics: {self.topics}",
             f"Resources: {self.resources}",
         ]
+        if self.linked:
+            lines.append(
+                f"{self.linked} of the new resources are listed in another roadmap too:"
+                " learners' states there show here."
+            )
         if self.missing:
             verb = "archived" if self.resources.archived else "left as they are"
             lines.append(f"Not in the file ({verb}):")
@@ -285,6 +305,10 @@ class ImportReport:
         if self.dry_run:
             lines.append("Dry run: nothing was changed.")
         return lines
+
+
+class ImportRefused(ValueError):
+    """An import that would overwrite what the curator did not name."""
 
 
 def _upsert(model, *, existing, lookup: dict, values: dict, counts: ImportCounts, report, label):
@@ -295,7 +319,7 @@ def _upsert(model, *, existing, lookup: dict, values: dict, counts: ImportCounts
         instance.save()
         counts.created += 1
         report.changes.append(f"create {label}")
-        return instance
+        return instance, "create"
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
     if changed:
         for name in changed:
@@ -303,9 +327,9 @@ def _upsert(model, *, existing, lookup: dict, values: dict, counts: ImportCounts
         instance.save()
         counts.updated += 1
         report.changes.append(f"update {label}: {', '.join(changed)}")
-    else:
-        counts.unchanged += 1
-    return instance
+        return instance, "update"
+    counts.unchanged += 1
+    return instance, "keep"
 
 
 def _renumber_placed_first(siblings, placed: set) -> None:
@@ -318,6 +342,26 @@ def _renumber_placed_first(siblings, placed: set) -> None:
     order_renumber(items=items)
 
 
+def _import_target(*, document: ParsedRoadmap, slug: str | None) -> Roadmap:
+    """The roadmap `slug` (locked), else the first one, else a new one (unsaved). Into
+    the first one only a file with its title, or none: a list with another title is
+    meant for another roadmap, and the curator is asked which."""
+    roadmaps = Roadmap.objects.select_for_update()
+    roadmap = roadmaps.filter(slug=slug).first() if slug else roadmaps.main()
+    if roadmap is None:
+        title = document.title or (slug.replace("-", " ").capitalize() if slug else "")
+        title = title or "Deep Learning Roadmap"
+        roadmap = Roadmap(slug=slug or slugify(title)[:100] or "roadmap", title=title)
+        roadmap.order = (Roadmap.objects.aggregate(last=Max("order"))["last"] or 0) + 1
+    elif slug is None and document.title and document.title != roadmap.title:
+        raise ImportRefused(
+            f"The file's title, “{document.title}”, is not the first roadmap's, "
+            f"“{roadmap.title}”: say which roadmap to import it into (its slug, or a "
+            "new slug for a new roadmap)."
+        )
+    return roadmap
+
+
 @transaction.atomic
 def roadmap_import(
     *,
@@ -326,36 +370,40 @@ def roadmap_import(
     publish: bool = False,
     archive_missing: bool = False,
     dry_run: bool = False,
+    say=None,
 ) -> ImportReport:
-    """Upsert the roadmap `slug` (by default the first one) from its Markdown: parts by
-    slug, topics by slug within their part, resources by URL (as `url_key` compares
-    them) within the roadmap. A roadmap that does not exist is created, as a draft unless
-    `publish`; `publish` also publishes one that does. Nothing is deleted; resources
-    missing from the file are reported, and archived only with `archive_missing`. One
-    transaction: a dry run rolls it all back."""
+    """Upsert the roadmap `slug` (by default the first one, see `_import_target`) from
+    its Markdown: parts by slug, topics by slug within their part, resources by URL (as
+    `url_key` compares them) within the roadmap; a new resource whose URL another roadmap
+    lists shares its work, so learners' states follow it. A roadmap that does not exist
+    is created, as a draft unless `publish`; `publish` also publishes one that does.
+    Nothing is deleted; resources missing from the file are reported, and archived only
+    with `archive_missing`. One transaction: a dry run rolls it all back. `say`, if given,
+    is told each part as it is written."""
     report = ImportReport(dry_run=dry_run)
-    roadmaps = Roadmap.objects.select_for_update()
-    roadmap = roadmaps.filter(slug=slug).first() if slug else roadmaps.main()
-    if roadmap is None:
-        title = document.title or "Deep Learning Roadmap"
-        roadmap = Roadmap(slug=slug or slugify(title)[:100] or "roadmap", title=title)
-        roadmap.order = (Roadmap.objects.aggregate(last=Max("order"))["last"] or 0) + 1
+    roadmap = _import_target(document=document, slug=slug)
     if publish and roadmap.status != Roadmap.Status.PUBLISHED:
         if roadmap.pk is not None:
             report.changes.append(f"publish roadmap {roadmap.title} ({roadmap.slug})")
         roadmap.status = Roadmap.Status.PUBLISHED
     if roadmap.pk is None:
-        report.changes.append(f"create roadmap {title} ({roadmap.slug}, {roadmap.status})")
+        report.changes.append(f"create roadmap {roadmap.title} ({roadmap.slug}, {roadmap.status})")
+    elif document.title and document.title != roadmap.title:
+        report.changes.append(f"retitle roadmap {roadmap.title} as {document.title}")
     roadmap.title = document.title or roadmap.title
-    roadmap.introduction = document.introduction
+    if document.title or document.introduction:
+        roadmap.introduction = document.introduction
     roadmap.save()
 
     parts = {p.slug: p for p in roadmap.parts.all()}
     resources = {url_key(r.url): r for r in Resource.objects.filter(topic__part__roadmap=roadmap)}
     placed: set = set()  # every row the file placed
     touched_topics: set[int] = set()
+    created: list[Resource] = []
+    updated: dict[Resource, None] = {}
+    updated_fields: set[str] = set()
     for part_index, parsed_part in enumerate(document.parts, start=1):
-        part = _upsert(
+        part, action = _upsert(
             Part,
             existing=parts.get(parsed_part.slug),
             lookup={"roadmap": roadmap, "slug": parsed_part.slug},
@@ -369,9 +417,12 @@ def roadmap_import(
             report=report,
             label=f"part {parsed_part.title}",
         )
+        part_plan = Planned(parsed_part.title, action, line=parsed_part.line)
+        report.outline.append(part_plan)
+        created_before = len(created)
         topics = {t.slug: t for t in part.topics.all()}
         for topic_index, parsed_topic in enumerate(parsed_part.topics, start=1):
-            topic = _upsert(
+            topic, action = _upsert(
                 Topic,
                 existing=topics.get(parsed_topic.slug),
                 lookup={"part": part, "slug": parsed_topic.slug},
@@ -384,36 +435,78 @@ def roadmap_import(
                 report=report,
                 label=f"topic {parsed_topic.title}",
             )
+            topic_plan = Planned(parsed_topic.title, action, line=parsed_topic.line)
+            part_plan.rows.append(topic_plan)
             touched_topics.add(topic.pk)
             for resource_index, parsed in enumerate(parsed_topic.resources, start=1):
-                existing = resources.get(url_key(parsed.url))
+                resource = resources.get(url_key(parsed.url))
                 values = {
                     "topic_id": topic.pk,
                     "title": parsed.title,
                     "description": parsed.description,
                     "order": resource_index,
-                    **parsed.metadata,
+                    **parsed.details,
                 }
-                if existing is None:
-                    values |= {"kind": parsed.kind, "status": Resource.Status.PUBLISHED}
+                if resource is None:
+                    resource = Resource(
+                        **values,
+                        url=parsed.url,
+                        kind=parsed.kind,
+                        level=parsed.level,
+                        cost=parsed.cost,
+                        status=Resource.Status.PUBLISHED,
+                    )
+                    created.append(resource)
+                    report.resources.created += 1
+                    report.changes.append(f"create resource {parsed.title}")
+                    action = "create"
                 else:
-                    touched_topics.add(existing.topic_id)
-                resource = _upsert(
-                    Resource,
-                    existing=existing,
-                    lookup={"url": parsed.url},
-                    values=values,
-                    counts=report.resources,
-                    report=report,
-                    label=f"resource {parsed.title}",
+                    touched_topics.add(resource.topic_id)
+                    changed = [n for n, v in values.items() if getattr(resource, n) != v]
+                    for name in changed:
+                        setattr(resource, name, values[name])
+                    if changed:
+                        updated[resource] = None
+                        updated_fields.update(changed)
+                        report.resources.updated += 1
+                        report.changes.append(
+                            f"update resource {parsed.title}: {', '.join(changed)}"
+                        )
+                    else:
+                        report.resources.unchanged += 1
+                    action = "update" if changed else "keep"
+                    placed.add(resource)
+                topic_plan.rows.append(
+                    Planned(
+                        parsed.title, action, url=parsed.url, kind=resource.kind, line=parsed.line
+                    )
                 )
-                placed.add(resource)
             placed.add(topic)
+        # Written a part at a time, in bulk: `bulk_create` gives each its work.
+        Resource.objects.bulk_create(created[created_before:], batch_size=1000)
+        placed.update(created[created_before:])
         _renumber_placed_first(part.topics.all(), placed)
         placed.add(part)
+        if say is not None:
+            count = sum(len(t.rows) for t in part_plan.rows)
+            say(
+                f"Part {parsed_part.title}: {len(part_plan.rows)} topics, {count} resources"
+                f" ({len(created) - created_before} new)"
+            )
+    if updated:
+        Resource.objects.bulk_update(updated, sorted(updated_fields), batch_size=1000)
     _renumber_placed_first(roadmap.parts.all(), placed)
     for topic in Topic.objects.filter(pk__in=touched_topics).prefetch_related("resources"):
         _renumber_placed_first(topic.resources.all(), placed)
+    report.linked = (
+        Resource.objects.filter(work__in=[r.work_id for r in created])
+        .exclude(topic__part__roadmap=roadmap)
+        .values("work")
+        .distinct()
+        .count()
+        if created
+        else 0
+    )
 
     report.missing = [
         r for r in resources.values() if r not in placed and r.status != Resource.Status.ARCHIVED

@@ -145,22 +145,17 @@ def test_dry_run_reports_and_changes_nothing(seed, tmp_path):
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("# R\n## Part one: A\n* [X](https://x.example)\n", 3, "must come after a topic"),
-        ("# R\n### Topic\n", 2, "must come after a part"),
-        ("# R\n## A\n### T\n* [X](javascript:alert(1))\n", 4, "not an http(s) URL"),
-        (
-            "# R\n## A\n### T\n* [X](https://a.example)\n* [Y](https://a.example)\n",
-            5,
-            "listed already, on line 4",
-        ),
-        ("# R\n## A\n### T\n* [X](https://a.example\n", 4, "must be '* [Title](URL)'"),
-        ("# R\n## A\n#### Deep\n", 3, "a heading must be"),
         ("# R\n-- soon --\n", 2, "outside a part"),
-        ("# R\n## A\n### T\n* [X](https://a.example)\n\nloose text\n", 6, "must be indented"),
         (
             "# R\n## A\n### T\n* [X](https://a.example)\n  <!-- kind: poem -->\n",
             5,
             "unknown resource detail",
+        ),
+        (
+            "# R\n## A\n### T\n* [X](https://a.example)\n### U\n-- draft --\n"
+            "* [Y](https://b.example)\n",
+            6,
+            "“U” is not a part: it cannot be marked",
         ),
     ],
 )
@@ -175,6 +170,80 @@ def test_a_parse_error_names_file_and_line_and_changes_nothing(seed, tmp_path, t
     assert content() == before
 
 
+# Lines that look meant as resources and are not: (file, its line, why, what is imported).
+LEFT_OUT = [
+    (
+        "# R\n## A\n### T\n* [X](javascript:alert(1))\n* [Y](https://b.example)\n",
+        4,
+        "not an http(s) URL: javascript:alert(1)",
+        ["Y"],
+    ),
+    (
+        "# R\n## A\n### T\n* [X](https://a.example)\n* [Y](HTTPS://A.example/)\n",
+        5,
+        "the same URL as line 4: listed there",
+        ["X"],
+    ),
+    (
+        "# R\n## A\n### T\n* [X](https://a.example\n* [Y](https://b.example)\n",
+        4,
+        "a link Markdown cannot read: look for a missing bracket or parenthesis",
+        ["Y"],
+    ),
+    (
+        "# R\n## A\n### T\n* [X](https://a.example)\n* more to come\n",
+        5,
+        "an item without a link, in a list of resources",
+        ["X"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "reason", "imported"), LEFT_OUT)
+def test_strict_refuses_a_line_left_out_by_its_line_and_writes_nothing(
+    seed, tmp_path, text, line, reason, imported
+):
+    before = content()
+    path = tmp_path / "list.md"
+    path.write_text(text)
+    with pytest.raises(CommandError) as error:
+        call_command("import_roadmap", str(path), "--roadmap", "r", "--strict")
+    assert str(error.value) == f"{path}:{line}: skipped: {reason}"
+    assert content() == before and not Roadmap.objects.filter(slug="r").exists()
+
+
+@pytest.mark.parametrize(("text", "line", "reason", "imported"), LEFT_OUT)
+def test_without_strict_the_line_is_reported_and_the_rest_imported(
+    seed, tmp_path, text, line, reason, imported
+):
+    path = tmp_path / "list.md"
+    path.write_text(text)
+    output = run("import_roadmap", str(path), "--roadmap", "r")
+    assert f"  {path}:{line}: {reason}\n" in output
+    assert "1 lines that look meant as resources skipped" in output
+    titles = Resource.objects.filter(topic__part__roadmap__slug="r").values_list("title", flat=True)
+    assert list(titles) == imported
+
+
+def test_a_file_with_another_title_asks_for_roadmap_and_changes_nothing(seed, tmp_path):
+    before = content()
+    path = tmp_path / "awesome.md"
+    path.write_text("# Awesome Deep Learning\n\nA list.\n\n## Books\n* [X](https://a.example)\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_roadmap", str(path))
+    assert "“Awesome Deep Learning”, is not the first roadmap's" in str(error.value)
+    assert str(error.value).endswith("Use --roadmap SLUG.")
+    assert content() == before
+    run("import_roadmap", str(path), "--roadmap", "awesome-deep-learning")
+    assert Roadmap.objects.get(slug="deep-learning").title == "Deep Learning Roadmap"
+    awesome = Roadmap.objects.get(slug="awesome-deep-learning")
+    assert (awesome.title, awesome.introduction, awesome.status) == (
+        "Awesome Deep Learning",
+        "A list.",
+        "draft",
+    )
+
+
 LONG = "x" * 301
 # Files the models would refuse a row of: each problem with its line, nothing written.
 INVALID = [
@@ -182,7 +251,10 @@ INVALID = [
         f"# R\n## A\n### T\n* [{LONG}](https://a.example)\n",
         [(4, "Ensure this value has at most 300")],
     ),
-    (f"# R\n## {LONG[:201]}\n", [(2, "Ensure this value has at most 200")]),
+    (
+        f"# R\n## {LONG[:201]}\n### T\n* [X](https://a.example)\n",
+        [(2, "Ensure this value has at most 200")],
+    ),
     (f"# {LONG[:201]}\n", [(1, "Ensure this value has at most 200")]),
     (
         f"# R\n## A\n### T\n* [X](https://a.example/{'p' * 500})\n",
@@ -196,12 +268,14 @@ INVALID = [
         [(5, "a NUL character"), (7, "a NUL character")],
     ),
     (
-        "# R\n## Deep learning\n### T\n## Deep Learning!\n### U\n",
-        [(4, "has the same slug (deep-learning) as “Deep learning” on line 2")],
+        "# R\n## Deep learning\n### T\n* [X](https://a.example)\n"
+        "## Deep Learning!\n### U\n* [Y](https://b.example)\n",
+        [(5, "has the same slug (deep-learning) as “Deep learning” on line 2")],
     ),
     (
-        "# R\n## A\n### Maths\n### maths\n## B\n### Maths\n",
-        [(4, "has the same slug (maths) as “Maths” on line 3, in the same part")],
+        "# R\n## A\n### Maths\n* [X](https://a.example)\n### maths\n* [Y](https://b.example)\n"
+        "## B\n### Maths\n* [Z](https://c.example)\n",
+        [(5, "has the same slug (maths) as “Maths” on line 3, in the same part")],
     ),
     (
         f"# R\n## A\n### T\n* [{LONG}](https://a.example)\n* [{LONG}](https://b.example)\n",

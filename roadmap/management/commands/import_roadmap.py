@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
-from roadmap.services import roadmap_import
+from roadmap.services import ImportRefused, roadmap_import
 
 
 def slug(value: str) -> str:
@@ -23,9 +23,11 @@ def slug(value: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Import a roadmap (--roadmap SLUG, by default the first) from Markdown in the "
-        "seed's format: upsert by URL, delete nothing; a roadmap that does not exist is "
-        "created, as a draft unless --publish. All or nothing: any error changes nothing."
+        "Import a roadmap (--roadmap SLUG, by default the first) from a Markdown reading "
+        "list: the seed's format or any list of links under headings. Upsert by URL, "
+        "delete nothing; a roadmap that does not exist is created, as a draft unless "
+        "--publish. Every line left out is reported with why. All or nothing: any error "
+        "changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
@@ -35,6 +37,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--publish", action="store_true", help="Publish the roadmap.")
         parser.add_argument("--dry-run", action="store_true", help="Report, change nothing.")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Refuse the file when a line that looks meant as a resource is left out.",
+        )
         parser.add_argument(
             "--archive-missing",
             action="store_true",
@@ -48,6 +55,7 @@ class Command(BaseCommand):
         roadmap: str | None,
         publish: bool,
         dry_run: bool,
+        strict: bool,
         archive_missing: bool,
         **options,
     ) -> None:
@@ -56,15 +64,29 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: cannot read it ({error})") from error
         try:
-            document = parse_roadmap(text, source=str(path))
+            document = parse_roadmap(text, source=str(path), strict=strict)
         except RoadmapParseError as error:
             raise CommandError(str(error)) from error
-        report = roadmap_import(
-            document=document,
-            slug=roadmap,
-            publish=publish,
-            archive_missing=archive_missing,
-            dry_run=dry_run,
-        )
+        self.say(document.counts())
+        if document.skipped:
+            self.say(f"Left out ({len(document.skipped)}):")
+            for line in document.skipped_lines():
+                self.say(f"  {line}")
+        try:
+            report = roadmap_import(
+                document=document,
+                slug=roadmap,
+                publish=publish,
+                archive_missing=archive_missing,
+                dry_run=dry_run,
+                say=self.say,
+            )
+        except ImportRefused as error:
+            raise CommandError(f"{error} Use --roadmap SLUG.") from error
         for line in report.lines():
-            self.stdout.write(line)
+            self.say(line)
+
+    def say(self, line: str) -> None:
+        """One line of the report, out at once: a long file's report comes as it goes."""
+        self.stdout.write(line)
+        self.stdout.flush()
