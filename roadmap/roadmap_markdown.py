@@ -44,6 +44,7 @@ starting with `strucure:` (or `structure:`), and lines that are only a bracketed
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -449,7 +450,11 @@ class _Reader:
             if node.type == "inline":
                 for found in links_in(node):
                     kind = link_kind(found)
-                    line = node.map[0] + 1 + node.content[: found.meta["span"][0]].count("\n")
+                    line = (
+                        (node.map or block.map)[0]
+                        + 1
+                        + node.content[: found.meta["span"][0]].count("\n")
+                    )
                     reason = {
                         "badge": "an image or badge, not a resource",
                         "anchor": "an in-page anchor, not a resource",
@@ -473,16 +478,17 @@ class _Reader:
             href = found[kinds.index("other")].attrs["href"]
             return _Item("refused", line, reason=f"not an http(s) URL: {href}")
         content = inline.content if inline is not None else ""
-        if BROKEN_LINK.search(content):
+        words = plain_text(inline) if inline is not None else ""  # no images, no code
+        if any(node.type == "image" for node in (inline.walk() if inline else [])) and not words:
+            return _Item("badge", line)
+        if BROKEN_LINK.search(words):
             reason = "a link Markdown cannot read: look for a missing bracket or parenthesis"
             return _Item("refused", line, reason=reason)
-        if (url := bare_url(content)) is not None:
-            head = join_text(content[: url.start()], content[url.end() :])
-            return _Item(
-                "resource",
-                line,
-                self.resource(node, first, host_and_path(url.group()), url.group(), head),
-            )
+        if (url := bare_url(words)) is not None and url.group() in content:
+            before, _, after = content.partition(url.group())
+            title = host_and_path(url.group())
+            head = join_text(before, after)
+            return _Item("resource", line, self.resource(node, first, title, url.group(), head))
         nested = [
             self.item(child)
             for block in node.children
@@ -520,6 +526,7 @@ class _Reader:
         for line in self.lines[first.map[1] : end]:
             line = line.expandtabs(4)
             rest.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])
+        rest = textwrap.dedent("\n".join(rest)).splitlines()
         details: dict[str, str] = {}
         for number in range(start + 1, end):
             if metadata := METADATA.match(self.lines[number]):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roadmap.models import Part, Progress, Resource, Roadmap, Topic
 from roadmap.roadmap_markdown import parse_roadmap
@@ -89,6 +91,32 @@ def test_export_then_import_changes_nothing(seed, tmp_path):
     output = run("import_roadmap", str(path))
     assert "Resources: 0 created, 0 updated, 5 unchanged" in output
     assert "Parts: 0 created, 0 updated, 3 unchanged" in output
+    assert content() == before
+
+
+# Titles with what Markdown reads as markup: emphasis, code, links, entities, escapes.
+TITLES = (
+    st.lists(st.sampled_from([*"ab *_`[]()<>&#;!\\~|-:.", "&amp;", "\u00e9", "\u2019"]), min_size=1)
+    .map(lambda pieces: " ".join("".join(pieces).split()))
+    .filter(bool)
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(title=TITLES, url_tail=st.sampled_from(["", "(draft)", "wiki/A_(b)", "a?b=1&c=2"]))
+def test_any_title_and_url_survive_export_then_import(seed, tmp_path, title, url_tail):
+    resource = Resource.objects.get(url__contains="learnpythonthehardway")
+    resource.title, resource.url = title, f"https://learnpythonthehardway.org/{url_tail}"
+    resource.save()
+    before = content()
+    path = tmp_path / "roadmap.md"
+    call_command("export_roadmap", str(path), stderr=io.StringIO())
+    output = run("import_roadmap", str(path))
+    assert "Resources: 0 created, 0 updated, 5 unchanged" in output
     assert content() == before
 
 

@@ -1,0 +1,481 @@
+"""Importing the reading lists curators have: each dialect read into the exact parts,
+topics and resources it means, and every line left out reported with its line."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from roadmap.models import Progress, Resource, Roadmap
+from roadmap.roadmap_markdown import parse_roadmap
+from tests.factories import UserFactory
+from tests.reading_lists import awesome_list
+
+
+def outline(text: str) -> list:
+    """(part, [(topic, [(title, url, kind, level, cost, description)])]) as parsed."""
+    doc = parse_roadmap(text, source="list.md")
+    return [
+        (
+            part.title,
+            [
+                (
+                    topic.title,
+                    [
+                        (r.title, r.url, r.kind, r.level, r.cost, r.description)
+                        for r in topic.resources
+                    ],
+                )
+                for topic in part.topics
+            ],
+        )
+        for part in doc.parts
+    ]
+
+
+def left_out(text: str) -> list[str]:
+    return parse_roadmap(text, source="list.md").skipped_lines()
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+NUMBERED = """\
+# Awesome Deep Learning [![Awesome](https://awesome.re/badge.svg)](https://awesome.re)
+
+## Table of Contents
+
+* [Books](#books)
+* [Courses](#courses)
+  * [Free](#free)
+
+## Books
+
+1. [Deep Learning](http://www.deeplearningbook.org/) by Yoshua Bengio, Ian Goodfellow (2015)
+2. [Neural Networks and Deep Learning](http://neuralnetworksanddeeplearning.com/) by Michael Nielsen
+3) **[Deep Learning with *Python*](https://www.manning.com/books/dlwp)** - a hands-on `keras` book
+
+## Courses
+
+- [Machine Learning - Stanford](https://class.coursera.org/ml-005) by Andrew Ng (2010-2014)
++ <https://www.fast.ai/>
+
+## Videos and Lectures
+
+* [How To Create A Mind](https://www.youtube.com/watch?v=RIkxVci-R4k): Ray Kurzweil
+* https://www.youtube.com/watch?v=xyz, a talk by someone.
+
+## License
+
+[![CC0](https://licensebuttons.net/p/zero/1.0/88x31.png)](https://creativecommons.org/)
+
+To the extent possible under law, the authors have waived all rights.
+"""
+
+
+def test_a_numbered_list_with_text_after_the_links_a_toc_and_badges():
+    assert outline(NUMBERED) == [
+        (
+            "Awesome Deep Learning",
+            [
+                (
+                    "Books",
+                    [
+                        (
+                            "Deep Learning",
+                            "http://www.deeplearningbook.org/",
+                            "book",
+                            "",
+                            "",
+                            "by Yoshua Bengio, Ian Goodfellow (2015)",
+                        ),
+                        (
+                            "Neural Networks and Deep Learning",
+                            "http://neuralnetworksanddeeplearning.com/",
+                            "book",
+                            "",
+                            "",
+                            "by Michael Nielsen",
+                        ),
+                        (
+                            "Deep Learning with Python",
+                            "https://www.manning.com/books/dlwp",
+                            "book",
+                            "",
+                            "",
+                            "a hands-on `keras` book",
+                        ),
+                    ],
+                ),
+                (
+                    "Courses",
+                    [
+                        (
+                            "Machine Learning - Stanford",
+                            "https://class.coursera.org/ml-005",
+                            "course",
+                            "",
+                            "",
+                            "by Andrew Ng (2010-2014)",
+                        ),
+                        ("www.fast.ai", "https://www.fast.ai/", "course", "", "", ""),
+                    ],
+                ),
+                (
+                    "Videos and Lectures",
+                    [
+                        (
+                            "How To Create A Mind",
+                            "https://www.youtube.com/watch?v=RIkxVci-R4k",
+                            "video",
+                            "",
+                            "",
+                            "Ray Kurzweil",
+                        ),
+                        (
+                            "www.youtube.com/watch",
+                            "https://www.youtube.com/watch?v=xyz",
+                            "video",
+                            "",
+                            "",
+                            "a talk by someone.",
+                        ),
+                    ],
+                ),
+            ],
+        )
+    ]
+    assert left_out(NUMBERED) == [
+        "list.md:1: an image or badge, not a resource",
+        "list.md:3: heading “Table of Contents” holds no resources: not created",
+        "list.md:5: an in-page anchor (a table of contents)",
+        "list.md:6: an in-page anchor (a table of contents)",
+        "list.md:7: an in-page anchor (a table of contents)",
+        "list.md:25: heading “License” holds no resources: not created, nor the text under it",
+        "list.md:27: an image or badge, not a resource",
+    ]
+    assert parse_roadmap(NUMBERED).title == "Awesome Deep Learning"
+
+
+NESTED = """\
+# Machine Learning Reading
+
+Intro with a [link](https://example.org/about).
+
+## Python
+
+### Books
+
+* [Python Machine Learning](https://example.com/pml)
+    * A nested list under a resource: its description.
+    * [Code](https://github.com/example/pml)
+
+### Courses
+* Stanford
+  * [CS229](https://cs229.stanford.edu/)
+  * [CS231n](https://cs231n.stanford.edu/)
+* MIT
+\t* [6.S191](http://introtodeeplearning.com/)
+
+## R
+
+* [R for Data Science](https://r4ds.had.co.nz/) - free online book
+
+### Free courses for beginners
+
+1. [Data Science: R Basics](https://www.edx.org/course/r-basics)
+
+#### Extra
+
+Some words.
+"""
+
+
+def test_nested_lists_and_headings_at_three_depths():
+    assert outline(NESTED) == [
+        (
+            "Python",
+            [
+                (
+                    "Books",
+                    [
+                        (
+                            "Python Machine Learning",
+                            "https://example.com/pml",
+                            "book",
+                            "",
+                            "",
+                            "* A nested list under a resource: its description.\n"
+                            "* [Code](https://github.com/example/pml)",
+                        )
+                    ],
+                ),
+                (
+                    "Courses",
+                    [
+                        ("CS229", "https://cs229.stanford.edu/", "course", "", "", ""),
+                        ("CS231n", "https://cs231n.stanford.edu/", "course", "", "", ""),
+                        ("6.S191", "http://introtodeeplearning.com/", "course", "", "", ""),
+                    ],
+                ),
+            ],
+        ),
+        (
+            "R",
+            [
+                (
+                    "R",
+                    [
+                        (
+                            "R for Data Science",
+                            "https://r4ds.had.co.nz/",
+                            "book",
+                            "",
+                            "",
+                            "free online book",
+                        )
+                    ],
+                ),
+                (
+                    "Free courses for beginners",
+                    [
+                        (
+                            "Data Science: R Basics",
+                            "https://www.edx.org/course/r-basics",
+                            "course",
+                            "beginner",
+                            "free",
+                            "",
+                        )
+                    ],
+                ),
+            ],
+        ),
+    ]
+    assert left_out(NESTED) == [
+        "list.md:3: a link in running text: kept in the text, not a resource",
+        "list.md:28: heading “Extra” holds no resources: not created, nor the text under it",
+    ]
+    assert parse_roadmap(NESTED).introduction == "Intro with a [link](https://example.org/about)."
+
+
+REFERENCES = """\
+# Papers to read
+
+## Papers
+
+* [Attention Is All You Need][attention] (2017)
+
+* [Deep Residual Learning][resnet]: the ResNet paper.
+
+  It won ImageNet 2015.
+
+* [Attention, again](https://arxiv.org/abs/1706.03762/)
+* [Adam]
+
+## Datasets
+
+- [ImageNet](https://www.image-net.org/)
+- [MNIST](http://yann.lecun.com/exdb/mnist/ "MNIST database")
+- ![diagram](https://example.com/diagram.png)
+- [Contribute](mailto:someone@example.com)
+
+[attention]: https://arxiv.org/abs/1706.03762
+[resnet]: <https://arxiv.org/abs/1512.03385>
+[adam]: https://arxiv.org/abs/1412.6980
+"""
+
+
+def test_reference_links_a_loose_list_duplicates_images_and_other_schemes():
+    assert outline(REFERENCES) == [
+        (
+            "Papers to read",
+            [
+                (
+                    "Papers",
+                    [
+                        (
+                            "Attention Is All You Need",
+                            "https://arxiv.org/abs/1706.03762",
+                            "paper",
+                            "",
+                            "",
+                            "(2017)",
+                        ),
+                        (
+                            "Deep Residual Learning",
+                            "https://arxiv.org/abs/1512.03385",
+                            "paper",
+                            "",
+                            "",
+                            "the ResNet paper.\n\nIt won ImageNet 2015.",
+                        ),
+                        ("Adam", "https://arxiv.org/abs/1412.6980", "paper", "", "", ""),
+                    ],
+                ),
+                (
+                    "Datasets",
+                    [
+                        ("ImageNet", "https://www.image-net.org/", "other", "", "", ""),
+                        ("MNIST", "http://yann.lecun.com/exdb/mnist/", "other", "", "", ""),
+                    ],
+                ),
+            ],
+        )
+    ]
+    assert left_out(REFERENCES) == [
+        "list.md:11: the same URL as line 5: listed there",
+        "list.md:18: an image or badge, not a resource",
+        "list.md:19: not an http(s) URL: mailto:someone@example.com",
+    ]
+
+
+def test_a_list_with_no_headings_is_one_part_of_one_topic():
+    text = "Links I like:\n\n* [A](https://a.example/) - first\n* [B](https://b.example/)\n"
+    assert outline(text) == [
+        (
+            "Resources",
+            [
+                (
+                    "Resources",
+                    [
+                        ("A", "https://a.example/", "other", "", "", "first"),
+                        ("B", "https://b.example/", "other", "", "", ""),
+                    ],
+                )
+            ],
+        )
+    ]
+    assert parse_roadmap(text).introduction == "Links I like:"
+
+
+def test_items_without_links_among_resources_are_reported_but_plain_lists_are_text():
+    text = (
+        "# R\n\n## A\n\nYou should know:\n\n* algebra\n* calculus\n\n### T\n\n"
+        "* [X](https://x.example/)\n* more soon\n"
+    )
+    [(part, [(topic, resources)])] = outline(text)
+    assert (part, topic, [r[0] for r in resources]) == ("A", "T", ["X"])
+    assert parse_roadmap(text).parts[0].summary == "You should know:\n\n* algebra\n* calculus"
+    assert left_out(text) == ["list.md:13: an item without a link, in a list of resources"]
+
+
+# About six hundred items, as a well-known public list has them.
+GENERATED, LISTED = awesome_list(600)
+
+
+def test_a_generated_awesome_list_of_600_items_imports_them_all():
+    doc = parse_roadmap(GENERATED, source="awesome.md", strict=True)
+    read = [(r.title, r.url, r.description) for r in doc.resources]
+    assert len(read) >= 0.99 * len(LISTED)
+    assert read == [(item.title, item.url, item.description) for item in LISTED]
+    [part] = doc.parts
+    assert [t.title for t in part.topics] == list(dict.fromkeys(i.section for i in LISTED))
+    assert not any(skipped.meant for skipped in doc.skipped)
+
+
+@pytest.mark.django_db
+def test_strict_refuses_the_list_by_the_line_of_one_malformed_item(seed, tmp_path):
+    broken = LISTED[120]  # an inline link
+    lines = GENERATED.splitlines()
+    assert broken.url in lines[broken.line - 1]
+    lines[broken.line - 1] = lines[broken.line - 1].replace(f"]({broken.url})", f"]({broken.url}")
+    path = tmp_path / "awesome.md"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_roadmap", str(path), "--roadmap", "awesome", "--strict")
+    assert str(error.value) == (
+        f"{path}:{broken.line}: skipped: a link Markdown cannot read:"
+        " look for a missing bracket or parenthesis"
+    )
+    assert not Roadmap.objects.filter(slug="awesome").exists()
+    output = run("import_roadmap", str(path), "--roadmap", "awesome")
+    assert f"  {path}:{broken.line}: a link Markdown cannot read" in output
+    imported = Resource.objects.filter(topic__part__roadmap__slug="awesome")
+    assert imported.count() == len(LISTED) - 1 >= 0.99 * len(LISTED)
+
+
+@pytest.mark.django_db
+def test_the_report_comes_part_by_part_then_the_totals(seed, tmp_path):
+    path = tmp_path / "awesome.md"
+    path.write_text(GENERATED)
+    output = run("import_roadmap", str(path), "--roadmap", "awesome").splitlines()
+    assert output[0] == (
+        f"Read {path}: 1 parts, 12 topics, 600 resources; 0 lines that look meant as"
+        " resources skipped, 18 other lines and headings set aside."
+    )
+    assert output[1] == "Left out (18):"
+    assert output[2] == f"  {path}:1: an image or badge, not a resource"
+    part = output.index("Part Awesome Generated Deep Learning: 12 topics, 600 resources (600 new)")
+    assert output[part + 1 :] == [
+        "Parts: 1 created, 0 updated, 0 unchanged, 0 archived",
+        "Topics: 12 created, 0 updated, 0 unchanged, 0 archived",
+        "Resources: 600 created, 0 updated, 0 unchanged, 0 archived",
+    ]
+    # Once more changes nothing: every URL is found again.
+    again = run("import_roadmap", str(path), "--roadmap", "awesome")
+    assert "Resources: 0 created, 0 updated, 600 unchanged, 0 archived" in again
+
+
+@pytest.mark.django_db
+def test_a_url_another_roadmap_lists_is_linked_and_its_progress_follows(seed, tmp_path):
+    listed = Resource.objects.get(url="https://learnpythonthehardway.org/python3/")
+    learner = UserFactory()
+    Progress.objects.create(user=learner, work=listed.work, state="done")
+    path = tmp_path / "python.md"
+    path.write_text(
+        "# Python track\n## Books\n"
+        "* [Learn Python the hard way](https://LearnPythonTheHardWay.org/python3)\n"
+        "* [Fluent Python](https://www.oreilly.com/library/view/fluent-python/9781491946237/)\n"
+    )
+    output = run("import_roadmap", str(path), "--roadmap", "python", "--publish")
+    assert "1 of the new resources are listed in another roadmap too" in output
+    twin = Resource.objects.get(topic__part__roadmap__slug="python", title__startswith="Learn")
+    assert twin.work_id == listed.work_id
+    assert Progress.objects.get(user=learner).work_id == twin.work_id
+
+
+@pytest.mark.django_db
+def test_admin_previews_parts_topics_resources_and_left_out_lines_then_applies(admin_client, seed):
+    upload = SimpleUploadedFile("awesome.md", NUMBERED.encode())
+    form = {"roadmap": "new", "new_slug": "awesome", "file": upload}
+    preview = admin_client.post("/admin/roadmap/roadmap/import/", form)
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "<summary>Part “Awesome Deep Learning” (create, line 1): 3 topics</summary>" in html
+    assert "<summary>Topic “Books” (create, line 9): 3 resources</summary>" in html
+    assert (
+        "<li>Deep Learning with Python &lt;https://www.manning.com/books/dlwp&gt;"
+        " · book · create · line 13</li>"
+    ) in html
+    assert "<summary>Lines left out (7), and why</summary>" in html
+    assert "<li>awesome.md:5: an in-page anchor (a table of contents)</li>" in html
+    assert not Roadmap.objects.filter(slug="awesome").exists()
+    carried = {"step": "apply", "content": NUMBERED, "roadmap": "new", "new_slug": "awesome"}
+    admin_client.post("/admin/roadmap/roadmap/import/", carried)
+    assert Resource.objects.filter(topic__part__roadmap__slug="awesome").count() == 7
+
+
+@pytest.mark.django_db
+def test_admin_asks_which_roadmap_for_a_file_titled_otherwise_and_changes_nothing(
+    admin_client, seed
+):
+    upload = SimpleUploadedFile("awesome.md", NUMBERED.encode())
+    response = admin_client.post("/admin/roadmap/roadmap/import/", {"file": upload})
+    assert "“Awesome Deep Learning”, is not the first roadmap&#x27;s" in response.content.decode()
+    assert Roadmap.objects.get().title == "Deep Learning Roadmap"
+    assert Resource.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_admin_strict_refuses_a_line_left_out(admin_client, seed):
+    text = "# R\n## A\n* [X](https://x.example/)\n* [Y](ftp://y.example/)\n"
+    upload = SimpleUploadedFile("list.md", text.encode())
+    form = {"roadmap": "new", "new_slug": "r", "file": upload, "strict": "on"}
+    response = admin_client.post("/admin/roadmap/roadmap/import/", form)
+    assert "list.md:4: skipped: not an http(s) URL: ftp://y.example/" in response.content.decode()
+    assert not Roadmap.objects.filter(slug="r").exists()
