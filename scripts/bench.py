@@ -4,14 +4,15 @@ and the ratio to /healthz measured in the same run; then what a learner on a pho
 (scripts/phone_bench.py).
 
     make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8] [BENCH_ROWS=10000000]
-               [BENCH_ONLY=/me/,badge.svg,rows,phone]
+               [BENCH_ONLY=/me/,badge.svg,rows,phone,import]
 
 Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
 DATABASE_URL's server). Figures are ratios because these machines are shared and noisy:
 each endpoint is measured in BENCH_ROUNDS short windows, each right after a window of
 /healthz, and its ratio is its requests over /healthz's in those paired windows.
 BENCH_ONLY measures just the endpoints it names (comma-separated; `rows` for the POST at
-BENCH_ROWS rows against a small copy, `phone` for the phone's section), and nothing else.
+BENCH_ROWS rows against a small copy, `phone` for the phone's section, `import`
+for the import of a 5,000-resource reading list), and nothing else.
 BENCH_ROWS is the size of the progress table (smaller builds faster, for quick looks at
 the other sections).
 
@@ -65,6 +66,7 @@ PASSWORD = "bench-Passphrase-42"  # noqa: S105 - the bench's own throwaway learn
 ROADMAP = "/roadmaps/deep-learning/"
 
 MEMORY_MB = 300  # a web worker's peak, with every roadmap rendered
+IMPORT_RESOURCES, IMPORT_SECONDS = 5000, 20  # a curator's import of a long reading list
 BUDGETS = {  # minimum ratio to /healthz
     "learner / (home)": 0.40,
     "anonymous roadmap": 0.60,
@@ -697,6 +699,8 @@ def main() -> int:
     from roadmap.models import Progress, Resource, Work
     from roadmap.services import share_link_enable
 
+    if "import" in ONLY and len(ONLY) == 1:
+        return 0 if import_met() else 1
     started = time.monotonic()
     ticked = build_dataset()
     from accounts.models import User
@@ -887,8 +891,41 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    if not ONLY or "import" in ONLY:
+        met &= import_met()
     print("\nbench: every budget met" if met else "\nbench: some budgets missed")
     return 0 if met else 1
+
+
+def import_met() -> bool:
+    """`import_roadmap` of a generated awesome-style list of IMPORT_RESOURCES linked items
+    into a new roadmap beside the dataset's, as a curator runs it (one transaction, the
+    report printed as it goes), then rolled back: its seconds against IMPORT_SECONDS."""
+    import io
+    import tempfile
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from tests.reading_lists import awesome_list
+
+    text, listed = awesome_list(IMPORT_RESOURCES)
+    with tempfile.NamedTemporaryFile("w", suffix=".md") as file:
+        file.write(text)
+        file.flush()
+        out = io.StringIO()
+        with transaction.atomic():
+            started = time.perf_counter()
+            call_command("import_roadmap", file.name, "--roadmap", "bench-import", stdout=out)
+            seconds = time.perf_counter() - started
+            transaction.set_rollback(True)
+    created = next(line for line in out.getvalue().splitlines() if line.startswith("Resources:"))
+    ok = seconds < IMPORT_SECONDS and f"{len(listed)} created" in created
+    print(
+        f"\nimport of a {len(listed):,}-resource list ({len(text) / 1e6:.1f} MB): {seconds:.1f} s"
+        f" ({created}) {f'< {IMPORT_SECONDS} s ok' if ok else 'MISSED'}"
+    )
+    return ok
 
 
 def memory_met(master: int) -> bool:
