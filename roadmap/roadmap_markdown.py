@@ -61,7 +61,7 @@ METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s")
 ITEM_MARKER = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]*")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
-BARE_URL = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
 BROKEN_LINK = re.compile(r"\[[^\]\n]*\]?\s*\(\s*<?https?://|\]\s*\(", re.IGNORECASE)
 SEPARATOR = re.compile(r"^\s*(?:[-\u2013\u2014:|,]+(?=\s|$))?\s*")
 LISTS = {"bullet_list", "ordered_list"}

@@ -449,11 +449,9 @@ def roadmap_import(
                 }
                 if resource is None:
                     resource = Resource(
-                        **values,
+                        **values
+                        | {"kind": parsed.kind, "level": parsed.level, "cost": parsed.cost},
                         url=parsed.url,
-                        kind=parsed.kind,
-                        level=parsed.level,
-                        cost=parsed.cost,
                         status=Resource.Status.PUBLISHED,
                     )
                     created.append(resource)

@@ -6,9 +6,11 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from roadmap.models import Progress, Resource, Roadmap
-from roadmap.roadmap_markdown import parse_roadmap
+from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 from tests.factories import UserFactory
 from tests.reading_lists import awesome_list
 
@@ -479,3 +481,33 @@ def test_admin_strict_refuses_a_line_left_out(admin_client, seed):
     response = admin_client.post("/admin/roadmap/roadmap/import/", form)
     assert "list.md:4: skipped: not an http(s) URL: ftp://y.example/" in response.content.decode()
     assert not Roadmap.objects.filter(slug="r").exists()
+
+
+# Markdown made of the pieces reading lists are made of, in any order.
+MARKDOWNISH = st.lists(
+    st.sampled_from(
+        [
+            *["# ", "## ", "### ", "#### ", "* ", "- ", "+ ", "1. ", "2) ", "> ", "  ", "\t"],
+            *["\n", "\n\n", "[", "]", "(", ")", "<", ">", "![", "*", "_", "`", "|", "---"],
+            *["https://a.example/x", "http://b.example", "#top", "mailto:x", "text", "by X"],
+            *["-- soon --", "-- draft --", "<!-- kind: book -->", "[r]: https://r.example"],
+            *["[r]", "strucure:", "[aside]", "&amp;", "\r\n", "\u2028", "\x0c", ":99999"],
+        ]
+    ),
+    max_size=80,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=MARKDOWNISH)
+def test_any_markdown_is_read_or_refused_by_its_lines(text):
+    lines = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    try:
+        doc = parse_roadmap(text, source="x.md")
+    except RoadmapParseError as error:
+        numbers = [int(problem.split(":")[1]) for problem in error.problems]
+    else:
+        numbers = [skipped.line for skipped in doc.skipped]
+        numbers += [r.line for r in doc.resources]
+        assert len({r.url for r in doc.resources}) == len(doc.resources)
+    assert all(1 <= number <= lines for number in numbers)
