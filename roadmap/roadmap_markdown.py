@@ -58,13 +58,15 @@ from markdown_it.tree import SyntaxTreeNode
 NEWLINE = re.compile(r"\r\n?|\n")  # how markdown-it counts lines
 PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
 METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
-LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s")
-ITEM_MARKER = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]*")
+LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
 BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
-BROKEN_LINK = re.compile(r"\[[^\]\n]*\]?\s*\(\s*<?https?://|\]\s*\(", re.IGNORECASE)
+BROKEN_LINK = re.compile(r"\[[^\]\n]*\]?\s*\(\s*<?https?://|\]\s*[(\[]", re.IGNORECASE)
 SEPARATOR = re.compile(r"^\s*(?:[-\u2013\u2014:|,]+(?=\s|$))?\s*")
 LISTS = {"bullet_list", "ordered_list"}
+VERBATIM = {"fence", "code_block"}  # kept as written, editor notes and all
+BADGE = "an image or badge, not a resource"
+ANCHOR = "an in-page anchor, not a resource"
 NUMBER_WORDS = [
     "one",
     "two",
@@ -301,7 +303,7 @@ def plain_text(node: SyntaxTreeNode) -> str:
             out.append(" ")
         elif child.type != "image":
             out.append(plain_text(child))
-    return " ".join("".join(out).split())
+    return "".join(out).strip()
 
 
 def links_in(node: SyntaxTreeNode) -> Iterator[SyntaxTreeNode]:
@@ -312,6 +314,15 @@ def links_in(node: SyntaxTreeNode) -> Iterator[SyntaxTreeNode]:
             yield from links_in(child)
 
 
+def is_web(url: str) -> bool:
+    """An http(s) URL with a host, that the URL parser can read."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
+
+
 def link_kind(node: SyntaxTreeNode) -> str:
     """ "web" (http or https), "anchor" (in the page), "badge" (an image) or "other"."""
     href = str(node.attrs.get("href", ""))
@@ -319,11 +330,7 @@ def link_kind(node: SyntaxTreeNode) -> str:
         return "badge"
     if href.startswith("#"):
         return "anchor"
-    try:
-        parts = urlsplit(href)
-    except ValueError:
-        return "other"
-    return "web" if parts.scheme.lower() in {"http", "https"} and parts.netloc else "other"
+    return "web" if is_web(href) else "other"
 
 
 def host_and_path(url: str) -> str:
@@ -400,7 +407,7 @@ class _Reader:
         for block in root.children:
             start, end = block.map
             if block.type == "heading":
-                self.heading_links(block)
+                self.links_set_aside(block, "a link in a heading, not a resource")
                 if block is title:
                     doc.title, doc.title_line = plain_text(block.children[0]), start + 1
                 else:
@@ -416,11 +423,16 @@ class _Reader:
         doc.skipped = sorted(self.skipped, key=lambda skipped: skipped.line)
         return doc
 
-    def heading_links(self, heading: SyntaxTreeNode) -> None:
-        for found in links_in(heading.children[0]):
-            kind = link_kind(found)
-            reason = "an image or badge" if kind == "badge" else "a link in a heading"
-            self.skip(heading.map[0] + 1, f"{reason}, not a resource")
+    def links_set_aside(self, block: SyntaxTreeNode, reason: str, *, but=None) -> None:
+        """Report every link in `block` (but `but`) as left out, a web link for `reason`."""
+        for node in block.walk():
+            if node.type == "inline":
+                for found in links_in(node):
+                    if found is not but:
+                        before = node.content[: found.meta["span"][0]]
+                        line = (node.map or block.map)[0] + 1 + before.count("\n")
+                        kind = link_kind(found)
+                        self.skip(line, {"badge": BADGE, "anchor": ANCHOR}.get(kind, reason))
 
     def block(self, block: SyntaxTreeNode, section: _Section) -> None:
         if block.type in LISTS:
@@ -431,7 +443,7 @@ class _Reader:
             if all(item.anchors_only for item in items):
                 for node in block.walk():
                     if node.type == "list_item":
-                        self.skip(node.map[0] + 1, "an in-page anchor (a table of contents)")
+                        self.skip(node.map[0] + 1, f"{ANCHOR} (a table of contents)")
                 return
         self.text(block, section)
 
@@ -440,54 +452,46 @@ class _Reader:
         start, end = block.map
         if self.lines[start].strip().lower().startswith(("strucure:", "structure:")):
             return
-        for number, line in enumerate(self.lines[start:end], start=start + 1):
-            if line.strip() in {"-- soon --", "-- draft --"}:
+        verbatim = {n for node in block.walk() if node.type in VERBATIM for n in range(*node.map)}
+        for number, line in enumerate(self.lines[start:end], start=start):
+            if number in verbatim:
+                section.text.append(line.rstrip())
+            elif line.strip() in {"-- soon --", "-- draft --"}:
                 section.status = "coming_soon" if line.strip() == "-- soon --" else "draft"
-                section.status_line = number
+                section.status_line = number + 1
             elif not is_editor_note(line):
                 section.text.append(line.rstrip())
-        for node in block.walk():
-            if node.type == "inline":
-                for found in links_in(node):
-                    kind = link_kind(found)
-                    line = (
-                        (node.map or block.map)[0]
-                        + 1
-                        + node.content[: found.meta["span"][0]].count("\n")
-                    )
-                    reason = {
-                        "badge": "an image or badge, not a resource",
-                        "anchor": "an in-page anchor, not a resource",
-                    }.get(kind, "a link in running text: kept in the text, not a resource")
-                    self.skip(line, reason)
+        self.links_set_aside(block, "a link in running text: kept in the text, not a resource")
 
     def item(self, node: SyntaxTreeNode) -> _Item:
         line = node.map[0] + 1
         first = node.children[0] if node.children and node.children[0].type == "paragraph" else None
-        inline = first.children[0] if first is not None else None
-        found = list(links_in(inline)) if inline is not None else []
+        inline = first.children[0] if first is not None else SyntaxTreeNode()
+        found = list(links_in(inline))
         kinds = [link_kind(each) for each in found]
-        web = next((each for each, kind in zip(found, kinds, strict=True) if kind == "web"), None)
-        if web is not None:
+        if "web" in kinds:
+            web = found[kinds.index("web")]
             start, end = web.meta["span"]
             url, title = str(web.attrs["href"]), plain_text(web)
             head = self.around(web, inline.content[:start], inline.content[end:])
-            title = host_and_path(url) if not title or title == url else title
-            return _Item("resource", line, self.resource(node, first, title, url, head))
+            title = host_and_path(url) if not title or web.markup == "autolink" else title
+            return _Item("resource", line, self.resource(node, first, title, url, head, web))
         if "other" in kinds:
             href = found[kinds.index("other")].attrs["href"]
             return _Item("refused", line, reason=f"not an http(s) URL: {href}")
-        content = inline.content if inline is not None else ""
-        words = plain_text(inline) if inline is not None else ""  # no images, no code
-        if any(node.type == "image" for node in (inline.walk() if inline else [])) and not words:
+        words = plain_text(inline)  # no images, no code
+        if not words and any(child.type == "image" for child in inline.walk()):
             return _Item("badge", line)
         if BROKEN_LINK.search(words):
-            reason = "a link Markdown cannot read: look for a missing bracket or parenthesis"
+            reason = (
+                "a link Markdown cannot read: look for a missing bracket, parenthesis or reference"
+            )
             return _Item("refused", line, reason=reason)
-        if (url := bare_url(words)) is not None and url.group() in content:
-            before, _, after = content.partition(url.group())
-            title = host_and_path(url.group())
-            head = join_text(before, after)
+        if (url := bare_url(words)) is not None and url.group() in inline.content:
+            if not is_web(url.group()):
+                return _Item("refused", line, reason=f"not a URL: {url.group()}")
+            before, _, after = inline.content.partition(url.group())
+            title, head = host_and_path(url.group()), join_text(before, after)
             return _Item("resource", line, self.resource(node, first, title, url.group(), head))
         nested = [
             self.item(child)
@@ -515,18 +519,26 @@ class _Reader:
         return join_text(before, after)
 
     def resource(
-        self, node: SyntaxTreeNode, first: SyntaxTreeNode, title: str, url: str, head: str
+        self,
+        node: SyntaxTreeNode,
+        first: SyntaxTreeNode,
+        title: str,
+        url: str,
+        head: str,
+        link: SyntaxTreeNode | None = None,
     ) -> ParsedResource:
         """The resource an item lists: its description is the text after the link and the
-        rest of the item, un-indented; a `<!-- ... -->` line gives its details."""
+        rest of the item, un-indented, with its other links (reported as kept there); a
+        `<!-- ... -->` line gives its details."""
         start, end = node.map
-        marker = ITEM_MARKER.match(self.lines[start].expandtabs(4))
+        reason = f"a link in the description of the resource on line {start + 1}: kept there"
+        self.links_set_aside(node, reason, but=link)
+        marker = LIST_ITEM.match(self.lines[start].expandtabs(4))
         indent = marker.end() if marker else 0
-        rest = []
-        for line in self.lines[first.map[1] : end]:
-            line = line.expandtabs(4)
-            rest.append(line[min(indent, len(line) - len(line.lstrip(" "))) :])
-        rest = textwrap.dedent("\n".join(rest)).splitlines()
+        rest = [unindent(line, indent) for line in self.lines[first.map[1] : end]]
+        head = "\n".join(line for line in head.split("\n") if not METADATA.match(line))
+        if not head.strip():  # the description starts below the link: un-indented whole
+            rest = textwrap.dedent("\n".join(rest)).split("\n")
         details: dict[str, str] = {}
         for number in range(start + 1, end):
             if metadata := METADATA.match(self.lines[number]):
@@ -536,8 +548,8 @@ class _Reader:
                     self.problems.append((number + 1, str(error)))
         kept = [
             line.rstrip()
-            for line in "\n".join([head, *rest]).splitlines()
-            if not METADATA.match(line) and not is_editor_note(line)
+            for line in "\n".join([head, *rest]).split("\n")
+            if not METADATA.match(line)
         ]
         description = "\n".join(kept).strip()
         return ParsedResource(
@@ -563,9 +575,9 @@ class _Reader:
             elif item.kind == "refused":
                 self.skip(item.line, item.reason, meant=True)
             elif item.kind == "anchor":
-                self.skip(item.line, "an in-page anchor, not a resource")
+                self.skip(item.line, ANCHOR)
             elif item.kind == "badge":
-                self.skip(item.line, "an image or badge, not a resource")
+                self.skip(item.line, BADGE)
             else:
                 self.skip(item.line, "an item without a link, in a list of resources", meant=True)
 
@@ -597,8 +609,10 @@ class _Reader:
         for section in headed:
             if part_level is not None and section.level <= part_level:
                 title = PART_HEADING.sub("", section.title)
+                if title.split(" ", 1)[0].islower():  # the seed's "pre-requisites"
+                    title = title[:1].upper() + title[1:]
                 part = ParsedPart(
-                    title=title[:1].upper() + title[1:],
+                    title=title,
                     line=section.line,
                     summary_lines=section.text,
                     status=section.status or "published",
@@ -642,6 +656,16 @@ class _Reader:
         self.skip(section.line, f"heading “{section.title}” holds no resources: not created{text}")
 
 
+def unindent(line: str, indent: int) -> str:
+    """`line` less up to `indent` columns of its indentation (a tab counts to the next
+    multiple of 4, as in CommonMark); the rest of it as written."""
+    column = position = 0
+    while position < len(line) and line[position] in " \t" and column < indent:
+        column = column + 4 - column % 4 if line[position] == "\t" else column + 1
+        position += 1
+    return " " * max(0, column - indent) + line[position:]
+
+
 def join_text(before: str, after: str) -> str:
     """What an item says besides its link: the text before it, when that has words, and
     the text after it, without the separator that usually opens it (` - `, `: `)."""
@@ -659,8 +683,14 @@ def parse_roadmap(text: str, source: str = "<roadmap>", *, strict: bool = False)
     nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
     if nul:  # PostgreSQL stores no NUL in text
         raise RoadmapParseError.of(source, nul)
+    tokens = _reader.parse(text)
+    deepest = _reader.options["maxNesting"] - 1  # markdown-it reads no deeper, and drops the rest
+    too_deep = next((i for i, token in enumerate(tokens) if token.level >= deepest), None)
+    if too_deep is not None:
+        line = next(t.map[0] + 1 for t in reversed(tokens[: too_deep + 1]) if t.map)
+        raise RoadmapParseError(source, line, "lists or quotes nested too deep to read on")
     reader = _Reader(lines, source)
-    doc = reader.read(SyntaxTreeNode(_reader.parse(text)))
+    doc = reader.read(SyntaxTreeNode(tokens))
     problems = reader.problems + validate_roadmap(doc)
     if strict:
         problems += [(s.line, f"skipped: {s.reason}") for s in doc.skipped if s.meant]
@@ -694,34 +724,32 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
                     for message in dict.fromkeys(messages)
                 )
 
+    def unique_slugs(sections: list[ParsedSection], what: str) -> None:
+        seen: dict[str, ParsedSection] = {}
+        for section in sections:
+            if (twin := seen.setdefault(section.slug, section)) is not section:
+                problems.append(
+                    (
+                        section.line,
+                        f"{what} “{section.title}” has the same slug ({section.slug}) as"
+                        f" “{twin.title}” on line {twin.line}{', in the same part' * (what == 'topic')}",
+                    )
+                )
+
     if doc.title:
         check(Roadmap(title=doc.title, introduction=doc.introduction), doc.title_line, "")
-    part_slugs: dict[str, ParsedPart] = {}
+    unique_slugs(doc.parts, "part")
     for part in doc.parts:
         check(
             Part(title=part.title, slug=part.slug, summary=part.summary, status=part.status),
             part.line,
             "roadmap",
         )
-        if (twin := part_slugs.setdefault(part.slug, part)) is not part:
-            problems.append(
-                (
-                    part.line,
-                    f"part “{part.title}” has the same slug ({part.slug}) as “{twin.title}” on line {twin.line}",
-                )
-            )
-        topic_slugs: dict[str, ParsedTopic] = {}
+        unique_slugs(part.topics, "topic")
         for topic in part.topics:
             check(
                 Topic(title=topic.title, slug=topic.slug, summary=topic.summary), topic.line, "part"
             )
-            if (twin := topic_slugs.setdefault(topic.slug, topic)) is not topic:
-                problems.append(
-                    (
-                        topic.line,
-                        f"topic “{topic.title}” has the same slug ({topic.slug}) as “{twin.title}” on line {twin.line}, in the same part",
-                    )
-                )
             for resource in topic.resources:
                 check(
                     Resource(
@@ -744,27 +772,35 @@ def escape_title(title: str) -> str:
     return re.sub(r"([\\`*_\[\]<>]|&(?=#?\w+;))", r"\\\1", title)
 
 
+def escape_heading(title: str) -> str:
+    """A title as a heading's text Markdown reads back as written: as link text, and a
+    final `#` that would close the heading."""
+    return re.sub(r"#$", r"\\#", escape_title(title))
+
+
 def link_destination(url: str) -> str:
-    """A URL as a link's destination; in angle brackets when it has parentheses or
-    spaces, which would end it."""
+    """A URL as a link's destination Markdown reads back as written: backslashes and
+    entities escaped, in angle brackets when it has parentheses or spaces, which would
+    end it."""
+    url = re.sub(r"(\\|&(?=#?\w+;))", r"\\\1", url)
     return f"<{url}>" if re.search(r"[()\s]", url) else url
 
 
 def render_roadmap(roadmap, parts) -> str:
     """Write `roadmap` in the format `parse_roadmap` reads. `parts` come with their
     topics and the resources to export prefetched (see `PartQuerySet.for_export`)."""
-    out = [f"# {roadmap.title}", ""]
+    out = [f"# {escape_heading(roadmap.title)}", ""]
     if roadmap.introduction:
         out += [roadmap.introduction, ""]
     for index, part in enumerate(parts):
         number = NUMBER_WORDS[index] if index < len(NUMBER_WORDS) else str(index + 1)
-        out += [f"## Part {number}: {part.title}", ""]
+        out += [f"## Part {number}: {escape_heading(part.title)}", ""]
         if part.status != "published":
             out += ["-- soon --" if part.status == "coming_soon" else "-- draft --", ""]
         if part.summary:
             out += [part.summary, ""]
         for topic in part.topics.all():
-            out += [f"### {topic.title}", ""]
+            out += [f"### {escape_heading(topic.title)}", ""]
             if topic.summary:
                 out += [topic.summary, ""]
             for resource in topic.resources.all():
@@ -773,7 +809,9 @@ def render_roadmap(roadmap, parts) -> str:
                 details += [f"level: {resource.level}"] if resource.level else []
                 details += [f"cost: {resource.cost}"] if resource.cost else []
                 out.append(f"  <!-- {', '.join(details)} -->")
-                for line in resource.description.splitlines():
+                if resource.description:  # its own block: no line of it can end the item's
+                    out.append("")
+                for line in resource.description.split("\n") if resource.description else []:
                     out.append(f"  {line}" if line else "")
                 out.append("")
     return "\n".join(out).rstrip() + "\n"

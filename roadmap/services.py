@@ -311,25 +311,32 @@ class ImportRefused(ValueError):
     """An import that would overwrite what the curator did not name."""
 
 
+def _update(instance, *, values: dict, counts: ImportCounts, report, label) -> list[str]:
+    """Set on an existing row what the file changes of it (not saved); count it, and
+    name the fields changed."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    if changed:
+        counts.updated += 1
+        report.changes.append(f"update {label}: {', '.join(changed)}")
+    else:
+        counts.unchanged += 1
+    return changed
+
+
 def _upsert(model, *, existing, lookup: dict, values: dict, counts: ImportCounts, report, label):
     """Create or update one row from the file; count what happened."""
-    instance = existing
-    if instance is None:
+    if existing is None:
         instance = model(**lookup, **values)
         instance.save()
         counts.created += 1
         report.changes.append(f"create {label}")
         return instance, "create"
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    if changed:
-        for name in changed:
-            setattr(instance, name, values[name])
-        instance.save()
-        counts.updated += 1
-        report.changes.append(f"update {label}: {', '.join(changed)}")
-        return instance, "update"
-    counts.unchanged += 1
-    return instance, "keep"
+    if _update(existing, values=values, counts=counts, report=report, label=label):
+        existing.save()
+        return existing, "update"
+    return existing, "keep"
 
 
 def _renumber_placed_first(siblings, placed: set) -> None:
@@ -344,7 +351,7 @@ def _renumber_placed_first(siblings, placed: set) -> None:
 
 def _import_target(*, document: ParsedRoadmap, slug: str | None) -> Roadmap:
     """The roadmap `slug` (locked), else the first one, else a new one (unsaved). Into
-    the first one only a file with its title, or none: a list with another title is
+    the first one only a file with its title: a list with another title, or none, may be
     meant for another roadmap, and the curator is asked which."""
     roadmaps = Roadmap.objects.select_for_update()
     roadmap = roadmaps.filter(slug=slug).first() if slug else roadmaps.main()
@@ -353,11 +360,15 @@ def _import_target(*, document: ParsedRoadmap, slug: str | None) -> Roadmap:
         title = title or "Deep Learning Roadmap"
         roadmap = Roadmap(slug=slug or slugify(title)[:100] or "roadmap", title=title)
         roadmap.order = (Roadmap.objects.aggregate(last=Max("order"))["last"] or 0) + 1
-    elif slug is None and document.title and document.title != roadmap.title:
+    elif slug is None and document.title != roadmap.title:
+        file = (
+            f"The file's title, “{document.title}”, is not the first roadmap's"
+            if document.title
+            else "The file has no title (a # heading) to match the first roadmap's"
+        )
         raise ImportRefused(
-            f"The file's title, “{document.title}”, is not the first roadmap's, "
-            f"“{roadmap.title}”: say which roadmap to import it into (its slug, or a "
-            "new slug for a new roadmap)."
+            f"{file}, “{roadmap.title}”: say which roadmap to import it into (its slug, or"
+            " a new slug for a new roadmap)."
         )
     return roadmap
 
@@ -460,18 +471,16 @@ def roadmap_import(
                     action = "create"
                 else:
                     touched_topics.add(resource.topic_id)
-                    changed = [n for n, v in values.items() if getattr(resource, n) != v]
-                    for name in changed:
-                        setattr(resource, name, values[name])
+                    changed = _update(
+                        resource,
+                        values=values,
+                        counts=report.resources,
+                        report=report,
+                        label=f"resource {parsed.title}",
+                    )
                     if changed:
                         updated[resource] = None
                         updated_fields.update(changed)
-                        report.resources.updated += 1
-                        report.changes.append(
-                            f"update resource {parsed.title}: {', '.join(changed)}"
-                        )
-                    else:
-                        report.resources.unchanged += 1
                     action = "update" if changed else "keep"
                     placed.add(resource)
                 topic_plan.rows.append(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils.text import slugify
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,22 +104,53 @@ TITLES = (
 )
 
 
+# Descriptions as curators write them, with lines Markdown reads as structure.
+DESCRIPTIONS = st.lists(
+    st.sampled_from(
+        [
+            *["text", "more *text*", "", "---", "===", "-- a note", "[an aside]", "# h"],
+            *["* item", "  * sub", "1. one", "> quote", "```", "    code", "| a | b |"],
+            *["&amp; \\*", "<https://x.example>", "a\tb", "soon \u2028 after", "-- soon --"],
+        ]
+    ),
+    max_size=6,
+).map(lambda lines: "\n".join(line.rstrip() for line in lines).strip())
+
+
 @settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(title=TITLES, url_tail=st.sampled_from(["", "(draft)", "wiki/A_(b)", "a?b=1&c=2"]))
-def test_any_title_and_url_survive_export_then_import(seed, tmp_path, title, url_tail):
-    resource = Resource.objects.get(url__contains="learnpythonthehardway")
-    resource.title, resource.url = title, f"https://learnpythonthehardway.org/{url_tail}"
-    resource.save()
-    before = content()
-    path = tmp_path / "roadmap.md"
-    call_command("export_roadmap", str(path), stderr=io.StringIO())
-    output = run("import_roadmap", str(path))
-    assert "Resources: 0 created, 0 updated, 5 unchanged" in output
-    assert content() == before
+@given(
+    title=TITLES,
+    heading=TITLES.filter(lambda title: any(c.isalnum() for c in title)),
+    description=DESCRIPTIONS,
+    url_tail=st.sampled_from(["", "(draft)", "wiki/A_(b)", "a?b=1&c=2", "a?x=1&amp;y", "a\\_b"]),
+)
+def test_any_title_heading_description_and_url_survive_export_then_import(
+    seed, tmp_path, title, heading, description, url_tail
+):
+    with transaction.atomic():  # each example from the seed as it is
+        resource = Resource.objects.get(url__contains="learnpythonthehardway")
+        resource.title, resource.url = title, f"https://learnpythonthehardway.org/{url_tail}"
+        resource.description = description
+        resource.save()
+        # A title as it would come from admin, its slug made from it.
+        for model, pk, name in [
+            (Topic, resource.topic_id, f"{heading} 1"),
+            (Part, resource.topic.part_id, f"iOS {heading}"),
+        ]:
+            model.objects.filter(pk=pk).update(title=name, slug=slugify(name)[:100])
+        before = content()
+        path = tmp_path / "roadmap.md"
+        call_command("export_roadmap", str(path), stderr=io.StringIO())
+        output = run("import_roadmap", str(path))
+        assert "Resources: 0 created, 0 updated, 5 unchanged" in output
+        assert "Topics: 0 created, 0 updated, 3 unchanged" in output
+        assert "Parts: 0 created, 0 updated, 3 unchanged" in output
+        assert content() == before
+        transaction.set_rollback(True)
 
 
 def test_import_updates_titles_descriptions_and_order_and_deletes_nothing(seed, tmp_path):
@@ -215,7 +248,7 @@ LEFT_OUT = [
     (
         "# R\n## A\n### T\n* [X](https://a.example\n* [Y](https://b.example)\n",
         4,
-        "a link Markdown cannot read: look for a missing bracket or parenthesis",
+        "a link Markdown cannot read: look for a missing bracket, parenthesis or reference",
         ["Y"],
     ),
     (

@@ -154,9 +154,9 @@ def test_a_numbered_list_with_text_after_the_links_a_toc_and_badges():
     assert left_out(NUMBERED) == [
         "list.md:1: an image or badge, not a resource",
         "list.md:3: heading “Table of Contents” holds no resources: not created",
-        "list.md:5: an in-page anchor (a table of contents)",
-        "list.md:6: an in-page anchor (a table of contents)",
-        "list.md:7: an in-page anchor (a table of contents)",
+        "list.md:5: an in-page anchor, not a resource (a table of contents)",
+        "list.md:6: an in-page anchor, not a resource (a table of contents)",
+        "list.md:7: an in-page anchor, not a resource (a table of contents)",
         "list.md:25: heading “License” holds no resources: not created, nor the text under it",
         "list.md:27: an image or badge, not a resource",
     ]
@@ -260,6 +260,7 @@ def test_nested_lists_and_headings_at_three_depths():
     ]
     assert left_out(NESTED) == [
         "list.md:3: a link in running text: kept in the text, not a resource",
+        "list.md:11: a link in the description of the resource on line 9: kept there",
         "list.md:28: heading “Extra” holds no resources: not created, nor the text under it",
     ]
     assert parse_roadmap(NESTED).introduction == "Intro with a [link](https://example.org/about)."
@@ -392,7 +393,7 @@ def test_strict_refuses_the_list_by_the_line_of_one_malformed_item(seed, tmp_pat
         call_command("import_roadmap", str(path), "--roadmap", "awesome", "--strict")
     assert str(error.value) == (
         f"{path}:{broken.line}: skipped: a link Markdown cannot read:"
-        " look for a missing bracket or parenthesis"
+        " look for a missing bracket, parenthesis or reference"
     )
     assert not Roadmap.objects.filter(slug="awesome").exists()
     output = run("import_roadmap", str(path), "--roadmap", "awesome")
@@ -455,7 +456,7 @@ def test_admin_previews_parts_topics_resources_and_left_out_lines_then_applies(a
         " · book · create · line 13</li>"
     ) in html
     assert "<summary>Lines left out (7), and why</summary>" in html
-    assert "<li>awesome.md:5: an in-page anchor (a table of contents)</li>" in html
+    assert "<li>awesome.md:5: an in-page anchor, not a resource (a table of contents)</li>" in html
     assert not Roadmap.objects.filter(slug="awesome").exists()
     carried = {"step": "apply", "content": NUMBERED, "roadmap": "new", "new_slug": "awesome"}
     admin_client.post("/admin/roadmap/roadmap/import/", carried)
@@ -511,3 +512,39 @@ def test_any_markdown_is_read_or_refused_by_its_lines(text):
         numbers += [r.line for r in doc.resources]
         assert len({r.url for r in doc.resources}) == len(doc.resources)
     assert all(1 <= number <= lines for number in numbers)
+
+
+def test_code_in_a_summary_is_kept_as_written_editor_notes_and_all():
+    text = (
+        "# R\n\n## A\n\nInstall it:\n\n```sh\npip install --upgrade torch\n-- soon --\n```\n\n"
+        "-- a note to self\n\n### T\n\n* [X](https://x.example/)\n"
+    )
+    [part] = parse_roadmap(text).parts
+    assert part.status == "published"
+    assert part.summary == "Install it:\n\n```sh\npip install --upgrade torch\n-- soon --\n```"
+
+
+def test_lists_nested_too_deep_to_read_are_refused_by_their_line():
+    deep = "".join("  " * depth + "* x\n" for depth in range(12))
+    with pytest.raises(RoadmapParseError) as error:
+        parse_roadmap(f"# R\n## A\n* [X](https://x.example/)\n{deep}## B\n", source="deep.md")
+    [problem] = error.value.problems
+    assert problem.startswith("deep.md:") and "nested too deep to read on" in problem
+    assert 4 <= int(problem.split(":")[1]) <= 15
+
+
+def test_links_in_a_table_are_kept_in_the_text_and_reported():
+    text = "# R\n## A\n| Book | Link |\n|---|---|\n| X | [X](https://x.example/) |\n"
+    assert left_out(text) == [
+        "list.md:2: heading “A” holds no resources: not created, nor the text under it",
+        "list.md:5: a link in running text: kept in the text, not a resource",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_file_with_no_title_asks_for_roadmap(seed, tmp_path):
+    path = tmp_path / "links.md"
+    path.write_text("* [X](https://x.example/)\n")
+    with pytest.raises(CommandError, match="The file has no title"):
+        call_command("import_roadmap", str(path))
+    assert Resource.objects.count() == 5
