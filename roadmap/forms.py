@@ -67,6 +67,8 @@ class RoadmapImportForm(forms.Form):
             source = upload.name
         else:
             source = "the uploaded file"
+            if len(cleaned.get("content", "").encode()) > MAX_IMPORT_BYTES:
+                raise forms.ValidationError("The text is larger than 1 MB.")
         if not cleaned.get("content", "").strip():
             raise forms.ValidationError("Choose a Markdown file to import.")
         try:

@@ -58,6 +58,7 @@ from markdown_it.tree import SyntaxTreeNode
 NEWLINE = re.compile(r"\r\n?|\n")  # how markdown-it counts lines
 PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
 METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
+TRAILING_COMMENT = re.compile(r"<!--(?P<body>[^>]*)-->\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
 BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
@@ -256,15 +257,29 @@ def is_editor_note(line: str) -> bool:
     return stripped.startswith("--") or bool(ASIDE.match(stripped))
 
 
-def parse_metadata(body: str) -> dict[str, str]:
+def parse_metadata(body: str) -> dict[str, str] | None:
+    """What a `<!-- kind: ..., level: ..., cost: ... -->` comment says of its resource, or
+    None for a comment that names none of them (an ordinary one, kept as text)."""
+    allowed = {"kind": KINDS, "level": LEVELS, "cost": COSTS}
+    items = [item.strip() for item in body.split(",") if item.strip()]
+    if not any(item.partition(":")[0].strip().lower() in allowed for item in items):
+        return None
     metadata = {}
-    for item in filter(None, (part.strip() for part in body.split(","))):
+    for item in items:
         key, _, value = (piece.strip().lower() for piece in item.partition(":"))
-        allowed = {"kind": KINDS, "level": LEVELS, "cost": COSTS}.get(key)
-        if allowed is None or value not in allowed:
+        if key not in allowed or value not in allowed[key]:
             raise ValueError(f"unknown resource detail {item!r}")
         metadata[key] = value
     return metadata
+
+
+def details_line(line: str) -> bool:
+    """Whether `line` is a resource's details comment (not kept in its description)."""
+    match = METADATA.match(line)
+    try:
+        return match is not None and parse_metadata(match.group("body")) is not None
+    except ValueError:
+        return True  # reported as the problem it is
 
 
 def _with_span(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
@@ -368,7 +383,8 @@ class _Section:
 @dataclass
 class _Item:
     """A list item, read: "resource", "refused" (meant as one, not one: `reason`),
-    "group" (a plain item over a list of links), "anchor", "badge" or "plain"."""
+    "anchor", "badge" or "plain" (its words in `reason`); a plain item over a list of
+    links groups them."""
 
     kind: str
     line: int
@@ -464,11 +480,14 @@ class _Reader:
         self.links_set_aside(block, "a link in running text: kept in the text, not a resource")
 
     def item(self, node: SyntaxTreeNode) -> _Item:
+        """What a list item is (see `_Item`); a resource's nested lists are its
+        description, any other item's are read as items of their own (`children`)."""
         line = node.map[0] + 1
         first = node.children[0] if node.children and node.children[0].type == "paragraph" else None
         inline = first.children[0] if first is not None else SyntaxTreeNode()
         found = list(links_in(inline))
         kinds = [link_kind(each) for each in found]
+        words = plain_text(inline)  # no images, no code
         if "web" in kinds:
             web = found[kinds.index("web")]
             start, end = web.meta["span"]
@@ -476,34 +495,32 @@ class _Reader:
             head = self.around(web, inline.content[:start], inline.content[end:])
             title = host_and_path(url) if not title or web.markup == "autolink" else title
             return _Item("resource", line, self.resource(node, first, title, url, head, web))
-        if "other" in kinds:
-            href = found[kinds.index("other")].attrs["href"]
-            return _Item("refused", line, reason=f"not an http(s) URL: {href}")
-        words = plain_text(inline)  # no images, no code
-        if not words and any(child.type == "image" for child in inline.walk()):
-            return _Item("badge", line)
-        if BROKEN_LINK.search(words):
-            reason = (
-                "a link Markdown cannot read: look for a missing bracket, parenthesis or reference"
-            )
-            return _Item("refused", line, reason=reason)
-        if (url := bare_url(words)) is not None and url.group() in inline.content:
-            if not is_web(url.group()):
-                return _Item("refused", line, reason=f"not a URL: {url.group()}")
+        url = bare_url(words) if not found and not BROKEN_LINK.search(words) else None
+        if url is not None and url.group() in inline.content and is_web(url.group()):
             before, _, after = inline.content.partition(url.group())
             title, head = host_and_path(url.group()), join_text(before, after)
             return _Item("resource", line, self.resource(node, first, title, url.group(), head))
-        nested = [
+        children = [
             self.item(child)
             for block in node.children
             if block.type in LISTS
             for child in block.children
         ]
-        if any(child.lists_resources for child in nested):
-            return _Item("group", line, children=nested)
+        if "other" in kinds:
+            href = found[kinds.index("other")].attrs["href"]
+            return _Item("refused", line, reason=f"not an http(s) URL: {href}", children=children)
+        if BROKEN_LINK.search(words) or url is not None:
+            reason = (
+                "a link Markdown cannot read: look for a missing bracket, parenthesis or reference"
+                if url is None
+                else f"not a URL: {url.group()}"
+            )
+            return _Item("refused", line, reason=reason, children=children)
         if "anchor" in kinds:
-            return _Item("anchor", line, children=nested)
-        return _Item("badge" if "badge" in kinds else "plain", line)
+            return _Item("anchor", line, children=children)
+        if "badge" in kinds or (not words and any(c.type == "image" for c in inline.walk())):
+            return _Item("badge", line, children=children)
+        return _Item("plain", line, reason=words, children=children)
 
     @staticmethod
     def around(target: SyntaxTreeNode, before: str, after: str) -> str:
@@ -536,20 +553,19 @@ class _Reader:
         marker = LIST_ITEM.match(self.lines[start].expandtabs(4))
         indent = marker.end() if marker else 0
         rest = [unindent(line, indent) for line in self.lines[first.map[1] : end]]
-        head = "\n".join(line for line in head.split("\n") if not METADATA.match(line))
+        head = "\n".join(line for line in head.split("\n") if not details_line(line))
         if not head.strip():  # the description starts below the link: un-indented whole
             rest = textwrap.dedent("\n".join(rest)).split("\n")
         details: dict[str, str] = {}
-        for number in range(start + 1, end):
-            if metadata := METADATA.match(self.lines[number]):
+        for number in range(start, end):  # the item's own line may end with its details
+            pattern = TRAILING_COMMENT if number == start else METADATA
+            if comment := pattern.search(self.lines[number]):
                 try:
-                    details |= parse_metadata(metadata.group("body"))
+                    details |= parse_metadata(comment.group("body")) or {}
                 except ValueError as error:
                     self.problems.append((number + 1, str(error)))
         kept = [
-            line.rstrip()
-            for line in "\n".join([head, *rest]).split("\n")
-            if not METADATA.match(line)
+            line.rstrip() for line in "\n".join([head, *rest]).split("\n") if not details_line(line)
         ]
         description = "\n".join(kept).strip()
         return ParsedResource(
@@ -562,6 +578,7 @@ class _Reader:
         from roadmap.models import url_key
 
         for item in items:
+            groups = any(child.lists_resources for child in item.children)
             if item.kind == "resource":
                 key = url_key(item.resource.url)
                 if key in self.urls:
@@ -570,16 +587,17 @@ class _Reader:
                 else:
                     self.urls[key] = item.line
                     section.resources.append(item.resource)
-            elif item.kind == "group":
-                self.take(item.children, section)
             elif item.kind == "refused":
                 self.skip(item.line, item.reason, meant=True)
             elif item.kind == "anchor":
                 self.skip(item.line, ANCHOR)
             elif item.kind == "badge":
                 self.skip(item.line, BADGE)
-            else:
+            elif groups and item.reason:
+                self.skip(item.line, "an item over a list of links: its own text is not kept")
+            elif not groups:
                 self.skip(item.line, "an item without a link, in a list of resources", meant=True)
+            self.take(item.children, section)
 
     def structure(self, doc: ParsedRoadmap, sections: list[_Section]) -> None:
         """Parts and topics from the headings (see the module's doc)."""
@@ -620,7 +638,7 @@ class _Reader:
                 doc.parts.append(part)
                 if section.resources:
                     part.topics.append(
-                        ParsedTopic(section.title, section.line, resources=section.resources)
+                        ParsedTopic(title, section.line, resources=section.resources)
                     )
                 continue
             if section.status:
@@ -679,6 +697,7 @@ def parse_roadmap(text: str, source: str = "<roadmap>", *, strict: bool = False)
     """Read a roadmap's Markdown (see the module's doc), checked as the models check what
     they store. Any error names the source and line, every problem found is reported,
     and with `strict` so is every line that looks meant as a resource and is none."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is no part of the first line
     lines = NEWLINE.split(text)
     nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
     if nul:  # PostgreSQL stores no NUL in text
@@ -783,7 +802,9 @@ def link_destination(url: str) -> str:
     entities escaped, in angle brackets when it has parentheses or spaces, which would
     end it."""
     url = re.sub(r"(\\|&(?=#?\w+;))", r"\\\1", url)
-    return f"<{url}>" if re.search(r"[()\s]", url) else url
+    if not re.search(r"[()<>\s]", url):
+        return url
+    return "<" + re.sub(r"([<>])", r"\\\1", url) + ">"
 
 
 def render_roadmap(roadmap, parts) -> str:

@@ -453,6 +453,7 @@ def roadmap_import(
                 resource = resources.get(url_key(parsed.url))
                 values = {
                     "topic_id": topic.pk,
+                    "url": parsed.url,  # as the file spells it: the same url_key, one work
                     "title": parsed.title,
                     "description": parsed.description,
                     "order": resource_index,
@@ -462,7 +463,6 @@ def roadmap_import(
                     resource = Resource(
                         **values
                         | {"kind": parsed.kind, "level": parsed.level, "cost": parsed.cost},
-                        url=parsed.url,
                         status=Resource.Status.PUBLISHED,
                     )
                     created.append(resource)
@@ -515,8 +515,9 @@ def roadmap_import(
         else 0
     )
 
+    # What an export of the roadmap lists and the file does not: drafts are never in it.
     report.missing = [
-        r for r in resources.values() if r not in placed and r.status != Resource.Status.ARCHIVED
+        r for r in resources.values() if r not in placed and r.status == Resource.Status.PUBLISHED
     ]
     if archive_missing and report.missing:
         report.resources.archived = resource_status_set(

@@ -261,6 +261,8 @@ def test_nested_lists_and_headings_at_three_depths():
     assert left_out(NESTED) == [
         "list.md:3: a link in running text: kept in the text, not a resource",
         "list.md:11: a link in the description of the resource on line 9: kept there",
+        "list.md:14: an item over a list of links: its own text is not kept",
+        "list.md:17: an item over a list of links: its own text is not kept",
         "list.md:28: heading “Extra” holds no resources: not created, nor the text under it",
     ]
     assert parse_roadmap(NESTED).introduction == "Intro with a [link](https://example.org/about)."
@@ -548,3 +550,45 @@ def test_a_file_with_no_title_asks_for_roadmap(seed, tmp_path):
     with pytest.raises(CommandError, match="The file has no title"):
         call_command("import_roadmap", str(path))
     assert Resource.objects.count() == 5
+
+
+def test_details_on_the_items_line_ordinary_comments_kept_and_a_byte_order_mark():
+    text = (
+        "\ufeff# R\n## Papers\n* [A](https://a.example/) <!-- kind: video, cost: free -->\n"
+        "* [B](https://b.example/)\n  <!-- to check -->\n  Read it.\n"
+        "* ![badge](https://img.example/b.svg)\n  * [C](https://c.example/)\n"
+    )
+    doc = parse_roadmap(text, source="list.md")
+    assert doc.title == "R"
+    assert [(r.title, r.kind, r.cost, r.description) for r in doc.resources] == [
+        ("A", "video", "free", ""),
+        ("B", "paper", "", "<!-- to check -->\nRead it."),
+        ("C", "paper", "", ""),
+    ]
+    assert doc.skipped_lines() == ["list.md:7: an image or badge, not a resource"]
+
+
+@pytest.mark.django_db
+def test_reimport_takes_the_files_spelling_of_a_url_and_keeps_its_work(seed, tmp_path):
+    from tests.test_import_export import SEED
+
+    before = Resource.objects.get(title="Learn Python The Hard Way")
+    path = tmp_path / "seed.md"
+    spelled = "http://LearnPythonTheHardWay.org/python3"
+    path.write_text(SEED.read_text().replace("https://learnpythonthehardway.org/python3/", spelled))
+    output = run("import_roadmap", str(path))
+    assert "Resources: 0 created, 1 updated, 4 unchanged" in output
+    after = Resource.objects.get(pk=before.pk)
+    assert (after.url, after.work_id) == (spelled, before.work_id)
+
+
+@pytest.mark.django_db
+def test_archive_missing_leaves_drafts_which_no_export_lists(seed, tmp_path):
+    draft = Resource.objects.get(title="Learn Python The Hard Way")
+    draft.status = "draft"
+    draft.save()
+    path = tmp_path / "exported.md"
+    call_command("export_roadmap", str(path), stderr=io.StringIO())
+    output = run("import_roadmap", str(path), "--archive-missing")
+    assert "Not in the file" not in output
+    assert Resource.objects.get(pk=draft.pk).status == "draft"
