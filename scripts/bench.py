@@ -898,14 +898,14 @@ def main() -> int:
 
 
 def import_met() -> bool:
-    """`import_roadmap` of a generated awesome-style list of IMPORT_RESOURCES linked items
-    into a new roadmap beside the dataset's, as a curator runs it (one transaction, the
-    report printed as it goes), then rolled back: its seconds against IMPORT_SECONDS."""
+    """`import_roadmap --dry-run` of a generated awesome-style list of IMPORT_RESOURCES
+    linked items into a new roadmap beside the dataset's: every row written in its one
+    transaction, the report printed as it goes, then rolled back. Its seconds against
+    IMPORT_SECONDS."""
     import io
     import tempfile
 
     from django.core.management import call_command
-    from django.db import transaction
 
     from tests.reading_lists import awesome_list
 
@@ -914,11 +914,11 @@ def import_met() -> bool:
         file.write(text)
         file.flush()
         out = io.StringIO()
-        with transaction.atomic():
-            started = time.perf_counter()
-            call_command("import_roadmap", file.name, "--roadmap", "bench-import", stdout=out)
-            seconds = time.perf_counter() - started
-            transaction.set_rollback(True)
+        started = time.perf_counter()
+        call_command(
+            "import_roadmap", file.name, "--roadmap", "bench-import", "--dry-run", stdout=out
+        )
+        seconds = time.perf_counter() - started
     created = next(line for line in out.getvalue().splitlines() if line.startswith("Resources:"))
     ok = seconds < IMPORT_SECONDS and f"{len(listed)} created" in created
     print(
