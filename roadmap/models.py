@@ -128,9 +128,7 @@ class PartQuerySet(models.QuerySet):
 
     def for_export(self) -> PartQuerySet:
         """Parts in order with their topics and published resources, for the Markdown."""
-        resources = Resource.objects.filter(status=Resource.Status.PUBLISHED).order_by(
-            "order", "pk"
-        )
+        resources = Resource.objects.exported().order_by("order", "pk")
         topics = Topic.objects.order_by("order", "pk").prefetch_related(
             Prefetch("resources", queryset=resources)
         )
@@ -332,6 +330,12 @@ class ResourceQuerySet(models.QuerySet):
         """Resources a viewer may see listed: staff also see drafts and archived ones."""
         if staff:
             return self
+        return self.filter(status=Resource.Status.PUBLISHED)
+
+    def exported(self) -> ResourceQuerySet:
+        """What the Markdown export lists: published resources (in every part, so that a
+        part's status travels with it). An import archives only these when its file
+        leaves them out: a draft, which no export lists, is never "missing"."""
         return self.filter(status=Resource.Status.PUBLISHED)
 
 

@@ -383,13 +383,14 @@ class _Section:
 @dataclass
 class _Item:
     """A list item, read: "resource", "refused" (meant as one, not one: `reason`),
-    "anchor", "badge" or "plain" (its words in `reason`); a plain item over a list of
-    links groups them."""
+    "anchor", "badge" or "plain"; a plain item over a list of links (`children`) groups
+    them under its `words`."""
 
     kind: str
     line: int
     resource: ParsedResource | None = None
     reason: str = ""
+    words: str = ""
     children: list[_Item] = field(default_factory=list)
 
     @property
@@ -439,7 +440,9 @@ class _Reader:
         doc.skipped = sorted(self.skipped, key=lambda skipped: skipped.line)
         return doc
 
-    def links_set_aside(self, block: SyntaxTreeNode, reason: str, *, but=None) -> None:
+    def links_set_aside(
+        self, block: SyntaxTreeNode, reason: str, *, but: SyntaxTreeNode | None = None
+    ) -> None:
         """Report every link in `block` (but `but`) as left out, a web link for `reason`."""
         for node in block.walk():
             if node.type == "inline":
@@ -495,7 +498,8 @@ class _Reader:
             head = self.around(web, inline.content[:start], inline.content[end:])
             title = host_and_path(url) if not title or web.markup == "autolink" else title
             return _Item("resource", line, self.resource(node, first, title, url, head, web))
-        url = bare_url(words) if not found and not BROKEN_LINK.search(words) else None
+        broken = BROKEN_LINK.search(words) is not None
+        url = bare_url(words) if not found and not broken else None
         if url is not None and url.group() in inline.content and is_web(url.group()):
             before, _, after = inline.content.partition(url.group())
             title, head = host_and_path(url.group()), join_text(before, after)
@@ -509,18 +513,18 @@ class _Reader:
         if "other" in kinds:
             href = found[kinds.index("other")].attrs["href"]
             return _Item("refused", line, reason=f"not an http(s) URL: {href}", children=children)
-        if BROKEN_LINK.search(words) or url is not None:
+        if broken:
             reason = (
                 "a link Markdown cannot read: look for a missing bracket, parenthesis or reference"
-                if url is None
-                else f"not a URL: {url.group()}"
             )
             return _Item("refused", line, reason=reason, children=children)
+        if url is not None:
+            return _Item("refused", line, reason=f"not a URL: {url.group()}", children=children)
         if "anchor" in kinds:
             return _Item("anchor", line, children=children)
         if "badge" in kinds or (not words and any(c.type == "image" for c in inline.walk())):
             return _Item("badge", line, children=children)
-        return _Item("plain", line, reason=words, children=children)
+        return _Item("plain", line, words=words, children=children)
 
     @staticmethod
     def around(target: SyntaxTreeNode, before: str, after: str) -> str:
@@ -593,7 +597,7 @@ class _Reader:
                 self.skip(item.line, ANCHOR)
             elif item.kind == "badge":
                 self.skip(item.line, BADGE)
-            elif groups and item.reason:
+            elif groups and item.words:
                 self.skip(item.line, "an item over a list of links: its own text is not kept")
             elif not groups:
                 self.skip(item.line, "an item without a link, in a list of resources", meant=True)

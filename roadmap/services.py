@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -381,7 +382,7 @@ def roadmap_import(
     publish: bool = False,
     archive_missing: bool = False,
     dry_run: bool = False,
-    say=None,
+    say: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Upsert the roadmap `slug` (by default the first one, see `_import_target`) from
     its Markdown: parts by slug, topics by slug within their part, resources by URL (as
@@ -407,7 +408,9 @@ def roadmap_import(
     roadmap.save()
 
     parts = {p.slug: p for p in roadmap.parts.all()}
-    resources = {url_key(r.url): r for r in Resource.objects.filter(topic__part__roadmap=roadmap)}
+    listed = Resource.objects.filter(topic__part__roadmap=roadmap)
+    resources = {url_key(r.url): r for r in listed}
+    exported = set(listed.exported())  # what "missing from the file" can be said of
     placed: set = set()  # every row the file placed
     touched_topics: set[int] = set()
     created: list[Resource] = []
@@ -515,10 +518,7 @@ def roadmap_import(
         else 0
     )
 
-    # What an export of the roadmap lists and the file does not: drafts are never in it.
-    report.missing = [
-        r for r in resources.values() if r not in placed and r.status == Resource.Status.PUBLISHED
-    ]
+    report.missing = [r for r in resources.values() if r not in placed and r in exported]
     if archive_missing and report.missing:
         report.resources.archived = resource_status_set(
             resources=report.missing, status=Resource.Status.ARCHIVED
