@@ -592,3 +592,33 @@ def test_archive_missing_leaves_drafts_which_no_export_lists(seed, tmp_path):
     output = run("import_roadmap", str(path), "--archive-missing")
     assert "Not in the file" not in output
     assert Resource.objects.get(pk=draft.pk).status == "draft"
+
+
+@pytest.mark.django_db
+def test_admin_apply_step_asks_the_same_and_changes_nothing(admin_client, seed):
+    carried = {"step": "apply", "content": NUMBERED, "roadmap": ""}
+    response = admin_client.post("/admin/roadmap/roadmap/import/", carried)
+    assert response.status_code == 200
+    assert "is not the first roadmap&#x27;s" in response.content.decode()
+    assert Roadmap.objects.get().title == "Deep Learning Roadmap"
+    assert Resource.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_admin_preview_names_the_retitle_of_a_roadmap_chosen_by_name(admin_client, seed):
+    upload = SimpleUploadedFile("awesome.md", NUMBERED.encode())
+    form = {"roadmap": "deep-learning", "file": upload}
+    html = admin_client.post("/admin/roadmap/roadmap/import/", form).content.decode()
+    assert "<li>retitle roadmap Deep Learning Roadmap as Awesome Deep Learning</li>" in html
+    assert Roadmap.objects.get().title == "Deep Learning Roadmap"
+
+
+@pytest.mark.django_db
+def test_a_title_less_file_into_a_named_roadmap_keeps_its_title_and_introduction(seed, tmp_path):
+    roadmap = Roadmap.objects.get()
+    path = tmp_path / "links.md"
+    path.write_text("## Extra\n* [X](https://x.example/)\n")
+    output = run("import_roadmap", str(path), "--roadmap", "deep-learning")
+    assert "Resources: 1 created" in output
+    after = Roadmap.objects.get()
+    assert (after.title, after.introduction) == (roadmap.title, roadmap.introduction)
