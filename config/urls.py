@@ -8,6 +8,7 @@ from roadmap import views as roadmap_views
 from roadmap.converters import ShareTokenConverter
 
 register_converter(ShareTokenConverter, "share_token")
+handler400 = "config.errors.bad_request"
 # Staff log in through allauth's login, with its rate limits, like everyone else: admin's
 # own login form would take unlimited password guesses.
 admin.site.login = secure_admin_login(admin.site.login)

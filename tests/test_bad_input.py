@@ -11,6 +11,7 @@ from accounts.models import User
 from roadmap.models import Progress, Resource, ShareLink, Topic
 from tests.factories import UserFactory
 from tests.progress_helpers import ROADMAP
+from tests.test_authorization import MATRIX, admin_matrix
 
 # Any text a form could carry: every Unicode category but lone surrogates (which no
 # client can encode), from empty to far longer than any field.
@@ -202,3 +203,22 @@ def test_admin_resource_form(client, seed, curator, data):
     assert response.status_code in {200, 302}
     if response.status_code == 200:
         assert snapshot() == before
+
+
+class AnyId(dict):
+    def __missing__(self, key):
+        return "1"
+
+
+@pytest.mark.parametrize("route", sorted(set(MATRIX) | set(admin_matrix())))
+def test_a_body_django_cannot_read_is_a_400_on_every_url(seed, route):
+    """A form body in a charset that is not ASCII-compatible (utf-16) makes Django raise
+    BadRequest whenever request.POST is read; the error page must not read it again."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.cookies["csrftoken"] = "a" * 32
+    values = AnyId(token="A" * 32, resource=Resource.objects.first().public_id)
+    path = (MATRIX | admin_matrix())[route][1].format_map(values)
+    response = client.post(path, "a=b", "application/x-www-form-urlencoded; charset=utf-16")
+    assert response.status_code == 400, path
