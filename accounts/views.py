@@ -1,5 +1,6 @@
 import json
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -46,7 +47,13 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete(request: HttpRequest) -> HttpResponse:
-    """Delete the account, confirmed with the password."""
+    """Delete the account, confirmed with the password. Every POST is a password guess:
+    it spends the same allowance as allauth's password change (one budget per account
+    for both), and past it the answer is 429 without checking the password."""
+    if request.method == "POST" and (
+        refused := ratelimit.consume_or_429(request, action="change_password", user=request.user)
+    ):
+        return refused
     data = request.POST if request.method == "POST" else None
     form = AccountDeleteForm(data, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -114,3 +114,27 @@ def test_account_pages_are_never_kept_by_the_browser(client, seed, path):
     directives = {d.strip() for d in response["Cache-Control"].split(",")}
     assert {"private", "no-store"} <= directives
     assert "public" not in directives
+
+
+def test_account_deletion_is_no_password_oracle(client, seed):
+    """Each POST costs a password hash: after allauth's password-change allowance (five
+    a minute, one budget with the password change page) the answer is 429, and even the
+    right password deletes nothing until the minute has passed."""
+    ada = UserFactory(username="ada", password=PASSWORD)
+    client.force_login(ada)
+    statuses = [client.post("/me/delete/", {"password": "wrong"}).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    response = client.post("/me/delete/", {"password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert User.objects.filter(username="ada").exists()
+    # The password change page shares the budget: no fresh guesses there either.
+    change = {
+        "oldpassword": "wrong",
+        "password1": "n3w-Passphrase!",
+        "password2": "n3w-Passphrase!",
+    }
+    assert client.post("/accounts/password/change/", change).status_code == 429
+    # Another account's allowance is its own.
+    client.force_login(UserFactory(username="bob", password=PASSWORD))
+    assert client.post("/me/delete/", {"password": "wrong"}).status_code == 200
