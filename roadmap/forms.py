@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from roadmap.models import NOTE_MAX_LENGTH, Roadmap
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
@@ -126,6 +127,17 @@ class ProgressResetForm(forms.Form):
         return self.roadmaps.get(self.cleaned_data["scope"])
 
 
+def typed_length(text: str) -> int:
+    """A text's length as a textarea's `maxlength` counts it: in UTF-16 code units (an
+    emoji is two), a line break one."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class TypedLengthValidator(MaxLengthValidator):
+    def clean(self, x: str) -> int:
+        return typed_length(x)
+
+
 class NoteField(forms.CharField):
     """Text as typed: browsers send a textarea's line breaks as CRLF, and a line break is
     one character to the learner (and to the textarea's maxlength) and to the limit."""
@@ -135,24 +147,29 @@ class NoteField(forms.CharField):
 
 
 class NoteForm(forms.Form):
-    """A learner's note on a resource: Markdown, at most NOTE_MAX_LENGTH characters; an
-    empty note is deleted."""
+    """A learner's note on a resource: Markdown, at most NOTE_MAX_LENGTH characters as the
+    editor counts them (`typed_length`); an empty note is deleted.
 
-    text = NoteField(
-        required=False,
-        strip=False,
-        max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={
-            "max_length": "A note can be at most %(limit_value)s characters long (this one "
-            "has %(show_value)s). Nothing was saved: shorten it and save again."
-        },
-    )
+    A note that two joined notes made longer than that (Work.take_over) may be kept at
+    the length it has: the limit is the longer of the two, so its learner can always edit
+    it, and shorten it, and is never locked out of their own note."""
 
-    def __init__(self, *args, resource, **kwargs) -> None:
+    text = NoteField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def __init__(self, *args, resource, note=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["text"].label = f"Your note on {resource.title}"
-        self.fields["text"].widget.attrs |= {
+        limit = max(NOTE_MAX_LENGTH, typed_length(note.text) if note is not None else 0)
+        field = self.fields["text"]
+        field.label = f"Your note on {resource.title}"
+        field.validators.append(
+            TypedLengthValidator(
+                limit,
+                message="A note can be at most %(limit_value)s characters long (this one "
+                "has %(show_value)s). Nothing was saved: shorten it and save again.",
+            )
+        )
+        field.widget.attrs |= {
             "id": f"note-text-{resource.public_id}",
+            "maxlength": str(limit),
             "autofocus": True,  # also where htmx puts the editor in place
         }

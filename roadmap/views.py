@@ -582,12 +582,13 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     own without JavaScript. Nobody else's note is ever read here: a note is found by its
     author and the resource."""
     _content, resource = counted_resource(str(public_id))
+    note = Note.objects.filter(user=request.user, work=resource.work_id).first()
     if request.method == "POST":
         if "text" not in request.POST:  # not the editor's form: an empty text would delete
             return HttpResponseBadRequest(
                 "Send text=... (an empty text deletes the note).", content_type="text/plain"
             )
-        form = NoteForm(request.POST, resource=resource)
+        form = NoteForm(request.POST, resource=resource, note=note)
         if form.is_valid():
             note = note_save(user=request.user, resource=resource, text=form.cleaned_data["text"])
             if not request.htmx:
@@ -601,11 +602,10 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 {"resource": resource, "note": note, "focus": True},
             )
     else:
-        note = Note.objects.filter(user=request.user, work=resource.work_id).first()
         if request.htmx and request.GET.get("close"):  # Cancel: the note as it was
             context = {"resource": resource, "note": note, "focus": True}
             return render(request, "roadmap/roadmap.html#note-area", context)
-        form = NoteForm(initial={"text": note.text if note else ""}, resource=resource)
+        form = NoteForm(initial={"text": note.text if note else ""}, resource=resource, note=note)
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}
     return render(request, template, context)

@@ -121,6 +121,38 @@ def test_line_breaks_count_as_one_character_as_the_textarea_counts_them(client, 
     assert Note.objects.get().text == typed.replace("\r\n", "\n")
 
 
+def test_the_limit_counts_what_the_textarea_counts(client, ada, three):
+    """A textarea's maxlength counts UTF-16 units: 5,000 emoji fill it, as on the server."""
+    editor = client.get(note_url(three[0])).content.decode()
+    assert re.search(r'<textarea[^>]* maxlength="10000"', editor)
+    response = client.post(note_url(three[0]), {"text": "🙂" * 5_001})
+    assert "A note can be at most 10000 characters long (this one has 10002)" in (
+        response.content.decode()
+    )
+    assert not Note.objects.exists()
+    client.post(note_url(three[0]), {"text": "🙂" * 5_000})
+    assert Note.objects.get().text == "🙂" * 5_000
+
+
+def test_a_note_joined_past_the_limit_can_still_be_edited(client, ada, three):
+    """Two notes joined (two URLs that turn out to be one) may exceed the limit; the
+    learner keeps editing theirs at the length it has, and can shorten it."""
+    joined = "x" * 9_000 + "\n\n" + "y" * 6_000
+    note_save(user=ada, resource=three[0], text=joined)
+    editor = client.get(note_url(three[0])).content.decode()
+    assert re.search(r'<textarea[^>]* maxlength="15002"', editor)
+    edited = joined.replace("x", "z", 1)
+    assert client.post(note_url(three[0]), {"text": edited}).status_code == 302
+    assert Note.objects.get().text == edited
+    longer = client.post(note_url(three[0]), {"text": edited + "!"})
+    assert "at most 15002 characters" in longer.content.decode()
+    assert Note.objects.get().text == edited
+    client.post(note_url(three[0]), {"text": "short now"})
+    assert Note.objects.get().text == "short now"
+    # Shortened, the note is back under the ordinary limit.
+    assert re.search(r'maxlength="10000"', client.get(note_url(three[0])).content.decode())
+
+
 def test_the_editor_takes_focus_gives_it_back_and_says_what_went_wrong(client, ada, three):
     editor = client.get(note_url(three[0]), headers=HTMX).content.decode()
     assert re.search(r"<textarea[^>]* autofocus", editor)

@@ -101,6 +101,8 @@ def test_emails_appear_on_no_share_page_or_badge(client, seed):
         "/me/delete/",
         "/me/export.json",
         "/me/reset/",
+        "/accounts/email/",
+        "/accounts/password/change/",
         "/",  # a learner's notes, and everybody's own CSRF token
     ],
 )

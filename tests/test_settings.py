@@ -52,6 +52,28 @@ def test_production_starts_with_everything_set():
     assert result.stdout.strip() == "False ['roadmap.example.org']"
 
 
+def test_production_cookies_are_bound_to_this_host():
+    """__Host-: only from this host, over HTTPS, for the whole site (no Domain)."""
+    probe = (
+        "print(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME,"
+        " settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE,"
+        " settings.SESSION_COOKIE_DOMAIN, settings.CSRF_COOKIE_DOMAIN,"
+        " settings.SESSION_COOKIE_PATH, settings.CSRF_COOKIE_PATH)"
+    )
+    result = load_settings(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "True",
+        "True",
+        "None",
+        "None",
+        "/",
+        "/",
+    ]
+
+
 @pytest.mark.parametrize(
     "missing",
     ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS"],
