@@ -162,6 +162,12 @@ ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 # right of X-Forwarded-For, which those proxies wrote; anything a client put further
 # left is ignored, so a forged header cannot buy a fresh allowance. 0: REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+# The site's own limits, through the same machinery (allauth.core.ratelimit): a visitor's
+# writes (each may keep a session and rows) per client address; deleting an account
+# shares allauth's "change_password" allowance (accounts/views.py).
+ACCOUNT_RATE_LIMITS = {
+    "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip,600/h/ip"),
+}
 
 # Email: by SMTP when a host is configured. Otherwise printed to the console in
 # development; production refuses to start, since printed mail would put password-reset

@@ -533,6 +533,41 @@ class Progress(models.Model):
         return before == after or in_progress not in (before, after)
 
 
+class VisitorProgress(models.Model):
+    """A visitor's state of one work, before they have an account: filed under their
+    session (`visitor`, the session's key when they first kept a state), merged into the
+    account when they sign up or log in (roadmap/signals.py), deleted with their session
+    when it expires (`manage.py prune_sessions`). One row per work, as a learner's: a
+    visitor's concurrent ticks (two tabs, quick saves) each write their own row, where
+    states kept in the session's data would be saved whole, the last request's winning.
+    Rows on works that stop counting (a roadmap back to draft, an archived resource)
+    stay, as a learner's do, and count again when they do."""
+
+    visitor = models.CharField(max_length=40)
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(
+        max_length=20, choices=[(state.value, state.label) for state in Progress.STORED_STATES]
+    )
+    completed_at = models.DateTimeField(default=timezone.now)  # as Progress.completed_at
+
+    class Meta:
+        verbose_name_plural = "visitors' progress"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor", "work"],
+                include=["state", "completed_at"],
+                name="visitor_progress_unique_per_work",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["in_progress", "done", "skipped"]),  # STORED_STATES
+                name="visitor_progress_state_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"A visitor: {self.work} {self.get_state_display().lower()}"
+
+
 NOTE_MAX_LENGTH = 10_000
 
 

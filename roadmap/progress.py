@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from itertools import chain
 from typing import NamedTuple
@@ -14,7 +15,7 @@ from typing import NamedTuple
 from django.db import connection
 
 from roadmap.content import ROADMAP, Content, RoadmapContent, content_at
-from roadmap.models import Progress, Resource
+from roadmap.models import Progress, Resource, VisitorProgress, Work
 
 
 class Completion(NamedTuple):
@@ -163,41 +164,57 @@ GROUP BY v.version, u.display_name
 """  # noqa: S608 - SQL of our own
 
 
-# A visitor's states live in their session (server-side) until they sign up or log in:
-# {"<work id>": [state, since (POSIX time)]}, at most one per work that counts.
+# A visitor's states are rows (VisitorProgress) filed under the key their session had
+# when they first kept one, kept in the session's data under VISITOR: the key changes at
+# log-in, the data stays, so the merge finds them.
+VISITOR = "visitor"
+# Before rows, the states were kept in the session's data: by work, and before works by
+# resource id. Read once into rows (roadmap/services.py, visitor_rows_carry_over).
 VISITOR_ROWS = "visitor_works"
-# Before works, the same by resource id: read once into VISITOR_ROWS.
 VISITOR_RESOURCE_ROWS = "visitor_progress"
 
 
 def has_visitor_rows(session) -> bool:
-    return VISITOR_ROWS in session or VISITOR_RESOURCE_ROWS in session
+    return VISITOR in session or VISITOR_ROWS in session or VISITOR_RESOURCE_ROWS in session
 
 
 def visitor_rows(session) -> dict[int, Row]:
-    """A visitor's rows, from their session (nothing read when they have none)."""
-    if VISITOR_RESOURCE_ROWS in session:
-        by_resource = session.pop(VISITOR_RESOURCE_ROWS)
-        works = dict(
-            Resource.objects.filter(pk__in=[int(pk) for pk in by_resource]).values_list(
-                "pk", "work_id"
+    """A visitor's rows (nothing read when they have kept none)."""
+    if VISITOR_ROWS in session or VISITOR_RESOURCE_ROWS in session:
+        _carry_over(session)
+    key = session.get(VISITOR)
+    if key is None:
+        return {}
+    rows = VisitorProgress.objects.filter(visitor=key).values_list("work", "state", "completed_at")
+    return {work: Row(state, when.timestamp()) for work, state, when in rows}
+
+
+def _carry_over(session) -> None:
+    """States a session kept in its data before rows: into rows, once."""
+    kept = {int(pk): row for pk, row in session.pop(VISITOR_ROWS, {}).items()}
+    by_resource = session.pop(VISITOR_RESOURCE_ROWS, {})
+    works = Resource.objects.filter(pk__in=[int(pk) for pk in by_resource])
+    for pk, work in works.values_list("pk", "work_id"):
+        kept.setdefault(work, by_resource[str(pk)])
+    key = session.setdefault(VISITOR, session.session_key)
+    existing = set(Work.objects.filter(pk__in=kept).values_list("pk", flat=True))
+    VisitorProgress.objects.bulk_create(
+        [
+            VisitorProgress(
+                visitor=key,
+                work_id=work,
+                state=state,
+                completed_at=datetime.fromtimestamp(since, UTC),
             )
-        )
-        kept = session.get(VISITOR_ROWS, {})
-        for pk, row in by_resource.items():
-            if int(pk) in works:
-                kept.setdefault(str(works[int(pk)]), row)
-        session[VISITOR_ROWS] = kept
-    kept = session.get(VISITOR_ROWS, {})
-    return {
-        int(pk): Row(state, since)
-        for pk, (state, since) in kept.items()
-        if state in Progress.STORED_STATES
-    }
+            for work, (state, since) in kept.items()
+            if work in existing and state in Progress.STORED_STATES and since is not None
+        ],
+        ignore_conflicts=True,  # a row for it already, or a work gone: the row stands
+    )
 
 
 def visitor_state(*, session, content: Content) -> LearnerState:
-    """Where a visitor stands, from the states kept in their session."""
+    """Where a visitor stands, from the states they kept."""
     rows = visitor_rows(session)
     return learner_state_from(
         version=content.version,

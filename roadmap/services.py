@@ -20,12 +20,13 @@ from roadmap.models import (
     Roadmap,
     ShareLink,
     Topic,
+    VisitorProgress,
     Work,
     new_share_token,
     url_key,
 )
 from roadmap.progress import (
-    VISITOR_ROWS,
+    VISITOR,
     ProgressSummary,
     Row,
     Standing,
@@ -50,15 +51,23 @@ FROM current
 LEFT JOIN roadmap_progress p ON p.user_id = %(user)s AND p.work_id <> %(work)s
 GROUP BY current.version
 """
-# `completed_at` is when the row reached its state: kept as Progress.keeps_date says.
+# `completed_at` is when the row reached its state: kept as Progress.keeps_date says, for
+# a learner's rows and a visitor's alike.
+KEEP_DATE = (
+    " ON CONFLICT ({owner}, work_id) DO UPDATE SET state = EXCLUDED.state,"
+    " completed_at = CASE WHEN {table}.state = EXCLUDED.state"
+    " OR ({table}.state <> 'in_progress' AND EXCLUDED.state <> 'in_progress')"
+    " THEN {table}.completed_at ELSE EXCLUDED.completed_at END"
+)
 PROGRESS_STORE = PROGRESS_SET.format(
-    write="INSERT INTO roadmap_progress (user_id, work_id, state, completed_at)"
+    write="INSERT INTO roadmap_progress (user_id, work_id, state, completed_at)"  # noqa: S608
     " SELECT %(user)s, %(work)s, %(state)s, %(now)s FROM current"
-    " WHERE version = %(version)s"
-    " ON CONFLICT (user_id, work_id) DO UPDATE SET state = EXCLUDED.state,"
-    " completed_at = CASE WHEN roadmap_progress.state = EXCLUDED.state"
-    " OR (roadmap_progress.state <> 'in_progress' AND EXCLUDED.state <> 'in_progress')"
-    " THEN roadmap_progress.completed_at ELSE EXCLUDED.completed_at END"
+    " WHERE version = %(version)s" + KEEP_DATE.format(owner="user_id", table="roadmap_progress")
+)
+VISITOR_STORE = (
+    "INSERT INTO roadmap_visitorprogress (visitor, work_id, state, completed_at)"  # noqa: S608
+    " VALUES (%(visitor)s, %(work)s, %(state)s, %(now)s)"
+    + KEEP_DATE.format(owner="visitor", table="roadmap_visitorprogress")
 )
 PROGRESS_FORGET = PROGRESS_SET.format(
     write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND work_id = %(work)s"
@@ -119,20 +128,29 @@ def _standing(version: int, done: list, skipped: list, pk: int, state: str) -> S
 
 
 def visitor_progress_set(*, session, resource: Resource, state: str, content: Content) -> Standing:
-    """Set a visitor's state of `resource`'s work in their session (saved with it at the
-    end of the request), as `progress_set` does in a learner's rows: the completion date
-    kept between done and skipped. The session keeps only works that count now, one state
-    each, so it cannot grow without bound."""
-    counts = content.counted_in
-    rows = {str(pk): list(row) for pk, row in visitor_rows(session).items() if pk in counts}
-    key = str(resource.work_id)
-    before = rows.get(key)
+    """Set a visitor's state of `resource`'s work, as `progress_set` does a learner's (the
+    completion date kept between done and skipped), in a row of its own: concurrent ticks
+    never replace each other. A visitor's session is made (and its cookie sent) only for
+    a state worth keeping: a tick to "not started" from a browser with none makes none."""
     if state == Progress.State.NOT_STARTED:
-        rows.pop(key, None)
+        if VISITOR in session:
+            rows = VisitorProgress.objects.filter(visitor=session[VISITOR], work=resource.work_id)
+            rows.delete()
     else:
-        keep = before is not None and Progress.keeps_date(before[0], state)
-        rows[key] = [state, before[1] if keep else timezone.now().timestamp()]
-    session[VISITOR_ROWS] = rows
+        if VISITOR not in session:
+            visitor_rows(session)  # a session from before rows: its states first
+        if VISITOR not in session:
+            if session.session_key is None:
+                session.save()  # makes the key the rows are filed under
+            session[VISITOR] = session.session_key
+        parameters = {
+            "visitor": session[VISITOR],
+            "work": resource.work_id,
+            "state": state,
+            "now": timezone.now(),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(VISITOR_STORE, parameters)
     now = visitor_state(session=session, content=content)
     return Standing(now.content, now.progress, content.version)
 
@@ -170,6 +188,20 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
     Progress.objects.bulk_create(added, ignore_conflicts=True)
     Progress.objects.bulk_update(earlier, ["completed_at"])
     return Merged(added=len(added), kept=len(existing))
+
+
+def visitor_progress_merge(*, user, session) -> Merged | None:
+    """Move a visitor's states into the account they signed up or logged in to (see
+    `progress_merge`), and forget them; None if they kept none. Should it fail, nothing
+    is forgotten."""
+    rows = visitor_rows(session)
+    merged = None
+    with transaction.atomic():
+        if rows:
+            merged = progress_merge(user=user, rows=rows)
+        VisitorProgress.objects.filter(visitor=session.get(VISITOR)).delete()
+    session.pop(VISITOR, None)
+    return merged
 
 
 def progress_reset(

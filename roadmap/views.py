@@ -1,6 +1,7 @@
 import heapq
 from datetime import datetime
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
@@ -13,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import get_current_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
@@ -229,6 +230,15 @@ def counted_resource(key: str, *, current: bool = False) -> tuple[Content, Resou
     return content, resource
 
 
+def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:
+    """429 for a visitor's write past the limit: the page that says so, or, with htmx,
+    the same words in the page's alert region (base.html lets htmx swap a 429)."""
+    if not request.htmx:
+        return ratelimit.respond_429(request)
+    response = render(request, "429.html#explanation", status=429)
+    return retarget(reswap(response, "innerHTML"), "#page-alert")
+
+
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
@@ -246,6 +256,8 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     # A visitor's session has no version to check a write against, as a learner's rows
     # have: their figures are counted against the content as it is now.
     signed_in = request.user.is_authenticated
+    if not signed_in and not ratelimit.consume(request, action="visitor_write"):
+        return too_many_changes(request)
     content, resource = counted_resource(key, current=not signed_in)
     desired = desired_state(request.POST)
     if desired is None:

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from roadmap.models import Note, Progress, Resource, Roadmap, Work, url_key
-from roadmap.progress import VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
+from roadmap.models import Note, Progress, Resource, Roadmap, VisitorProgress, Work, url_key
+from roadmap.progress import VISITOR, VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
 from roadmap.services import note_save, progress_set, share_link_enable
 from tests.factories import (
     PartFactory,
@@ -223,13 +223,19 @@ def test_a_visitors_tick_follows_the_resource_too(client, tracks):
     assert home[f"roadmap-{tracks['general'].pk}"] == 50
 
 
-def test_a_visitors_ticks_from_before_works_are_read_into_them(client, tracks):
+@pytest.mark.parametrize("by", [VISITOR_RESOURCE_ROWS, VISITOR_ROWS])
+def test_a_visitors_ticks_from_before_rows_are_read_into_them(client, tracks, by):
+    """Sessions kept a visitor's states in their data: by resource before works, then by
+    work. Either is read into rows once."""
     session = client.session
-    session[VISITOR_RESOURCE_ROWS] = {str(tracks["book"].pk): ["done", 1_700_000_000.0]}
+    pk = tracks["book"].pk if by == VISITOR_RESOURCE_ROWS else tracks["book"].work_id
+    session[by] = {str(pk): ["done", 1_700_000_000.0]}
     session.save()
     assert str(tracks["same_book"].public_id) in ticked(roadmap_page(client, tracks["vision"]))
-    assert client.session[VISITOR_ROWS] == {str(tracks["book"].work_id): ["done", 1_700_000_000.0]}
-    assert VISITOR_RESOURCE_ROWS not in client.session
+    row = VisitorProgress.objects.get(visitor=client.session[VISITOR])
+    assert (row.work_id, row.state) == (tracks["book"].work_id, "done")
+    assert row.completed_at.timestamp() == 1_700_000_000.0
+    assert by not in client.session
 
 
 def test_a_url_listed_twice_in_one_roadmap_counts_once_and_its_answer_updates_both_topics(

@@ -1,4 +1,4 @@
-"""Ticks before signing up: a visitor's states live in their session (server-side) and
+"""Ticks before signing up: a visitor's states are rows filed under their session, and
 join their account when they sign up or log in."""
 
 import re
@@ -8,10 +8,12 @@ import pytest
 
 from accounts.models import Session as StoredSession
 from accounts.models import User
-from roadmap.models import Progress, Resource
-from roadmap.progress import VISITOR_ROWS
+from roadmap.models import Progress, Resource, Roadmap, VisitorProgress
+from roadmap.progress import VISITOR
 from roadmap.services import progress_set
 from tests.factories import (
+    ResourceFactory,
+    RoadmapFactory,
     UserFactory,
     resources_in_one_topic,
 )
@@ -34,7 +36,9 @@ def set_state(client, resource, state, htmx=False):
 
 
 def visitor_rows(client) -> dict:
-    return client.session.get(VISITOR_ROWS, {})
+    """The visitor's rows: {work id: [state, completed_at]}."""
+    rows = VisitorProgress.objects.filter(visitor=client.session.get(VISITOR, ""))
+    return {str(row.work_id): [row.state, row.completed_at] for row in rows}
 
 
 def test_a_visitor_sees_the_controls_and_a_notice(client, four):
@@ -61,18 +65,34 @@ def test_a_visitor_ticks_in_place_and_without_javascript(client, four):
     assert not Progress.objects.exists()  # nothing in anybody's account
 
 
-def test_a_visitors_session_holds_one_state_per_counted_resource(client, four):
+def test_a_visitor_keeps_one_state_per_work(client, four):
     for state in ("in_progress", "done", "skipped", "done"):
         set_state(client, four[0], state)
     set_state(client, four[1], "in_progress")
     set_state(client, four[1], "not_started")
     assert list(visitor_rows(client)) == [str(four[0].work_id)]
-    # A resource that stops counting leaves the session at the next tick.
+    # A resource that stops counting can no longer be ticked; its state is kept.
     set_state(client, four[2], "done")
     Resource.objects.filter(pk=four[2].pk).update(status=Resource.Status.ARCHIVED)
     set_state(client, four[3], "done")
-    assert set(visitor_rows(client)) == {str(four[0].work_id), str(four[3].work_id)}
+    assert set(visitor_rows(client)) == {str(w.work_id) for w in (four[0], four[2], four[3])}
     assert client.post(f"/resources/{four[2].public_id}/progress", {"done": "1"}).status_code == 404
+    Resource.objects.filter(pk=four[2].pk).update(status=Resource.Status.PUBLISHED)
+    assert str(four[2].public_id) in ticked(client.get(ROADMAP).content.decode())
+
+
+def test_a_visitors_states_in_a_roadmap_back_to_draft_come_back_with_it(client, four):
+    """As a learner's do: a tick elsewhere meanwhile drops nothing."""
+    elsewhere = RoadmapFactory(slug="elsewhere", title="Elsewhere", order=2)
+    other = [ResourceFactory(topic__part__roadmap=elsewhere)]
+    tick(client, four[0], done=True)
+    set_state(client, four[1], "skipped")
+    roadmap = four[0].topic.part.roadmap
+    Roadmap.objects.filter(pk=roadmap.pk).update(status=Roadmap.Status.DRAFT)
+    tick(client, other[0], done=True)
+    Roadmap.objects.filter(pk=roadmap.pk).update(status=Roadmap.Status.PUBLISHED)
+    page = client.get(ROADMAP).content.decode()
+    assert ticked(page) == {str(four[0].public_id)} and bars(page)["overall"] == 50
 
 
 def test_a_visitors_completion_date_is_kept_between_done_and_skipped(client, four):
@@ -143,7 +163,8 @@ def test_signing_up_keeps_every_tick(client, four):
     }
     page = client.get("/me/").content.decode()
     assert "Your progress from this browser is in your account now: 2 kept." in page
-    assert VISITOR_ROWS not in client.session
+    assert VISITOR not in client.session
+    assert not VisitorProgress.objects.exists()
 
 
 def test_logging_in_merges_into_an_account_that_has_progress(client, four):
@@ -156,12 +177,8 @@ def test_logging_in_merges_into_an_account_that_has_progress(client, four):
     set_state(client, four[0], "done")
     set_state(client, four[1], "skipped")  # earlier than the account's? No: later
     set_state(client, four[2], "skipped")  # new to the account
-    session = client.session
-    rows = session[VISITOR_ROWS]
-    early = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
-    rows[str(four[1].work_id)][1] = early  # the visitor had completed it first
-    session[VISITOR_ROWS] = rows
-    session.save()
+    early = datetime(2026, 3, 1, tzinfo=UTC)  # the visitor had completed it first
+    VisitorProgress.objects.filter(work=four[1].work_id).update(completed_at=early)
     response = client.post("/accounts/login/", {"login": "ada", "password": PASSWORD})
     assert response.status_code == 302
     mine = {row.work.resources.get().pk: row for row in Progress.objects.filter(user=ada)}
@@ -187,3 +204,92 @@ def test_a_visitor_whose_session_expired_loses_only_their_own_ticks(client, four
     assert list(Progress.objects.filter(user=ada).values_list("work__resources", flat=True)) == [
         four[3].pk
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_visitors_concurrent_ticks_are_all_kept(live_server, four):
+    """Two tabs, or quick saves without JavaScript: eight ticks at once in one session,
+    none lost (states kept in the session's data were saved whole, the last winning)."""
+    import threading
+
+    from tests.test_concurrent_learners import Person
+
+    more = [*four, *resources_in_one_topic(4, title="S")]
+    visitor = Person(live_server.url)
+    visitor.get(ROADMAP)
+    visitor.token = next(c.value for c in visitor.jar if c.name == "csrftoken")
+    visitor.post(f"/resources/{more[0].public_id}/progress", {"state": "in_progress"})
+    barrier = threading.Barrier(len(more))
+
+    def tick_one(resource) -> None:
+        barrier.wait()
+        visitor.post(f"/resources/{resource.public_id}/progress", {"done": "1"})
+
+    threads = [threading.Thread(target=tick_one, args=(r,)) for r in more]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ticked(visitor.get(ROADMAP)) == {str(r.public_id) for r in more}
+
+
+def test_a_visitor_session_is_made_only_for_a_state_worth_keeping(four):
+    from django.test import Client
+
+    from accounts.models import Session
+
+    client = Client()
+    client.get(ROADMAP)
+    for data in ({"state": "not_started"}, {"done": "0"}, {"state": "bogus"}):
+        client.post(f"/resources/{four[0].public_id}/progress", data)
+    client.post("/resources/00000000-0000-0000-0000-000000000000/progress", {"done": "1"})
+    assert not Session.objects.exists()
+    tick(client, four[0], done=True)
+    assert Session.objects.count() == 1
+    tick(client, four[1], done=True)
+    assert Session.objects.count() == 1 and VisitorProgress.objects.count() == 2
+
+
+def test_a_visitors_writes_are_limited_per_address(client, four, settings):
+    """Past the limit a visitor's write is a 429 that says so (in place with htmx: the
+    page's alert region), and nothing is kept; another address has its own allowance."""
+    settings.ACCOUNT_RATE_LIMITS = {"visitor_write": "3/m/ip"}
+    for resource in four[:3]:
+        assert tick(client, resource, done=True, htmx=True).status_code == 200
+    refused = tick(client, four[3], done=True, htmx=True)
+    assert refused.status_code == 429
+    assert refused["HX-Retarget"] == "#page-alert" and refused["HX-Reswap"] == "innerHTML"
+    assert "Nothing was saved: please wait a minute" in refused.content.decode()
+    page = tick(client, four[3], done=True)
+    assert page.status_code == 429 and "<h1>Too many attempts</h1>" in page.content.decode()
+    assert str(four[3].work_id) not in visitor_rows(client)
+    elsewhere = client.post(
+        f"/resources/{four[3].public_id}/progress", {"done": "1"}, REMOTE_ADDR="10.1.2.3"
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_expired_sessions_go_with_their_visitors_states(client, four):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    tick(client, four[0], done=True)
+    keeps = session_with_a_tick(four[1])
+    StoredSession.objects.exclude(session_key=keeps).update(
+        expire_date=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    out = StringIO()
+    call_command("prune_sessions", stdout=out)
+    assert "1 visitors' states" in out.getvalue()
+    assert list(StoredSession.objects.values_list("session_key", flat=True)) == [keeps]
+    assert list(VisitorProgress.objects.values_list("visitor", flat=True)) == [keeps]
+
+
+def session_with_a_tick(resource) -> str:
+    """Another visitor's session, with a state kept."""
+    from django.test import Client
+
+    other = Client()
+    tick(other, resource, done=True)
+    return other.session.session_key

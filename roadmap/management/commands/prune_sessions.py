@@ -1,0 +1,18 @@
+"""Delete expired sessions (Django's `clearsessions`) and the states visitors kept under
+them. Run it every day: the container's worker does (scripts/worker), or cron (README)."""
+
+from django.core.management import BaseCommand, call_command
+from django.db.models import Exists, OuterRef
+
+from accounts.models import Session as StoredSession
+from roadmap.models import VisitorProgress
+
+
+class Command(BaseCommand):
+    help = "Delete expired sessions and the states visitors kept under them."
+
+    def handle(self, *args, **options) -> None:
+        call_command("clearsessions")
+        live = StoredSession.objects.filter(session_key=OuterRef("visitor"))
+        deleted, _ = VisitorProgress.objects.filter(~Exists(live)).delete()
+        self.stdout.write(f"Expired sessions deleted; {deleted} visitors' states with them.")
