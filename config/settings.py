@@ -165,6 +165,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 # The site's own limits, through the same machinery (allauth.core.ratelimit): a visitor's
 # writes (each may keep a session and rows) per client address; deleting an account
 # shares allauth's "change_password" allowance (accounts/views.py).
+# How long admin's import may read an upload (roadmap/roadmap_markdown.py): well inside
+# gunicorn's request timeout (WEB_TIMEOUT, 30 s), whose threads it does not kill.
+ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)
 ACCOUNT_RATE_LIMITS = {
     "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip,600/h/ip"),
 }

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
 from roadmap.models import NOTE_MAX_LENGTH, Roadmap
@@ -74,7 +75,10 @@ class RoadmapImportForm(forms.Form):
             raise forms.ValidationError("Choose a Markdown file to import.")
         try:
             cleaned["document"] = parse_roadmap(
-                cleaned["content"], source=source, strict=cleaned.get("strict", False)
+                cleaned["content"],
+                source=source,
+                strict=cleaned.get("strict", False),
+                seconds=settings.ADMIN_IMPORT_READ_SECONDS,
             )
         except RoadmapParseError as error:
             raise forms.ValidationError(error.problems) from error

@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -58,11 +60,17 @@ from markdown_it.tree import SyntaxTreeNode
 NEWLINE = re.compile(r"\r\n?|\n")  # how markdown-it counts lines
 PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
 METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
-TRAILING_COMMENT = re.compile(r"<!--(?P<body>[^>]*)-->\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
 BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
-BROKEN_LINK = re.compile(r"\[[^\]\n]*\]?\s*\(\s*<?https?://|\]\s*[(\[]", re.IGNORECASE)
+# A link Markdown could not read: "[text" then "(http..." with or without the "]", or a
+# "]" right before "(" or "[". Every pattern the importer runs is linear in its input (a
+# curator's upload must not hold a worker): the text runs from the last "[" only, never
+# over another "[", and possessively, so no start position scans what another did.
+BROKEN_LINK = re.compile(
+    r"\[(?:[^\[\]\n(]|\((?!\s*<?https?://))*+\]?\s*+\(\s*<?https?://|\]\s*[(\[]",
+    re.IGNORECASE,
+)
 SEPARATOR = re.compile(r"^\s*(?:[-\u2013\u2014:|,]+(?=\s|$))?\s*")
 LISTS = {"bullet_list", "ordered_list"}
 VERBATIM = {"fence", "code_block"}  # kept as written, editor notes and all
@@ -299,6 +307,26 @@ def _with_span(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInli
     return rule_with_span
 
 
+# When the reading in this thread must stop (time.monotonic()), if ever: see `parse_roadmap`.
+_deadline: ContextVar[float | None] = ContextVar("deadline", default=None)
+
+
+class _TookTooLong(Exception):
+    pass
+
+
+def _in_time(*_state) -> bool:
+    """Stops the reading once its time is up: called as each block and list item is read
+    and each row checked, and as a markdown-it rule that matches nothing, tried first at
+    every place markdown-it reads a block or an inline token. Everything here is linear,
+    but markdown-it takes about 10 µs a character on some shapes (a megabyte of "["), so
+    an upload through admin is read within a time limit, not for as long as it takes."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise _TookTooLong
+    return False
+
+
 _reader = MarkdownIt("commonmark", {"html": False}).enable("table")
 # Links are read as written and judged by `link_kind`; they are never rendered from here.
 _reader.validateLink = lambda url: True
@@ -306,6 +334,8 @@ _reader.normalizeLink = lambda url: url
 _reader.normalizeLinkText = lambda text: text
 _reader.inline.ruler.at("link", _with_span(rules_inline.link))
 _reader.inline.ruler.at("autolink", _with_span(rules_inline.autolink))
+_reader.inline.ruler.before(_reader.inline.ruler.get_all_rules()[0], "in_time", _in_time)
+_reader.block.ruler.before(_reader.block.ruler.get_all_rules()[0], "in_time", _in_time)
 
 
 def plain_text(node: SyntaxTreeNode) -> str:
@@ -360,11 +390,23 @@ def bare_url(text: str) -> re.Match | None:
     if match is None:
         return None
     url = match.group()
-    while url and (
-        url[-1] in ".,;:!?'\"*_" or (url[-1] == ")" and url.count("(") < url.count(")"))
-    ):
-        url = url[:-1]
-    return BARE_URL.match(text, match.start(), match.start() + len(url))
+    end, unopened = len(url), url.count(")") - url.count("(")
+    while end and (url[end - 1] in ".,;:!?'\"*_" or (url[end - 1] == ")" and unopened > 0)):
+        if url[end - 1] == ")":
+            unopened -= 1
+        end -= 1
+    return BARE_URL.match(text, match.start(), match.start() + end)
+
+
+def trailing_comment(line: str) -> str | None:
+    """The body of the `<!-- ... -->` comment that ends `line` (one without ">" in it),
+    or None: found from the end, once, where a pattern searched from every "<!--"."""
+    text = line.rstrip()
+    if not text.endswith("-->"):
+        return None
+    end = len(text) - 3
+    opening = text.find("<!--", text.rfind(">", 0, end) + 1, end)
+    return None if opening == -1 else text[opening + 4 : end]
 
 
 @dataclass
@@ -422,6 +464,7 @@ class _Reader:
         sections = [_Section(level=0, title="", line=1)]
         after = 0  # the first source line not yet read
         for block in root.children:
+            _in_time()
             start, end = block.map
             if block.type == "heading":
                 self.links_set_aside(block, "a link in a heading, not a resource")
@@ -485,6 +528,7 @@ class _Reader:
     def item(self, node: SyntaxTreeNode) -> _Item:
         """What a list item is (see `_Item`); a resource's nested lists are its
         description, any other item's are read as items of their own (`children`)."""
+        _in_time()
         line = node.map[0] + 1
         first = node.children[0] if node.children and node.children[0].type == "paragraph" else None
         inline = first.children[0] if first is not None else SyntaxTreeNode()
@@ -562,10 +606,12 @@ class _Reader:
             rest = textwrap.dedent("\n".join(rest)).split("\n")
         details: dict[str, str] = {}
         for number in range(start, end):  # the item's own line may end with its details
-            pattern = TRAILING_COMMENT if number == start else METADATA
-            if comment := pattern.search(self.lines[number]):
+            line = self.lines[number]
+            comment = METADATA.match(line)
+            body = trailing_comment(line) if number == start else comment and comment["body"]
+            if body is not None:
                 try:
-                    details |= parse_metadata(comment.group("body")) or {}
+                    details |= parse_metadata(body) or {}
                 except ValueError as error:
                     self.problems.append((number + 1, str(error)))
         kept = [
@@ -697,10 +743,28 @@ def join_text(before: str, after: str) -> str:
     return SEPARATOR.sub("", after, count=1)
 
 
-def parse_roadmap(text: str, source: str = "<roadmap>", *, strict: bool = False) -> ParsedRoadmap:
+def parse_roadmap(
+    text: str, source: str = "<roadmap>", *, strict: bool = False, seconds: float | None = None
+) -> ParsedRoadmap:
     """Read a roadmap's Markdown (see the module's doc), checked as the models check what
     they store. Any error names the source and line, every problem found is reported,
-    and with `strict` so is every line that looks meant as a resource and is none."""
+    and with `strict` so is every line that looks meant as a resource and is none. With
+    `seconds`, a file not read and checked by then is refused (admin's limit)."""
+    limit = _deadline.set(time.monotonic() + seconds if seconds is not None else None)
+    try:
+        return _parse(text, source, strict)
+    except _TookTooLong:
+        raise RoadmapParseError(
+            source,
+            1,
+            f"not read within {seconds:g} seconds: split the file, or import it with"
+            " manage.py import_roadmap, which takes as long as it needs",
+        ) from None
+    finally:
+        _deadline.reset(limit)
+
+
+def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     text = text.removeprefix("\ufeff")  # a byte order mark is no part of the first line
     lines = NEWLINE.split(text)
     nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
@@ -731,6 +795,7 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
 
     def check(instance, line: int, parent: str) -> None:
+        _in_time()
         try:
             instance.full_clean(
                 exclude=[parent, "order", "slug" if parent == "" else "", "work"],

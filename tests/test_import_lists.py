@@ -2,6 +2,7 @@
 topics and resources it means, and every line left out reported with its line."""
 
 import io
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roadmap.models import Progress, Resource, Roadmap
-from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
+from roadmap.roadmap_markdown import (
+    BROKEN_LINK,
+    RoadmapParseError,
+    bare_url,
+    parse_roadmap,
+    trailing_comment,
+)
 from tests.factories import UserFactory
 from tests.reading_lists import awesome_list
 
@@ -622,3 +629,60 @@ def test_a_title_less_file_into_a_named_roadmap_keeps_its_title_and_introduction
     assert "Resources: 1 created" in output
     after = Roadmap.objects.get()
     assert (after.title, after.introduction) == (roadmap.title, roadmap.introduction)
+
+
+# A megabyte (the upload's cap) of each shape the review found quadratic: hours each, in
+# one worker thread that gunicorn's timeout does not end.
+MEGABYTE = 1_000_000
+HEAD = "# T\n\n## P\n\n### Topic\n\n- "
+HOSTILE = {
+    "brackets": "[" * MEGABYTE,  # BROKEN_LINK searched from every "["
+    "comments": "[a](https://a.example/) " + "<!--" * (MEGABYTE // 4),  # the trailing comment
+    "parentheses": "http://a/" + ")" * MEGABYTE,  # a bare URL's ")" dropped one by one
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_the_importers_own_patterns_are_linear(shape):
+    """Linear: milliseconds for a megabyte, where each took hours (a generous bound: a
+    quadratic pattern misses it by orders of magnitude, noise by none)."""
+    words = HOSTILE[shape]
+    started = time.monotonic()
+    BROKEN_LINK.search(words)
+    trailing_comment(words)
+    bare_url(words)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_admin_reads_a_megabyte_of_any_shape_within_its_limit(admin_client, seed, settings, shape):
+    """The whole preview answers within a few seconds: read and checked, or refused at
+    the read limit (markdown-it itself takes ~10 s for a megabyte of "[" here)."""
+    settings.ADMIN_IMPORT_READ_SECONDS = 3
+    text = (HEAD + HOSTILE[shape])[:MEGABYTE]
+    upload = SimpleUploadedFile("hostile.md", text.encode())
+    started = time.monotonic()
+    response = admin_client.post(
+        "/admin/roadmap/roadmap/import/", {"roadmap": "new", "new_slug": "hostile", "file": upload}
+    )
+    assert time.monotonic() - started < 3 + 10
+    html = response.content.decode()
+    assert response.status_code == 200
+    # A preview to apply, or the problems (the URL, or the time) and nothing to apply.
+    assert ("Apply the import" in html) != ("errorlist" in html)
+    if shape == "comments":
+        assert "Parts, topics and resources (1 resources)" in html
+    assert not Roadmap.objects.filter(slug="hostile").exists()
+
+
+@settings(max_examples=3, deadline=None)
+@given(text=MARKDOWNISH.filter(str.strip))
+def test_any_markdown_at_a_megabyte_is_read_or_refused_within_the_limit(text):
+    big = (text * (MEGABYTE // len(text) + 1))[:MEGABYTE]
+    started = time.monotonic()
+    try:
+        parse_roadmap(big, source="x.md", seconds=3)
+    except RoadmapParseError as error:
+        assert error.problems
+    assert time.monotonic() - started < 3 + 10
