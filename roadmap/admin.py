@@ -1,5 +1,6 @@
 """Curation: the roadmap's content in Django admin. No edit here can lose progress."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,7 +15,15 @@ from django.utils.text import slugify
 from roadmap.forms import RoadmapImportForm
 from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic, Work
 from roadmap.roadmap_markdown import export_roadmap_markdown
-from roadmap.services import ImportRefused, order_renumber, resource_status_set, roadmap_import
+from roadmap.services import (
+    ImportRefused,
+    order_renumber,
+    resource_status_set,
+    roadmap_import,
+    work_join,
+    work_join_plan,
+    work_join_undone_by,
+)
 
 # The lookup from Resource to each model whose rows hold resources.
 RESOURCE_PATHS = {
@@ -142,11 +151,84 @@ class TopicInline(admin.TabularInline):
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
+def formfield_with_https(db_field, **kwargs):
+    return db_field.formfield(**URL_FIELDS.get(type(db_field), {}) | kwargs)
+
+
+class ResourceForm(forms.ModelForm):
+    """A resource, and, when its URL is corrected to one listed already while it was the
+    only listing of its own, what becomes of its learners' states: the curator is told
+    before anything moves, and chooses."""
+
+    KEEP, JOIN = "keep", "join"
+    learners_states = forms.ChoiceField(
+        label="Learners' states on the old URL",
+        required=False,
+        choices=[
+            ("", "—"),
+            (KEEP, "Keep them with the old URL (they come back if it is listed again)"),
+            (JOIN, "Join them into the new URL's (setting the URL back undoes it)"),
+        ],
+        help_text="Asked only when the new URL is listed already and this resource was the"
+        " only listing of the old one.",
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "topic",
+            "title",
+            "status",
+            "url",
+            "kind",
+            "level",
+            "cost",
+            "description",
+            "order",
+        ]
+        formfield_callback = formfield_with_https
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        self.join = url and work_join_plan(resource=self.instance, url=url)
+        self.undone = (
+            url and self.instance.pk and work_join_undone_by(resource=self.instance, url=url)
+        )
+        if self.join and not cleaned.get("learners_states"):
+            self.add_error(
+                "learners_states",
+                f"The new URL is listed already, and {self.join.learners} learners have a state"
+                f" or note on the old one: keep them with the old URL, or join them ({self.join}).",
+            )
+        return cleaned
+
+    def join_if_chosen(self, admin_page, request) -> None:
+        """After the save: the join the curator chose, said."""
+        if self.join and self.cleaned_data.get("learners_states") == self.JOIN:
+            work_join(from_work=self.join.from_work, into_work=self.join.into_work)
+            admin_page.message_user(request, f"{self.instance.title}: {self.join}.")
+        if self.undone:
+            admin_page.message_user(
+                request,
+                f"{self.instance.title}: its URL is set back, so the join of learners' states"
+                f" from “{self.undone.from_work}” into “{self.undone.into_work}” was undone.",
+            )
+
+
 class ResourceInline(admin.StackedInline):
     model = Resource
+    form = ResourceForm
     formset = TickProtectingFormSet
     formfield_overrides = URL_FIELDS
-    fields = (("title", "status"), "url", ("kind", "level", "cost"), "description", "order")
+    fields = (
+        ("title", "status"),
+        "url",
+        "learners_states",
+        ("kind", "level", "cost"),
+        "description",
+        "order",
+    )
     extra = 0
     show_change_link = True
 
@@ -244,6 +326,9 @@ class TopicAdmin(OrderedAdmin):
 
     def save_formset(self, request, form, formset, change) -> None:
         super().save_formset(request, form, formset, change)
+        for resource_form in formset.forms:
+            if resource_form.instance.pk is not None and resource_form.has_changed():
+                resource_form.join_if_chosen(self, request)
         for resource in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
             say_where_else_listed(self, request, resource)
 
@@ -310,6 +395,7 @@ class ResourceAdmin(OrderedAdmin):
         "learners_skipped",
         "view_on_roadmap",
     )
+    form = ResourceForm
     formfield_overrides = URL_FIELDS
     list_editable = ("status",)
     list_filter = (
@@ -334,6 +420,7 @@ class ResourceAdmin(OrderedAdmin):
         "topic",
         ("title", "status"),
         "url",
+        "learners_states",
         "listed_elsewhere",
         ("kind", "level", "cost"),
         "description",
@@ -394,6 +481,8 @@ class ResourceAdmin(OrderedAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if form.has_changed():
+            if isinstance(form, ResourceForm):  # not the list's status column
+                form.join_if_chosen(self, request)
             say_where_else_listed(self, request, obj)
 
     @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")

@@ -154,7 +154,7 @@ class NoteForm(forms.Form):
     """A learner's note on a resource: Markdown, at most NOTE_MAX_LENGTH characters as the
     editor counts them (`typed_length`); an empty note is deleted.
 
-    A note that two joined notes made longer than that (Work.take_over) may be kept at
+    A note that two joined notes made longer than that (services.work_join) may be kept at
     the length it has: the limit is the longer of the two, so its learner can always edit
     it, and shorten it, and is never locked out of their own note."""
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -258,49 +258,53 @@ class Work(models.Model):
 
     @classmethod
     def for_resource(cls, resource: Resource) -> Work:
-        """The work `resource`'s URL points at (call it in a transaction). When a resource
-        is the only listing of its work and its URL is corrected, its learners' states
-        and notes follow the correction, as they did before works: the work moves with
-        it, or, if the new URL is a work already, they move to that one (`take_over`)."""
+        """The work `resource`'s URL points at (call it in a transaction). A save never
+        moves learners' states from one work to another that exists: when a resource is
+        the only listing of its work and its URL is corrected to one that is no work yet,
+        the work itself takes the new URL (its learners' states follow the correction,
+        and setting the URL back takes it back); otherwise the resource lists the new
+        URL's work, and the old one keeps its states, shown again wherever its URL is
+        listed again. Joining them into the new URL's work is a step of its own
+        (services.work_join), which setting the URL back undoes."""
         key = url_key(resource.url)
         current = cls.objects.filter(pk=resource.work_id).first() if resource.work_id else None
         if current is not None and current.url_key == key:
             return current
         alone = current is not None and not current.resources.exclude(pk=resource.pk).exists()
         if alone and not cls.objects.filter(url_key=key).exists():
-            current.url_key = key
-            current.save(update_fields=["url_key"])
-            return current
+            try:
+                with transaction.atomic():  # another save may take the key first
+                    current.url_key = key
+                    current.save(update_fields=["url_key"])
+                return current
+            except IntegrityError:
+                pass  # it is another work's now: listed as below
         work, _ = cls.objects.get_or_create(url_key=key)
-        if alone:
-            work.take_over(current)
         return work
 
-    def take_over(self, old: Work) -> None:
-        """Move the states and notes on `old`, a work no resource lists any more, to this
-        one: in one statement each, but for a learner who has a row on both. Of two
-        states the one that `stands_over` the other is kept; two notes are joined (this
-        one's first), as migration 0010 met them."""
-        from roadmap.templatetags.markdown import markdown
 
-        def keep_the_one_that_stands(here: Progress, theirs: Progress) -> None:
-            if theirs.stands_over(here):
-                here.state, here.completed_at = theirs.state, theirs.completed_at
-                here.save(update_fields=["state", "completed_at"])
+class WorkJoinQuerySet(models.QuerySet):
+    def open(self) -> WorkJoinQuerySet:
+        """Joins not undone."""
+        return self.filter(undone_at__isnull=True)
 
-        def join(here: Note, theirs: Note) -> None:
-            here.text = f"{here.text}\n\n{theirs.text}"
-            here.html = markdown(here.text)
-            here.save(update_fields=["text", "html"])
 
-        for model, meet in ((Progress, keep_the_one_that_stands), (Note, join)):
-            rows = model.objects.select_for_update()
-            on_both = model.objects.filter(work=old).values("user")
-            mine = {row.user_id: row for row in rows.filter(work=self, user__in=on_both)}
-            for theirs in rows.filter(work=old, user__in=list(mine)):
-                meet(mine[theirs.user_id], theirs)
-                theirs.delete()
-            model.objects.filter(work=old).update(work=self)
+class WorkJoin(models.Model):
+    """Learners' states and notes on one work joined into another's, as a curator chose
+    when a resource's URL was corrected to one listed already (services.work_join): who
+    moved, and what the rows they met were before, so that setting the URL back undoes
+    it (services.work_join_undo)."""
+
+    from_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_out")
+    into_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_in")
+    record = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WorkJoinQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.from_work} joined into {self.into_work}"
 
 
 class ResourceQuerySet(models.QuerySet):
@@ -405,13 +409,20 @@ class Resource(OrderedModel):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        from roadmap.services import work_join_undo
+
         with transaction.atomic():
             work = Work.for_resource(self)
-            if work.pk != self.work_id:
+            before = self.work_id
+            if work.pk != before:
                 self.work = work
                 if kwargs.get("update_fields") is not None:
                     kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
             super().save(*args, **kwargs)
+            if before is not None and work.pk != before:
+                # Set back to the URL whose states were joined into the one it had.
+                for join in WorkJoin.objects.open().filter(from_work=work, into_work=before):
+                    work_join_undo(join=join)
 
     def get_absolute_url(self) -> str:
         return f"{self.topic.part.roadmap.get_absolute_url()}#{self.anchor}"

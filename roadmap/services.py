@@ -22,6 +22,7 @@ from roadmap.models import (
     Topic,
     VisitorProgress,
     Work,
+    WorkJoin,
     new_share_token,
     url_key,
 )
@@ -36,15 +37,19 @@ from roadmap.progress import (
 from roadmap.roadmap_markdown import ParsedRoadmap
 from roadmap.templatetags.markdown import markdown
 
-# The write, only if the content is still at the version the resource was looked up in,
-# and the ids of the learner's other works done and skipped, with the current version, in
-# one statement: all a tick's answer shows is figures. Its SELECT sees the table as it
-# was before the write, so this work is left out and added by its desired state, which
-# is the state the write leaves.
+# The write, only if the content is still at the version the resource was looked up in
+# and the resource still lists the work, and the ids of the learner's other works done
+# and skipped, with the current version, in one statement: all a tick's answer shows is
+# figures. Its SELECT sees the table as it was before the write, so this work is left out
+# and added by its desired state, which is the state the write leaves.
+# The resource's row is locked (FOR SHARE) while the write is made: a curator's save that
+# points it at another work waits for the tick, or the tick for the save, and then sees
+# the work it lists now (`listed`), so a tick never lands on a work no page shows.
 PROGRESS_SET = """
 WITH current AS (SELECT version FROM roadmap_content_version WHERE id = 1),
+listed AS (SELECT work_id FROM roadmap_resource WHERE id = %(resource)s FOR SHARE),
 written AS ({write})
-SELECT current.version,
+SELECT current.version, (SELECT work_id FROM listed),
        array_agg(p.work_id) FILTER (WHERE p.state = 'done'),
        array_agg(p.work_id) FILTER (WHERE p.state = 'skipped')
 FROM current
@@ -61,8 +66,9 @@ KEEP_DATE = (
 )
 PROGRESS_STORE = PROGRESS_SET.format(
     write="INSERT INTO roadmap_progress (user_id, work_id, state, completed_at)"  # noqa: S608
-    " SELECT %(user)s, %(work)s, %(state)s, %(now)s FROM current"
-    " WHERE version = %(version)s" + KEEP_DATE.format(owner="user_id", table="roadmap_progress")
+    " SELECT %(user)s, %(work)s, %(state)s, %(now)s FROM current, listed"
+    " WHERE version = %(version)s AND listed.work_id = %(work)s"
+    + KEEP_DATE.format(owner="user_id", table="roadmap_progress")
 )
 VISITOR_STORE = (
     "INSERT INTO roadmap_visitorprogress (visitor, work_id, state, completed_at)"  # noqa: S608
@@ -71,7 +77,8 @@ VISITOR_STORE = (
 )
 PROGRESS_FORGET = PROGRESS_SET.format(
     write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND work_id = %(work)s"
-    " AND EXISTS (SELECT FROM current WHERE version = %(version)s)"
+    " AND EXISTS (SELECT FROM current, listed"
+    " WHERE version = %(version)s AND listed.work_id = %(work)s)"
 )
 
 
@@ -101,6 +108,7 @@ def progress_set(
         content = content_at(content_version())
     parameters = {
         "user": user.pk,
+        "resource": resource.pk,
         "work": resource.work_id,
         "state": state,
         "now": timezone.now(),
@@ -109,7 +117,9 @@ def progress_set(
     statement = PROGRESS_FORGET if state == Progress.State.NOT_STARTED else PROGRESS_STORE
     with connection.cursor() as cursor:
         cursor.execute(statement, parameters)
-        version, done_ids, skipped_ids = cursor.fetchone()
+        version, listed, done_ids, skipped_ids = cursor.fetchone()
+    if listed != resource.work_id:  # re-pointed (or gone) meanwhile: nothing was written
+        version = content_version()  # newer than `content`: the caller looks it up again
     return _standing(version, done_ids or [], skipped_ids or [], resource.work_id, state)
 
 
@@ -239,6 +249,125 @@ def note_save(*, user, resource: Resource, text: str) -> Note | None:
         update_fields=["text", "html", "updated_at"],
     )
     return note
+
+
+@dataclass
+class JoinPlan:
+    """A resource whose URL is corrected to one listed already, while it was the only
+    listing of its own: the learners who have a state or note on each."""
+
+    from_work: Work
+    into_work: Work
+    learners: int  # with a state or note on `from_work`
+    learners_there: int  # on `into_work`
+
+    def __str__(self) -> str:
+        return (
+            f"this joins {self.learners} learners' states and notes into “{self.into_work}”"
+            f" (where {self.learners_there} learners have one)"
+        )
+
+
+def _learners_on(work: Work) -> int:
+    states = Progress.objects.filter(work=work).values("user")
+    return Note.objects.filter(work=work).values("user").union(states).count()
+
+
+def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
+    """What joining would mean if `resource` (saved) took `url`: None unless it is the
+    only listing of its work, that work has learners' states or notes, and `url` is a
+    work already (Work.for_resource then leaves the states where they are)."""
+    if resource.pk is None or resource.work_id is None:
+        return None
+    key = url_key(url)
+    into = Work.objects.filter(url_key=key).exclude(pk=resource.work_id).first()
+    if (
+        into is None
+        or Resource.objects.filter(work=resource.work_id).exclude(pk=resource.pk).exists()
+    ):
+        return None
+    current = Work.objects.get(pk=resource.work_id)
+    learners = _learners_on(current)
+    if not learners:
+        return None
+    return JoinPlan(current, into, learners, _learners_on(into))
+
+
+def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
+    """The join that setting `resource`'s URL to `url` would undo (Resource.save): one of
+    the URL's states into the work the resource lists."""
+    return (
+        WorkJoin.objects.open()
+        .filter(from_work__url_key=url_key(url), into_work=resource.work_id)
+        .select_related("from_work", "into_work")
+        .first()
+    )
+
+
+@transaction.atomic
+def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
+    """Join the learners' states and notes on `from_work` into `into_work`, recording what
+    it does so that `work_join_undo` can take it back. A learner with a row on one only:
+    the row moves. On both: the state that `stands_over` the other is kept on
+    `into_work`, and two notes are joined (the one there first); their rows on
+    `from_work` stay as they were, where no resource shows them."""
+    locked = {"work__in": [from_work, into_work]}
+    list(Progress.objects.select_for_update().filter(**locked))
+    list(Note.objects.select_for_update().filter(**locked))
+    record: dict = {"states_moved": [], "states_met": {}, "notes_moved": [], "notes_met": {}}
+    theirs = {row.user_id: row for row in Progress.objects.filter(work=from_work)}
+    for mine in Progress.objects.filter(work=into_work, user__in=list(theirs)):
+        other = theirs.pop(mine.user_id)
+        before = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
+        if other.stands_over(mine):
+            mine.state, mine.completed_at = other.state, other.completed_at
+            mine.save(update_fields=["state", "completed_at"])
+        after = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
+        record["states_met"][str(mine.user_id)] = {"before": before, "after": after}
+    Progress.objects.filter(work=from_work, user__in=list(theirs)).update(work=into_work)
+    record["states_moved"] = list(theirs)
+    written = {note.user_id: note for note in Note.objects.filter(work=from_work)}
+    for mine in Note.objects.filter(work=into_work, user__in=list(written)):
+        other = written.pop(mine.user_id)
+        before = {"before": mine.text, "updated_at": mine.updated_at.isoformat()}
+        mine.text = f"{mine.text}\n\n{other.text}"
+        mine.html = markdown(mine.text)
+        mine.save(update_fields=["text", "html", "updated_at"])
+        record["notes_met"][str(mine.user_id)] = before | {"after": mine.text}
+    Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
+    record["notes_moved"] = list(written)
+    return WorkJoin.objects.create(from_work=from_work, into_work=into_work, record=record)
+
+
+@transaction.atomic
+def work_join_undo(*, join: WorkJoin) -> None:
+    """Take a join back: rows that moved go back (with any change made since); rows they
+    met get their values from before the join, unless their learner changed them since."""
+    record = join.record
+    back = {"work__in": [join.from_work_id, join.into_work_id]}
+    list(Progress.objects.select_for_update().filter(**back))
+    list(Note.objects.select_for_update().filter(**back))
+    for model, moved in ((Progress, record["states_moved"]), (Note, record["notes_moved"])):
+        already = model.objects.filter(work=join.from_work_id).values("user")
+        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
+            user__in=already
+        ).update(work=join.from_work_id)
+    for user, met in record["states_met"].items():
+        row = Progress.objects.filter(work=join.into_work_id, user=user).first()
+        now = row and [row.state, row.completed_at and row.completed_at.isoformat()]
+        if now == met["after"]:
+            row.state, when = met["before"]
+            row.completed_at = when and datetime.fromisoformat(when)
+            row.save(update_fields=["state", "completed_at"])
+    for user, met in record["notes_met"].items():
+        # (An update, not a save: the note is as it was, down to when it was written.)
+        Note.objects.filter(work=join.into_work_id, user=user, text=met["after"]).update(
+            text=met["before"],
+            html=markdown(met["before"]),
+            updated_at=datetime.fromisoformat(met["updated_at"]),
+        )
+    join.undone_at = timezone.now()
+    join.save(update_fields=["undone_at"])
 
 
 def share_link_enable(*, user) -> ShareLink:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from roadmap.models import Note, Progress, Resource, Roadmap, VisitorProgress, Work, url_key
 from roadmap.progress import VISITOR, VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
-from roadmap.services import note_save, progress_set, share_link_enable
+from roadmap.services import note_save, progress_set, share_link_enable, work_join, work_join_plan
 from tests.factories import (
     PartFactory,
     ResourceFactory,
@@ -127,10 +127,11 @@ def test_correcting_the_only_listing_of_a_url_moves_its_states_with_it(tracks, l
     assert cnn.work_id == tracks["book"].work_id
 
 
-def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks, learner):
-    """The only listing of a work pointed at another work's URL: its learners' states and
-    notes move there; a learner with a state on both keeps the one that counts, and two
-    notes are joined."""
+def test_a_join_keeps_the_state_that_counts_and_joins_notes(tracks, learner):
+    """The only listing of a work pointed at another work's URL, and its learners' states
+    and notes joined into that work (as a curator chooses in admin): a learner with a
+    state on both keeps the one that counts, then the earlier, and two notes are joined;
+    their rows on the old work stay as they were, where no page shows them."""
     other, third = UserFactory(), UserFactory()
     progress_set(user=learner, resource=tracks["cnn"], done=True)
     progress_set(user=other, resource=tracks["cnn"], state="in_progress")
@@ -145,17 +146,21 @@ def test_correcting_a_url_to_one_listed_elsewhere_takes_its_states_along(tracks,
     first_done = timezone.now() - timedelta(days=30)
     Progress.objects.filter(user=fourth, work=tracks["cnn"].work_id).update(completed_at=first_done)
     cnn = tracks["cnn"]
+    plan = work_join_plan(resource=cnn, url=BOOK)
+    assert (plan.learners, plan.learners_there) == (4, 4)
     cnn.url = BOOK
     cnn.save()
     book = tracks["book"].work_id
-    assert Progress.objects.get(user=learner).work_id == book
-    assert Progress.objects.get(user=other).state == "skipped"  # both counted: the one here
-    assert Progress.objects.get(user=third).state == "done"  # the one that counts
-    assert Progress.objects.get(user=fourth).completed_at == first_done
+    assert cnn.work_id == book
+    assert not Progress.objects.filter(user=learner, work=book).exists()  # kept apart
+    work_join(from_work=plan.from_work, into_work=plan.into_work)
+    assert Progress.objects.get(user=learner, work=book).state == "done"
+    assert Progress.objects.get(user=other, work=book).state == "skipped"  # both count: here
+    assert Progress.objects.get(user=third, work=book).state == "done"  # the one that counts
+    assert Progress.objects.get(user=fourth, work=book).completed_at == first_done
     assert Progress.objects.filter(work=book).count() == 4
-    assert not Progress.objects.exclude(work=book).exists()  # nothing left behind
-    note = Note.objects.get(user=learner)
-    assert note.work_id == book and note.text == "book\n\nconv" and "<p>conv</p>" in note.html
+    note = Note.objects.get(user=learner, work=book)
+    assert note.text == "book\n\nconv" and "<p>conv</p>" in note.html
 
 
 def test_the_home_page_lists_the_published_roadmaps_in_order(client, tracks):

@@ -1,0 +1,272 @@
+"""A curator corrects a resource's URL: no learner's state or note is lost or invented,
+and moving states onto a work that has some already is a step the curator chooses,
+named before it happens, and undone by setting the URL back."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from accounts.services import account_export
+from roadmap.models import Note, Progress, Resource, Work, WorkJoin
+from roadmap.services import note_save, progress_set
+from tests.factories import (
+    PartFactory,
+    ResourceFactory,
+    RoadmapFactory,
+    TopicFactory,
+    UserFactory,
+)
+
+CS229 = "https://example.com/cs229"
+
+
+@pytest.fixture
+def review(db):
+    """The review's setup: Alice has a resource of the deep learning roadmap done with a
+    note, and another roadmap's cs229 in progress with a note; Bob has the same deep
+    learning resource done with a note."""
+    deep = TopicFactory(part=PartFactory(roadmap=RoadmapFactory()))
+    first = ResourceFactory(topic=deep, title="Neural networks", url="https://nn.example/")
+    ResourceFactory.create_batch(4, topic=deep)  # 1 of 5: 20%
+    other = RoadmapFactory(slug="ml", title="Machine learning", order=2)
+    cs229 = ResourceFactory(topic__part__roadmap=other, title="CS229", url=CS229)
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    progress_set(user=alice, resource=first, state="done")
+    note_save(user=alice, resource=first, text="Alice on NN")
+    progress_set(user=alice, resource=cs229, state="in_progress")
+    note_save(user=alice, resource=cs229, text="Alice on CS229")
+    progress_set(user=bob, resource=first, state="done")
+    note_save(user=bob, resource=first, text="Bob on NN")
+    return {"first": first, "cs229": cs229, "learners": [alice, bob]}
+
+
+def exports(learners) -> list[dict]:
+    return [account_export(user=learner, share_url=None) for learner in learners]
+
+
+def change_url(client, resource, url: str, choice: str = ""):
+    """Admin's change form for `resource`, saved with `url` (and the curator's choice for
+    the learners' states, if asked)."""
+    resource.refresh_from_db()
+    data = {
+        "topic": resource.topic_id,
+        "title": resource.title,
+        "status": resource.status,
+        "url": url,
+        "kind": resource.kind,
+        "level": resource.level,
+        "cost": resource.cost,
+        "description": resource.description,
+        "order": resource.order,
+        "learners_states": choice,
+        "_save": "Save",
+    }
+    return client.post(f"/admin/roadmap/resource/{resource.pk}/change/", data)
+
+
+def test_admin_names_the_join_before_anything_moves(client, curator, review):
+    client.force_login(curator)
+    before = exports(review["learners"])
+    response = change_url(client, review["first"], CS229)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "The new URL is listed already, and 2 learners have a state or note on the old one:"
+        " keep them with the old URL, or join them (this joins 2 learners&#x27; states and"
+        " notes into “//example.com/cs229” (where 1 learners have one))."
+    ) in html
+    review["first"].refresh_from_db()
+    assert review["first"].url == "https://nn.example/"  # nothing saved
+    assert exports(review["learners"]) == before
+
+
+@pytest.mark.parametrize("choice", ["keep", "join"])
+def test_a_url_changed_and_changed_back_leaves_every_learner_as_they_were(
+    client, curator, review, choice
+):
+    client.force_login(curator)
+    alice, bob = review["learners"]
+    before = exports(review["learners"])
+    assert before[0]["completion"]["deep-learning"]["percent"] == 20
+    assert change_url(client, review["first"], CS229, choice).status_code == 302
+    cs229 = review["cs229"].work_id
+    if choice == "keep":  # apart: nobody's cs229 changed; the old URL's states wait
+        assert Progress.objects.get(user=alice, work=cs229).state == "in_progress"
+        assert not Progress.objects.filter(user=bob, work=cs229).exists()
+    else:  # joined, as the curator chose: what counts stands, notes are joined
+        assert Progress.objects.get(user=alice, work=cs229).state == "done"
+        assert Progress.objects.get(user=bob, work=cs229).state == "done"
+        assert Note.objects.get(user=alice, work=cs229).text == "Alice on CS229\n\nAlice on NN"
+    assert change_url(client, review["first"], "https://nn.example/").status_code == 302
+    assert exports(review["learners"]) == before
+    assert not WorkJoin.objects.open().exists()
+
+
+def test_setting_the_url_back_says_the_join_was_undone(client, curator, review):
+    client.force_login(curator)
+    joined = change_url(client, review["first"], CS229, "join")
+    page = client.get(joined["Location"]).content.decode()
+    assert "Neural networks: this joins 2 learners&#x27; states and notes into" in page
+    undone = change_url(client, review["first"], "https://nn.example/")
+    page = client.get(undone["Location"]).content.decode()
+    assert "its URL is set back, so the join of learners&#x27; states" in page
+
+
+def test_a_change_made_after_the_join_stays_with_its_learner(client, curator, review):
+    """Undoing takes back what the join did, not what learners did since."""
+    client.force_login(curator)
+    alice, bob = review["learners"]
+    change_url(client, review["first"], CS229, "join")
+    first = Resource.objects.get(pk=review["first"].pk)
+    progress_set(user=bob, resource=first, state="skipped")  # Bob's row moved by the join
+    progress_set(user=alice, resource=first, state="in_progress")  # Alice's met one
+    change_url(client, review["first"], "https://nn.example/")
+    nn = Resource.objects.get(pk=review["first"].pk).work_id
+    assert Progress.objects.get(user=bob, work=nn).state == "skipped"
+    assert Progress.objects.get(user=alice, work=review["cs229"].work_id).state == "in_progress"
+
+
+def test_the_only_listing_corrected_to_a_new_url_takes_its_states_along_and_back(review):
+    alice = review["learners"][0]
+    first = review["first"]
+    before = exports(review["learners"])
+    first.url = "https://nn.example/book"
+    first.save()
+    assert Progress.objects.get(user=alice, work=first.work_id).state == "done"
+    assert Work.objects.get(pk=first.work_id).url_key == "//nn.example/book"
+    first.url = "https://nn.example/"
+    first.save()
+    assert exports(review["learners"]) == before
+
+
+def wait_until_blocked(query_start: str) -> None:
+    """Until another connection waits on a lock with a query starting so."""
+    for _ in range(500):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE %s",
+                [f"%{query_start}%"],
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"nothing waited on a lock: {query_start}")
+
+
+def in_thread(target) -> threading.Thread:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_during_a_save_that_repoints_the_resource_lands_where_it_shows(client):
+    """The curator's save re-points the resource at another work while a learner ticks it:
+    the tick waits for the save and is written on the work the page now shows."""
+    topic = TopicFactory(part=PartFactory(roadmap=RoadmapFactory()))
+    first = ResourceFactory(topic=topic, url="https://nn.example/")
+    ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="ml", order=2), url=CS229)
+    learner = UserFactory()
+    client.force_login(learner)
+    client.get("/roadmaps/deep-learning/")  # the process reads this content
+    saved, go_on = threading.Event(), threading.Event()
+
+    def curator_saves() -> None:
+        with transaction.atomic():
+            resource = Resource.objects.get(pk=first.pk)
+            resource.url = CS229
+            resource.save()
+            saved.set()
+            go_on.wait(10)
+
+    curator = in_thread(curator_saves)
+    saved.wait(10)
+    answers = []
+    ticking = in_thread(
+        lambda: answers.append(client.post(f"/resources/{first.public_id}/progress", {"done": "1"}))
+    )
+    wait_until_blocked("WITH current AS")
+    go_on.set()
+    curator.join(10)
+    ticking.join(10)
+    assert answers[0].status_code == 302
+    first.refresh_from_db()
+    assert Progress.objects.get(user=learner).work_id == first.work_id
+    assert Work.objects.get(pk=first.work_id).url_key == "//example.com/cs229"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_renames_to_one_url_never_fail_the_save():
+    """Two resources, each its work's only listing, corrected at once to one new URL: the
+    second save finds the first's work and lists it, instead of an IntegrityError."""
+    one, two = ResourceFactory(url="https://a.example/"), ResourceFactory(url="https://b.example/")
+    saved, go_on = threading.Event(), threading.Event()
+    errors = []
+
+    def rename(resource, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                resource = Resource.objects.get(pk=resource.pk)
+                resource.url = "https://same.example/"
+                resource.save()
+                if hold:
+                    saved.set()
+                    go_on.wait(10)
+        except Exception as error:  # the test reports any
+            errors.append(error)
+
+    first = in_thread(lambda: rename(one, True))
+    saved.wait(10)
+    second = in_thread(lambda: rename(two, False))
+    wait_until_blocked("UPDATE")
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert one.work_id == two.work_id
+    assert Work.objects.get(pk=one.work_id).url_key == "//same.example/"
+
+
+def test_the_topic_page_asks_too_and_joins_as_chosen(client, curator, review):
+    """Resources edited inline on their topic's page meet the same question."""
+    client.force_login(curator)
+    alice, bob = review["learners"]
+    topic = review["first"].topic
+    resources = list(topic.resources.order_by("order"))
+    data = {
+        "part": topic.part_id,
+        "title": topic.title,
+        "slug": topic.slug,
+        "summary": "",
+        "order": topic.order,
+        "resources-TOTAL_FORMS": len(resources),
+        "resources-INITIAL_FORMS": len(resources),
+        "resources-MIN_NUM_FORMS": "0",
+        "resources-MAX_NUM_FORMS": "1000",
+    }
+    for index, resource in enumerate(resources):
+        for name in ["title", "status", "url", "kind", "level", "cost", "description", "order"]:
+            data[f"resources-{index}-{name}"] = getattr(resource, name)
+        data[f"resources-{index}-id"] = resource.pk
+        data[f"resources-{index}-topic"] = topic.pk
+    first = resources.index(review["first"])
+    data[f"resources-{first}-url"] = CS229
+    page = f"/admin/roadmap/topic/{topic.pk}/change/"
+    asked = client.post(page, data)
+    assert asked.status_code == 200
+    assert "this joins 2 learners&#x27; states and notes into" in asked.content.decode()
+    assert not Progress.objects.filter(user=bob, work=review["cs229"].work_id).exists()
+    data[f"resources-{first}-learners_states"] = "join"
+    assert client.post(page, data).status_code == 302
+    assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
