@@ -162,7 +162,7 @@ class ResourceForm(forms.ModelForm):
 
     KEEP, JOIN = "keep", "join"
     learners_states = forms.ChoiceField(
-        label="Learners' states on the old URL",
+        label="Learners' states on the old address",
         required=False,
         choices=[
             ("", "—"),
@@ -477,6 +477,10 @@ class ResourceAdmin(OrderedAdmin):
                 for o in others
             ),
         )
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f != "learners_states"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
