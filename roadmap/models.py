@@ -64,14 +64,64 @@ class OrderedModel(models.Model):
         super().validate_constraints(exclude={*(exclude or ()), "order"})
 
 
-class RoadmapQuerySet(models.QuerySet):
+class MarkdownQuerySet(models.QuerySet):
+    """Rows written in bulk get their Markdown's HTML too, as `save` gives it."""
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        objs = list(objs)
+        for obj in objs:
+            obj.render_markdown()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        objs = list(objs)
+        html = [self.model.MARKDOWN[name] for name in fields if name in self.model.MARKDOWN]
+        if html:
+            for obj in objs:
+                obj.render_markdown()
+        return super().bulk_update(objs, [*fields, *html], *args, **kwargs)
+
+
+class MarkdownModel(models.Model):
+    """Curators' Markdown kept beside its HTML (`MARKDOWN`: each field and its HTML's),
+    rendered when the row is written, by the one safe renderer, as djangoproject.com keeps
+    `Entry.body_html` beside `body`: no page renders Markdown while it is built. `save`,
+    `bulk_create` and `bulk_update` (MarkdownQuerySet) write it; a queryset's
+    `.update()` of a Markdown field does not, so nothing here uses one."""
+
+    MARKDOWN: dict[str, str]
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        html = self.render_markdown()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], *html}
+        super().save(*args, **kwargs)
+
+    def render_markdown(self) -> list[str]:
+        """Set each HTML field from its Markdown; the HTML fields' names."""
+        from roadmap.templatetags.markdown import markdown
+
+        for source, html in self.MARKDOWN.items():
+            setattr(self, html, str(markdown(getattr(self, source))))
+        return list(self.MARKDOWN.values())
+
+
+def html_field() -> models.TextField:
+    """A Markdown field's HTML (MarkdownModel): written with it, shown as it is."""
+    return models.TextField(blank=True, editable=False)
+
+
+class RoadmapQuerySet(MarkdownQuerySet):
     def main(self) -> Roadmap | None:
         """The first roadmap (in order, published or not): the one the importer and the
         exporter act on without `--roadmap`."""
         return self.order_by("order", "pk").first()
 
 
-class Roadmap(models.Model):
+class Roadmap(MarkdownModel):
     """A track of its own: the seed's general path (`deep-learning`) and one per field."""
 
     class Status(models.TextChoices):
@@ -82,6 +132,9 @@ class Roadmap(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.TextField(blank=True, help_text="Markdown, for the list of roadmaps.")
     introduction = models.TextField(blank=True, help_text="Markdown.")
+    summary_html = html_field()
+    introduction_html = html_field()
+    MARKDOWN = {"summary": "summary_html", "introduction": "introduction_html"}
     order = models.PositiveIntegerField(
         default=0, help_text="Position on the home page; smaller comes first."
     )
@@ -111,7 +164,7 @@ class Roadmap(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
-class PartQuerySet(models.QuerySet):
+class PartQuerySet(MarkdownQuerySet):
     def visible_to(self, *, staff: bool) -> PartQuerySet:
         """Parts a viewer may see: drafts are for staff only."""
         if staff:
@@ -135,7 +188,7 @@ class PartQuerySet(models.QuerySet):
         return self.order_by("order", "pk").prefetch_related(Prefetch("topics", queryset=topics))
 
 
-class Part(OrderedModel):
+class Part(OrderedModel, MarkdownModel):
     class Status(models.TextChoices):
         PUBLISHED = "published", "Published"
         COMING_SOON = "coming_soon", "Coming soon"
@@ -147,8 +200,10 @@ class Part(OrderedModel):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
+    summary_html = html_field()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
+    MARKDOWN = {"summary": "summary_html"}
 
     objects = PartQuerySet.as_manager()
 
@@ -175,14 +230,18 @@ class Part(OrderedModel):
         return self.status == self.Status.COMING_SOON
 
 
-class Topic(OrderedModel):
+class Topic(OrderedModel, MarkdownModel):
     order_parent = "part"
 
     part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="topics")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
+    summary_html = html_field()
     updated_at = models.DateTimeField(auto_now=True)
+    MARKDOWN = {"summary": "summary_html"}
+
+    objects = MarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["part", "order", "pk"]
@@ -307,7 +366,7 @@ class WorkJoin(models.Model):
         return f"{self.from_work} joined into {self.into_work}"
 
 
-class ResourceQuerySet(models.QuerySet):
+class ResourceQuerySet(MarkdownQuerySet):
     def bulk_create(self, objs, *args, **kwargs) -> list[Resource]:
         """As `QuerySet.bulk_create`, with each resource's work set from its URL where it
         has none, as `Resource.save` does."""
@@ -343,7 +402,7 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(status=Resource.Status.PUBLISHED)
 
 
-class Resource(OrderedModel):
+class Resource(OrderedModel, MarkdownModel):
     class Kind(models.TextChoices):
         BOOK = "book", "Book"
         COURSE = "course", "Course"
@@ -384,6 +443,8 @@ class Resource(OrderedModel):
     level = models.CharField(max_length=20, choices=Level.choices, blank=True)
     cost = models.CharField(max_length=10, choices=Cost.choices, blank=True)
     description = models.TextField(blank=True, help_text="Markdown.")
+    description_html = html_field()
+    MARKDOWN = {"description": "description_html"}
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
     # Written by `manage.py check_links`.

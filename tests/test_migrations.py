@@ -99,3 +99,52 @@ def test_states_and_notes_move_to_works_and_none_is_lost():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_existing_row_gets_its_markdowns_html():
+    """0013: the HTML beside each Markdown field is filled for the rows already there."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("roadmap", "0012_work_joins")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        roadmap = old.get_model("roadmap", "Roadmap").objects.create(
+            title="R", slug="r", summary="*Seeing*", introduction="Read <b>this</b>."
+        )
+        part = old.get_model("roadmap", "Part").objects.create(
+            roadmap=roadmap, title="P", slug="p", order=1, summary="A **part**."
+        )
+        topic = old.get_model("roadmap", "Topic").objects.create(
+            part=part, title="T", slug="t", order=1, summary="`code`"
+        )
+        work = old.get_model("roadmap", "Work").objects.create(url_key="//x.example/")
+        old.get_model("roadmap", "Resource").objects.create(
+            topic=topic,
+            work=work,
+            title="X",
+            url="https://x.example/",
+            order=1,
+            description="[a](javascript:alert(1)) and _this_",
+        )
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        from roadmap.models import Part, Resource, Roadmap, Topic
+
+        roadmap = Roadmap.objects.get(slug="r")
+        assert roadmap.summary_html == "<p><em>Seeing</em></p>\n"
+        assert roadmap.introduction_html == "<p>Read &lt;b&gt;this&lt;/b&gt;.</p>\n"
+        assert Part.objects.get(slug="p").summary_html == "<p>A <strong>part</strong>.</p>\n"
+        assert Topic.objects.get(slug="t").summary_html == "<p><code>code</code></p>\n"
+        html = Resource.objects.get(title="X").description_html
+        assert 'href="javascript:' not in html and "<em>this</em>" in html
+    finally:
+        from django.core.management import call_command
+
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
