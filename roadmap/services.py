@@ -82,6 +82,18 @@ PROGRESS_FORGET = PROGRESS_SET.format(
 )
 
 
+class NotCounted(LookupError):
+    """The resource does not count (any more): nothing to set."""
+
+
+class ContentBusy(RuntimeError):
+    """The content changed under every try of a tick: nothing was written."""
+
+
+# How often a tick is tried on content that keeps changing under it.
+TICK_TRIES = 3
+
+
 def progress_set(
     *,
     user,
@@ -91,21 +103,37 @@ def progress_set(
     content: Content | None = None,
 ) -> Standing:
     """Set `user`'s state of `resource`'s work, in every roadmap that lists it (one of
-    Progress.State; `done=True` or `False` stands for done or not started), if `content`
-    (the content the resource was looked up in; by default the current one) is still
-    current; return where the learner stands.
-    If the answer's content is at another version, nothing was written: look the
-    resource up again in it and try again (`read_at`, the version written at, says which).
+    Progress.State; `done=True` or `False` stands for done or not started); return where
+    the learner stands.
 
-    Sets the desired state rather than toggling, so a retried or doubled request cannot
-    flip it back. Done or skipped again keeps the first completion date; concurrent
-    requests meet at the unique constraint (INSERT ... ON CONFLICT), never in an
-    IntegrityError. One statement writes and reads: this is the hot write.
+    `content` is the content the resource was looked up in (by default the current
+    one): each try writes only if it is still current, and otherwise looks the resource
+    up again in the content as it now is and tries again, TICK_TRIES times at most
+    (ContentBusy after that; NotCounted if the resource stopped counting). Sets the
+    desired state rather than toggling, so a retried or doubled request cannot flip it
+    back. Done or skipped again keeps the first completion date; concurrent requests
+    meet at the unique constraint (INSERT ... ON CONFLICT), never in an IntegrityError.
     """
     if state is None:
         state = Progress.State.DONE if done else Progress.State.NOT_STARTED
     if content is None:
         content = content_at(content_version())
+    key = str(resource.public_id)
+    for _attempt in range(TICK_TRIES):
+        standing = progress_write(user=user, resource=resource, state=state, content=content)
+        if standing.read_at == content.version:  # written
+            return standing
+        content = standing.content  # it had moved on: nothing was written
+        resource = content.by_public_id.get(key)
+        if resource is None:
+            raise NotCounted(key)
+    raise ContentBusy(key)
+
+
+def progress_write(*, user, resource: Resource, state: str, content: Content) -> Standing:
+    """One try of `progress_set`: the write, if `content` is still current, and where
+    the learner stands, in one statement (this is the hot write). If the answer's
+    content is at another version (`read_at`), nothing was written."""
     parameters = {
         "user": user.pk,
         "resource": resource.pk,
@@ -119,7 +147,7 @@ def progress_set(
         cursor.execute(statement, parameters)
         version, listed, done_ids, skipped_ids = cursor.fetchone()
     if listed != resource.work_id:  # re-pointed (or gone) meanwhile: nothing was written
-        version = content_version()  # newer than `content`: the caller looks it up again
+        version = content_version()  # newer than `content`: looked up again there
     return _standing(version, done_ids or [], skipped_ids or [], resource.work_id, state)
 
 

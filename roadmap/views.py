@@ -31,6 +31,8 @@ from roadmap.models import Note, Progress, Resource, ShareLink
 from roadmap.progress import learner_state, shared_state, visitor_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
+    ContentBusy,
+    NotCounted,
     note_save,
     progress_reset,
     progress_set,
@@ -239,19 +241,14 @@ def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:
     return retarget(reswap(response, "innerHTML"), "#page-alert")
 
 
-# How often a tick is tried on content that keeps changing under it.
-TICK_TRIES = 3
-
-
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource's state (a learner's in their rows, a visitor's in their session);
     htmx gets the row and every affected bar back.
 
     The resource is looked up in the newest content this process has read, which saves
-    reading the version first on the busiest write, and the write checks that the
-    content is still at that version. If it has moved on, nothing was written, and the
-    change is tried again on the content as it now is."""
+    reading the version first on the busiest write; `progress_set` checks it against the
+    content as it is, and tries again on newer content if it has moved on."""
     key = str(public_id)
     # A visitor's session has no version to check a write against, as a learner's rows
     # have: their figures are counted against the content as it is now.
@@ -271,22 +268,19 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             session=request.session, resource=resource, state=desired, content=content
         )
     else:
-        for _attempt in range(TICK_TRIES):
+        try:
             standing = progress_set(
                 user=request.user, resource=resource, state=desired, content=content
             )
-            if standing.read_at == content.version:  # written
-                break
-            content = standing.content  # it had moved on: nothing was written
-            resource = content.by_public_id.get(key)
-            if resource is None:
-                raise Http404
-        else:
+        except NotCounted:
+            raise Http404 from None
+        except ContentBusy:
             return HttpResponse(
                 "The roadmap is being edited right now. Try again.",
                 status=503,
                 content_type="text/plain",
             )
+        resource = standing.content.by_public_id.get(key, resource)  # as it is now
     if not request.htmx or key not in standing.content.by_public_id:
         # (With htmx too when the content has changed since and the resource no longer
         # counts: the page comes back as it now is.)

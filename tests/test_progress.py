@@ -415,13 +415,15 @@ def test_a_tick_gives_up_with_503_while_the_content_keeps_changing(
 ):
     """Each try writes only if the content is still at the version it was based on; a
     roadmap being edited faster than the tries can follow gets a clear answer."""
-    from roadmap import services, views
+    from roadmap import services
+
+    write = services.progress_write
 
     def always_outdated(**kwargs):
         Resource.objects.filter(pk=roadmap["z1"].pk).update(title=f"Z {kwargs['content'].version}")
-        return services.progress_set(**kwargs)
+        return write(**kwargs)
 
-    monkeypatch.setattr(views, "progress_set", always_outdated)
+    monkeypatch.setattr(services, "progress_write", always_outdated)
     response = tick(learner_client, roadmap["x1"], done=True, htmx=True)
     assert response.status_code == 503
     assert "being edited" in response.content.decode()
