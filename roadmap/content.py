@@ -1,10 +1,14 @@
-"""The content snapshot: the roadmap as it is at one content version, read once per
+"""The content snapshot: the roadmaps as they are at one content version, read once per
 process and shared by every request (read it, never change it).
 
 Everything a page shows of the content (every roadmap's) and every total a figure is
 counted against come from one snapshot, read in one REPEATABLE READ transaction together
-with its version, and cached under that version only. Renderings are made from the snapshot they are
-cached with (roadmap/views.py), so a rendering kept for version N shows version N.
+with its version, and cached under that version only. Each roadmap in it is at its own
+version too (migration 0014): a snapshot reads again only the roadmaps whose version
+moved, and what is rendered of one roadmap is kept under that roadmap's version
+(`Content.scope`), so an edit in one roadmap leaves the others' renderings in place.
+Renderings are made from the snapshot they are cached with (roadmap/views.py), so a
+rendering kept for version N shows version N.
 """
 
 from __future__ import annotations
@@ -27,11 +31,23 @@ def content_version() -> int:
         return cursor.fetchone()[0]
 
 
+def versions() -> tuple[int, dict[int, int]]:
+    """The current content version and each roadmap's own (migration 0014), in one read."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.version, r.roadmap_id, r.version FROM roadmap_content_version v"
+            " LEFT JOIN roadmap_version r ON true WHERE v.id = 1"
+        )
+        rows = cursor.fetchall()
+    return rows[0][0], {roadmap: version for _site, roadmap, version in rows if roadmap}
+
+
 @dataclass(frozen=True, eq=False)  # one per roadmap and snapshot: compared as itself
 class RoadmapContent:
     """One roadmap, as it is at the snapshot's version."""
 
     roadmap: Roadmap
+    version: int  # the roadmap's own content version
     parts: list[Part]  # as staff see them: every part and resource, in order
     public_parts: list[Part]  # as everyone else does: no draft parts, published resources
     counted: dict[int, Resource]  # what counts toward progress (Resource.objects.counted()),
@@ -96,6 +112,14 @@ class Content:
         old badge's."""
         return self.published[0] if self.published else None
 
+    def scope(self, listed: RoadmapContent | None = None) -> tuple:
+        """What a rendering made from this snapshot is kept under (render_once.ProcessCache):
+        the roadmap `listed`'s own version for what shows that roadmap alone, the site's
+        for what shows them all."""
+        if listed is None:
+            return ("site", self.version)
+        return ("roadmap", listed.roadmap.pk, listed.version)
+
     def roadmap_of(self, resource: Resource) -> RoadmapContent:
         return self.by_id[resource.topic.part.roadmap_id]
 
@@ -158,32 +182,81 @@ class Content:
         return Counter(chain.from_iterable(self.counted_in.values()))
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """One roadmap's parts and what counts in it, at the roadmap's own version."""
+
+    version: int
+    parts: list[Part]
+    public_parts: list[Part]
+    counted: dict[int, Resource]
+
+
+# The newest piece of each roadmap this process has read, by roadmap id.
+_pieces: dict[int, _Piece] = {}
+
+
+def forget_everything() -> None:
+    """Forget every snapshot and rendering this process keeps, as a new worker starts."""
+    global _latest
+    renderings.clear()
+    _pieces.clear()
+    _latest = None
+
+
+def _read_pieces(roadmaps: dict[int, Roadmap], versions: dict[int, int]) -> dict[int, _Piece]:
+    """The pieces of the roadmaps `roadmaps` at `versions`, read in a fixed number of
+    queries however many (call it in the snapshot's transaction)."""
+    staff, public = defaultdict(list), defaultdict(list)
+    for parts, seen in ((staff, True), (public, False)):
+        visible = Part.objects.filter(roadmap__in=list(roadmaps)).visible_to(staff=seen)
+        for part in visible.with_content(staff=seen):
+            part.roadmap = roadmaps[part.roadmap_id]
+            parts[part.roadmap_id].append(part)
+    counted_ids = set(
+        Resource.objects.counted()
+        .filter(topic__part__roadmap__in=list(roadmaps))
+        .values_list("pk", flat=True)
+    )
+    pieces = {}
+    for pk in roadmaps:
+        counted = {
+            resource.pk: resource
+            for part in staff[pk]
+            for topic in part.topics.all()
+            for resource in topic.resources.all()
+            if resource.pk in counted_ids
+        }
+        pieces[pk] = _Piece(versions.get(pk, 0), staff[pk], public[pk], counted)
+    return pieces
+
+
 def load_content() -> Content:
     """Every roadmap's content and the version, read in one snapshot: a fixed number of
-    queries, however many roadmaps, parts and resources."""
+    queries, however many roadmaps, parts and resources; the roadmaps whose own version
+    this process has read already are taken as read."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        version = content_version()
+        version, roadmaps_at = versions()
         roadmaps = list(Roadmap.objects.order_by("order", "pk").prefetch_related("prerequisites"))
         by_id = {roadmap.pk: roadmap for roadmap in roadmaps}
-        staff, public = defaultdict(list), defaultdict(list)
-        for parts, seen in ((staff, True), (public, False)):
-            for part in Part.objects.visible_to(staff=seen).with_content(staff=seen):
-                part.roadmap = by_id[part.roadmap_id]
-                parts[part.roadmap_id].append(part)
-        counted_ids = set(Resource.objects.counted().values_list("pk", flat=True))
+        pieces = {
+            pk: piece
+            for pk in by_id
+            if (piece := _pieces.get(pk)) is not None and piece.version == roadmaps_at.get(pk, 0)
+        }
+        unread = {pk: roadmap for pk, roadmap in by_id.items() if pk not in pieces}
+        if unread:
+            pieces |= _read_pieces(unread, roadmaps_at)
+    for pk, piece in pieces.items():
+        if pk not in _pieces or _pieces[pk].version < piece.version:
+            _pieces[pk] = piece
     listed = []
     for roadmap in roadmaps:
-        counted = {
-            resource.pk: resource
-            for part in staff[roadmap.pk]
-            for topic in part.topics.all()
-            for resource in topic.resources.all()
-            if resource.pk in counted_ids
-        }
+        piece = pieces[roadmap.pk]
         prerequisites = [
             by_id[other.pk]
             for other in roadmap.prerequisites.all()
@@ -191,7 +264,14 @@ def load_content() -> Content:
         ]
         prerequisites.sort(key=lambda other: (other.order, other.pk))
         listed.append(
-            RoadmapContent(roadmap, staff[roadmap.pk], public[roadmap.pk], counted, prerequisites)
+            RoadmapContent(
+                roadmap,
+                piece.version,
+                piece.parts,
+                piece.public_parts,
+                piece.counted,
+                prerequisites,
+            )
         )
     return Content(version, listed)
 
@@ -218,7 +298,7 @@ def content_at(version: int) -> Content:
         return content
 
     try:
-        content = renderings.get((version, "content"), load)
+        content = renderings.get((("site", version), "content"), load)
     except ContentMoved as moved:
         return content_at(moved.version)
     if _latest is None or content.version > _latest.version:

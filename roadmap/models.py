@@ -9,6 +9,10 @@ raw SQL. Its values come from a sequence, so a version never repeats, even when 
 transaction rolls back; the row changes only when the write commits. Everything rendered
 or counted from the content is kept per version (roadmap/content.py): a new version
 makes it all be read and rendered afresh, and nothing else ever needs to be told.
+Each roadmap has a version of its own too (`roadmap_version`, migration 0014), bumped
+by the statements that write its rows, its parts', topics' and resources': what shows
+one roadmap alone is kept under that roadmap's version, so an edit in one roadmap leaves
+what is kept of the others in place.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from functools import lru_cache
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from prometheus_client import Counter
 
 # The context variable through which the tags find the rendering being built.
 BUILDING = "render_once"
@@ -81,8 +82,16 @@ class Holes:
         return mark_safe(f"\x00{len(self.found) - 1}\x00")  # noqa: S308 - a marker, cut out below
 
 
+# Every rendering made once, by template: the figure that shows what an edit costs (an
+# edit in one roadmap renders again what shows that roadmap, and nothing of the others).
+RENDERINGS = Counter(
+    "roadmap_renderings", "Pages and fragments rendered once for everybody.", ["template"]
+)
+
+
 def render_once(template: str, context: dict) -> Rendering:
     """`template` rendered with `context` for everybody, cut at its holes."""
+    RENDERINGS.labels(template).inc()
     holes = Holes()
     return Rendering(render_to_string(template, {**context, BUILDING: holes}), holes.found)
 
@@ -197,11 +206,14 @@ class ProcessCache:
     """Values built once per key in this process, for everyone: renderings and the
     content snapshots they are made from.
 
-    Every key starts with the content version its value was built from. Once a newer
-    version is seen, the values of all but the two newest are dropped (a request may
-    still be finishing on the older): what one version holds is bounded by the content
-    (a page per kind of viewer, an answer per resource, a badge per percentage), so
-    nothing here grows with the number of learners or requests.
+    Every key starts with the version its value was built from: the site's content
+    version, `("site", version)`, for what shows every roadmap, or one roadmap's,
+    `("roadmap", id, version)`, for what shows only that roadmap (Content.scope), so
+    that an edit in one roadmap leaves what is kept of the others in place. Once a newer
+    version of a scope is seen, the values of all but its two newest are dropped (a
+    request may still be finishing on the older): what one version holds is bounded by
+    the content (a page per kind of viewer, an answer per resource, a badge per
+    percentage), so nothing here grows with the number of learners or requests.
 
     One lock, one rule: a key is built by one thread at a time, and a thread asking for
     a key being built waits for it; if the build fails, the next asker builds it again.
@@ -210,9 +222,16 @@ class ProcessCache:
     def __init__(self, versions: int = 2) -> None:
         self.versions = versions
         self._entries: dict[tuple, object] = {}
-        self._held: set = set()  # the versions of the entries
+        self._held: dict[tuple, list] = {}  # each scope's versions held, newest last
         self._building: set[tuple] = set()
         self._changed = threading.Condition()
+
+    @staticmethod
+    def scope(key: tuple) -> tuple[tuple, int]:
+        """A key's scope and version: its first item, ("roadmap", id, version), or a
+        bare version (the site's)."""
+        head = key[0]
+        return (head[:-1], head[-1]) if isinstance(head, tuple) else ((), head)
 
     def get(self, key: tuple, build: Callable[[], object]):
         with self._changed:
@@ -231,9 +250,15 @@ class ProcessCache:
         with self._changed:
             self._entries[key] = value
             self._building.discard(key)
-            if key[0] not in self._held:
-                self._held = set(sorted({*self._held, key[0]})[-self.versions :])
-                self._entries = {k: v for k, v in self._entries.items() if k[0] in self._held}
+            scope, version = self.scope(key)
+            held = self._held.get(scope, [])
+            if version not in held:
+                self._held[scope] = kept = sorted({*held, version})[-self.versions :]
+                self._entries = {
+                    k: v
+                    for k, v in self._entries.items()
+                    if (where := self.scope(k))[0] != scope or where[1] in kept
+                }
             self._changed.notify_all()
         return value
 

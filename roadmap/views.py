@@ -62,13 +62,11 @@ def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
-def kept(content: Content, template: str, key: tuple, context) -> Rendering:
+def kept(scope: tuple, template: str, key: tuple, context) -> Rendering:
     """`template` rendered once for everybody with `context()` (called only to render),
-    kept in this process under the content version it is made from and `key` (all that
-    the context depends on)."""
-    return renderings.get(
-        (content.version, template, *key), lambda: render_once(template, context())
-    )
+    kept in this process under the version it is made from (`Content.scope`: a roadmap's
+    own, or the site's) and `key` (all else that the context depends on)."""
+    return renderings.get((scope, template, *key), lambda: render_once(template, context()))
 
 
 def rendered_once(
@@ -79,12 +77,13 @@ def rendered_once(
 
     def everything() -> dict:
         seen = {**VIEWERS[viewer], **context}
-        about = {
-            "visible": content.visible(staff=seen["drafts"]),  # the roadmaps the viewer sees
-            "default_roadmap": content.first and content.first.roadmap,
-        }
-        if listed is not None:
-            about |= {
+        if listed is None:
+            about = {
+                "visible": content.visible(staff=seen["drafts"]),  # the roadmaps the viewer sees
+                "default_roadmap": content.first and content.first.roadmap,
+            }
+        else:  # one roadmap's alone: kept under its version, and what it shows of others
+            about = {
                 "roadmap": listed.roadmap,
                 "parts": listed.parts_for(staff=seen["drafts"]),
                 "counted": listed.counted,
@@ -92,8 +91,9 @@ def rendered_once(
             }
         return {**about, **seen}
 
-    slug = listed and listed.roadmap.slug
-    return kept(content, template, (viewer, slug, *sorted(context.items())), everything)
+    shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites) if listed else ()
+    key = (viewer, shown, *sorted(context.items()))
+    return kept(content.scope(listed), template, key, everything)
 
 
 def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
@@ -159,7 +159,7 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
 def notes_shown(content: Content, listed: RoadmapContent, user) -> dict[str, Filled]:
     """The learner's notes, on every resource of the roadmap `listed` listing their works,
     as their rows show them: one query however many, each rendered when it was saved."""
-    shown = kept(content, "roadmap/roadmap.html#note-shown", (), dict)
+    shown = kept(content.scope(listed), "roadmap/roadmap.html#note-shown", (), dict)
     listings = listed.listings
     return {
         # (`html` was rendered by the safe Markdown renderer when the note was saved.)
@@ -190,7 +190,9 @@ def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
             "counted": listed.counted,
         }
 
-    return kept(content, "roadmap/roadmap.html#progress-updated", (public_id, viewer), context)
+    return kept(
+        content.scope(listed), "roadmap/roadmap.html#progress-updated", (public_id, viewer), context
+    )
 
 
 CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
@@ -302,8 +304,9 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 def next_up_fragment(content: Content, next_up: str | None, anything: bool) -> str:
     """A roadmap's "next up" on the dashboard: the same for every learner with the same
     next resource."""
+    scope = content.scope(next_up and content.roadmap_of(content.by_public_id[next_up]))
     return renderings.get(
-        (content.version, "next-up", next_up, anything),
+        (scope, "next-up", next_up, anything),
         lambda: render_to_string(
             "roadmap/dashboard.html#next-up",
             {"next_up": next_up and content.by_public_id[next_up], "anything_published": anything},
@@ -319,7 +322,8 @@ def resource_items(
     here = get_current_timezone()
     items = []
     for resource, when in listed:
-        item = kept(content, template, (resource.pk,), lambda r=resource: {"resource": r})
+        scope = content.scope(content.roadmap_of(resource))
+        item = kept(scope, template, (resource.pk,), lambda r=resource: {"resource": r})
         at = datetime.fromtimestamp(when, here) if when is not None else None
         items.append(
             item.fill_value(
@@ -352,7 +356,7 @@ def roadmap_card(content: Content, listed: RoadmapContent, state, started, viewe
     """A roadmap on the learner's dashboard: its bar, what is next and what is in
     progress in it, and its parts' bars."""
     card = kept(
-        content,
+        content.scope(listed),
         "roadmap/dashboard.html#roadmap-card",
         (listed.roadmap.pk, bool(started), viewer),
         lambda: {
@@ -392,14 +396,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         started = in_progress.get(listed.roadmap.pk, [])
         cards.append(roadmap_card(content, listed, state, started, viewer))
     if not cards:
-        cards.append(kept(content, "roadmap/dashboard.html#no-cards", (), dict).fill_value())
+        cards.append(
+            kept(content.scope(), "roadmap/dashboard.html#no-cards", (), dict).fill_value()
+        )
     # Each completed work once, where it is first listed.
     recent = [
         (content.counted_works[work][0], when)
         for work, when in newest(state, Progress.State.DONE, 5)
     ]
     listing = kept(
-        content, "roadmap/dashboard.html#recent", (bool(recent),), lambda: {"recent": bool(recent)}
+        content.scope(),
+        "roadmap/dashboard.html#recent",
+        (bool(recent),),
+        lambda: {"recent": bool(recent)},
     )
     page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
         progress=state.progress,
@@ -494,7 +503,7 @@ def share_badge(request: HttpRequest, token: str, slug: str | None = None) -> Ht
     title = listed.roadmap.title
     value = f"{state.progress.get(listed.key).percent}%"
     svg = renderings.get(
-        (content.version, "badge", title, value, theme),
+        (content.scope(), "badge", title, value, theme),
         lambda: render_to_string(
             "roadmap/badge.svg", {"badge": Badge(label=title, value=value, theme=theme)}
         ),

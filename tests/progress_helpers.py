@@ -5,7 +5,7 @@ import re
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from roadmap.render_once import renderings
+from roadmap.content import forget_everything
 
 BAR = re.compile(
     r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"[^>]*aria-label="([^"]*)"'
@@ -44,5 +44,5 @@ def count_queries(callable_) -> int:
 def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     """Queries of `first` with nothing cached in this process (as after a content change
     or in a new worker), then of `then` (by default `first` again) with it all cached."""
-    renderings.clear()
+    forget_everything()
     return count_queries(first), count_queries(then or first)

@@ -240,7 +240,8 @@ def test_concurrent_posts_for_one_learner_and_resource_leave_one_row():
     assert Progress.objects.filter(work__resources=resource).count() == 1
 
 
-# Reading the content snapshot: the version, the roadmaps and their prerequisites, the parts, topics and resources
+# Reading the content snapshot: the version with each roadmap's, the roadmaps and their
+# prerequisites, the parts, topics and resources
 # as staff and as everyone else see them, and what counts (and, in a test's transaction,
 # a savepoint and its release).
 CONTENT = 12

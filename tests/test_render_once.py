@@ -1,6 +1,7 @@
 """Render once, fill per request (roadmap/render_once.py): what a filled page shows, and
 the process cache the renderings live in."""
 
+import re
 import threading
 from collections import Counter
 
@@ -9,7 +10,7 @@ from django.template import engines
 from django.utils.safestring import mark_safe
 
 from roadmap.content import content_at, content_version
-from roadmap.models import Resource
+from roadmap.models import Resource, Roadmap
 from roadmap.progress import ProgressSummary
 from roadmap.render_once import BUILDING, Holes, ProcessCache, Rendering
 from tests.factories import ResourceFactory
@@ -195,3 +196,49 @@ def test_content_asked_for_at_an_outdated_version_comes_with_its_own(db):
     assert str(resource.public_id) not in newer.by_public_id
     # ...and kept under its own version only: the old version still has the resource.
     assert str(resource.public_id) in content_at(old).by_public_id
+
+
+def test_the_process_cache_keeps_each_scopes_two_newest_versions_apart():
+    """A roadmap's new version drops that roadmap's old values only."""
+    cache = ProcessCache(versions=2)
+    cache.get((("roadmap", 1, 10), "page"), lambda: "a10")
+    cache.get((("roadmap", 2, 11), "page"), lambda: "b11")
+    for version in (12, 13):
+        cache.get((("roadmap", 1, version), "page"), lambda version=version: f"a{version}")
+    assert cache.get((("roadmap", 2, 11), "page"), lambda: "rebuilt") == "b11"  # kept
+    assert cache.get((("roadmap", 1, 10), "page"), lambda: "rebuilt") == "rebuilt"  # dropped
+
+
+def renders_of(client, template: str) -> float:
+    """How often this process has rendered `template` once for everybody (/metrics)."""
+    metrics = client.get("/metrics").content.decode()
+    found = re.search(
+        rf'^roadmap_renderings_total{{template="{re.escape(template)}"}} (\S+)$', metrics, re.M
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_an_edit_in_one_roadmap_leaves_the_others_pages_as_they_were_kept(client, db):
+    """An edit costs what it changed: roadmap B's kept page is served as it was after an
+    edit in roadmap A, whose own page shows the edit on the next request."""
+    from tests.factories import build_roadmap
+
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3, slug="vision", order=2)
+    first = Resource.objects.filter(topic__part__roadmap__slug="deep-learning").first()
+    page = "roadmap/roadmap.html"
+    for slug in ("deep-learning", "vision"):
+        assert client.get(f"/roadmaps/{slug}/").status_code == 200
+    before = renders_of(client, page)
+    first.title = "Renamed in A"
+    first.save()
+    assert "Renamed in A" not in client.get("/roadmaps/vision/").content.decode()
+    assert renders_of(client, page) == before  # B's page as it was kept
+    assert "Renamed in A" in client.get("/roadmaps/deep-learning/").content.decode()
+    assert renders_of(client, page) == before + 1  # A's, rendered again
+    # A's title shows on B's page (its prerequisite): renaming A renders B again.
+    vision = Roadmap.objects.get(slug="vision")
+    vision.prerequisites.add(first.topic.part.roadmap)
+    assert "Deep Learning Roadmap" in client.get("/roadmaps/vision/").content.decode()
+    Roadmap.objects.filter(slug="deep-learning").update(title="Deep Learning, again")
+    assert "Deep Learning, again" in client.get("/roadmaps/vision/").content.decode()

@@ -197,6 +197,47 @@ def test_a_tick_made_through_one_process_shows_through_the_other(servers):
     assert re.search(r'aria-label="Overall progress"', html) and 'aria-valuenow="20"' in html
 
 
+def renders(base: str) -> float:
+    """How often the process at `base` has rendered a roadmap's page (its /metrics)."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=20) as response:
+        metrics = response.read().decode()
+    found = re.search(
+        r'^roadmap_renderings_total{template="roadmap/roadmap.html"} (\S+)$', metrics, re.M
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_an_edit_shows_at_once_to_every_viewer_through_every_process(servers):
+    """Each process keeps the pages it rendered. An edit in one roadmap shows on the
+    next request to a visitor, a learner and a curator, through either process, and
+    leaves the other roadmap's kept pages in place: no process renders them again."""
+    from tests.factories import ResourceFactory, RoadmapFactory, StaffFactory
+
+    ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="vision", order=2), title="Seeing")
+    visitor, learner, curator = Browser(), Browser(), Browser()
+    assert learner.sign_up(servers[0], "lena") == 200
+    StaffFactory(username="stan", password=PASSWORD)
+    curator.post(f"{servers[1]}/accounts/login/", {"login": "stan", "password": PASSWORD})
+    viewers = (visitor, learner, curator)
+    pages = ("/roadmaps/deep-learning/", "/roadmaps/vision/")
+    for base in servers:
+        for viewer in viewers:
+            for page in pages:
+                assert viewer.get(f"{base}{page}")[0] == 200
+    before = [renders(base) for base in servers]
+    assert all(before)  # each process has rendered them
+    edited = Resource.objects.filter(topic__part__roadmap__slug="deep-learning").first()
+    edited.title = "Renamed a moment ago"
+    edited.save()  # as admin's save writes it
+    for base in servers:
+        for viewer in viewers:
+            assert "Seeing" in viewer.get(f"{base}/roadmaps/vision/")[1]
+    assert [renders(base) for base in servers] == before
+    for base in servers:
+        for viewer in viewers:
+            assert "Renamed a moment ago" in viewer.get(f"{base}/roadmaps/deep-learning/")[1]
+
+
 def test_the_login_rate_limit_counts_attempts_across_both(servers, settings):
     a, b = servers
     # Hash with the servers' hasher, not the fast one the in-process tests use.
