@@ -280,6 +280,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
+            # Kept renderings live here too (roadmap/render_once.py): a page per roadmap
+            # and kind of viewer, an answer per resource ticked; Django's default of 300
+            # entries would cull them, and the rate limits' counters with them.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

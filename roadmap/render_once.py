@@ -28,13 +28,15 @@ around it, since that logic ran once for everybody.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -138,9 +140,10 @@ class Rendering:
     def __init__(self, html: str, holes: list) -> None:
         pieces = MARKER.split(html)
         self._parts: list[bytes] = []
-        self._states: dict[str, list[tuple[int, dict[str, bytes]]]] = defaultdict(list)
-        self._values: dict[str, list[int]] = defaultdict(list)
-        self._keyed: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        # (Plain dicts and lists of bytes: a rendering is pickled into the shared cache.)
+        self._states: dict[str, list[tuple[int, dict[str, bytes]]]] = {}
+        self._values: dict[str, list[int]] = {}
+        self._keyed: dict[str, dict[str, list[int]]] = {}
         self._figures: list[tuple[int, FigureHole]] = []
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
@@ -152,16 +155,16 @@ class Rendering:
                 if any(MARKER.search(text) for _state, text in hole.branches):
                     raise ValueError("A {% by_state %} branch may not hold another hole.")
                 self._parts.append(branches[hole.branches[0][0]])  # the first state's
-                self._states[hole.resource].append((position, branches))
+                self._states.setdefault(hole.resource, []).append((position, branches))
             elif isinstance(hole, FigureHole):
                 self._parts.append(b"")
                 self._figures.append((position, hole))
             elif hole.key is not None:
                 self._parts.append(markup(hole.name, hole.default))
-                self._keyed[hole.name][hole.key].append(position)
+                self._keyed.setdefault(hole.name, {}).setdefault(hole.key, []).append(position)
             else:
                 self._parts.append(b"")
-                self._values[hole.name].append(position)
+                self._values.setdefault(hole.name, []).append(position)
 
     def fill(
         self,
@@ -203,8 +206,13 @@ class Rendering:
 
 
 class ProcessCache:
-    """Values built once per key in this process, for everyone: renderings and the
-    content snapshots they are made from.
+    """Values built once per key, for everyone: renderings and the content snapshots
+    they are made from, kept in this process; renderings also in Django's cache, shared
+    by every process (`shared`), so that what one worker renders the others fetch
+    instead of rendering it again (the database cache by default, Redis with
+    REDIS_URL). Cost: one cache read when this process first needs a key (a page of a
+    few hundred kilobytes to a few megabytes, pickled); gain: a page rendered once per
+    deployment, not once per worker (docs/performance.md).
 
     Every key starts with the version its value was built from: the site's content
     version, `("site", version)`, for what shows every roadmap, or one roadmap's,
@@ -217,6 +225,8 @@ class ProcessCache:
 
     One lock, one rule: a key is built by one thread at a time, and a thread asking for
     a key being built waits for it; if the build fails, the next asker builds it again.
+    Shared keys are named with `code_version()` too: a process running other templates
+    never takes what this one rendered.
     """
 
     def __init__(self, versions: int = 2) -> None:
@@ -233,7 +243,7 @@ class ProcessCache:
         head = key[0]
         return (head[:-1], head[-1]) if isinstance(head, tuple) else ((), head)
 
-    def get(self, key: tuple, build: Callable[[], object]):
+    def get(self, key: tuple, build: Callable[[], object], *, shared: bool = False):
         with self._changed:
             while key in self._building:
                 self._changed.wait()
@@ -241,7 +251,12 @@ class ProcessCache:
                 return self._entries[key]
             self._building.add(key)
         try:
-            value = build()
+            name = shared_key(key) if shared else ""
+            value = cache.get(name) if shared else None
+            if value is None:
+                value = build()
+                if shared:
+                    cache.set(name, value, SHARED_SECONDS)
         except BaseException:
             with self._changed:
                 self._building.discard(key)
@@ -266,6 +281,36 @@ class ProcessCache:
         with self._changed:
             self._entries.clear()
             self._held.clear()
+
+
+# Kept renderings are named by the versions they show: none ever goes stale, so the shared
+# cache keeps them a day, for workers started meanwhile.
+SHARED_SECONDS = 24 * 60 * 60
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """What the renderings' markup is made by: the templates and the tags that fill
+    them, as a digest, so that two releases running side by side keep theirs apart."""
+    from django.conf import settings
+
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in sorted(
+        [
+            *Path(settings.BASE_DIR, "templates").rglob("*"),
+            here / "render_once.py",
+            *(here / "templatetags").glob("*.py"),
+        ]
+    ):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def shared_key(key: tuple) -> str:
+    """A rendering's name in the shared cache: its key, as a digest (keys are long)."""
+    return f"rendering:{code_version()}:{hashlib.sha256(repr(key).encode()).hexdigest()}"
 
 
 renderings = ProcessCache()

@@ -62,11 +62,15 @@ def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
-def kept(scope: tuple, template: str, key: tuple, context) -> Rendering:
+def kept(scope: tuple, template: str, key: tuple, context, *, shared: bool = False) -> Rendering:
     """`template` rendered once for everybody with `context()` (called only to render),
     kept in this process under the version it is made from (`Content.scope`: a roadmap's
-    own, or the site's) and `key` (all else that the context depends on)."""
-    return renderings.get((scope, template, *key), lambda: render_once(template, context()))
+    own, or the site's) and `key` (all else that the context depends on); with `shared`,
+    in every process (a whole roadmap, which takes long to render: its page, its section
+    of a share page)."""
+    return renderings.get(
+        (scope, template, *key), lambda: render_once(template, context()), shared=shared
+    )
 
 
 def rendered_once(
@@ -93,7 +97,7 @@ def rendered_once(
 
     shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites) if listed else ()
     key = (viewer, shown, *sorted(context.items()))
-    return kept(content.scope(listed), template, key, everything)
+    return kept(content.scope(listed), template, key, everything, shared=listed is not None)
 
 
 def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:

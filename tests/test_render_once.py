@@ -242,3 +242,21 @@ def test_an_edit_in_one_roadmap_leaves_the_others_pages_as_they_were_kept(client
     assert "Deep Learning Roadmap" in client.get("/roadmaps/vision/").content.decode()
     Roadmap.objects.filter(slug="deep-learning").update(title="Deep Learning, again")
     assert "Deep Learning, again" in client.get("/roadmaps/vision/").content.decode()
+
+
+def test_a_rendering_is_made_once_for_every_process_that_shares_the_cache(db):
+    """What one worker renders, another fetches from Django's cache instead of rendering
+    it again; each keeps its local copy, and a failed fetch never stands for a build."""
+    here, there, builds = ProcessCache(), ProcessCache(), []
+
+    def build():
+        builds.append(1)
+        return Rendering("<p>page</p>", [])
+
+    key = (("roadmap", 1, 7), "roadmap/roadmap.html", "visitor")
+    assert here.get(key, build, shared=True).fill() == b"<p>page</p>"
+    assert there.get(key, build, shared=True).fill() == b"<p>page</p>"
+    assert builds == [1]
+    other = (("roadmap", 1, 8), "roadmap/roadmap.html", "visitor")
+    there.get(other, build, shared=True)
+    assert builds == [1, 1]  # another version: rendered
