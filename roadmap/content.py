@@ -20,8 +20,8 @@ from itertools import chain
 
 from django.db import connection, transaction
 
+from roadmap.kept import ProcessCache
 from roadmap.models import Part, Resource, Roadmap
-from roadmap.render_once import renderings
 
 
 def content_version() -> int:
@@ -196,10 +196,10 @@ class _Piece:
 _pieces: dict[int, _Piece] = {}
 
 
-def forget_everything() -> None:
-    """Forget every snapshot and rendering this process keeps, as a new worker starts."""
+def forget_snapshots() -> None:
+    """Forget every snapshot this process keeps, as a new worker starts."""
     global _latest
-    renderings.clear()
+    snapshots.clear()
     _pieces.clear()
     _latest = None
 
@@ -284,6 +284,8 @@ class ContentMoved(Exception):
 
 
 _latest: Content | None = None
+# The snapshots this process has read, by the site's version.
+snapshots = ProcessCache()
 
 
 def content_at(version: int) -> Content:
@@ -298,7 +300,7 @@ def content_at(version: int) -> Content:
         return content
 
     try:
-        content = renderings.get((("site", version), "content"), load)
+        content = snapshots.get((("site", version), "content"), load)
     except ContentMoved as moved:
         return content_at(moved.version)
     if _latest is None or content.version > _latest.version:

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from roadmap.content import forget_everything
+from roadmap.render_once import forget_everything
 
 BAR = re.compile(
     r'id="progress-([\w-]+)"[^>]*>\s*<progress[^>]*aria-valuenow="(\d+)"[^>]*aria-label="([^"]*)"'

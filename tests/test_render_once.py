@@ -10,9 +10,10 @@ from django.template import engines
 from django.utils.safestring import mark_safe
 
 from roadmap.content import content_at, content_version
+from roadmap.kept import ProcessCache
 from roadmap.models import Resource, Roadmap
 from roadmap.progress import ProgressSummary
-from roadmap.render_once import BUILDING, Holes, ProcessCache, Rendering
+from roadmap.render_once import BUILDING, Holes, Rendering
 from tests.factories import ResourceFactory
 
 

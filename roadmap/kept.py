@@ -1,0 +1,120 @@
+"""Values built once per key and kept for everyone: the content snapshots
+(roadmap/content.py) and the renderings made from them (roadmap/render_once.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from django.core.cache import cache
+
+
+class ProcessCache:
+    """Values built once per key, for everyone: renderings and the content snapshots
+    they are made from, kept in this process; renderings also in Django's cache, shared
+    by every process (`shared`), so that what one worker renders the others fetch
+    instead of rendering it again (the database cache by default, Redis with
+    REDIS_URL). Cost: one cache read when this process first needs a key (a page of a
+    few hundred kilobytes to a few megabytes, pickled); gain: a page rendered once per
+    deployment, not once per worker (docs/performance.md).
+
+    Every key starts with the version its value was built from: the site's content
+    version, `("site", version)`, for what shows every roadmap, or one roadmap's,
+    `("roadmap", id, version)`, for what shows only that roadmap (Content.scope), so
+    that an edit in one roadmap leaves what is kept of the others in place. Once a newer
+    version of a scope is seen, the values of all but its two newest are dropped (a
+    request may still be finishing on the older): what one version holds is bounded by
+    the content (a page per kind of viewer, an answer per resource, a badge per
+    percentage), so nothing here grows with the number of learners or requests.
+
+    One lock, one rule: a key is built by one thread at a time, and a thread asking for
+    a key being built waits for it; if the build fails, the next asker builds it again.
+    Shared keys are named with `code_version()` too: a process running other templates
+    never takes what this one rendered.
+    """
+
+    def __init__(self, versions: int = 2) -> None:
+        self.versions = versions
+        self._entries: dict[tuple, object] = {}
+        self._held: dict[tuple, list] = {}  # each scope's versions held, newest last
+        self._building: set[tuple] = set()
+        self._changed = threading.Condition()
+
+    @staticmethod
+    def scope(key: tuple) -> tuple[tuple, int]:
+        """A key's scope and version: its first item, ("roadmap", id, version), or a
+        bare version (the site's)."""
+        head = key[0]
+        return (head[:-1], head[-1]) if isinstance(head, tuple) else ((), head)
+
+    def get(self, key: tuple, build: Callable[[], object], *, shared: bool = False):
+        with self._changed:
+            while key in self._building:
+                self._changed.wait()
+            if key in self._entries:
+                return self._entries[key]
+            self._building.add(key)
+        try:
+            name = shared_key(key) if shared else ""
+            value = cache.get(name) if shared else None
+            if value is None:
+                value = build()
+                if shared:
+                    cache.set(name, value, SHARED_SECONDS)
+        except BaseException:
+            with self._changed:
+                self._building.discard(key)
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self._entries[key] = value
+            self._building.discard(key)
+            scope, version = self.scope(key)
+            held = self._held.get(scope, [])
+            if version not in held:
+                self._held[scope] = kept = sorted({*held, version})[-self.versions :]
+                self._entries = {
+                    k: v
+                    for k, v in self._entries.items()
+                    if (where := self.scope(k))[0] != scope or where[1] in kept
+                }
+            self._changed.notify_all()
+        return value
+
+    def clear(self) -> None:
+        with self._changed:
+            self._entries.clear()
+            self._held.clear()
+
+
+# Kept renderings are named by the versions they show: none ever goes stale, so the shared
+# cache keeps them a day, for workers started meanwhile.
+SHARED_SECONDS = 24 * 60 * 60
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """What the renderings' markup is made by: the templates and the tags that fill
+    them, as a digest, so that two releases running side by side keep theirs apart."""
+    from django.conf import settings
+
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in sorted(
+        [
+            *Path(settings.BASE_DIR, "templates").rglob("*"),
+            here / "render_once.py",
+            *(here / "templatetags").glob("*.py"),
+        ]
+    ):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def shared_key(key: tuple) -> str:
+    """A rendering's name in the shared cache: its key, as a digest (keys are long)."""
+    return f"rendering:{code_version()}:{hashlib.sha256(repr(key).encode()).hexdigest()}"
