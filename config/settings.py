@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.legacy_session_cookie",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -162,14 +163,16 @@ ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 # right of X-Forwarded-For, which those proxies wrote; anything a client put further
 # left is ignored, so a forged header cannot buy a fresh allowance. 0: REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
-# The site's own limits, through the same machinery (allauth.core.ratelimit): a visitor's
-# writes (each may keep a session and rows) per client address; deleting an account
-# shares allauth's "change_password" allowance (accounts/views.py).
 # How long admin's import may read an upload (roadmap/roadmap_markdown.py): well inside
 # gunicorn's request timeout (WEB_TIMEOUT, 30 s), whose threads it does not kill.
 ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)
+# The site's own limits, through the same machinery (allauth.core.ratelimit), per client
+# address: a visitor's writes, and the visitors' sessions those make (what grows the
+# session table); deleting an account shares allauth's "change_password" allowance
+# (accounts/views.py).
 ACCOUNT_RATE_LIMITS = {
-    "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip,600/h/ip"),
+    "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip"),
+    "visitor_session": os.environ.get("VISITOR_SESSION_RATE_LIMIT", "100/h/ip"),
 }
 
 # Email: by SMTP when a host is configured. Otherwise printed to the console in

@@ -191,10 +191,11 @@ class ResourceForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         url = cleaned.get("url")
-        self.join = url and work_join_plan(resource=self.instance, url=url)
         self.undone = (
             url and self.instance.pk and work_join_undone_by(resource=self.instance, url=url)
         )
+        # Setting a URL back undoes its join (Resource.save): nothing to ask then.
+        self.join = url and not self.undone and work_join_plan(resource=self.instance, url=url)
         if self.join and not cleaned.get("learners_states"):
             self.add_error(
                 "learners_states",
@@ -206,6 +207,18 @@ class ResourceForm(forms.ModelForm):
     def join_if_chosen(self, admin_page, request) -> None:
         """After the save: the join the curator chose, said."""
         if self.join and self.cleaned_data.get("learners_states") == self.JOIN:
+            # As planned only if the save went as planned: the resource lists the work
+            # joined into, and nothing lists the one joined from (another row of the same
+            # form, or another curator, may have changed either meanwhile).
+            listed = Resource.objects.filter(work=self.join.from_work).exists()
+            if self.instance.work_id != self.join.into_work.pk or listed:
+                admin_page.message_user(
+                    request,
+                    f"{self.instance.title}: the URLs changed meanwhile, so no learners'"
+                    " states were joined. Check the URL and save again.",
+                    messages.WARNING,
+                )
+                return
             work_join(from_work=self.join.from_work, into_work=self.join.into_work)
             admin_page.message_user(request, f"{self.instance.title}: {self.join}.")
         if self.undone:

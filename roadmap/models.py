@@ -330,7 +330,9 @@ class Work(models.Model):
         listed again. Joining them into the new URL's work is a step of its own
         (services.work_join), which setting the URL back undoes."""
         key = url_key(resource.url)
-        current = cls.objects.filter(pk=resource.work_id).first() if resource.work_id else None
+        # Locked: whether it is the resource's only listing holds until the save commits.
+        works = cls.objects.select_for_update()
+        current = works.filter(pk=resource.work_id).first() if resource.work_id else None
         if current is not None and current.url_key == key:
             return current
         alone = current is not None and not current.resources.exclude(pk=resource.pk).exists()

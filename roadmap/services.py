@@ -189,6 +189,9 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
         }
         with connection.cursor() as cursor:
             cursor.execute(VISITOR_STORE, parameters)
+        # Saved again, so its expiry moves on: a visitor who keeps ticking keeps their
+        # session (and the rows under it) as long as a learner keeps theirs.
+        session.modified = True
     now = visitor_state(session=session, content=content)
     return Standing(now.content, now.progress, content.version)
 
@@ -232,12 +235,20 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
     """Move a visitor's states into the account they signed up or logged in to (see
     `progress_merge`), and forget them; None if they kept none. Should it fail, nothing
     is forgotten."""
-    rows = visitor_rows(session)
+    visitor_rows(session)  # a session from before rows: its states into rows first
     merged = None
     with transaction.atomic():
+        # What is merged is what is deleted, in one statement: a tick from another tab
+        # meanwhile is either in it or stays, never deleted unmerged.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM roadmap_visitorprogress WHERE visitor = %s"
+                " RETURNING work_id, state, extract(epoch FROM completed_at)::float8",
+                [session.get(VISITOR, "")],
+            )
+            rows = {work: Row(state, since) for work, state, since in cursor.fetchall()}
         if rows:
             merged = progress_merge(user=user, rows=rows)
-        VisitorProgress.objects.filter(visitor=session.get(VISITOR)).delete()
     session.pop(VISITOR, None)
     return merged
 

@@ -28,7 +28,7 @@ from roadmap.content import (
 )
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
-from roadmap.progress import learner_state, shared_state, visitor_state
+from roadmap.progress import VISITOR, learner_state, shared_state, visitor_state
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 from roadmap.services import (
     ContentBusy,
@@ -270,6 +270,9 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         )
 
     if not signed_in:
+        new_visitor = VISITOR not in request.session and desired != Progress.State.NOT_STARTED
+        if new_visitor and not ratelimit.consume(request, action="visitor_session"):
+            return too_many_changes(request)  # the session this write would make: refused
         standing = visitor_progress_set(
             session=request.session, resource=resource, state=desired, content=content
         )

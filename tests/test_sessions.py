@@ -255,3 +255,30 @@ def test_a_verified_session_sending_no_clear_state_changes_nothing(ada, resource
     )
     assert response.status_code == 400
     assert not Progress.objects.exists()
+
+
+def test_a_session_under_the_old_cookie_name_goes_on_under_the_new(ada, settings):
+    """Production's cookie took the __Host- prefix: a learner signed in before, and a
+    visitor's ticks, are still there, now under the new name, and the old cookie goes."""
+    from roadmap.models import VisitorProgress
+    from roadmap.progress import VISITOR
+    from tests.factories import ResourceFactory
+    from tests.progress_helpers import ticked
+
+    resource = ResourceFactory()
+    learner = signed_in(ada)  # under "sessionid", as before the change
+    visitor = Client()
+    visitor.post(f"/resources/{resource.public_id}/progress", {"done": "1"})
+    assert VisitorProgress.objects.filter(visitor=visitor.session[VISITOR]).exists()
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"
+    response = learner.get("/me/")
+    assert response.status_code == 200 and "Hello, ada." in response.content.decode()
+    assert response.cookies["__Host-sessionid"].value
+    assert response.cookies["sessionid"]["max-age"] == 0  # deleted
+    assert learner.get("/me/").status_code == 200  # now by the new cookie alone
+    page = visitor.get(ROADMAP).content.decode()
+    assert ticked(page) == {str(resource.public_id)}
+    # An unknown key under the old name is no session, as under the new.
+    stranger = Client()
+    stranger.cookies["sessionid"] = "a" * 32
+    assert stranger.get("/me/").status_code == 302

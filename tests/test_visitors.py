@@ -269,6 +269,23 @@ def test_a_visitors_writes_are_limited_per_address(client, four, settings):
     assert elsewhere.status_code == 302
 
 
+def test_the_visitors_sessions_one_address_makes_are_limited(four, settings):
+    """What grows the session table is new visitors: their sessions are counted per
+    address; a visitor who has one goes on ticking within the writes' own limit."""
+    from django.test import Client
+
+    from accounts.models import Session
+
+    settings.ACCOUNT_RATE_LIMITS = {"visitor_session": "2/h/ip"}
+    first, second, third = Client(), Client(), Client()
+    assert tick(first, four[0], done=True).status_code == 302
+    assert tick(second, four[0], done=True).status_code == 302
+    refused = tick(third, four[0], done=True)
+    assert refused.status_code == 429 and Session.objects.count() == 2
+    assert tick(first, four[1], done=True).status_code == 302  # has its session already
+    assert VisitorProgress.objects.count() == 3
+
+
 def test_expired_sessions_go_with_their_visitors_states(client, four):
     from io import StringIO
 
@@ -293,3 +310,13 @@ def session_with_a_tick(resource) -> str:
     other = Client()
     tick(other, resource, done=True)
     return other.session.session_key
+
+
+def test_a_visitor_who_keeps_ticking_keeps_their_session(client, four):
+    """Each tick saves the session again, so it expires two weeks after the last tick,
+    not the first, and the rows under it stay as long."""
+    tick(client, four[0], done=True)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    StoredSession.objects.update(expire_date=soon)
+    tick(client, four[1], done=True)
+    assert StoredSession.objects.get().expire_date > soon + timedelta(days=10)
