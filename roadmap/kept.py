@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from pathlib import Path
 
@@ -118,3 +119,31 @@ def code_version() -> str:
 def shared_key(key: tuple) -> str:
     """A rendering's name in the shared cache: its key, as a digest (keys are long)."""
     return f"rendering:{code_version()}:{hashlib.sha256(repr(key).encode()).hexdigest()}"
+
+
+class MadeOf:
+    """Values kept by what they are made of (their key says all of it), not by a version:
+    one never goes stale, so the least recently used go once `size` are kept. For a page's
+    rows: an edit in a roadmap makes its page again from the rows it had, but the one
+    edited (roadmap/templatetags/render_once.py, `{% row %}`)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], object]):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = build()  # (two threads may both build one: the same value)
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -39,7 +39,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from prometheus_client import Counter
 
 from roadmap.content import forget_snapshots
-from roadmap.kept import ProcessCache
+from roadmap.kept import MadeOf, ProcessCache
 from roadmap.progress import EMPTY
 
 # The context variable through which the tags find the rendering being built.
@@ -83,12 +83,21 @@ class Holes:
         self.found.append(hole)
         return mark_safe(f"\x00{len(self.found) - 1}\x00")  # noqa: S308 - a marker, cut out below
 
+    def take(self, text: str, found: list) -> SafeString:
+        """A piece made with holes of its own (`found`, its markers counted from 0), as
+        a piece of this rendering: its markers renumbered after this one's holes."""
+        offset = len(self.found)
+        self.found.extend(found)
+        renumbered = MARKER.sub(lambda marker: f"\x00{int(marker[1]) + offset}\x00", text)
+        return mark_safe(renumbered)  # noqa: S308 - made by a template, markers cut out below
+
 
 # Every rendering made once, by template: the figure that shows what an edit costs (an
 # edit in one roadmap renders again what shows that roadmap, and nothing of the others).
 RENDERINGS = Counter(
     "roadmap_renderings", "Pages and fragments rendered once for everybody.", ["template"]
 )
+ROWS = Counter("roadmap_rows_rendered", "Rows of those made anew (the rest were kept).")
 
 
 def render_once(template: str, context: dict) -> Rendering:
@@ -204,9 +213,13 @@ class Rendering:
 
 
 renderings = ProcessCache()
+# The rows renderings are made of, by what each shows (`{% row %}`): some 20 roadmaps of
+# 500 rows for three kinds of viewer, and the rows of pages a little older.
+rows = MadeOf(size=40_000)
 
 
 def forget_everything() -> None:
     """Forget every rendering and snapshot this process keeps, as a new worker starts."""
     renderings.clear()
+    rows.clear()
     forget_snapshots()

@@ -261,3 +261,33 @@ def test_a_rendering_is_made_once_for_every_process_that_shares_the_cache(db):
     other = (("roadmap", 1, 8), "roadmap/roadmap.html", "visitor")
     there.get(other, build, shared=True)
     assert builds == [1, 1]  # another version: rendered
+
+
+def rows_made(client) -> float:
+    metrics = client.get("/metrics").content.decode()
+    found = re.search(r"^roadmap_rows_rendered_total (\S+)$", metrics, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_an_edit_makes_one_row_again_and_the_page_from_the_rows_it_had(client, db):
+    from tests.factories import build_roadmap
+
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
+    before = rows_made(client)
+    client.get("/roadmaps/deep-learning/")
+    assert rows_made(client) == before + 12
+    edited = Resource.objects.order_by("pk")[4]
+    edited.title = "Renamed, one row"
+    edited.save()
+    page = client.get("/roadmaps/deep-learning/").content.decode()
+    assert "Renamed, one row" in page
+    assert rows_made(client) == before + 13
+    # The rows a page is put together from hold each learner's own state all the same.
+    from tests.factories import UserFactory
+    from tests.progress_helpers import tick, ticked
+
+    client.force_login(UserFactory())
+    tick(client, edited, done=True)
+    assert ticked(client.get("/roadmaps/deep-learning/").content.decode()) == {
+        str(edited.public_id)
+    }

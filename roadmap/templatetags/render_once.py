@@ -9,7 +9,16 @@ from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.models import Progress
 from roadmap.progress import EMPTY
-from roadmap.render_once import BUILDING, FigureHole, StateHole, ValueHole, render_figure
+from roadmap.render_once import (
+    BUILDING,
+    ROWS,
+    FigureHole,
+    Holes,
+    StateHole,
+    ValueHole,
+    render_figure,
+    rows,
+)
 
 register = template.Library()
 
@@ -53,6 +62,48 @@ class StateSlotNode(ByStateNode):
         if state not in self.made:
             self.made[state] = super().branch(context, state)
         return self.made[state]
+
+
+class RowNode(template.Node):
+    def __init__(self, resource, counted, readonly, twin, nodelist) -> None:
+        self.resource, self.counted, self.readonly, self.twin = resource, counted, readonly, twin
+        self.nodelist = nodelist
+
+    def render(self, context) -> str:
+        holes = context.get(BUILDING)
+        if holes is None:
+            return self.nodelist.render(context)
+        resource = self.resource.resolve(context)
+        shown = tuple(getattr(resource, field.attname) for field in resource._meta.concrete_fields)
+        key = (
+            id(self),  # this template's row (a template changed is a new node)
+            shown,
+            resource.pk in (self.counted.resolve(context) or ()),
+            bool(self.readonly.resolve(context)),
+            bool(self.twin.resolve(context)),
+        )
+
+        def make() -> tuple[str, list]:
+            ROWS.inc()
+            mine = Holes()
+            with context.push({BUILDING: mine}):
+                return self.nodelist.render(context), mine.found
+
+        return holes.take(*rows.get(key, make))
+
+
+@register.tag
+def row(parser, token) -> RowNode:
+    """`{% row resource counted readonly twin %}...{% endrow %}`: a resource's row in a
+    page made once, itself made once for every page that shows it as it is, and kept by
+    what it shows: every field of the resource, whether it counts (`counted`, what
+    counts), and the page's `readonly` and `twin`. So an edit makes one row again, and
+    the page of the roadmap it is in is put together from the rows it had. A row may show
+    nothing else of the page (give the tag what it does)."""
+    _name, *names = token.split_contents()
+    nodelist = parser.parse(("endrow",))
+    parser.delete_first_token()
+    return RowNode(*(parser.compile_filter(name) for name in names), nodelist)
 
 
 @register.tag
