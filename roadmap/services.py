@@ -277,16 +277,22 @@ def note_save(*, user, resource: Resource, text: str) -> Note | None:
     """Keep the learner's note on `resource`'s work (shown wherever it is listed),
     rendered once here; an empty one is deleted. Returns the note, or None when there is
     none any more."""
-    if not text.strip():
-        Note.objects.filter(user=user, work=resource.work_id).delete()
-        return None
-    # One statement, whether the learner had a note or not.
-    (note,) = Note.objects.bulk_create(
-        [Note(user=user, work_id=resource.work_id, text=text, html=markdown(text))],
-        update_conflicts=True,
-        unique_fields=["user", "work"],
-        update_fields=["text", "html", "updated_at"],
-    )
+    with transaction.atomic():
+        # The work the resource lists now, its row locked until the note is written: a
+        # curator's save that re-points it meanwhile waits, or is waited for, so the note
+        # never lands on a work no page shows (as a tick, PROGRESS_SET).
+        listed = Resource.objects.select_for_update(no_key=True).filter(pk=resource.pk)
+        work = listed.values_list("work_id", flat=True).first() or resource.work_id
+        if not text.strip():
+            Note.objects.filter(user=user, work=work).delete()
+            return None
+        # One statement, whether the learner had a note or not.
+        (note,) = Note.objects.bulk_create(
+            [Note(user=user, work_id=work, text=text, html=markdown(text))],
+            update_conflicts=True,
+            unique_fields=["user", "work"],
+            update_fields=["text", "html", "updated_at"],
+        )
     return note
 
 

@@ -270,3 +270,38 @@ def test_the_topic_page_asks_too_and_joins_as_chosen(client, curator, review):
     data[f"resources-{first}-learners_states"] = "join"
     assert client.post(page, data).status_code == 302
     assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_note_saved_during_a_save_that_repoints_the_resource_lands_where_it_shows(client):
+    topic = TopicFactory(part=PartFactory(roadmap=RoadmapFactory()))
+    first = ResourceFactory(topic=topic, url="https://nn.example/")
+    ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="ml", order=2), url=CS229)
+    learner = UserFactory()
+    client.force_login(learner)
+    client.get("/roadmaps/deep-learning/")  # the process reads this content
+    saved, go_on = threading.Event(), threading.Event()
+
+    def curator_saves() -> None:
+        with transaction.atomic():
+            resource = Resource.objects.get(pk=first.pk)
+            resource.url = CS229
+            resource.save()
+            saved.set()
+            go_on.wait(10)
+
+    curator = in_thread(curator_saves)
+    saved.wait(10)
+    answers = []
+    writing = in_thread(
+        lambda: answers.append(
+            client.post(f"/resources/{first.public_id}/note", {"text": "mid-edit"})
+        )
+    )
+    wait_until_blocked("FOR NO KEY UPDATE")
+    go_on.set()
+    curator.join(10)
+    writing.join(10)
+    assert answers[0].status_code == 302
+    first.refresh_from_db()
+    assert Note.objects.get(user=learner).work_id == first.work_id
