@@ -168,10 +168,21 @@ def in_thread(target) -> threading.Thread:
     return thread
 
 
+# A learner's write while a curator's save re-points the resource: what it posts, the
+# start of the statement that waits for the save, and where the write is found after.
+WRITES_DURING_A_SAVE = {
+    "tick": ("progress", {"done": "1"}, "WITH current AS", Progress),
+    "note": ("note", {"text": "mid-edit"}, "FOR NO KEY UPDATE", Note),
+}
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_tick_during_a_save_that_repoints_the_resource_lands_where_it_shows(client):
-    """The curator's save re-points the resource at another work while a learner ticks it:
-    the tick waits for the save and is written on the work the page now shows."""
+@pytest.mark.parametrize("write", WRITES_DURING_A_SAVE)
+def test_a_write_during_a_save_that_repoints_the_resource_lands_where_it_shows(client, write):
+    """The curator's save re-points the resource at another work while a learner ticks it
+    or saves a note on it: the write waits for the save and lands on the work the page
+    now shows."""
+    endpoint, data, waiting, model = WRITES_DURING_A_SAVE[write]
     topic = TopicFactory(part=PartFactory(roadmap=RoadmapFactory()))
     first = ResourceFactory(topic=topic, url="https://nn.example/")
     ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="ml", order=2), url=CS229)
@@ -191,16 +202,16 @@ def test_a_tick_during_a_save_that_repoints_the_resource_lands_where_it_shows(cl
     curator = in_thread(curator_saves)
     saved.wait(10)
     answers = []
-    ticking = in_thread(
-        lambda: answers.append(client.post(f"/resources/{first.public_id}/progress", {"done": "1"}))
+    writing = in_thread(
+        lambda: answers.append(client.post(f"/resources/{first.public_id}/{endpoint}", data))
     )
-    wait_until_blocked("WITH current AS")
+    wait_until_blocked(waiting)
     go_on.set()
     curator.join(10)
-    ticking.join(10)
+    writing.join(10)
     assert answers[0].status_code == 302
     first.refresh_from_db()
-    assert Progress.objects.get(user=learner).work_id == first.work_id
+    assert model.objects.get(user=learner).work_id == first.work_id
     assert Work.objects.get(pk=first.work_id).url_key == "//example.com/cs229"
 
 
@@ -270,38 +281,3 @@ def test_the_topic_page_asks_too_and_joins_as_chosen(client, curator, review):
     data[f"resources-{first}-learners_states"] = "join"
     assert client.post(page, data).status_code == 302
     assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_note_saved_during_a_save_that_repoints_the_resource_lands_where_it_shows(client):
-    topic = TopicFactory(part=PartFactory(roadmap=RoadmapFactory()))
-    first = ResourceFactory(topic=topic, url="https://nn.example/")
-    ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="ml", order=2), url=CS229)
-    learner = UserFactory()
-    client.force_login(learner)
-    client.get("/roadmaps/deep-learning/")  # the process reads this content
-    saved, go_on = threading.Event(), threading.Event()
-
-    def curator_saves() -> None:
-        with transaction.atomic():
-            resource = Resource.objects.get(pk=first.pk)
-            resource.url = CS229
-            resource.save()
-            saved.set()
-            go_on.wait(10)
-
-    curator = in_thread(curator_saves)
-    saved.wait(10)
-    answers = []
-    writing = in_thread(
-        lambda: answers.append(
-            client.post(f"/resources/{first.public_id}/note", {"text": "mid-edit"})
-        )
-    )
-    wait_until_blocked("FOR NO KEY UPDATE")
-    go_on.set()
-    curator.join(10)
-    writing.join(10)
-    assert answers[0].status_code == 302
-    first.refresh_from_db()
-    assert Note.objects.get(user=learner).work_id == first.work_id
