@@ -356,29 +356,31 @@ def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
     the row moves. On both: the state that `stands_over` the other is kept on
     `into_work`, and two notes are joined (the one there first); their rows on
     `from_work` stay as they were, where no resource shows them."""
-    locked = {"work__in": [from_work, into_work]}
-    list(Progress.objects.select_for_update().filter(**locked))
-    list(Note.objects.select_for_update().filter(**locked))
     record: dict = {"states_moved": [], "states_met": {}, "notes_moved": [], "notes_met": {}}
-    theirs = {row.user_id: row for row in Progress.objects.filter(work=from_work)}
-    for mine in Progress.objects.filter(work=into_work, user__in=list(theirs)):
+    states = Progress.objects.select_for_update().filter(work__in=[from_work, into_work])
+    theirs = {row.user_id: row for row in states if row.work_id == from_work.pk}
+    met = [row for row in states if row.work_id == into_work.pk and row.user_id in theirs]
+    for mine in met:
         other = theirs.pop(mine.user_id)
         before = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
         if other.stands_over(mine):
             mine.state, mine.completed_at = other.state, other.completed_at
-            mine.save(update_fields=["state", "completed_at"])
         after = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
         record["states_met"][str(mine.user_id)] = {"before": before, "after": after}
+    Progress.objects.bulk_update(met, ["state", "completed_at"])
     Progress.objects.filter(work=from_work, user__in=list(theirs)).update(work=into_work)
     record["states_moved"] = list(theirs)
-    written = {note.user_id: note for note in Note.objects.filter(work=from_work)}
-    for mine in Note.objects.filter(work=into_work, user__in=list(written)):
+    notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
+    written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
+    joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
+    now = timezone.now()
+    for mine in joined:
         other = written.pop(mine.user_id)
         before = {"before": mine.text, "updated_at": mine.updated_at.isoformat()}
         mine.text = f"{mine.text}\n\n{other.text}"
-        mine.html = markdown(mine.text)
-        mine.save(update_fields=["text", "html", "updated_at"])
+        mine.html, mine.updated_at = markdown(mine.text), now
         record["notes_met"][str(mine.user_id)] = before | {"after": mine.text}
+    Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
     record["notes_moved"] = list(written)
     return WorkJoin.objects.create(from_work=from_work, into_work=into_work, record=record)
