@@ -6,8 +6,9 @@ counted against come from one snapshot, read in one REPEATABLE READ transaction 
 with its version, and cached under that version only. Each roadmap in it is at its own
 version too (migration 0014): a snapshot reads again only the roadmaps whose version
 moved, and what is rendered of one roadmap is kept under that roadmap's version
-(`Content.scope`), so an edit in one roadmap leaves the others' renderings in place.
-Renderings are made from the snapshot they are cached with (roadmap/views.py), so a
+(`RoadmapContent.scope`), so an edit in one roadmap leaves the others'
+renderings in place.
+Renderings are made from the snapshot they are cached with (roadmap/pages.py), so a
 rendering kept for version N shows version N.
 """
 
@@ -62,6 +63,12 @@ class RoadmapContent:
         return staff or self.roadmap.is_published
 
     @property
+    def scope(self) -> tuple:
+        """What a rendering that shows this roadmap alone is kept under
+        (roadmap/pages.py): its own version, which an edit elsewhere leaves as it is."""
+        return ("roadmap", self.roadmap.pk, self.version)
+
+    @property
     def key(self) -> str:
         """Its figure's key, as a page's progress bar has it (ProgressSummary.get)."""
         return f"roadmap-{self.roadmap.pk}"
@@ -111,14 +118,6 @@ class Content:
         """The first published roadmap: the navigation's off a roadmap's page, and the
         old badge's."""
         return self.published[0] if self.published else None
-
-    def scope(self, listed: RoadmapContent | None = None) -> tuple:
-        """What a rendering made from this snapshot is kept under (render_once.ProcessCache):
-        the roadmap `listed`'s own version for what shows that roadmap alone, the site's
-        for what shows them all."""
-        if listed is None:
-            return ("site", self.version)
-        return ("roadmap", listed.roadmap.pk, listed.version)
 
     def roadmap_of(self, resource: Resource) -> RoadmapContent:
         return self.by_id[resource.topic.part.roadmap_id]

@@ -24,7 +24,7 @@ class ProcessCache:
 
     Every key starts with the version its value was built from: the site's content
     version, `("site", version)`, for what shows every roadmap, or one roadmap's,
-    `("roadmap", id, version)`, for what shows only that roadmap (Content.scope), so
+    `("roadmap", id, version)`, for what shows only that roadmap (RoadmapContent.scope), so
     that an edit in one roadmap leaves what is kept of the others in place. Once a newer
     version of a scope is seen, the values of all but its two newest are dropped (a
     request may still be finishing on the older): what one version holds is bounded by

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from roadmap.content import ROADMAP, Content, RoadmapContent, content_at
+from roadmap.content import ROADMAP, Content, RoadmapContent, content_at, content_version
 from roadmap.models import Progress, Resource, VisitorProgress, Work
 
 
@@ -259,3 +259,17 @@ def shared_state(*, token: str) -> LearnerState | None:
     """The state of the learner whose share link has `token`; None for a token that is
     unknown, regenerated away or disabled, or whose learner is deactivated."""
     return _read(BY_SHARE_TOKEN, {"token": token})
+
+
+def viewer_state(request) -> LearnerState:
+    """Where the viewer of `request` stands: a learner's rows, or a visitor's from their
+    session. Read once a request: a page's figures and its navigation's are one read."""
+    state = getattr(request, "viewer_state", None)
+    if state is None:
+        if request.user.is_authenticated:
+            state = learner_state(user=request.user)
+        else:
+            content = content_at(content_version())
+            state = visitor_state(session=request.session, content=content)
+        request.viewer_state = state
+    return state

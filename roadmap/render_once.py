@@ -1,15 +1,20 @@
 """Render once, fill per request.
 
-A page everyone shares (the roadmap, the dashboard, the share page, a tick's answer) is
-rendered once per content version and kept in this process; each request fills in its
-own few values. The template says where those go, with tags that own their markup
+A page everyone shares and that takes long to render (a roadmap's page, a tick's
+answer, a roadmap's parts on a share page: roadmap/pages.py) is rendered once per
+version of its roadmap and kept; each request fills in its own few values. The template
+says where those go, with tags that own their markup
 (roadmap/templatetags/render_once.py):
 
-- `{% by_state resource %}...{% end_by_state %}` is rendered, when the page is built,
-  once for each of `Progress.State` with `state` set; a request picks the branch of each
-  resource's state. A new state is a new branch in the template.
+- `{% row resource ... %}...{% endrow %}` is one resource's row, made once for every
+  page that shows it as it is (`rows`), so that an edit makes one row again.
+- `{% state_slot resource %}...{% end_state_slot %}` (and `{% by_state %}`) is rendered,
+  when the page is built, once for each of `Progress.State` with `state` set; a request
+  picks the branch of each resource's state. A new state is a new branch in the template.
 - `{% progress_bar %}`, `{% nav_progress %}` and `{% percent %}` are rendered from the
   request's real figures (`Completion`), each distinct figure drawn once per process.
+- `{% from_request "csrf_token" %}` and `{% from_request "messages" %}` are the layout's
+  own values (`REQUEST_VALUES`): `fill(request=...)` takes them from the request.
 - `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
   rendered template) or another filled rendering (`Filled`) goes in as it is.
   `{% hole "name" key %}` is one of many (a learner's note on each resource): `fill`
@@ -17,10 +22,11 @@ own few values. The template says where those go, with tags that own their marku
   the text `{% hole "name" key "default" %}` gives), so a fill costs what the mapping
   holds, not what the page holds.
 
-Outside a rendering made here the same tags simply render with the context's values, so
-one template serves both. While a page is built, the tags leave markers in the text
-(`\\x00<n>\\x00`); `Rendering` cuts the text at them once, and `fill` only puts values
-into the holes and joins the pieces. Holes do not nest: a branch holds no other hole.
+Outside a rendering made here the same tags simply render with the context's values (and
+the request's), so one template serves both: a plain `render()` of it shows the same.
+While a page is built, the tags leave markers in the text (`\\x00<n>\\x00`); `Rendering`
+cuts the text at them once, and `fill` only puts values into the holes and joins the
+pieces. Holes do not nest: a branch holds no other hole.
 
 Cost, for a newcomer: what a hole shows must come from `fill`, never from template logic
 around it, since that logic ran once for everybody.
@@ -33,6 +39,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.contrib import messages
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -73,13 +81,32 @@ class ValueHole:
     # template's own text (a literal there is markup)
 
 
+@dataclass(frozen=True)
+class RequestHole:
+    """A value of the layout's own, taken from the request (`REQUEST_VALUES`)."""
+
+    name: str
+
+
+def waiting_messages(request) -> str:
+    """The messages waiting for this request, rendered; nothing (and no work) if none."""
+    waiting = messages.get_messages(request)
+    if not len(waiting):
+        return ""
+    return render_to_string("base.html#messages", {"messages": waiting})  # safe: rendered
+
+
+# What the layout shows of each request, whether the page is rendered for it or filled.
+REQUEST_VALUES = {"csrf_token": get_token, "messages": waiting_messages}
+
+
 class Holes:
     """The holes a rendering declares while it is built."""
 
     def __init__(self) -> None:
-        self.found: list[StateHole | FigureHole | ValueHole] = []
+        self.found: list[StateHole | FigureHole | ValueHole | RequestHole] = []
 
-    def add(self, hole: StateHole | FigureHole | ValueHole) -> SafeString:
+    def add(self, hole: StateHole | FigureHole | ValueHole | RequestHole) -> SafeString:
         self.found.append(hole)
         return mark_safe(f"\x00{len(self.found) - 1}\x00")  # noqa: S308 - a marker, cut out below
 
@@ -127,12 +154,6 @@ class Filled:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    @classmethod
-    def joined(cls, pieces: list[Filled]) -> Filled:
-        if not all(isinstance(piece, Filled) for piece in pieces):
-            raise TypeError("Only filled renderings can be joined as markup.")
-        return cls(b"".join(piece.data for piece in pieces))
-
 
 def markup(name: str, value: str | Filled) -> bytes:
     """A hole's value as it goes in: text escaped, markup as it is."""
@@ -154,6 +175,7 @@ class Rendering:
         self._values: dict[str, list[int]] = {}
         self._keyed: dict[str, dict[str, list[int]]] = {}
         self._figures: list[tuple[int, FigureHole]] = []
+        self._request: dict[str, list[int]] = {}
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 self._parts.append(piece.encode())
@@ -168,6 +190,9 @@ class Rendering:
             elif isinstance(hole, FigureHole):
                 self._parts.append(b"")
                 self._figures.append((position, hole))
+            elif isinstance(hole, RequestHole):
+                self._parts.append(b"")
+                self._request.setdefault(hole.name, []).append(position)
             elif hole.key is not None:
                 self._parts.append(markup(hole.name, hole.default))
                 self._keyed.setdefault(hole.name, {}).setdefault(hole.key, []).append(position)
@@ -178,6 +203,7 @@ class Rendering:
     def fill(
         self,
         *,
+        request=None,
         states: Mapping[str, str] = {},
         progress=None,
         viewer_progress=None,
@@ -185,10 +211,16 @@ class Rendering:
     ) -> bytes:
         """The page for a learner whose resources are in `states` (public id: state; the
         rest in the first state), with `progress`'s figures (the navigation's from
-        `viewer_progress` when the page shows someone else's) and a value for every
-        `{% hole %}` (a missing one is a KeyError: no page goes out half filled; for
-        keyed holes, a mapping)."""
+        `viewer_progress` when the page shows someone else's), the layout's values from
+        `request`, and a value for every `{% hole %}` (a missing one is a KeyError: no
+        page goes out half filled; for keyed holes, a mapping)."""
         parts = self._parts.copy()
+        if self._request and request is None:
+            raise KeyError("request: this rendering shows the layout's values of one.")
+        for name, positions in self._request.items():
+            value = markup(name, REQUEST_VALUES[name](request))
+            for position in positions:
+                parts[position] = value
         for public_id, state in states.items():
             for position, branches in self._states.get(public_id, ()):
                 parts[position] = branches[state]

@@ -1,17 +1,12 @@
 import heapq
-from datetime import datetime
+from datetime import UTC, datetime
 
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.formats import date_format
-from django.utils.safestring import mark_safe
-from django.utils.timezone import get_current_timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -28,8 +23,8 @@ from roadmap.content import (
 )
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
-from roadmap.progress import VISITOR, learner_state, shared_state, visitor_state
-from roadmap.render_once import Filled, Rendering, render_once, renderings
+from roadmap.pages import notes_shown, roadmap_rendering, tick_answer, viewer_of
+from roadmap.progress import VISITOR, shared_state, viewer_state
 from roadmap.services import (
     ContentBusy,
     NotCounted,
@@ -47,72 +42,12 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-# The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
-# `drafts`: the parts and resources only staff see are shown; a share page never shows
-# them, whoever looks.
-VIEWERS = {
-    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": True},
-    "learner": {"signed_in": True, "staff": False, "drafts": False, "show_progress": True},
-    "staff": {"signed_in": True, "staff": True, "drafts": True, "show_progress": True},
-}
-SHARED = {"drafts": False, "show_progress": True, "readonly": True}
-
-
-def viewer_of(user) -> str:
-    return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
-
-
-def kept(scope: tuple, template: str, key: tuple, context, *, shared: bool = False) -> Rendering:
-    """`template` rendered once for everybody with `context()` (called only to render),
-    kept in this process under the version it is made from (`Content.scope`: a roadmap's
-    own, or the site's) and `key` (all else that the context depends on); with `shared`,
-    in every process (a whole roadmap, which takes long to render: its page, its section
-    of a share page)."""
-    return renderings.get(
-        (scope, template, *key), lambda: render_once(template, context()), shared=shared
-    )
-
-
-def rendered_once(
-    content: Content, viewer: str, template: str, listed: RoadmapContent | None = None, **context
-) -> Rendering:
-    """`template` as `viewer` sees it, with the roadmap `listed` (on a share page when
-    `context` says so), made once per content version from that version's snapshot."""
-
-    def everything() -> dict:
-        seen = {**VIEWERS[viewer], **context}
-        if listed is None:
-            about = {
-                "visible": content.visible(staff=seen["drafts"]),  # the roadmaps the viewer sees
-                "default_roadmap": content.first and content.first.roadmap,
-            }
-        else:  # one roadmap's alone: kept under its version, and what it shows of others
-            about = {
-                "roadmap": listed.roadmap,
-                "parts": listed.parts_for(staff=seen["drafts"]),
-                "counted": listed.counted,
-                "prerequisites": listed.prerequisites,
-            }
-        return {**about, **seen}
-
-    shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites) if listed else ()
-    key = (viewer, shown, *sorted(context.items()))
-    return kept(content.scope(listed), template, key, everything, shared=listed is not None)
-
-
 def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
     """The roadmap `slug` if the viewer may see it (a draft: staff only); 404 otherwise."""
     listed = content.by_slug.get(slug)
     if listed is None or not listed.visible_to(staff=user.is_staff):
         raise Http404
     return listed
-
-
-def viewer_state(request: HttpRequest):
-    """Where the viewer stands: a learner's rows, or a visitor's from their session."""
-    if request.user.is_authenticated:
-        return learner_state(user=request.user)
-    return visitor_state(session=request.session, content=content_at(content_version()))
 
 
 # Private: it shows the viewer's own figures.
@@ -122,81 +57,32 @@ def home(request: HttpRequest) -> HttpResponse:
     """The published roadmaps in order (drafts too, for staff), with the viewer's figures:
     a learner's, or a visitor's once they have ticked something."""
     state = viewer_state(request)
-    content = state.content
-    viewer = viewer_of(request.user)
-    figures = viewer != "visitor" or bool(state.rows)
-    page = rendered_once(content, viewer, "roadmap/home.html", figures=figures).fill(
-        progress=state.progress,
-        continue_label={str(pk): "Continue" for pk in state.started},
-        csrf_token=get_token(request),
-        messages=waiting_messages(request),
-    )
-    return HttpResponse(page)
-
-
-def waiting_messages(request: HttpRequest) -> str:
-    """The messages waiting for this request, rendered; nothing (and no work) if none."""
-    waiting = messages.get_messages(request)
-    if not len(waiting):
-        return ""
-    return render_to_string("base.html#messages", {"messages": waiting})  # safe: rendered
+    context = {
+        "visible": state.content.visible(staff=request.user.is_staff),
+        "default_roadmap": state.content.first and state.content.first.roadmap,
+        "figures": request.user.is_authenticated or bool(state.rows),
+        "progress": state.progress,
+        "started": state.started,
+    }
+    return render(request, "roadmap/home.html", context)
 
 
 # Private: a learner's page has their notes, and every page a CSRF token of its own.
 @private_page
 @require_safe
 def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The roadmap `slug` for everyone, made once per version of it for each kind of
+    viewer (roadmap/pages.py), with the viewer's states, figures and notes filled in."""
     user = request.user
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
-    notes = notes_shown(state.content, listed, user) if user.is_authenticated else {}
-    page = rendered_once(state.content, viewer_of(user), "roadmap/roadmap.html", listed).fill(
+    page = roadmap_rendering(listed, viewer_of(user)).fill(
+        request=request,
         states=state.states_in(listed),
         progress=state.progress,
-        notes=notes,
-        csrf_token=get_token(request),
-        messages=waiting_messages(request),
+        notes=notes_shown(listed, user) if user.is_authenticated else {},
     )
     return HttpResponse(page)
-
-
-def notes_shown(content: Content, listed: RoadmapContent, user) -> dict[str, Filled]:
-    """The learner's notes, on every resource of the roadmap `listed` listing their works,
-    as their rows show them: one query however many, each rendered when it was saved."""
-    shown = kept(content.scope(listed), "roadmap/roadmap.html#note-shown", (), dict)
-    listings = listed.listings
-    return {
-        # (`html` was rendered by the safe Markdown renderer when the note was saved.)
-        key: shown.fill_value(note_html=mark_safe(html))  # noqa: S308
-        for work, html in Note.objects.filter(user=user).values_list("work_id", "html")
-        for key in listings.get(work, ())
-    }
-
-
-def progress_answer(content: Content, public_id: str, viewer: str) -> Rendering:
-    """The htmx answer to a change of one resource's state: its row, and out of band the
-    other rows of its roadmap listing the same URL, the bars of its roadmap that count
-    its work (its topic's and part's, and those of any other topic or part listing it),
-    the roadmap's overall bar, the navigation's percentage and the announcement."""
-    resource = content.by_public_id[public_id]
-    listed = content.roadmap_of(resource)
-
-    def context() -> dict:
-        listings = content.counted_works[resource.work_id]
-        here = [other for other in listings if other.topic.part.roadmap_id == listed.roadmap.pk]
-        return {
-            **VIEWERS[viewer],
-            "resource": resource,
-            "twins": [other for other in here if other != resource],
-            "topics": list(dict.fromkeys(other.topic for other in here)),
-            "parts": list(dict.fromkeys(other.topic.part for other in here)),
-            "roadmap": listed.roadmap,
-            "counted": listed.counted,
-        }
-
-    return kept(
-        content.scope(listed), "roadmap/roadmap.html#progress-updated", (public_id, viewer), context
-    )
 
 
 CHECKBOX = {"1": Progress.State.DONE, "0": Progress.State.NOT_STARTED}
@@ -297,47 +183,13 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         messages.success(request, f"{resource.title} marked as {label}.")
         target = resource.get_absolute_url()
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    # A learner's htmx requests carry the page's token in a header (base.html); a
-    # visitor's page has none, so the row they get back carries its own.
     here = standing.content.roadmap_of(standing.content.by_public_id[key])
-    answer = progress_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
+    answer = tick_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
+        request=request,
         states=dict.fromkeys(here.listings[resource.work_id], desired),  # its row and twins'
         progress=standing.progress,
-        csrf_token="" if signed_in else get_token(request),
     )
     return HttpResponse(answer)
-
-
-def next_up_fragment(content: Content, next_up: str | None, anything: bool) -> str:
-    """A roadmap's "next up" on the dashboard: the same for every learner with the same
-    next resource."""
-    scope = content.scope(next_up and content.roadmap_of(content.by_public_id[next_up]))
-    return renderings.get(
-        (scope, "next-up", next_up, anything),
-        lambda: render_to_string(
-            "roadmap/dashboard.html#next-up",
-            {"next_up": next_up and content.by_public_id[next_up], "anything_published": anything},
-        ),
-    )
-
-
-def resource_items(
-    content: Content, template: str, listed: list[tuple[Resource, float | None]]
-) -> Filled:
-    """Resources as the dashboard lists them (in progress, recently completed): each item
-    rendered once per content version, its time filled in."""
-    here = get_current_timezone()
-    items = []
-    for resource, when in listed:
-        scope = content.scope(content.roadmap_of(resource))
-        item = kept(scope, template, (resource.pk,), lambda r=resource: {"resource": r})
-        at = datetime.fromtimestamp(when, here) if when is not None else None
-        items.append(
-            item.fill_value(
-                iso=at.isoformat() if at else "", day=date_format(at.date(), "j F Y") if at else ""
-            )
-        )
-    return Filled.joined(items)
 
 
 def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, float]]:
@@ -359,75 +211,38 @@ def first_listings(resources: list[Resource]) -> dict[int, Resource]:
     return first
 
 
-def roadmap_card(content: Content, listed: RoadmapContent, state, started, viewer) -> Filled:
-    """A roadmap on the learner's dashboard: its bar, what is next and what is in
-    progress in it, and its parts' bars."""
-    card = kept(
-        content.scope(listed),
-        "roadmap/dashboard.html#roadmap-card",
-        (listed.roadmap.pk, bool(started), viewer),
-        lambda: {
-            **VIEWERS[viewer],
-            "roadmap": listed.roadmap,
-            "parts": listed.parts_for(staff=VIEWERS[viewer]["drafts"]),
-            "started": bool(started),
-        },
-    )
-    # Next: the first resource in reading order the learner has not started at all.
-    next_up = next(
-        (str(r.public_id) for r in listed.counted.values() if r.work_id not in state.rows), None
-    )
-    return card.fill_value(
-        progress=state.progress,
-        next_up=next_up_fragment(content, next_up, bool(listed.counted)),
-        started_items=resource_items(content, "roadmap/dashboard.html#started-item", started),
-    )
-
-
 @private_page
 @login_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """A card per roadmap the learner has started (bar, next up, in progress), then what
-    they completed lately, in any roadmap."""
-    state = learner_state(user=request.user)
+    """A card per roadmap the learner has started (bar, next up, in progress, by part),
+    then what they completed lately, in any roadmap."""
+    state = viewer_state(request)
     content = state.content
-    viewer = viewer_of(request.user)
     # What is in progress, newest first, in each roadmap that lists it (no date shown).
-    in_progress: dict[int, list] = {}
+    in_progress: dict[int, list[Resource]] = {}
     for work, _when in newest(state, Progress.State.IN_PROGRESS):
         for roadmap, resource in first_listings(content.counted_works[work]).items():
-            in_progress.setdefault(roadmap, []).append((resource, None))
-    cards = []
-    for listed in started_roadmaps(state):
-        started = in_progress.get(listed.roadmap.pk, [])
-        cards.append(roadmap_card(content, listed, state, started, viewer))
-    if not cards:
-        cards.append(
-            kept(content.scope(), "roadmap/dashboard.html#no-cards", (), dict).fill_value()
-        )
+            in_progress.setdefault(roadmap, []).append(resource)
+    cards = [
+        {
+            "listed": listed,
+            "started": in_progress.get(listed.roadmap.pk, []),
+            # Next: the first resource in reading order the learner has not started.
+            "next_up": next(
+                (r for r in listed.counted.values() if r.work_id not in state.rows), None
+            ),
+            "anything_published": bool(listed.counted),
+        }
+        for listed in started_roadmaps(state)
+    ]
     # Each completed work once, where it is first listed.
     recent = [
-        (content.counted_works[work][0], when)
+        (content.counted_works[work][0], datetime.fromtimestamp(when, UTC))
         for work, when in newest(state, Progress.State.DONE, 5)
     ]
-    listing = kept(
-        content.scope(),
-        "roadmap/dashboard.html#recent",
-        (bool(recent),),
-        lambda: {"recent": bool(recent)},
-    )
-    page = rendered_once(content, viewer, "roadmap/dashboard.html").fill(
-        progress=state.progress,
-        learner_name=str(request.user),
-        cards=Filled.joined(cards),
-        recent=listing.fill_value(
-            recent_items=resource_items(content, "roadmap/dashboard.html#recent-item", recent)
-        ),
-        csrf_token=get_token(request),
-        messages=waiting_messages(request),
-    )
-    return HttpResponse(page)
+    context = {"cards": cards, "recent": recent, "progress": state.progress}
+    return render(request, "roadmap/dashboard.html", context)
 
 
 def started_roadmaps(state) -> list[RoadmapContent]:
@@ -437,58 +252,28 @@ def started_roadmaps(state) -> list[RoadmapContent]:
     return [listed for listed in published if listed.roadmap.pk in state.started] or published[:1]
 
 
-def shared_sections(content: Content, state, viewer: str) -> Filled:
-    """Each roadmap the learner has started, as their share page shows it: bars and
-    states, read-only."""
-    sections = [
-        rendered_once(
-            content,
-            viewer,
-            "roadmap/shared.html#shared-roadmap",
-            listed,
-            anchor_prefix=f"{listed.roadmap.slug}-",  # ids unique on a page of several
-            **SHARED,
-        ).fill_value(
-            states=state.states_in(listed),
-            progress=state.progress,
-            owner_name=state.name or "A learner",
-        )
-        for listed in started_roadmaps(state)
-    ]
-    return Filled.joined(sections)
-
-
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    state = shared_state(token=token)
-    if state is None:
+    """A learner's progress in each roadmap they have started, read-only, for anyone with
+    the link; each roadmap's parts made once for everybody (the tag `roadmap_parts`)."""
+    shared = shared_state(token=token)
+    if shared is None:
         raise Http404
-    content = state.content
-    # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
-    # the viewer's own.
-    viewer = viewer_of(request.user)
-    if request.user.is_authenticated:
-        mine = learner_state(user=request.user).progress
-    else:  # a visitor's own, from their session (none: nothing)
-        mine = visitor_state(session=request.session, content=content).progress
-    owner = state.name or "A learner"
-    shown = started_roadmaps(state)
+    shown = started_roadmaps(shared)
     if not shown:
         raise Http404  # no roadmap is published
+    owner = shared.name or "A learner"
     first = shown[0]  # the headline's
-    percent = state.progress.get(first.key).percent
-    headline = f"{owner} is {percent}% through the {first.roadmap.title}"
-    page = rendered_once(content, viewer, "roadmap/shared.html", **SHARED).fill(
-        progress=state.progress,
-        viewer_progress=mine,
-        owner_name=owner,
-        headline=headline,
-        sections=shared_sections(content, state, viewer),
-        share_url=request.build_absolute_uri(),
-        csrf_token=get_token(request) if request.user.is_authenticated else "",
-        messages=waiting_messages(request),
-    )
-    response = HttpResponse(page)
+    percent = shared.progress.get(first.key).percent
+    context = {
+        "shared": shared,
+        "shown": shown,
+        "progress": shared.progress,  # the page's figures; the navigation's are the viewer's
+        "owner_name": owner,
+        "headline": f"{owner} is {percent}% through the {first.roadmap.title}",
+        "share_url": request.build_absolute_uri(),
+    }
+    response = render(request, "roadmap/shared.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -500,22 +285,19 @@ def share_badge(request: HttpRequest, token: str, slug: str | None = None) -> Ht
     theme = request.GET.get("theme", "light")
     if theme not in THEMES:
         return HttpResponseBadRequest("theme must be light or dark.", content_type="text/plain")
-    state = shared_state(token=token)
-    if state is None:
+    shared = shared_state(token=token)
+    if shared is None:
         raise Http404
-    content = state.content
+    content = shared.content
     listed = content.by_slug.get(slug) if slug else content.first
     if listed is None or not listed.visible_to(staff=False):  # as on the share page
         raise Http404
-    title = listed.roadmap.title
-    value = f"{state.progress.get(listed.key).percent}%"
-    svg = renderings.get(
-        (content.scope(), "badge", title, value, theme),
-        lambda: render_to_string(
-            "roadmap/badge.svg", {"badge": Badge(label=title, value=value, theme=theme)}
-        ),
+    badge = Badge(
+        label=listed.roadmap.title,
+        value=f"{shared.progress.get(listed.key).percent}%",
+        theme=theme,
     )
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    response = render(request, "roadmap/badge.svg", {"badge": badge}, content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=300"
     response["Content-Security-Policy"] = "default-src 'none'"
     response["X-Robots-Tag"] = "noindex"

@@ -4,7 +4,7 @@ and the ratio to /healthz measured in the same run; then what a learner on a pho
 (scripts/phone_bench.py).
 
     make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8] [BENCH_ROWS=10000000]
-               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,import]
+               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,import] [BENCH_WORKERS=2]
 
 Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
 DATABASE_URL's server). Figures are ratios because these machines are shared and noisy:
@@ -14,6 +14,7 @@ BENCH_ONLY measures just the endpoints it names (comma-separated; `rows` for the
 BENCH_ROWS rows against a small copy, `phone` for the phone's section, `edit` for one
 curator's edit on the warm site, `cold` for a first render in-process, `import`
 for the import of a 5,000-resource reading list), and nothing else.
+BENCH_WORKERS is how many workers serve (4 to see an edit's cost with more of them).
 BENCH_ROWS is the size of the progress table (smaller builds faster, for quick looks at
 the other sections).
 
@@ -58,7 +59,8 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 ROWS = int(os.environ.get("BENCH_ROWS", "10000000"))  # in the big progress table
 ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 COMPARE_ROWS = not ONLY or "rows" in ONLY  # the POST at BENCH_ROWS rows against a small copy
-PROCESSES = 2
+PROCESSES = 2  # load drivers
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # the server's (gunicorn's) workers
 THREADS = PROCESSES * max(1, CLIENTS // PROCESSES)  # load connections, over all processes
 # Learners who log in and whose pages and ticks are measured: one per load connection.
 MEASURED = max(CLIENTS, THREADS)
@@ -510,7 +512,7 @@ def visitor_session(base: str, ticks: list[str]) -> tuple[str, str]:
     their cookie header and CSRF token."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{base}/", timeout=30).read()
+    opener.open(f"{base}{ROADMAP}", timeout=30).read()  # its rows' forms: a CSRF cookie
     csrf = next(c.value for c in jar if c.name == "csrftoken")
     for public_id in ticks:
         request = urllib.request.Request(
@@ -664,7 +666,7 @@ def rendered_everywhere(base: str, paths: list[str], cookie: str, fast: float = 
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         slowest = 0.0
-        for path in paths * PROCESSES * 2:
+        for path in paths * WORKERS * 2:
             started = time.perf_counter()
             request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie})
             urllib.request.urlopen(request, timeout=120).read()
@@ -752,7 +754,7 @@ def main() -> int:
             flush=True,
         )
 
-    server, base = start_server(env, workers=2)
+    server, base = start_server(env, workers=WORKERS)
     port = int(base.rsplit(":", 1)[1])
     try:
         sessions = [log_in(base, f"learner{n}") for n in range(1, MEASURED + 1)]
@@ -971,7 +973,7 @@ def edit_met(base: str, slugs: list[str], cookie: str, master: int) -> bool:
     worst = max(after)
     ok = worst <= 0.3 and extra_cpu <= 0.5 and again <= 2
     print(
-        f"\none edit in the first of {len(slugs)} roadmaps, {PROCESSES} workers: worst first"
+        f"\none edit in the first of {len(slugs)} roadmaps, {WORKERS} workers: worst first"
         f" page after it {worst * 1000:.0f} ms (warm: {max(warm) * 1000:.0f} ms)"
         f" {'<= 300 ok' if worst <= 0.3 else '> 300 MISSED'}; pages rendered again: {again:.0f}"
         f" (the edited roadmap's, for a visitor and a learner)"

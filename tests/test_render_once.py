@@ -142,6 +142,38 @@ def test_outside_a_rendering_made_once_the_tags_render_at_once():
     assert html == "done 50% &lt;i&gt;"
 
 
+def test_the_layouts_own_values_come_from_the_request_whether_made_once_or_not(rf):
+    """`{% from_request %}`: the CSRF token and the messages waiting are the request's, in
+    a page made once (filled from the request) and in a plain render alike; a page made
+    once never goes out without them."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages import success
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template.loader import render_to_string
+
+    def request_with(message: str):
+        request = rf.get("/")
+        request.session, request.COOKIES = {}, {}
+        request.user = AnonymousUser()
+        request._messages = FallbackStorage(request)
+        success(request, message)
+        return request
+
+    source = '<i>{% from_request "csrf_token" %}</i>{% from_request "messages" %}'
+    rendering = built(source)
+    once = request_with("Made <once>")
+    page = rendering.fill(request=once).decode()
+    assert re.search(r"<i>\w{64}</i>", page) and once.META["CSRF_COOKIE"]  # made for it
+    assert "Made &lt;once&gt;" in page and 'role="status"' in page
+    with pytest.raises(KeyError, match="request"):
+        rendering.fill()
+    plain = request_with("Rendered plainly")
+    html = engines["django"].from_string(source).render(request=plain)
+    assert re.search(r"<i>\w{64}</i>", html) and plain.META["CSRF_COOKIE"]
+    assert "Rendered plainly" in html
+    assert render_to_string("base.html#messages", {"messages": ["x"]}).count("<li") == 1
+
+
 def test_the_process_cache_builds_each_key_once_however_many_threads_ask():
     cache, builds, answers = ProcessCache(), [], []
     building, release = threading.Event(), threading.Event()
@@ -243,6 +275,35 @@ def test_an_edit_in_one_roadmap_leaves_the_others_pages_as_they_were_kept(client
     assert "Deep Learning Roadmap" in client.get("/roadmaps/vision/").content.decode()
     Roadmap.objects.filter(slug="deep-learning").update(title="Deep Learning, again")
     assert "Deep Learning, again" in client.get("/roadmaps/vision/").content.decode()
+
+
+def test_a_share_page_shows_an_edit_at_once_and_keeps_the_other_roadmaps_parts(client, db):
+    """The share page is a plain view; each roadmap's parts in it are made once for every
+    share page (whoever owns or views it) and made again only for the roadmap edited."""
+    from roadmap.services import progress_set, share_link_enable
+    from tests.factories import UserFactory, build_roadmap
+
+    build_roadmap(parts=1, topics_per_part=2, resources_per_topic=3)
+    build_roadmap(parts=1, topics_per_part=2, resources_per_topic=3, slug="vision", order=2)
+    owners = [UserFactory(), UserFactory()]
+    links = []
+    for owner in owners:
+        for slug in ("deep-learning", "vision"):
+            resource = Resource.objects.filter(topic__part__roadmap__slug=slug).first()
+            progress_set(user=owner, resource=resource, state="done")
+        links.append(share_link_enable(user=owner).get_absolute_url())
+    parts = "roadmap/roadmap.html#roadmap-parts"
+    before = renders_of(client, parts)
+    for link in links:
+        page = client.get(link).content.decode()
+        assert page.count('class="tick tick-done"') == 2  # one done in each roadmap
+    assert renders_of(client, parts) == before + 2  # once per roadmap, for both owners
+    first = Resource.objects.filter(topic__part__roadmap__slug="vision").last()
+    first.title = "Renamed in vision"
+    first.save()
+    assert "Renamed in vision" in client.get(links[1]).content.decode()
+    assert "Renamed in vision" in client.get(links[0]).content.decode()
+    assert renders_of(client, parts) == before + 3  # vision's again; the other's kept
 
 
 def test_a_rendering_is_made_once_for_every_process_that_shares_the_cache(db):

@@ -5,15 +5,20 @@ renders at once from the context's values."""
 from __future__ import annotations
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.models import Progress
+from roadmap.pages import roadmap_rendering, viewer_of
 from roadmap.progress import EMPTY
 from roadmap.render_once import (
     BUILDING,
+    REQUEST_VALUES,
     ROWS,
     FigureHole,
     Holes,
+    RequestHole,
     StateHole,
     ValueHole,
     render_figure,
@@ -172,3 +177,55 @@ def hole(context, name: str, key=None, default: str = ""):
         return holes.add(ValueHole(name, key, default))
     value = context.get(name, "")
     return value if key is None else value.get(key, default)
+
+
+@register.simple_tag(takes_context=True)
+def from_request(context, name: str) -> str:
+    """The layout's own value `name` of the request the page is for (REQUEST_VALUES: the
+    CSRF token, the messages waiting): in a page made once, filled in per request."""
+    holes = context.get(BUILDING)
+    if holes is not None:
+        return holes.add(RequestHole(name))
+    request = getattr(context, "request", None)
+    return conditional_escape(REQUEST_VALUES[name](request)) if request is not None else ""
+
+
+NOTE = "roadmap/roadmap.html#note-shown"
+
+
+@register.simple_tag(takes_context=True)
+def note_shown(context, resource) -> str:
+    """The learner's note under `resource`'s row: in a page made once, the keyed hole
+    "notes" (roadmap/pages.py `notes_shown` fills it); otherwise the context's `note`."""
+    holes = context.get(BUILDING)
+    if holes is not None:
+        return holes.add(ValueHole("notes", str(resource.public_id)))
+    note = context.get("note")
+    if not note:
+        return ""
+    # (`html` was rendered by the safe Markdown renderer when the note was saved.)
+    return render_to_string(NOTE, {"note_html": mark_safe(note.html)})  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def kept_roadmap(
+    context, listed, template: str, shown=None, viewer=None, everywhere=False, **arguments
+):
+    """`template`, a partial that shows the roadmap `listed` alone (`listed`, `roadmap`,
+    `parts`, `counted`, `prerequisites`), made once per version of that roadmap for each
+    kind of viewer (`viewer`, by default the request's) and kept (roadmap/pages.py); filled
+    with the figures and states of `shown` (a LearnerState), or else the page's
+    `progress`. `arguments`: the partial's own, plain values. Kept in this process, or
+    with `everywhere` in Django's cache for every process (a whole roadmap's parts, slow
+    to render). So a plain page keeps what would make it slow: a roadmap's parts on a
+    share page, a card's list of parts."""
+    request = getattr(context, "request", None)
+    viewer = viewer or viewer_of(request.user)
+    rendering = roadmap_rendering(listed, viewer, template, everywhere=everywhere, **arguments)
+    if shown is not None:
+        filled = rendering.fill(
+            request=request, states=shown.states_in(listed), progress=shown.progress
+        )
+    else:
+        filled = rendering.fill(request=request, progress=context.get("progress"))
+    return mark_safe(filled.decode())  # noqa: S308 - a template's rendering, filled

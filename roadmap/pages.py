@@ -1,0 +1,109 @@
+"""The pages everyone shares, made once and kept (roadmap/render_once.py): a roadmap's
+page for each kind of viewer, the answer to a tick, and a roadmap's parts as a share
+page shows them. Every other page is a plain `render()` view.
+
+What each is kept under is said here, once, from what it shows: the version of the
+roadmap it is made from (`RoadmapContent.scope`), the kind of viewer, and the template's own
+arguments. A view asks for a page by what it is about and fills it in.
+"""
+
+from __future__ import annotations
+
+from django.utils.safestring import mark_safe
+
+from roadmap.content import Content, RoadmapContent
+from roadmap.models import Note
+from roadmap.render_once import Filled, Rendering, render_once, renderings
+
+# The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
+# `drafts`: the parts and resources only staff see are shown; a share page never shows
+# them, whoever looks.
+VIEWERS = {
+    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": True},
+    "learner": {"signed_in": True, "staff": False, "drafts": False, "show_progress": True},
+    "staff": {"signed_in": True, "staff": True, "drafts": True, "show_progress": True},
+}
+
+
+def viewer_of(user) -> str:
+    return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
+
+
+def kept(
+    listed: RoadmapContent, template: str, key: tuple, context, *, shared: bool = False
+) -> Rendering:
+    """`template` rendered once for everybody with `context()` (called only to render),
+    kept under the version of the roadmap `listed` it shows and `key` (all else that the
+    context depends on), in this process; with `shared`, in Django's cache for every
+    other too (a whole roadmap, which takes long to render; a small piece is made from
+    kept rows sooner than it is fetched)."""
+    return renderings.get(
+        (listed.scope, template, *key), lambda: render_once(template, context()), shared=shared
+    )
+
+
+def roadmap_rendering(
+    listed: RoadmapContent,
+    viewer: str,
+    template: str = "roadmap/roadmap.html",
+    *,
+    everywhere: bool = True,
+    **context,
+) -> Rendering:
+    """The roadmap `listed` in `template` as `viewer` sees it (`context`: the template's
+    own arguments, plain values), made once per version of the roadmap; kept for every
+    process (`everywhere`: the whole roadmap, slow to render) or in this one (a piece
+    that shows a little of it, made sooner than fetched)."""
+
+    def everything() -> dict:
+        seen = {**VIEWERS[viewer], **context}
+        return {
+            "listed": listed,
+            "roadmap": listed.roadmap,
+            "parts": listed.parts_for(staff=seen["drafts"]),
+            "counted": listed.counted,
+            "prerequisites": listed.prerequisites,
+            **seen,
+        }
+
+    # What it shows of other roadmaps: their titles and addresses.
+    shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites)
+    key = (viewer, shown, *sorted(context.items()))
+    return kept(listed, template, key, everything, shared=everywhere)
+
+
+def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:
+    """The learner's notes, on every resource of the roadmap `listed` listing their works,
+    as their rows show them: one query however many, each rendered when it was saved."""
+    shown = kept(listed, "roadmap/roadmap.html#note-shown", (), dict)
+    listings = listed.listings
+    return {
+        # (`html` was rendered by the safe Markdown renderer when the note was saved.)
+        key: shown.fill_value(note_html=mark_safe(html))  # noqa: S308
+        for work, html in Note.objects.filter(user=user).values_list("work_id", "html")
+        for key in listings.get(work, ())
+    }
+
+
+def tick_answer(content: Content, public_id: str, viewer: str) -> Rendering:
+    """The htmx answer to a change of one resource's state: its row, and out of band the
+    other rows of its roadmap listing the same URL, the bars of its roadmap that count
+    its work (its topic's and part's, and those of any other topic or part listing it),
+    the roadmap's overall bar, the navigation's percentage and the announcement."""
+    resource = content.by_public_id[public_id]
+    listed = content.roadmap_of(resource)
+
+    def context() -> dict:
+        listings = content.counted_works[resource.work_id]
+        here = [other for other in listings if other.topic.part.roadmap_id == listed.roadmap.pk]
+        return {
+            **VIEWERS[viewer],
+            "resource": resource,
+            "twins": [other for other in here if other != resource],
+            "topics": list(dict.fromkeys(other.topic for other in here)),
+            "parts": list(dict.fromkeys(other.topic.part for other in here)),
+            "roadmap": listed.roadmap,
+            "counted": listed.counted,
+        }
+
+    return kept(listed, "roadmap/roadmap.html#progress-updated", (public_id, viewer), context)
