@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from roadmap.content import latest_content
-from roadmap.progress import EMPTY, has_visitor_rows, viewer_state
+from roadmap.progress import navigation_progress
 
 
 def viewer(request: HttpRequest) -> dict:
@@ -19,16 +19,11 @@ def learner_progress(request: HttpRequest) -> dict:
     """The viewer's own progress, for the navigation (a visitor's from their session);
     queried only if a template uses it."""
 
-    def progress():
-        if not request.user.is_authenticated and not has_visitor_rows(request.session):
-            return EMPTY
-        return viewer_state(request).progress
-
     def default_roadmap():
         first = latest_content().first
         return first and first.roadmap
 
     return {
-        "learner_progress": SimpleLazyObject(progress),
+        "learner_progress": SimpleLazyObject(lambda: navigation_progress(request)),
         "default_roadmap": SimpleLazyObject(default_roadmap),
     }

@@ -1,6 +1,7 @@
 """The pages everyone shares, made once and kept (roadmap/render_once.py): a roadmap's
-page for each kind of viewer, the answer to a tick, and a roadmap's parts as a share
-page shows them. Every other page is a plain `render()` view.
+page for each kind of viewer, the answer to a tick, and the share page. Every other page
+is a plain `render()` view (a piece of one that shows a roadmap may be kept through the
+tag `kept_roadmap`).
 
 What each is kept under is said here, once, from what it shows: the version of the
 roadmap it is made from (`RoadmapContent.scope`), the kind of viewer, and the template's own
@@ -70,6 +71,33 @@ def roadmap_rendering(
     shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites)
     key = (viewer, shown, *sorted(context.items()))
     return kept(listed, template, key, everything, shared=everywhere)
+
+
+def share_page_shell(content: Content, viewer: str) -> Rendering:
+    """The share page around its sections (`shared_section`), as `viewer` sees its
+    navigation: the same for every share link. Kept whole, not rendered plainly: for a
+    learner who has started many roadmaps it is a few megabytes, joined here as bytes
+    where a template copies it at every level (a paired bench run: 0.39 of /healthz
+    kept, 0.24 rendered plainly, and a worker's peak memory past 300 MB;
+    docs/performance.md)."""
+    return renderings.get(
+        (content.version, "roadmap/shared.html", viewer),
+        lambda: render_once(
+            "roadmap/shared.html",
+            {**VIEWERS[viewer], "default_roadmap": content.first and content.first.roadmap},
+        ),
+    )
+
+
+def shared_section(listed: RoadmapContent) -> Rendering:
+    """A roadmap as every share page shows it, whoever looks: read-only, no drafts."""
+    return roadmap_rendering(
+        listed,
+        "visitor",
+        "roadmap/shared.html#shared-roadmap",
+        readonly=True,
+        anchor_prefix=f"{listed.roadmap.slug}-",  # ids unique on a page of several
+    )
 
 
 def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:

@@ -273,3 +273,11 @@ def viewer_state(request) -> LearnerState:
             state = visitor_state(session=request.session, content=content)
         request.viewer_state = state
     return state
+
+
+def navigation_progress(request) -> ProgressSummary:
+    """The viewer's own figures, as the navigation shows them: nothing read for a visitor
+    who has kept no state."""
+    if not request.user.is_authenticated and not has_visitor_rows(request.session):
+        return EMPTY
+    return viewer_state(request).progress

@@ -154,6 +154,12 @@ class Filled:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
+    @classmethod
+    def joined(cls, pieces: list[Filled]) -> Filled:
+        if not all(isinstance(piece, Filled) for piece in pieces):
+            raise TypeError("Only filled renderings can be joined as markup.")
+        return cls(b"".join(piece.data for piece in pieces))
+
 
 def markup(name: str, value: str | Filled) -> bytes:
     """A hole's value as it goes in: text escaped, markup as it is."""

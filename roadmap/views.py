@@ -23,8 +23,16 @@ from roadmap.content import (
 )
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
-from roadmap.pages import notes_shown, roadmap_rendering, tick_answer, viewer_of
-from roadmap.progress import VISITOR, shared_state, viewer_state
+from roadmap.pages import (
+    notes_shown,
+    roadmap_rendering,
+    share_page_shell,
+    shared_section,
+    tick_answer,
+    viewer_of,
+)
+from roadmap.progress import VISITOR, navigation_progress, shared_state, viewer_state
+from roadmap.render_once import Filled
 from roadmap.services import (
     ContentBusy,
     NotCounted,
@@ -255,7 +263,7 @@ def started_roadmaps(state) -> list[RoadmapContent]:
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     """A learner's progress in each roadmap they have started, read-only, for anyone with
-    the link; each roadmap's parts made once for everybody (the tag `roadmap_parts`)."""
+    the link (roadmap/pages.py keeps it: each roadmap as everyone sees it)."""
     shared = shared_state(token=token)
     if shared is None:
         raise Http404
@@ -265,15 +273,26 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     owner = shared.name or "A learner"
     first = shown[0]  # the headline's
     percent = shared.progress.get(first.key).percent
-    context = {
-        "shared": shared,
-        "shown": shown,
-        "progress": shared.progress,  # the page's figures; the navigation's are the viewer's
-        "owner_name": owner,
-        "headline": f"{owner} is {percent}% through the {first.roadmap.title}",
-        "share_url": request.build_absolute_uri(),
-    }
-    response = render(request, "roadmap/shared.html", context)
+    sections = Filled.joined(
+        [
+            shared_section(listed).fill_value(
+                states=shared.states_in(listed), progress=shared.progress, owner_name=owner
+            )
+            for listed in shown
+        ]
+    )
+    # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
+    # the viewer's own.
+    page = share_page_shell(shared.content, viewer_of(request.user)).fill(
+        request=request,
+        progress=shared.progress,
+        viewer_progress=navigation_progress(request),
+        owner_name=owner,
+        headline=f"{owner} is {percent}% through the {first.roadmap.title}",
+        share_url=request.build_absolute_uri(),
+        sections=sections,
+    )
+    response = HttpResponse(page)
     response["X-Robots-Tag"] = "noindex"
     return response
 

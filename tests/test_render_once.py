@@ -278,8 +278,8 @@ def test_an_edit_in_one_roadmap_leaves_the_others_pages_as_they_were_kept(client
 
 
 def test_a_share_page_shows_an_edit_at_once_and_keeps_the_other_roadmaps_parts(client, db):
-    """The share page is a plain view; each roadmap's parts in it are made once for every
-    share page (whoever owns or views it) and made again only for the roadmap edited."""
+    """Each roadmap on a share page is made once for every share page (whoever owns or
+    views it) and made again only for the roadmap edited."""
     from roadmap.services import progress_set, share_link_enable
     from tests.factories import UserFactory, build_roadmap
 
@@ -292,7 +292,7 @@ def test_a_share_page_shows_an_edit_at_once_and_keeps_the_other_roadmaps_parts(c
             resource = Resource.objects.filter(topic__part__roadmap__slug=slug).first()
             progress_set(user=owner, resource=resource, state="done")
         links.append(share_link_enable(user=owner).get_absolute_url())
-    parts = "roadmap/roadmap.html#roadmap-parts"
+    parts = "roadmap/shared.html#shared-roadmap"
     before = renders_of(client, parts)
     for link in links:
         page = client.get(link).content.decode()

@@ -208,24 +208,15 @@ def note_shown(context, resource) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def kept_roadmap(
-    context, listed, template: str, shown=None, viewer=None, everywhere=False, **arguments
-):
+def kept_roadmap(context, listed, template: str, **arguments) -> SafeString:
     """`template`, a partial that shows the roadmap `listed` alone (`listed`, `roadmap`,
     `parts`, `counted`, `prerequisites`), made once per version of that roadmap for each
-    kind of viewer (`viewer`, by default the request's) and kept (roadmap/pages.py); filled
-    with the figures and states of `shown` (a LearnerState), or else the page's
-    `progress`. `arguments`: the partial's own, plain values. Kept in this process, or
-    with `everywhere` in Django's cache for every process (a whole roadmap's parts, slow
-    to render). So a plain page keeps what would make it slow: a roadmap's parts on a
-    share page, a card's list of parts."""
-    request = getattr(context, "request", None)
-    viewer = viewer or viewer_of(request.user)
-    rendering = roadmap_rendering(listed, viewer, template, everywhere=everywhere, **arguments)
-    if shown is not None:
-        filled = rendering.fill(
-            request=request, states=shown.states_in(listed), progress=shown.progress
-        )
-    else:
-        filled = rendering.fill(request=request, progress=context.get("progress"))
+    kind of viewer and kept in this process (roadmap/pages.py), filled with the page's
+    `progress`; `arguments`: the partial's own, plain values. So a plain page keeps what
+    would make it slow: a roadmap's card on the home page, its list of parts on /me/."""
+    request = context.request
+    rendering = roadmap_rendering(
+        listed, viewer_of(request.user), template, everywhere=False, **arguments
+    )
+    filled = rendering.fill(request=request, progress=context.get("progress"))
     return mark_safe(filled.decode())  # noqa: S308 - a template's rendering, filled
