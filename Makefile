@@ -18,11 +18,14 @@ $(INSTALLED): requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $@
 
+# The development server, and a job worker beside it (stopped with it).
 run: $(INSTALLED)
 	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --no-input && \
 		$(BIN)/python manage.py createcachetable && \
 		$(BIN)/python manage.py seed_roadmap && \
-		exec $(BIN)/python manage.py runserver $(HOST):$(PORT)'
+		{ $(BIN)/python manage.py procrastinate worker & } && \
+		trap "kill $$! 2>/dev/null" EXIT INT TERM && \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 test: $(INSTALLED) lint
 	$(WITH_DB) $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,17 +1,73 @@
+from functools import cache
+from zoneinfo import available_timezones
+
 from allauth.account import forms as allauth_forms
 from django import forms
 
 from accounts.models import User
 
 
+@cache
+def time_zones() -> list[str]:
+    """Every IANA zone name, sorted (the system's, or the tzdata package's)."""
+    return sorted(available_timezones() - {"localtime", "Factory"})
+
+
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label="Time zone", required=False)
+
     class Meta:
         model = User
-        fields = ["display_name"]
-        labels = {"display_name": "Display name"}
+        fields = ["display_name", "time_zone", "weekly_goal", "weekly_email", "activity_shared"]
+        labels = {
+            "display_name": "Display name",
+            "weekly_goal": "Weekly goal",
+            "weekly_email": "Email me a weekly summary",
+            "activity_shared": "Show my activity on my share page",
+        }
+        help_texts = {
+            "weekly_goal": "How many resources a week you mean to finish (done or skipped).",
+            "weekly_email": "On Mondays at 08:00 your time, to your verified email address.",
+        }
+        widgets = {"weekly_goal": forms.NumberInput(attrs={"min": 1, "max": 500})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.time_zone
+        # The current zone first, then every other.
+        self.fields["time_zone"].choices = [(current, current)] + [
+            (name, name) for name in time_zones() if name != current
+        ]
 
     def clean_display_name(self) -> str:
         return " ".join(self.cleaned_data["display_name"].split())
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data["time_zone"] or self.instance.time_zone  # not sent: as it was
+
+    def clean_weekly_goal(self) -> int | None:
+        goal = self.cleaned_data["weekly_goal"]
+        if goal is not None and not 1 <= goal <= 500:
+            raise forms.ValidationError("Give a number from 1 to 500, or leave it blank.")
+        return goal
+
+
+class SignupForm(allauth_forms.SignupForm):
+    """allauth's sign-up, with the browser's time zone (static/js/site.js fills it in;
+    without JavaScript, or with a name that is no zone, UTC)."""
+
+    time_zone = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data.get("time_zone") or "UTC"
+        return zone if zone in time_zones() else "UTC"
+
+    def save(self, request):
+        user = super().save(request)
+        if user is not None and user.time_zone != self.cleaned_data["time_zone"]:
+            user.time_zone = self.cleaned_data["time_zone"]
+            user.save(update_fields=["time_zone"])
+        return user
 
 
 class LoginForm(allauth_forms.LoginForm):

@@ -12,6 +12,15 @@ class User(AbstractUser):
         help_text="Shown on your shared progress page instead of your username.",
     )
 
+    # The learner's IANA zone: every date the site shows them, and the day each change of
+    # theirs is recorded on (activity/models.py), is in it. From the browser at sign-up.
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
+    weekly_goal = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Resources done or skipped a week; blank for none."
+    )
+    weekly_email = models.BooleanField(default=False, db_default=False)
+    activity_shared = models.BooleanField(default=False, db_default=False)
+
     def __str__(self) -> str:
         return self.display_name or self.username
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
+from activity.models import Event
 from roadmap.models import Note, Part, Progress, Resource, Roadmap, ShareLink, Work
 from roadmap.progress import learner_state
 
@@ -84,7 +85,24 @@ def account_export(*, user, share_url: str | None) -> dict:
                 {"email": address.email, "verified": address.verified, "primary": address.primary}
                 for address in EmailAddress.objects.filter(user=user).order_by("pk")
             ],
+            "time_zone": user.time_zone,
+            "weekly_goal": user.weekly_goal,
+            "weekly_email": user.weekly_email,
+            "activity_shared": user.activity_shared,
         },
+        # Every change of state, oldest first, with the day it was where the learner was.
+        "activity": [
+            {
+                "address": url,
+                "from": before,
+                "to": after,
+                "at": at.isoformat(),
+                "day": day.isoformat(),
+            }
+            for url, before, after, at, day in Event.objects.filter(user=user)
+            .order_by("at", "pk")
+            .values_list("work__url_key", "before", "after", "at", "day")
+        ],
         # Each work (a URL, wherever it is listed) the learner has a state of or a note on.
         "progress": [about(work, row) for work, row in rows.items()]
         + [about(work) for work in notes if work not in rows],
@@ -108,6 +126,6 @@ def account_export(*, user, share_url: str | None) -> dict:
 
 
 def account_delete(*, user) -> None:
-    """Delete the learner; their progress, notes, share link and email addresses go with them
-    (on_delete=CASCADE, in one transaction)."""
+    """Delete the learner; their progress, notes, activity, share link and email addresses
+    go with them (on_delete=CASCADE, in one transaction)."""
     user.delete()

@@ -1,5 +1,6 @@
 import json
 
+from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -23,9 +24,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(data, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your display name was saved.")
+        messages.success(request, "Your profile was saved.")
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    email = EmailAddress.objects.filter(user=request.user, email=request.user.email).first()
+    context = {"form": form, "email_verified": email is not None and email.verified}
+    return render(request, "accounts/profile.html", context)
 
 
 @private_page

@@ -62,8 +62,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_prometheus",
     "template_partials",  # wraps the template loaders and adds {% partialdef %}
+    "procrastinate.contrib.django",  # the job runner, on PostgreSQL (README: Jobs)
     "accounts",
     "roadmap",
+    "activity",
 ]
 
 MIDDLEWARE = [
@@ -157,7 +159,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_USER_DISPLAY = str
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
 # allauth's per-address rate limits (failed logins, sign-ups, password resets) key on the
 # client's address. Behind N proxies of ours (nginx: 1), it is the N-th address from the
 # right of X-Forwarded-For, which those proxies wrote; anything a client put further
@@ -195,6 +197,17 @@ elif PRODUCTION:
     )
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Where links in mail sent by a job (no request to build them from) point: the site's
+# address as its learners reach it.
+SITE_URL = os.environ.get("SITE_URL") or (
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
+)
+
+# Jobs (procrastinate, on the database): each app's tasks.py. How often the dead-link
+# check runs, as a cron line (weekly: Mondays at 03:00 UTC).
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+LINK_CHECK_CRON = os.environ.get("LINK_CHECK_CRON", "0 3 * * 1")
+
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Deep Learning Roadmap <roadmap@localhost>"
 )
@@ -326,4 +339,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # (Every command would otherwise list the periodic jobs as it starts.)
+    "loggers": {"procrastinate.periodic": {"level": "WARNING"}},
 }

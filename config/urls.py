@@ -36,6 +36,7 @@ urlpatterns = [
         name="share-roadmap-badge",
     ),
     path("accounts/", include("allauth.urls")),
+    path("activity/", include("activity.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),

@@ -90,6 +90,18 @@ class LearnerState:
             for key in listings[work]
         }
 
+    def roadmaps_started(self) -> list[RoadmapContent]:
+        """The published roadmaps the learner has started, in order; before they start
+        any, the first: what their dashboard, share page and weekly summary show."""
+        published = self.content.published
+        return [listed for listed in published if listed.roadmap.pk in self.started] or published[
+            :1
+        ]
+
+    def next_up(self, listed: RoadmapContent) -> Resource | None:
+        """The first resource of `listed`, in reading order, the learner has not started."""
+        return next((r for r in listed.counted.values() if r.work_id not in self.rows), None)
+
     @cached_property
     def started(self) -> set[int]:
         """The roadmaps (ids) that count a work this learner has any state of."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -349,6 +350,17 @@ def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
     )
 
 
+@contextmanager
+def curators_doing():
+    """Say that what is written of learners' states meanwhile is a curator's doing, not
+    the learners' own (the setting `roadmap.curating`, for this transaction at most): a
+    history of what learners did leaves it out."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('roadmap.curating', 'on', true)")
+        yield
+        cursor.execute("SELECT set_config('roadmap.curating', '', true)")
+
+
 @transaction.atomic
 def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
     """Join the learners' states and notes on `from_work` into `into_work`, recording what
@@ -356,6 +368,11 @@ def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
     the row moves. On both: the state that `stands_over` the other is kept on
     `into_work`, and two notes are joined (the one there first); their rows on
     `from_work` stay as they were, where no resource shows them."""
+    with curators_doing():
+        return _work_join(from_work, into_work)
+
+
+def _work_join(from_work: Work, into_work: Work) -> WorkJoin:
     record: dict = {"states_moved": [], "states_met": {}, "notes_moved": [], "notes_met": {}}
     states = Progress.objects.select_for_update().filter(work__in=[from_work, into_work])
     theirs = {row.user_id: row for row in states if row.work_id == from_work.pk}
@@ -390,6 +407,11 @@ def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
 def work_join_undo(*, join: WorkJoin) -> None:
     """Take a join back: rows that moved go back (with any change made since); rows they
     met get their values from before the join, unless their learner changed them since."""
+    with curators_doing():
+        _work_join_undo(join)
+
+
+def _work_join_undo(join: WorkJoin) -> None:
     record = join.record
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))

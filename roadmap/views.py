@@ -1,5 +1,6 @@
 import heapq
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from allauth.core import ratelimit
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -236,13 +238,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "listed": listed,
             "started": in_progress.get(listed.roadmap.pk, []),
-            # Next: the first resource in reading order the learner has not started.
-            "next_up": next(
-                (r for r in listed.counted.values() if r.work_id not in state.rows), None
-            ),
+            "next_up": state.next_up(listed),
             "anything_published": bool(listed.counted),
         }
-        for listed in started_roadmaps(state)
+        for listed in state.roadmaps_started()
     ]
     # Each completed work once, where it is first listed.
     recent = [
@@ -250,14 +249,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for work, when in newest(state, Progress.State.DONE, 5)
     ]
     context = {"cards": cards, "recent": recent, "progress": state.progress}
-    return render(request, "roadmap/dashboard.html", context)
-
-
-def started_roadmaps(state) -> list[RoadmapContent]:
-    """The published roadmaps a learner has started, in order; before they start any,
-    the first: what their dashboard and their share page show."""
-    published = state.content.published
-    return [listed for listed in published if listed.roadmap.pk in state.started] or published[:1]
+    with timezone.override(ZoneInfo(request.user.time_zone)):  # dates in the learner's zone
+        return render(request, "roadmap/dashboard.html", context)
 
 
 @require_safe
@@ -267,7 +260,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     shared = shared_state(token=token)
     if shared is None:
         raise Http404
-    shown = started_roadmaps(shared)
+    shown = shared.roadmaps_started()
     if not shown:
         raise Http404  # no roadmap is published
     owner = shared.name or "A learner"

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from activity.tasks import send_digests
 from roadmap.curators import curators_group_sync
 from roadmap.models import Resource
 from roadmap.services import progress_set, share_link_enable
@@ -80,6 +81,12 @@ MATRIX = {
         "/accounts/confirm-email/not-a-key/",
         ALL,  # a page that says the link is bad
     ),
+    # The weekly summary's unsubscribe link: for anyone with it, and a bad token is 400.
+    "activity/unsubscribe/<str:token>/": (
+        "get",
+        "/activity/unsubscribe/not-a-token/",
+        dict.fromkeys(ROLES, 400),
+    ),
     # No login code is pending: everyone is sent back.
     "accounts/login/code/confirm/": ("get", "/accounts/login/code/confirm/", REDIRECT),
 }
@@ -119,7 +126,7 @@ def admin_matrix() -> dict:
             "/admin/r/0/0/",
             {**REDIRECT, "curator": 404, "superuser": 404},
         ),
-        "admin/^(?P<app_label>auth|account|accounts|roadmap)/$": (
+        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap)/$": (
             "get",
             "/admin/roadmap/",
             {**REDIRECT, "curator": 200, "superuser": 200},
@@ -146,11 +153,15 @@ def admin_matrix() -> dict:
         curated = model._meta.app_label == "roadmap"
         allowed = {**REDIRECT, "curator": 200 if curated else 403, "superuser": 200}
         # The first roadmap object of each kind holds a learner's tick: deleting it is
-        # refused with a redirect to its change page, for staff too.
+        # refused with a redirect to its change page, for staff too. The job runner's
+        # pages are read-only: nobody adds or deletes a job there.
         deletable = REDIRECT if curated else allowed
+        addable = allowed
+        if model._meta.app_label == "procrastinate":
+            deletable = addable = {**REDIRECT, "curator": 403, "superuser": 403}
         entries |= {
             f"admin/{label}/": ("get", f"/admin/{label}/", allowed),
-            f"admin/{label}/add/": ("get", f"/admin/{label}/add/", allowed),
+            f"admin/{label}/add/": ("get", f"/admin/{label}/add/", addable),
             f"admin/{label}/<path:object_id>/history/": (
                 "get",
                 f"/admin/{label}/{{{label}}}/history/",
@@ -200,6 +211,7 @@ def users(seed):
     }
     progress_set(user=users["learner"], resource=Resource.objects.first(), done=True)
     EmailAddress.objects.create(user=users["learner"], email="a@example.com", primary=True)
+    send_digests.defer(timestamp=0)  # a job, for the runner's admin pages
     return users
 
 

@@ -24,3 +24,13 @@ if (location.pathname === "/" && /^#(resource|part|topic)-/.test(location.hash))
   const roadmaps = document.querySelector("[data-roadmap]");
   if (roadmaps) location.replace(roadmaps.dataset.roadmap + location.hash);
 }
+
+// Sign-up takes the browser's time zone, so that a learner's days are their own (UTC
+// without JavaScript; they can change it on their profile).
+for (const field of document.querySelectorAll('input[type="hidden"][name="time_zone"]')) {
+  try {
+    field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    // an old browser: UTC, said on the profile
+  }
+}

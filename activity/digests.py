@@ -1,0 +1,163 @@
+"""The weekly summary: last week's activity, the streak, the goal and what is next, sent
+on Monday at 08:00 in each learner's zone to those who asked for it, at a verified
+address, with a one-click unsubscribe (RFC 8058).
+
+At most one a learner a week, whatever happens: each is claimed, with what it says, in
+one statement that commits before it is sent (`CLAIM`: it writes only if the last one
+is older than the learner's last Monday 08:00, or six days with `force`). A job run
+twice, or two workers at once, meet at that row; a worker killed after the claim and
+before the send leaves a week without one, never a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from activity.rhythm import rhythm_of, week_start, weeks_left
+from roadmap.progress import learner_state
+
+SALT = "activity.digest.unsubscribe"
+SEND_AT_HOUR = 8  # Monday, in the learner's zone
+CLAIM = """
+INSERT INTO activity_digest (user_id, sent_at, subject, body)
+VALUES (%(user)s, %(now)s, %(subject)s, %(body)s)
+ON CONFLICT (user_id) DO UPDATE
+SET sent_at = EXCLUDED.sent_at, subject = EXCLUDED.subject, body = EXCLUDED.body
+WHERE activity_digest.sent_at < %(since)s
+RETURNING user_id
+"""
+
+
+def unsubscribe_token(user) -> str:
+    """The learner's unsubscribe link's token: their id, signed; no login needed."""
+    return signing.dumps(user.pk, salt=SALT)
+
+
+def unsubscribed_user(token: str) -> User | None:
+    """The learner a token names, or None if it was tampered with or names nobody."""
+    try:
+        pk = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def last_monday_morning(user, now: datetime) -> datetime:
+    """The learner's latest Monday 08:00 (in their zone) at or before `now`."""
+    zone = ZoneInfo(user.time_zone)
+    local = now.astimezone(zone)
+    monday = datetime.combine(week_start(local.date()), datetime.min.time(), zone)
+    morning = monday.replace(hour=SEND_AT_HOUR)
+    return morning if morning <= local else morning - timedelta(weeks=1)
+
+
+def recipients():
+    """The learners who asked for a summary and whose address is verified."""
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), email=OuterRef("email"))
+    return User.objects.filter(
+        Exists(verified.filter(verified=True)), weekly_email=True, is_active=True
+    ).exclude(email="")
+
+
+@dataclass(frozen=True)
+class Summary:
+    subject: str
+    body: str
+
+
+def summary_of(user, now: datetime) -> Summary:
+    """What a learner's summary says, as of `now`."""
+    rhythm = rhythm_of(user, now)
+    last_week_end = week_start(rhythm.today) - timedelta(days=1)
+    last_week = [
+        count
+        for day, count in rhythm.active.items()
+        if last_week_end - timedelta(days=6) <= day <= last_week_end
+    ]
+    state = learner_state(user=user)
+    roadmaps = []
+    for listed in state.roadmaps_started():
+        figure = state.progress.get(listed.key)
+        remaining = figure.total - figure.done - figure.skipped
+        roadmaps.append(
+            {
+                "title": listed.roadmap.title,
+                "percent": figure.percent,
+                "next_up": state.next_up(listed),
+                "weeks": weeks_left(remaining, rhythm.weekly_pace(set(listed.listings))),
+            }
+        )
+    context = {
+        "user": user,
+        "site": settings.SITE_URL,
+        "moved": sum(last_week),
+        "days": len(last_week),
+        "rhythm": rhythm,
+        "roadmaps": roadmaps,
+        "unsubscribe": unsubscribe_url(user),
+    }
+    subject = f"Your week on the Deep Learning Roadmap: {sum(last_week)} moved forward"
+    return Summary(subject, render_to_string("activity/digest.txt", context))
+
+
+def unsubscribe_url(user) -> str:
+    path = reverse("digest-unsubscribe", args=[unsubscribe_token(user)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def claim(user, summary: Summary, *, now: datetime, since: datetime) -> bool:
+    """Record `summary` as the learner's last, if their last is older than `since`: one
+    statement, committed before anything is sent."""
+    parameters = {
+        "user": user.pk,
+        "now": now,
+        "subject": summary.subject,
+        "body": summary.body,
+        "since": since,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, parameters)
+        return cursor.fetchone() is not None
+
+
+def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
+    """Send the summaries due at `now` (every learner whose Monday 08:00 has come since
+    their last), or with `force` every opted-in learner's whose last is more than six
+    days old, whatever the day. Returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    with get_connection() as mail:
+        for user in recipients().iterator(chunk_size=2000):
+            since = now - timedelta(days=6) if force else last_monday_morning(user, now)
+            if not force and now - since > timedelta(days=1):
+                continue  # not Monday where they are (a worker that was down catches up)
+            summary = summary_of(user, now)
+            if not claim(user, summary, now=now, since=since):
+                continue
+            url = unsubscribe_url(user)
+            message = EmailMessage(
+                summary.subject,
+                summary.body,
+                to=[user.email],
+                connection=mail,
+                headers={
+                    "List-Unsubscribe": f"<{url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+            message.send()
+            sent += 1
+    return sent

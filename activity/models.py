@@ -1,0 +1,60 @@
+"""A learner's history: every change of their state of a work, appended as it is written
+and never changed, with the day it was in their own time zone then; and the weekly
+summaries sent to them."""
+
+from django.conf import settings
+from django.db import models
+
+from roadmap.models import Progress, Work
+
+STATES = Progress.State.choices
+# A move forward: what makes a day active (a streak's, the heatmap's).
+FORWARD = (Progress.State.IN_PROGRESS, Progress.State.DONE, Progress.State.SKIPPED)
+
+
+class Event(models.Model):
+    """One change of a learner's state of a work. Written by the database in the
+    statement that changes the state (a trigger on roadmap_progress, migration 0002), so
+    every write is recorded, in the same transaction, whoever made it; a curator's join
+    of two works (roadmap.services.work_join) is no learner's doing and is left out."""
+
+    # The user's events go with the user, by the database (ON DELETE CASCADE, 0002): the
+    # rows a deletion of their progress records on its way are deleted with them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # History outlives the work's listing: no constraint, a work's id is all it keeps.
+    work = models.ForeignKey(
+        Work, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    before = models.CharField(max_length=20, choices=STATES)
+    after = models.CharField(max_length=20, choices=STATES)
+    at = models.DateTimeField()
+    # The learner's date when it happened, in their zone then: a past day never moves,
+    # whatever zone they are in later.
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"], name="activity_event_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.work_id} {self.before} → {self.after} on {self.day}"
+
+    @property
+    def forward(self) -> bool:
+        return self.after in FORWARD and self.after != self.before
+
+
+class Digest(models.Model):
+    """The last weekly summary sent to a learner: claimed, with what it said, in one
+    statement before it is sent (activity/digests.py), so that none is sent twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.subject}"

@@ -1,0 +1,123 @@
+"""A learner's rhythm, from their history (activity.models.Event): the days they moved
+something forward, their streaks, this week against their goal, and their pace. Every
+date is a day in the learner's zone as it was when they acted (`Event.day`); "today" is
+today in their zone now.
+
+The streak rule, said once (and on /me/): a day is active when the learner moved at least
+one resource forward (to in progress, done or skipped); a streak is a run of active days
+one after the other, and one that was alive yesterday stays current through today.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from activity.models import FORWARD, Event
+from roadmap.models import Progress
+
+COUNTED = (Progress.State.DONE, Progress.State.SKIPPED)
+STREAK_RULE = (
+    "A day counts when you move at least one resource forward (to in progress, done or"
+    " skipped), in your time zone; a streak alive yesterday stays current all today."
+)
+YEAR = 53 * 7  # the heatmap's days: 53 weeks, Monday first, ending with this week
+PACE_WEEKS = 4
+
+
+def today_of(user, now: datetime | None = None) -> date:
+    """The learner's date now, in their zone."""
+    return (now or timezone.now()).astimezone(ZoneInfo(user.time_zone)).date()
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    today: date
+    active: Counter  # day: resources moved forward on it (each work once a day)
+    completed: dict[int, date] = field(default_factory=dict)  # work: the day it was last
+    # moved to done or skipped
+
+    @property
+    def current_streak(self) -> int:
+        """Active days in a row up to today, or up to yesterday while today is not active
+        yet (a streak alive yesterday is current all today)."""
+        day = self.today if self.active[self.today] else self.today - timedelta(days=1)
+        streak = 0
+        while self.active[day]:
+            streak += 1
+            day -= timedelta(days=1)
+        return streak
+
+    @property
+    def longest_streak(self) -> int:
+        longest, run, previous = 0, 0, None
+        for day in sorted(d for d, n in self.active.items() if n):
+            run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+            longest, previous = max(longest, run), day
+        return longest
+
+    def completed_between(self, first: date, last: date) -> set[int]:
+        return {work for work, day in self.completed.items() if first <= day <= last}
+
+    @property
+    def this_week(self) -> int:
+        """Resources done or skipped this ISO week (Monday first), in the learner's zone."""
+        return len(self.completed_between(week_start(self.today), self.today))
+
+    def weekly_pace(self, works: set[int] | None = None) -> float:
+        """Resources done or skipped a week over the last four weeks (of `works`)."""
+        done = self.completed_between(self.today - timedelta(days=PACE_WEEKS * 7 - 1), self.today)
+        if works is not None:
+            done &= works
+        return len(done) / PACE_WEEKS
+
+    def weeks(self) -> list[list[tuple[date, int]]]:
+        """The heatmap: a year of weeks, Monday first, each day with its count (days
+        after today are left out)."""
+        first = week_start(self.today) - timedelta(weeks=52)
+        return [
+            [
+                (day, self.active[day])
+                for n in range(7)
+                if (day := first + timedelta(weeks=w, days=n)) <= self.today
+            ]
+            for w in range(53)
+        ]
+
+
+def rhythm_of(user, now: datetime | None = None) -> Rhythm:
+    """The learner's rhythm from their last year of history (one query)."""
+    today = today_of(user, now)
+    since = week_start(today) - timedelta(weeks=53)
+    moved: dict[date, set[int]] = {}
+    completed: dict[int, date] = {}
+    rows = (
+        Event.objects.filter(user=user, day__gte=since)
+        .order_by("at", "pk")
+        .values_list("work_id", "before", "after", "day")
+    )
+    for work, before, after, day in rows:
+        if after in FORWARD and after != before:
+            moved.setdefault(day, set()).add(work)
+        if after in COUNTED:
+            completed[work] = day
+        elif work in completed and after not in COUNTED:
+            del completed[work]  # undone since: not completed
+    return Rhythm(today, Counter({day: len(works) for day, works in moved.items()}), completed)
+
+
+def weeks_left(remaining: int, pace: float) -> int | None:
+    """Weeks to finish `remaining` resources at `pace` a week; None without a pace."""
+    if remaining <= 0 or pace <= 0:
+        return None
+    return math.ceil(remaining / pace)

@@ -1,0 +1,373 @@
+"""A learner's history and rhythm (activity/): every change recorded with the day it was
+where they were, streaks and the weekly goal in their zone, the weekly summary sent at
+most once, and the jobs that run it."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from activity import digests
+from activity.digests import digests_send, unsubscribe_token
+from activity.models import Digest, Event
+from activity.rhythm import Rhythm, rhythm_of
+from roadmap.models import Progress
+from roadmap.services import (
+    progress_reset,
+    progress_set,
+    work_join,
+)
+from tests.factories import UserFactory, build_roadmap
+
+
+def local_day(instant: str, zone: str) -> date:
+    """The day the database records for a change at `instant` by a learner in `zone`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT activity_local_day(%s::timestamptz, %s)", [instant, zone])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "day"),
+    [
+        # Europe/Berlin springs forward on 2026-03-29 (02:00 → 03:00) and falls back on
+        # 2026-10-25 (03:00 → 02:00): late evening stays on its own day either side.
+        ("2026-03-28 22:30+00", "Europe/Berlin", date(2026, 3, 28)),  # 23:30 CET
+        ("2026-03-29 21:30+00", "Europe/Berlin", date(2026, 3, 29)),  # 23:30 CEST
+        ("2026-03-29 22:30+00", "Europe/Berlin", date(2026, 3, 30)),  # 00:30 CEST
+        ("2026-10-25 22:30+00", "Europe/Berlin", date(2026, 10, 25)),  # 23:30 CET again
+        ("2026-10-24 21:30+00", "Europe/Berlin", date(2026, 10, 24)),  # 23:30 CEST
+        # America/New_York: 2026-03-08 and 2026-11-01.
+        ("2026-03-09 03:30+00", "America/New_York", date(2026, 3, 8)),  # 23:30 EDT
+        ("2026-11-02 04:30+00", "America/New_York", date(2026, 11, 1)),  # 23:30 EST
+        ("2026-11-02 05:30+00", "America/New_York", date(2026, 11, 2)),  # 00:30 EST
+        # UTC+14 and UTC-11: the same instant, two days apart.
+        ("2026-01-01 10:30+00", "Pacific/Kiritimati", date(2026, 1, 2)),
+        ("2026-01-01 10:30+00", "Pacific/Pago_Pago", date(2025, 12, 31)),
+        ("2026-01-01 10:30+00", "UTC", date(2026, 1, 1)),
+    ],
+)
+def test_each_change_is_dated_in_the_learners_zone_at_the_time(db, instant, zone, day):
+    assert local_day(instant, zone) == day
+    local = datetime.fromisoformat(instant.replace("+00", "+00:00")).astimezone(ZoneInfo(zone))
+    assert local.date() == day  # the same rule as Python's
+
+
+@pytest.fixture
+def three(db):
+    build_roadmap(parts=1, topics_per_part=1, resources_per_topic=3)
+    from roadmap.models import Resource
+
+    return list(Resource.objects.order_by("pk"))
+
+
+def events(user) -> list[tuple[str, str]]:
+    return list(Event.objects.filter(user=user).order_by("pk").values_list("before", "after"))
+
+
+def test_every_change_is_recorded_in_the_transaction_that_makes_it(three):
+    ada = UserFactory(time_zone="Pacific/Kiritimati")
+    progress_set(user=ada, resource=three[0], state="in_progress")
+    progress_set(user=ada, resource=three[0], state="done")
+    progress_set(user=ada, resource=three[0], state="done")  # no change: nothing
+    progress_set(user=ada, resource=three[0], state="not_started")
+    assert events(ada) == [
+        ("not_started", "in_progress"),
+        ("in_progress", "done"),
+        ("done", "not_started"),
+    ]
+    event = Event.objects.filter(user=ada).first()
+    assert event.work_id == three[0].work_id
+    assert event.day == event.at.astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+
+
+def test_a_reset_is_recorded_and_a_curators_join_is_not(three):
+    ada = UserFactory()
+    progress_set(user=ada, resource=three[0], done=True)
+    progress_set(user=ada, resource=three[1], done=True)
+    work_join(from_work=three[1].work, into_work=three[0].work)  # a curator's doing
+    assert events(ada) == [("not_started", "done")] * 2
+    progress_reset(user=ada, part=None, roadmap=None, notes=False)
+    # (Her row on the work joined from stays where no resource shows it; a reset of
+    # everything clears it too.)
+    assert events(ada)[2:] == [("done", "not_started")] * 2
+    assert Progress.objects.filter(user=ada).count() == 0
+
+
+def test_a_learner_who_changes_zone_keeps_their_past_days(three, client):
+    ada = UserFactory(time_zone="Asia/Tokyo")
+    progress_set(user=ada, resource=three[0], done=True)
+    # As if it was made on 2026-06-01 at 20:30 UTC: 05:30 on June 2 in Tokyo.
+    Event.objects.filter(user=ada).update(
+        at=datetime(2026, 6, 1, 20, 30, tzinfo=UTC), day=date(2026, 6, 2)
+    )
+    ada.time_zone = "America/Los_Angeles"  # where that instant is June 1
+    ada.save()
+    progress_set(user=ada, resource=three[1], done=True)  # a new change: their new zone
+    assert Event.objects.filter(user=ada).first().day == date(2026, 6, 2)
+    client.force_login(ada)
+    html = client.get("/me/").content.decode()
+    assert "1 resource on 2026-06-02" in html
+
+
+def rhythm(today: date, *active_days: date, completed: dict | None = None) -> Rhythm:
+    from collections import Counter
+
+    return Rhythm(today, Counter(dict.fromkeys(active_days, 1)), completed or {})
+
+
+def test_a_streak_alive_yesterday_is_current_all_today_and_broken_after():
+    today = date(2026, 12, 6)
+    days = [today - timedelta(days=n) for n in (1, 2, 3)]
+    assert rhythm(today, *days).current_streak == 3  # not yet today: still alive
+    assert rhythm(today, today, *days).current_streak == 4
+    tomorrow = today + timedelta(days=1)
+    assert rhythm(tomorrow + timedelta(days=1), *days).current_streak == 0  # broken
+    assert rhythm(today, *days, today - timedelta(days=9)).longest_streak == 3
+    assert rhythm(today).current_streak == rhythm(today).longest_streak == 0
+
+
+def test_this_week_is_the_iso_week_in_the_first_week_of_a_year():
+    # 2027-01-01 is a Friday: its ISO week began on Monday 2026-12-28.
+    today = date(2027, 1, 2)
+    completed = {1: date(2026, 12, 27), 2: date(2026, 12, 28), 3: date(2027, 1, 1)}
+    assert rhythm(today, completed=completed).this_week == 2
+    assert rhythm(date(2027, 1, 4), completed=completed).this_week == 0  # a new week
+
+
+def test_the_dashboard_shows_streaks_the_goal_and_a_labelled_year(three, client):
+    ada = UserFactory(time_zone="Europe/Berlin", weekly_goal=3)
+    progress_set(user=ada, resource=three[0], done=True)
+    progress_set(user=ada, resource=three[1], state="in_progress")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    Event.objects.create(
+        user=ada,
+        work=three[2].work,
+        before="not_started",
+        after="skipped",
+        at=datetime.now(UTC) - timedelta(days=1),
+        day=today - timedelta(days=1),
+    )
+    client.force_login(ada)
+    html = client.get("/me/").content.decode()
+    assert "Current streak: 2 days" in html
+    assert "Longest streak: 2 days" in html
+    this_week = 1 + (today.weekday() > 0)  # on a Monday, yesterday was last week
+    assert f"This week: {this_week} of 3" in html
+    assert f"2 resources on {today.isoformat()}" in html
+    assert f"1 resource on {(today - timedelta(days=1)).isoformat()}" in html
+    assert f"0 resources on {(today - timedelta(days=2)).isoformat()}" in html
+    assert "A day counts when you move at least one resource forward" in html
+    assert re.search(r"at your pace of [\d.]+ a week \(last 4 weeks\), you will finish", html)
+
+
+def test_the_share_page_shows_activity_only_when_its_owner_says_so(three, client):
+    from roadmap.services import share_link_enable
+
+    ada = UserFactory()
+    progress_set(user=ada, resource=three[0], done=True)
+    url = share_link_enable(user=ada).get_absolute_url()
+    assert "Current streak" not in client.get(url).content.decode()
+    ada.activity_shared = True
+    ada.save()
+    html = client.get(url).content.decode()
+    assert "Current streak: 1 day" in html and "1 resource on" in html
+    assert "This week" not in html  # the goal is the learner's own
+
+
+def test_export_has_the_activity_and_deleting_the_account_deletes_it(three, client):
+    ada = UserFactory()
+    progress_set(user=ada, resource=three[0], done=True)
+    client.force_login(ada)
+    data = client.get("/me/export.json").json()
+    assert [(e["from"], e["to"]) for e in data["activity"]] == [("not_started", "done")]
+    assert data["account"]["time_zone"] == "UTC"
+    from accounts.services import account_delete
+
+    account_delete(user=ada)
+    assert not Event.objects.exists()
+
+
+def test_the_profile_saves_zone_goal_and_choices(client, learner):
+    client.force_login(learner)
+    html = client.get("/me/profile/").content.decode()
+    for label in (
+        "Time zone",
+        "Weekly goal",
+        "Email me a weekly summary",
+        "Show my activity on my share page",
+    ):
+        assert label in html
+    assert re.search(r'<select name="time_zone"[^>]*>\s*<option value="UTC" selected>', html)
+    data = {
+        "display_name": "Ada",
+        "time_zone": "Pacific/Kiritimati",
+        "weekly_goal": "5",
+        "weekly_email": "on",
+        "activity_shared": "on",
+    }
+    assert client.post("/me/profile/", data).status_code == 302
+    learner.refresh_from_db()
+    assert (learner.time_zone, learner.weekly_goal, learner.weekly_email) == (
+        "Pacific/Kiritimati",
+        5,
+        True,
+    )
+    bad = client.post("/me/profile/", data | {"time_zone": "Mars/Olympus", "weekly_goal": "0"})
+    assert bad.status_code == 200
+    learner.refresh_from_db()
+    assert learner.time_zone == "Pacific/Kiritimati" and learner.weekly_goal == 5
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("America/New_York", "America/New_York"), ("", "UTC")])
+def test_sign_up_takes_the_browsers_zone(db, client, sent, kept):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "grace",
+            "email": "grace@example.com",
+            "password1": "a long enough passphrase",
+            "time_zone": sent,
+        },
+    )
+    assert response.status_code == 302
+    from accounts.models import User
+
+    assert User.objects.get(username="grace").time_zone == kept
+
+
+def opted_in(zone: str = "Europe/Berlin", **fields):
+    user = UserFactory(time_zone=zone, weekly_email=True, **fields)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+# Monday 2026-12-07 08:05 in Berlin is 07:05 UTC.
+MONDAY = datetime(2026, 12, 7, 7, 5, tzinfo=UTC)
+
+
+def test_the_summary_goes_on_monday_morning_to_those_who_asked_once_a_week(three):
+    ada = opted_in()
+    progress_set(user=ada, resource=three[0], done=True)
+    unverified = UserFactory(weekly_email=True)
+    EmailAddress.objects.create(user=unverified, email=unverified.email, verified=False)
+    UserFactory()  # never asked
+    assert digests_send(now=MONDAY - timedelta(hours=2)) == 0  # 06:05 in Berlin
+    assert digests_send(now=MONDAY) == 1
+    assert digests_send(now=MONDAY) == 0  # the job run twice
+    assert digests_send(now=MONDAY + timedelta(days=3)) == 0  # later that week
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [ada.email]
+    url = message.extra_headers["List-Unsubscribe"]
+    assert re.fullmatch(r"<https?://[^>]+/activity/unsubscribe/[^/]+/>", url)
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Current streak" in message.body
+    assert digests_send(now=MONDAY + timedelta(weeks=1)) == 1  # the next Monday
+
+
+def test_a_worker_killed_after_the_claim_sends_nothing_twice(three, monkeypatch):
+    opted_in()
+
+    def killed(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(digests.EmailMessage, "send", killed)
+    with pytest.raises(SystemExit):
+        digests_send(now=MONDAY)
+    monkeypatch.undo()
+    assert digests_send(now=MONDAY) == 0
+    assert Digest.objects.count() == 1 and not mail.outbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_one(three):
+    opted_in()
+    sent, errors = [], []
+
+    def worker():
+        try:
+            sent.append(digests_send(now=MONDAY))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and sorted(sent) == [0, 1]
+
+
+def test_force_sends_whatever_the_day_to_those_not_sent_for_six_days(three):
+    ada = opted_in()
+    wednesday = MONDAY + timedelta(days=2)
+    assert digests_send(now=wednesday) == 0
+    assert digests_send(now=wednesday, force=True) == 1
+    assert digests_send(now=wednesday + timedelta(days=5), force=True) == 0  # five days
+    assert digests_send(now=wednesday + timedelta(days=6, hours=1), force=True) == 1
+    assert len(mail.outbox) == 2
+    Digest.objects.filter(user=ada).update(sent_at=MONDAY - timedelta(weeks=3))
+    call_command("send_digests", "--force")  # the command, now: three weeks since
+    assert len(mail.outbox) == 3
+
+
+def test_one_click_unsubscribes_without_logging_in_and_a_tampered_link_is_refused(three):
+    ada = opted_in()
+    client = Client(enforce_csrf_checks=True)
+    url = f"/activity/unsubscribe/{unsubscribe_token(ada)}/"
+    assert "Unsubscribe" in client.get(url).content.decode()
+    tampered = client.post(url.replace(str(ada.pk), str(ada.pk + 1), 1)[:-3] + "xx/")
+    assert tampered.status_code == 400
+    ada.refresh_from_db()
+    assert ada.weekly_email
+    response = client.post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "You are unsubscribed" in response.content.decode()
+    ada.refresh_from_db()
+    assert not ada.weekly_email
+    assert digests_send(now=MONDAY) == 0
+
+
+def test_the_jobs_are_on_the_runner_and_a_worker_runs_what_is_due(db):
+    from procrastinate.contrib.django import app
+
+    periodic = {task.periodic_id for task in app.periodic_registry.periodic_tasks.values()}
+    assert {"send_digests", "check_links", "prune_sessions"} <= periodic
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_started_the_readmes_way_runs_a_deferred_summary_job(three):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from activity.tasks import send_digests
+
+    opted_in()
+    job = send_digests.defer(timestamp=0)
+    # scripts/worker, once through what is queued (on this test's database).
+    url = urlsplit(os.environ["DATABASE_URL"])
+    database = connection.settings_dict["NAME"]
+    env = {**os.environ, "DATABASE_URL": urlunsplit(url._replace(path=f"/{database}"))}
+    command = [sys.executable, "manage.py", "procrastinate", "worker", "--one-shot"]
+    subprocess.run(command, env=env, check=True, timeout=60, capture_output=True)
+    assert ProcrastinateJob.objects.get(pk=job).status == "succeeded"
+
+
+def test_the_rhythm_is_read_in_one_query(three, django_assert_num_queries):
+    ada = UserFactory()
+    for resource in three:
+        progress_set(user=ada, resource=resource, done=True)
+    with django_assert_num_queries(1):
+        assert rhythm_of(ada).current_streak == 1
