@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -47,7 +48,7 @@ class Rhythm:
     completed: dict[int, date] = field(default_factory=dict)  # work: the day it was last
     # moved to done or skipped
 
-    @property
+    @cached_property
     def current_streak(self) -> int:
         """Active days in a row up to today, or up to yesterday while today is not active
         yet (a streak alive yesterday is current all today)."""
@@ -58,7 +59,7 @@ class Rhythm:
             day -= timedelta(days=1)
         return streak
 
-    @property
+    @cached_property
     def longest_streak(self) -> int:
         longest, run, previous = 0, 0, None
         for day in sorted(d for d, n in self.active.items() if n):
@@ -69,7 +70,7 @@ class Rhythm:
     def completed_between(self, first: date, last: date) -> set[int]:
         return {work for work, day in self.completed.items() if first <= day <= last}
 
-    @property
+    @cached_property
     def this_week(self) -> int:
         """Resources done or skipped this ISO week (Monday first), in the learner's zone."""
         return len(self.completed_between(week_start(self.today), self.today))
@@ -81,15 +82,16 @@ class Rhythm:
             done &= works
         return len(done) / PACE_WEEKS
 
-    def weeks(self) -> list[list[tuple[date, int]]]:
-        """The heatmap: a year of weeks, Monday first, each day with its count (days
-        after today are left out)."""
+    def weeks(self) -> list[list[tuple[int, str]]]:
+        """The heatmap: a year of weeks, Monday first, each day as its shade (0 to 4)
+        and its label, "N resources on YYYY-MM-DD" (days after today are left out)."""
         first = week_start(self.today) - timedelta(weeks=52)
         return [
             [
-                (day, self.active[day])
+                (min(count, 4), f"{count} resource{'' if count == 1 else 's'} on {day}")
                 for n in range(7)
                 if (day := first + timedelta(weeks=w, days=n)) <= self.today
+                for count in (self.active[day],)
             ]
             for w in range(53)
         ]

@@ -183,6 +183,7 @@ class ResourceForm(forms.ModelForm):
             "kind",
             "level",
             "cost",
+            "hours",
             "description",
             "order",
         ]
@@ -238,7 +239,7 @@ class ResourceInline(admin.StackedInline):
         ("title", "status"),
         "url",
         "learners_states",
-        ("kind", "level", "cost"),
+        ("kind", "level", "cost", "hours"),
         "description",
         "order",
     )
@@ -435,7 +436,7 @@ class ResourceAdmin(OrderedAdmin):
         "url",
         "learners_states",
         "listed_elsewhere",
-        ("kind", "level", "cost"),
+        ("kind", "level", "cost", "hours"),
         "description",
         "order",
         "public_id",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from itertools import chain
 
@@ -77,6 +78,22 @@ class RoadmapContent:
     def works_counted(self) -> int:
         """How many resources count in it: its works (a URL listed twice is one)."""
         return len({resource.work_id for resource in self.counted.values()})
+
+    @cached_property
+    def hours(self) -> dict[int, Decimal] | None:
+        """Each work that counts in it: its estimated hours (the first listing's that has
+        some); None unless every one has an estimate."""
+        hours: dict[int, Decimal] = {}
+        for resource in self.counted.values():
+            if resource.hours is not None:
+                hours.setdefault(resource.work_id, resource.hours)
+        works = {resource.work_id for resource in self.counted.values()}
+        return hours if works and set(hours) == works else None
+
+    @cached_property
+    def total_hours(self) -> Decimal | None:
+        """How long it takes, by its curators' estimates; None unless each says."""
+        return sum(self.hours.values(), Decimal(0)) if self.hours is not None else None
 
     @cached_property
     def listings(self) -> dict[int, list[str]]:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Prefetch
 from django.urls import reverse
@@ -448,6 +449,16 @@ class Resource(OrderedModel, MarkdownModel):
     # Blank means the roadmap does not say: shown as nothing rather than a guess.
     level = models.CharField(max_length=20, choices=Level.choices, blank=True)
     cost = models.CharField(max_length=10, choices=Cost.choices, blank=True)
+    # A curator's estimate; a roadmap says how long it takes when each of its resources has one.
+    hours = models.DecimalField(
+        "Estimated hours",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text="About how long it takes to work through; blank if unknown.",
+    )
     description = models.TextField(blank=True, help_text="Markdown.")
     description_html = html_field()
     MARKDOWN = {"description": "description_html"}

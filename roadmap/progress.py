@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cached_property
 from itertools import chain
 from typing import NamedTuple
@@ -97,6 +98,17 @@ class LearnerState:
         return [listed for listed in published if listed.roadmap.pk in self.started] or published[
             :1
         ]
+
+    def hours_left(self, listed: RoadmapContent) -> Decimal | None:
+        """The estimated hours of what the learner has not done or skipped in `listed`;
+        None unless each of its resources has an estimate."""
+        if listed.hours is None:
+            return None
+        counted = Progress.COUNTED_STATES
+        return sum(
+            (h for work, h in listed.hours.items() if self.rows.get(work) not in counted),
+            Decimal(0),
+        )
 
     def next_up(self, listed: RoadmapContent) -> Resource | None:
         """The first resource of `listed`, in reading order, the learner has not started."""

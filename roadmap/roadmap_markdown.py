@@ -21,7 +21,8 @@ document's structure onto parts, topics and resources:
   Markdown cannot read, a URL listed already, an item without a link among resources)
   make `strict` refuse the file. An in-page anchor (a table of contents), an image or
   badge, a link in a heading or in running text are set aside as what they are.
-- Kind, level and cost come from the item's `<!-- kind: ..., level: ..., cost: ... -->`
+- Kind, level, cost and estimated hours come from the item's
+  `<!-- kind: ..., level: ..., cost: ..., hours: ... -->`
   line, else from its topic's or part's name ("Books", "Free courses"), else (the kind
   only) from its own words.
 
@@ -49,6 +50,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -139,7 +141,7 @@ class ParsedResource:
     url: str
     line: int
     description: str = ""
-    details: dict[str, str] = field(default_factory=dict)  # written on the item
+    details: dict[str, str | Decimal] = field(default_factory=dict)  # written on the item
     inferred: dict[str, str] = field(default_factory=dict)  # said by its section's name
 
     @property
@@ -265,20 +267,34 @@ def is_editor_note(line: str) -> bool:
     return stripped.startswith("--") or bool(ASIDE.match(stripped))
 
 
-def parse_metadata(body: str) -> dict[str, str] | None:
-    """What a `<!-- kind: ..., level: ..., cost: ... -->` comment says of its resource, or
-    None for a comment that names none of them (an ordinary one, kept as text)."""
-    allowed = {"kind": KINDS, "level": LEVELS, "cost": COSTS}
+def parse_metadata(body: str) -> dict[str, str | Decimal] | None:
+    """What a `<!-- kind: ..., level: ..., cost: ..., hours: ... -->` comment says of its
+    resource, or None for a comment that names none of them (an ordinary one, kept as
+    text). Hours are a curator's estimate: a number from 0.1 to 9999.9."""
+    allowed = {"kind": KINDS, "level": LEVELS, "cost": COSTS, "hours": ()}
     items = [item.strip() for item in body.split(",") if item.strip()]
     if not any(item.partition(":")[0].strip().lower() in allowed for item in items):
         return None
-    metadata = {}
+    metadata: dict[str, str | Decimal] = {}
     for item in items:
         key, _, value = (piece.strip().lower() for piece in item.partition(":"))
-        if key not in allowed or value not in allowed[key]:
+        if key == "hours":
+            metadata[key] = estimated_hours(value, item)
+        elif key not in allowed or value not in allowed[key]:
             raise ValueError(f"unknown resource detail {item!r}")
-        metadata[key] = value
+        else:
+            metadata[key] = value
     return metadata
+
+
+def estimated_hours(value: str, item: str) -> Decimal:
+    try:
+        hours = Decimal(value)
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite() or not Decimal("0.1") <= hours < 10_000:
+        raise ValueError(f"{item!r}: hours are a number, like 6 or 1.5")
+    return hours.quantize(Decimal("0.1"))
 
 
 def details_line(line: str) -> bool:
@@ -898,6 +914,7 @@ def render_roadmap(roadmap, parts) -> str:
                 details = [f"kind: {resource.kind}"]
                 details += [f"level: {resource.level}"] if resource.level else []
                 details += [f"cost: {resource.cost}"] if resource.cost else []
+                details += [f"hours: {resource.hours.normalize():f}"] if resource.hours else []
                 out.append(f"  <!-- {', '.join(details)} -->")
                 if resource.description:  # its own block: no line of it can end the item's
                     out.append("")

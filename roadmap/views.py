@@ -239,6 +239,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "listed": listed,
             "started": in_progress.get(listed.roadmap.pk, []),
             "next_up": state.next_up(listed),
+            "hours_left": state.hours_left(listed),
             "anything_published": bool(listed.counted),
         }
         for listed in state.roadmaps_started()

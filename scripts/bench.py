@@ -4,7 +4,8 @@ and the ratio to /healthz measured in the same run; then what a learner on a pho
 (scripts/phone_bench.py).
 
     make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8] [BENCH_ROWS=10000000]
-               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,import] [BENCH_WORKERS=2]
+               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,digest,import]
+               [BENCH_WORKERS=2]
 
 Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
 DATABASE_URL's server). Figures are ratios because these machines are shared and noisy:
@@ -12,7 +13,8 @@ each endpoint is measured in BENCH_ROUNDS short windows, each right after a wind
 /healthz, and its ratio is its requests over /healthz's in those paired windows.
 BENCH_ONLY measures just the endpoints it names (comma-separated; `rows` for the POST at
 BENCH_ROWS rows against a small copy, `phone` for the phone's section, `edit` for one
-curator's edit on the warm site, `cold` for a first render in-process, `import`
+curator's edit on the warm site, `cold` for a first render in-process, `digest` for
+the weekly summaries of 20,000 learners, `import`
 for the import of a 5,000-resource reading list), and nothing else.
 BENCH_WORKERS is how many workers serve (4 to see an edit's cost with more of them).
 BENCH_ROWS is the size of the progress table (smaller builds faster, for quick looks at
@@ -355,11 +357,15 @@ def copy_progress(chunks: Iterable[str]) -> None:
         for name, _ in indexes:
             cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         cursor.execute("TRUNCATE roadmap_progress")
+        # Made-up ticks have no history (activity's trigger): the measured learners are
+        # given theirs afterwards (`give_history`).
+        cursor.execute("ALTER TABLE roadmap_progress DISABLE TRIGGER USER")
         with cursor.copy(
             "COPY roadmap_progress (user_id, work_id, state, completed_at) FROM STDIN (FREEZE)"
         ) as copy:
             for chunk in chunks:
                 copy.write(chunk)
+        cursor.execute("ALTER TABLE roadmap_progress ENABLE TRIGGER USER")
         for _, definition in indexes:
             cursor.execute(definition)
         for name, definition in constraints:
@@ -370,6 +376,68 @@ def copy_progress(chunks: Iterable[str]) -> None:
             )
         if progress_schema(cursor) != schema:
             raise RuntimeError("the progress table's indexes did not come back as they were")
+
+
+HISTORY = 3000  # events a measured learner has: two years of activity
+
+
+def give_history(usernames: list[str]) -> None:
+    """Two years of activity for each of `usernames`: HISTORY changes of state over 730
+    days, most forward, on the works of the first roadmap."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO activity_event (user_id, work_id, before, after, at, day)
+            SELECT u.id, w.work_id,
+                   (ARRAY['not_started', 'in_progress'])[1 + n %% 2],
+                   (ARRAY['in_progress', 'done', 'done', 'skipped', 'not_started'])[1 + n %% 5],
+                   now() - make_interval(days => (n * 730 / %(history)s)::int),
+                   (now() - make_interval(days => (n * 730 / %(history)s)::int))::date
+            FROM accounts_user u
+            CROSS JOIN generate_series(1, %(history)s) n
+            JOIN LATERAL (
+                SELECT r.work_id FROM roadmap_resource r
+                JOIN roadmap_topic t ON t.id = r.topic_id
+                JOIN roadmap_part p ON p.id = t.part_id
+                JOIN roadmap_roadmap m ON m.id = p.roadmap_id AND m.slug = 'deep-learning'
+                ORDER BY r.id OFFSET n %% 500 LIMIT 1
+            ) w ON true
+            WHERE u.username = ANY(%(usernames)s)
+            """,
+            {"history": HISTORY, "usernames": usernames},
+        )
+
+
+def digest_met(learners: int = 20_000) -> bool:
+    """The weekly summaries for `learners` opted-in learners (each with their ticks),
+    sent in-process with the locmem mail backend: the time the whole run takes."""
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+    from django.test import override_settings
+
+    from accounts.models import User
+    from activity.digests import digests_send
+
+    chosen = list(User.objects.filter(username__startswith="learner").order_by("pk")[:learners])
+    User.objects.filter(pk__in=[u.pk for u in chosen]).update(weekly_email=True)
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in chosen],
+        ignore_conflicts=True,
+    )
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        mail.outbox = []
+        started = time.perf_counter()
+        sent = digests_send(force=True)
+        took = time.perf_counter() - started
+    ok = sent == len(chosen) and took <= 60
+    print(
+        f"\nweekly summaries for {len(chosen):,} opted-in learners (locmem): {sent:,} sent in"
+        f" {took:.1f} s {'<= 60 ok' if ok else '> 60 MISSED'}",
+        flush=True,
+    )
+    return ok
 
 
 def settle(connection) -> None:
@@ -719,6 +787,7 @@ def main() -> int:
         return 0 if import_met() else 1
     started = time.monotonic()
     ticked = build_dataset()
+    give_history([f"learner{n}" for n in range(1, MEASURED + 1)])
     from accounts.models import User
 
     rows = Progress.objects.count()
@@ -892,6 +961,8 @@ def main() -> int:
             met &= memory_met(server.pid)
             if "cold" in ONLY:
                 met &= cold_met()
+            if "digest" in ONLY:
+                met &= digest_met()
             return 0 if met else 1
         print("\nlearner roadmap by its size:")
         for size in (50, 500, 2000):
@@ -914,6 +985,8 @@ def main() -> int:
         server.wait(timeout=30)
     if not ONLY or "cold" in ONLY:
         met &= cold_met()
+    if not ONLY or "digest" in ONLY:
+        met &= digest_met()
     if not ONLY or "import" in ONLY:
         met &= import_met()
     print("\nbench: every budget met" if met else "\nbench: some budgets missed")

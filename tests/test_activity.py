@@ -371,3 +371,37 @@ def test_the_rhythm_is_read_in_one_query(three, django_assert_num_queries):
         progress_set(user=ada, resource=resource, done=True)
     with django_assert_num_queries(1):
         assert rhythm_of(ada).current_streak == 1
+
+
+@pytest.mark.django_db(transaction=True)  # each request its own transaction, as served
+def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up(three, client):
+    for resource in three[:2]:
+        client.post(f"/resources/{resource.public_id}/progress", {"done": "1"})
+    assert not Event.objects.exists()  # a visitor has no history
+    before = datetime.now(UTC)
+    client.post(
+        "/accounts/signup/",
+        {
+            "username": "grace",
+            "email": "grace@example.com",
+            "password1": "a long enough passphrase",
+            "time_zone": "Pacific/Kiritimati",
+        },
+    )
+    from accounts.models import User
+
+    grace = User.objects.get(username="grace")
+    kept = Event.objects.filter(user=grace)
+    assert sorted(kept.values_list("work_id", flat=True)) == sorted(r.work_id for r in three[:2])
+    for event in kept:
+        assert event.at >= before  # at the time of the merge
+        assert event.day == event.at.astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+
+
+def test_the_profile_says_the_summary_needs_a_verified_address(client, learner):
+    client.force_login(learner)
+    html = client.get("/me/profile/").content.decode()
+    assert "The weekly summary goes only to a verified address" in html
+    assert 'href="/accounts/email/"' in html
+    EmailAddress.objects.create(user=learner, email=learner.email, verified=True, primary=True)
+    assert "goes only to a verified address" not in client.get("/me/profile/").content.decode()
