@@ -1,6 +1,8 @@
 """Reading what a learner sees: progress bars and ticks, as the page shows them."""
 
 import re
+import threading
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection
@@ -53,3 +55,29 @@ def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     forget_everything()
     cache.clear()  # the renderings every process shares
     return count_queries(first), count_queries(then or first)
+
+
+def at_once(work: Callable[[], object], count: int) -> list[object]:
+    """What `work` returns in each of `count` threads started together (each with its own
+    database connection, closed after); an error in one is raised here."""
+    start = threading.Barrier(count, timeout=30)
+    answers: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            answers.append(work())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return answers

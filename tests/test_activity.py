@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from roadmap.services import (
     work_join,
 )
 from tests.factories import UserFactory, build_roadmap
+from tests.progress_helpers import at_once
 
 
 def local_day(instant: str, zone: str) -> date:
@@ -294,22 +294,8 @@ def test_a_worker_killed_after_the_claim_sends_nothing_twice(three, monkeypatch)
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_one(three):
     opted_in()
-    sent, errors = [], []
-
-    def worker():
-        try:
-            sent.append(digests_send(now=MONDAY))
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors and sorted(sent) == [0, 1]
+    sent = at_once(lambda: digests_send(now=MONDAY), 2)
+    assert sorted(sent) == [0, 1]
 
 
 def test_force_sends_whatever_the_day_to_those_not_sent_for_six_days(three):

@@ -15,7 +15,15 @@ from tests.factories import (
     UserFactory,
     build_roadmap,
 )
-from tests.progress_helpers import ROADMAP, SHARED_MISS, bars, queries_cold_and_warm, tick, ticked
+from tests.progress_helpers import (
+    ROADMAP,
+    SHARED_MISS,
+    at_once,
+    bars,
+    queries_cold_and_warm,
+    tick,
+    ticked,
+)
 
 
 @pytest.fixture
@@ -219,23 +227,13 @@ def test_concurrent_posts_for_one_learner_and_resource_leave_one_row():
     resource = ResourceFactory()
     session = Client()
     session.force_login(UserFactory())
-    statuses: list[int] = []
-    start = threading.Barrier(20, timeout=30)
 
-    def post() -> None:
+    def post() -> int:
         client = Client()
         client.cookies = session.cookies
-        try:
-            start.wait()
-            statuses.append(tick(client, resource, done=True, htmx=True).status_code)
-        finally:
-            connection.close()
+        return tick(client, resource, done=True, htmx=True).status_code
 
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = at_once(post, 20)
     assert statuses == [200] * 20
     assert Progress.objects.filter(work__resources=resource).count() == 1
 
