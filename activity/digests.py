@@ -78,8 +78,10 @@ class Summary:
     body: str
 
 
-def summary_of(user, now: datetime) -> Summary:
-    """What a learner's summary says, as of `now`."""
+def summary_of(user, now: datetime, links: dict[int, str] | None = None) -> Summary:
+    """What a learner's summary says, as of `now`. `links`: each resource's address, kept
+    for a whole run (most learners' next resources are the same few)."""
+    links = {} if links is None else links
     rhythm = rhythm_of(user, now)
     last_week_end = week_start(rhythm.today) - timedelta(days=1)
     last_week = [
@@ -92,11 +94,15 @@ def summary_of(user, now: datetime) -> Summary:
     for listed in state.roadmaps_started():
         figure = state.progress.get(listed.key)
         remaining = figure.total - figure.done - figure.skipped
+        next_up = state.next_up(listed)
+        if next_up is not None and next_up.pk not in links:
+            links[next_up.pk] = f"{settings.SITE_URL}{next_up.get_absolute_url()}"
         roadmaps.append(
             {
                 "title": listed.roadmap.title,
                 "percent": figure.percent,
-                "next_up": state.next_up(listed),
+                "next_up": next_up,
+                "link": next_up and links[next_up.pk],
                 "weeks": weeks_left(remaining, rhythm.weekly_pace(set(listed.listings))),
             }
         )
@@ -138,13 +144,13 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
     their last), or with `force` every opted-in learner's whose last is more than six
     days old, whatever the day. Returns how many were sent."""
     now = now or timezone.now()
-    sent = 0
+    sent, links = 0, {}
     with get_connection() as mail:
         for user in recipients().iterator(chunk_size=2000):
             since = now - timedelta(days=6) if force else last_monday_morning(user, now)
             if not force and now - since > timedelta(days=1):
                 continue  # not Monday where they are (a worker that was down catches up)
-            summary = summary_of(user, now)
+            summary = summary_of(user, now, links)
             if not claim(user, summary, now=now, since=since):
                 continue
             url = unsubscribe_url(user)
