@@ -3,14 +3,19 @@ from zoneinfo import available_timezones
 
 from allauth.account import forms as allauth_forms
 from django import forms
+from django.db import connection
 
 from accounts.models import User
 
 
 @cache
 def time_zones() -> list[str]:
-    """Every IANA zone name, sorted (the system's, or the tzdata package's)."""
-    return sorted(available_timezones() - {"localtime", "Factory"})
+    """Every IANA zone name that both Python and the database know, sorted: a learner's
+    days are reckoned in either (activity/)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_timezone_names")
+        known = {name for (name,) in cursor.fetchall()}
+    return sorted((available_timezones() & known) - {"localtime", "Factory"})
 
 
 class ProfileForm(forms.ModelForm):

@@ -27,6 +27,13 @@ def account_export(*, user, share_url: str | None) -> dict:
     for resource in listings.order_by("pk"):
         listed.setdefault(resource.work_id, []).append(resource)
     link = ShareLink.objects.filter(user=user).first()
+    history = list(
+        Event.objects.filter(user=user)
+        .order_by("at", "pk")
+        .values_list("work_id", "before", "after", "at", "day")
+    )
+    history_works = {row[0] for row in history}
+    history_addresses = dict(Work.objects.filter(pk__in=history_works).values_list("pk", "url_key"))
     addresses = dict(Work.objects.filter(pk__in=[*rows, *notes]).values_list("pk", "url_key"))
     where_keys = [
         "resource_id",
@@ -90,18 +97,17 @@ def account_export(*, user, share_url: str | None) -> dict:
             "weekly_email": user.weekly_email,
             "activity_shared": user.activity_shared,
         },
-        # Every change of state, oldest first, with the day it was where the learner was.
+        # Every change of state, oldest first, with the day it was where the learner was
+        # (the address of a work no longer kept: none).
         "activity": [
             {
-                "address": url,
+                "address": history_addresses.get(work),
                 "from": before,
                 "to": after,
                 "at": at.isoformat(),
                 "day": day.isoformat(),
             }
-            for url, before, after, at, day in Event.objects.filter(user=user)
-            .order_by("at", "pk")
-            .values_list("work__url_key", "before", "after", "at", "day")
+            for work, before, after, at, day in history
         ],
         # Each work (a URL, wherever it is listed) the learner has a state of or a note on.
         "progress": [about(work, row) for work, row in rows.items()]

@@ -4,13 +4,15 @@ address, with a one-click unsubscribe (RFC 8058).
 
 At most one a learner a week, whatever happens: each is claimed, with what it says, in
 one statement that commits before it is sent (`CLAIM`: it writes only if the last one
-is older than the learner's last Monday 08:00, or six days with `force`). A job run
-twice, or two workers at once, meet at that row; a worker killed after the claim and
-before the send leaves a week without one, never a second.
+is more than six days old and, but with `force`, older than the learner's last Monday
+08:00). A job run twice, or two workers at once, meet at that row; a worker killed
+after the claim and before the send leaves a week without one, never a second; a zone
+changed since the last one cannot make a second in six days.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,9 +28,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from activity.rhythm import rhythm_of, week_start, weeks_left
+from activity.models import Digest
+from activity.rhythm import paces, rhythm_of, week_start
 from roadmap.progress import learner_state
 
+logger = logging.getLogger(__name__)
 SALT = "activity.digest.unsubscribe"
 SEND_AT_HOUR = 8  # Monday, in the learner's zone
 CLAIM = """
@@ -36,7 +40,7 @@ INSERT INTO activity_digest (user_id, sent_at, subject, body)
 VALUES (%(user)s, %(now)s, %(subject)s, %(body)s)
 ON CONFLICT (user_id) DO UPDATE
 SET sent_at = EXCLUDED.sent_at, subject = EXCLUDED.subject, body = EXCLUDED.body
-WHERE activity_digest.sent_at < %(since)s
+WHERE activity_digest.sent_at < %(since)s AND activity_digest.sent_at <= %(six_days_ago)s
 RETURNING user_id
 """
 
@@ -83,39 +87,27 @@ def summary_of(user, now: datetime, links: dict[int, str] | None = None) -> Summ
     for a whole run (most learners' next resources are the same few)."""
     links = {} if links is None else links
     rhythm = rhythm_of(user, now)
-    last_week_end = week_start(rhythm.today) - timedelta(days=1)
-    last_week = [
-        count
-        for day, count in rhythm.active.items()
-        if last_week_end - timedelta(days=6) <= day <= last_week_end
-    ]
+    monday = week_start(rhythm.today) - timedelta(weeks=1)
+    days = sum(1 for day in rhythm.active if monday <= day < monday + timedelta(weeks=1))
+    moved, finished = rhythm.last_week
     state = learner_state(user=user)
     roadmaps = []
-    for listed in state.roadmaps_started():
-        figure = state.progress.get(listed.key)
-        remaining = figure.total - figure.done - figure.skipped
-        next_up = state.next_up(listed)
+    for pace in paces(rhythm, state):
+        next_up = state.next_up(pace.listed)
         if next_up is not None and next_up.pk not in links:
             links[next_up.pk] = f"{settings.SITE_URL}{next_up.get_absolute_url()}"
-        roadmaps.append(
-            {
-                "title": listed.roadmap.title,
-                "percent": figure.percent,
-                "next_up": next_up,
-                "link": next_up and links[next_up.pk],
-                "weeks": weeks_left(remaining, rhythm.weekly_pace(set(listed.listings))),
-            }
-        )
+        roadmaps.append({"pace": pace, "next_up": next_up, "link": next_up and links[next_up.pk]})
     context = {
         "user": user,
         "site": settings.SITE_URL,
-        "moved": sum(last_week),
-        "days": len(last_week),
+        "moved": moved,
+        "finished": finished,
+        "days": days,
         "rhythm": rhythm,
         "roadmaps": roadmaps,
         "unsubscribe": unsubscribe_url(user),
     }
-    subject = f"Your week on the Deep Learning Roadmap: {sum(last_week)} moved forward"
+    subject = f"Your week on the Deep Learning Roadmap: {moved} moved forward"
     return Summary(subject, render_to_string("activity/digest.txt", context))
 
 
@@ -133,6 +125,7 @@ def claim(user, summary: Summary, *, now: datetime, since: datetime) -> bool:
         "subject": summary.subject,
         "body": summary.body,
         "since": since,
+        "six_days_ago": now - timedelta(days=6),
     }
     with connection.cursor() as cursor:
         cursor.execute(CLAIM, parameters)
@@ -145,25 +138,36 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
     days old, whatever the day. Returns how many were sent."""
     now = now or timezone.now()
     sent, links = 0, {}
+    last_sent = dict(Digest.objects.values_list("user_id", "sent_at"))
     with get_connection() as mail:
         for user in recipients().iterator(chunk_size=2000):
-            since = now - timedelta(days=6) if force else last_monday_morning(user, now)
-            if not force and now - since > timedelta(days=1):
-                continue  # not Monday where they are (a worker that was down catches up)
-            summary = summary_of(user, now, links)
-            if not claim(user, summary, now=now, since=since):
-                continue
-            url = unsubscribe_url(user)
-            message = EmailMessage(
-                summary.subject,
-                summary.body,
-                to=[user.email],
-                connection=mail,
-                headers={
-                    "List-Unsubscribe": f"<{url}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
-            )
-            message.send()
-            sent += 1
+            try:
+                since = now - timedelta(days=6) if force else last_monday_morning(user, now)
+                if not force and now - since > timedelta(days=1):
+                    continue  # not Monday where they are (a worker that was down catches up)
+                before = last_sent.get(user.pk)
+                if before is not None and (before >= since or before > now - timedelta(days=6)):
+                    continue  # sent already: nothing to build (the claim decides races)
+                summary = summary_of(user, now, links)
+                if claim(user, summary, now=now, since=since):
+                    send(user, summary, mail)
+                    sent += 1
+            except Exception:
+                # One learner's trouble (a zone, an address the server refuses) is
+                # theirs alone: logged, and the others still get theirs.
+                logger.exception("The weekly summary of user %s was not sent.", user.pk)
     return sent
+
+
+def send(user, summary: Summary, mail) -> None:
+    url = unsubscribe_url(user)
+    EmailMessage(
+        summary.subject,
+        summary.body,
+        to=[user.email],
+        connection=mail,
+        headers={
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    ).send()

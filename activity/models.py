@@ -42,7 +42,12 @@ class Event(models.Model):
 
     @property
     def forward(self) -> bool:
-        return self.after in FORWARD and self.after != self.before
+        return moved_forward(self.before, self.after)
+
+
+def moved_forward(before: str, after: str) -> bool:
+    """Whether a change moved a resource forward: what makes a day active."""
+    return after in FORWARD and after != before
 
 
 class Digest(models.Model):

@@ -19,15 +19,13 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from activity.models import FORWARD, Event
+from activity.models import Event, moved_forward
 from roadmap.models import Progress
 
-COUNTED = (Progress.State.DONE, Progress.State.SKIPPED)
 STREAK_RULE = (
     "A day counts when you move at least one resource forward (to in progress, done or"
     " skipped), in your time zone; a streak alive yesterday stays current all today."
 )
-YEAR = 53 * 7  # the heatmap's days: 53 weeks, Monday first, ending with this week
 PACE_WEEKS = 4
 
 
@@ -71,6 +69,14 @@ class Rhythm:
         return {work for work, day in self.completed.items() if first <= day <= last}
 
     @cached_property
+    def last_week(self) -> tuple[int, int]:
+        """Last ISO week's resources moved forward, and those done or skipped."""
+        monday = week_start(self.today) - timedelta(weeks=1)
+        sunday = monday + timedelta(days=6)
+        moved = sum(n for day, n in self.active.items() if monday <= day <= sunday)
+        return moved, len(self.completed_between(monday, sunday))
+
+    @cached_property
     def this_week(self) -> int:
         """Resources done or skipped this ISO week (Monday first), in the learner's zone."""
         return len(self.completed_between(week_start(self.today), self.today))
@@ -85,7 +91,7 @@ class Rhythm:
     def weeks(self) -> list[list[tuple[int, str]]]:
         """The heatmap: a year of weeks, Monday first, each day as its shade (0 to 4)
         and its label, "N resources on YYYY-MM-DD" (days after today are left out)."""
-        first = week_start(self.today) - timedelta(weeks=52)
+        first = first_day(self.today)
         return [
             [
                 (min(count, 4), f"{count} resource{'' if count == 1 else 's'} on {day}")
@@ -97,10 +103,15 @@ class Rhythm:
         ]
 
 
+def first_day(today: date) -> date:
+    """The heatmap's first day: the Monday 52 weeks before this week's."""
+    return week_start(today) - timedelta(weeks=52)
+
+
 def rhythm_of(user, now: datetime | None = None) -> Rhythm:
-    """The learner's rhythm from their last year of history (one query)."""
+    """The learner's rhythm over the days the heatmap shows (one query)."""
     today = today_of(user, now)
-    since = week_start(today) - timedelta(weeks=53)
+    since = first_day(today)
     moved: dict[date, set[int]] = {}
     completed: dict[int, date] = {}
     rows = (
@@ -109,12 +120,12 @@ def rhythm_of(user, now: datetime | None = None) -> Rhythm:
         .values_list("work_id", "before", "after", "day")
     )
     for work, before, after, day in rows:
-        if after in FORWARD and after != before:
+        if moved_forward(before, after):
             moved.setdefault(day, set()).add(work)
-        if after in COUNTED:
+        if after in Progress.COUNTED_STATES:
             completed[work] = day
-        elif work in completed and after not in COUNTED:
-            del completed[work]  # undone since: not completed
+        else:
+            completed.pop(work, None)  # undone since: not completed
     return Rhythm(today, Counter({day: len(works) for day, works in moved.items()}), completed)
 
 
@@ -123,3 +134,23 @@ def weeks_left(remaining: int, pace: float) -> int | None:
     if remaining <= 0 or pace <= 0:
         return None
     return math.ceil(remaining / pace)
+
+
+@dataclass(frozen=True)
+class Pace:
+    listed: object  # roadmap.content.RoadmapContent
+    percent: int
+    per_week: float
+    weeks: int | None  # to finish at that pace; None without one
+
+
+def paces(rhythm: Rhythm, state) -> list[Pace]:
+    """Each roadmap the learner has started (`state`, a LearnerState): where they are,
+    their pace in it over the last four weeks, and the weeks left at that pace."""
+    found = []
+    for listed in state.roadmaps_started():
+        figure = state.progress.get(listed.key)
+        per_week = rhythm.weekly_pace(set(listed.listings))
+        remaining = figure.total - figure.done - figure.skipped
+        found.append(Pace(listed, figure.percent, per_week, weeks_left(remaining, per_week)))
+    return found

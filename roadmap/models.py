@@ -530,6 +530,21 @@ class Resource(OrderedModel, MarkdownModel):
     def anchor(self) -> str:
         return f"resource-{self.public_id}"
 
+    # The names of its kind, level and cost, as a row shows them, looked up in the
+    # choices' enums: get_FOO_display() flattens a field's choices on every call, which
+    # a page of 500 rows made from nothing paid 1,500 times (about 35 ms of ~330).
+    @property
+    def kind_label(self) -> str:
+        return self.Kind(self.kind).label
+
+    @property
+    def level_label(self) -> str:
+        return self.Level(self.level).label if self.level else ""
+
+    @property
+    def cost_label(self) -> str:
+        return self.Cost(self.cost).label if self.cost else ""
+
 
 class ShareLink(models.Model):
     """A learner's read-only progress link. Sharing is on while the row exists; turning it

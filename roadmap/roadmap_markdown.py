@@ -289,12 +289,12 @@ def parse_metadata(body: str) -> dict[str, str | Decimal] | None:
 
 def estimated_hours(value: str, item: str) -> Decimal:
     try:
-        hours = Decimal(value)
-    except InvalidOperation:
+        hours = Decimal(value).quantize(Decimal("0.1"))
+    except InvalidOperation:  # not a number, or too large to round
         hours = None
     if hours is None or not hours.is_finite() or not Decimal("0.1") <= hours < 10_000:
         raise ValueError(f"{item!r}: hours are a number, like 6 or 1.5")
-    return hours.quantize(Decimal("0.1"))
+    return hours
 
 
 def details_line(line: str) -> bool:

@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core import mail
+from django.core import mail, signing
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from accounts.forms import time_zones
+from accounts.models import User
 from activity import digests
 from activity.digests import digests_send, unsubscribe_token
 from activity.models import Digest, Event
@@ -60,8 +62,17 @@ def local_day(instant: str, zone: str) -> date:
 )
 def test_each_change_is_dated_in_the_learners_zone_at_the_time(db, instant, zone, day):
     assert local_day(instant, zone) == day
-    local = datetime.fromisoformat(instant.replace("+00", "+00:00")).astimezone(ZoneInfo(zone))
-    assert local.date() == day  # the same rule as Python's
+
+
+def test_a_zone_the_database_does_not_know_never_stops_a_write(three):
+    """A zone name newer than the database's list: the day is taken in UTC, and the
+    tick, and the learner's history, are written all the same."""
+    ada = UserFactory()
+    User.objects.filter(pk=ada.pk).update(time_zone="Mars/Olympus_Mons")
+    progress_set(user=ada, resource=three[0], done=True)
+    event = Event.objects.get(user=ada)
+    assert event.day == event.at.astimezone(UTC).date()
+    assert "Mars/Olympus_Mons" not in time_zones()
 
 
 @pytest.fixture
@@ -108,17 +119,19 @@ def test_a_reset_is_recorded_and_a_curators_join_is_not(three):
 def test_a_learner_who_changes_zone_keeps_their_past_days(three, client):
     ada = UserFactory(time_zone="Asia/Tokyo")
     progress_set(user=ada, resource=three[0], done=True)
-    # As if it was made on 2026-06-01 at 20:30 UTC: 05:30 on June 2 in Tokyo.
-    Event.objects.filter(user=ada).update(
-        at=datetime(2026, 6, 1, 20, 30, tzinfo=UTC), day=date(2026, 6, 2)
-    )
-    ada.time_zone = "America/Los_Angeles"  # where that instant is June 1
+    # As if it was made 30 days ago at 20:30 UTC: 05:30 the next day in Tokyo.
+    when = datetime.now(UTC).replace(hour=20, minute=30) - timedelta(days=30)
+    tokyo = when.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    Event.objects.filter(user=ada).update(at=when, day=tokyo)
+    ada.time_zone = "America/Los_Angeles"  # where that instant is the day before
     ada.save()
     progress_set(user=ada, resource=three[1], done=True)  # a new change: their new zone
-    assert Event.objects.filter(user=ada).first().day == date(2026, 6, 2)
+    first, new = Event.objects.filter(user=ada).order_by("pk")
+    assert first.day == tokyo != when.astimezone(ZoneInfo("America/Los_Angeles")).date()
+    assert new.day == new.at.astimezone(ZoneInfo("America/Los_Angeles")).date()
     client.force_login(ada)
     html = client.get("/me/").content.decode()
-    assert "1 resource on 2026-06-02" in html
+    assert f"1 resource on {tokyo.isoformat()}" in html
 
 
 def rhythm(today: date, *active_days: date, completed: dict | None = None) -> Rhythm:
@@ -242,7 +255,6 @@ def test_sign_up_takes_the_browsers_zone(db, client, sent, kept):
         },
     )
     assert response.status_code == 302
-    from accounts.models import User
 
     assert User.objects.get(username="grace").time_zone == kept
 
@@ -311,13 +323,36 @@ def test_force_sends_whatever_the_day_to_those_not_sent_for_six_days(three):
     assert len(mail.outbox) == 3
 
 
+def test_never_two_in_six_days_even_when_the_zone_changes(three):
+    ada = opted_in(zone="Asia/Tokyo")
+    sunday_evening_utc = datetime(2026, 12, 6, 23, 5, tzinfo=UTC)  # Monday 08:05 in Tokyo
+    assert digests_send(now=sunday_evening_utc) == 1
+    ada.time_zone = "America/Los_Angeles"
+    ada.save()
+    monday_la = datetime(2026, 12, 7, 16, 5, tzinfo=UTC)  # Monday 08:05 in Los Angeles
+    assert digests_send(now=monday_la) == 0
+    assert digests_send(now=monday_la + timedelta(weeks=1)) == 1
+
+
+def test_one_learners_trouble_does_not_stop_the_others(three):
+    broken = opted_in()
+    User.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    ada = opted_in()
+    assert digests_send(now=MONDAY) == 1
+    assert [message.to for message in mail.outbox] == [[ada.email]]
+
+
 def test_one_click_unsubscribes_without_logging_in_and_a_tampered_link_is_refused(three):
     ada = opted_in()
     client = Client(enforce_csrf_checks=True)
     url = f"/activity/unsubscribe/{unsubscribe_token(ada)}/"
     assert "Unsubscribe" in client.get(url).content.decode()
-    tampered = client.post(url.replace(str(ada.pk), str(ada.pk + 1), 1)[:-3] + "xx/")
-    assert tampered.status_code == 400
+    token = unsubscribe_token(ada)
+    other = signing.dumps(ada.pk + 1, salt="another purpose")  # signed, for something else
+    forged = token.rsplit(":", 1)[0] + ":" + "A" * len(token.rsplit(":", 1)[1])
+    for bad in (forged, other, token[:-1]):
+        tampered = client.post(f"/activity/unsubscribe/{bad}/")
+        assert tampered.status_code == 400, bad
     ada.refresh_from_db()
     assert ada.weekly_email
     response = client.post(url, {"List-Unsubscribe": "One-Click"})
@@ -374,7 +409,6 @@ def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up(three, client):
             "time_zone": "Pacific/Kiritimati",
         },
     )
-    from accounts.models import User
 
     grace = User.objects.get(username="grace")
     kept = Event.objects.filter(user=grace)

@@ -38,7 +38,7 @@ def test_hours_are_read_from_the_list_and_written_back(imported, tmp_path):
     assert "<!-- kind: video, hours: 1.5 -->" in text
 
 
-@pytest.mark.parametrize("hours", ["lots", "0", "-2", "nan", "10000"])
+@pytest.mark.parametrize("hours", ["lots", "0", "-2", "nan", "10000", "9999.95", "1e400"])
 def test_hours_that_are_no_estimate_are_refused_by_line(db, tmp_path, hours):
     path = tmp_path / "bad.md"
     path.write_text(f"# R\n## A\n### T\n* [X](https://a.example)\n  <!-- hours: {hours} -->\n")

@@ -6,7 +6,7 @@ from django import template
 from django.template.loader import render_to_string
 
 from accounts.models import User
-from activity.rhythm import STREAK_RULE, rhythm_of, weeks_left
+from activity.rhythm import STREAK_RULE, paces, rhythm_of
 from roadmap.progress import viewer_state
 
 register = template.Library()
@@ -14,19 +14,12 @@ register = template.Library()
 
 def panel(user, state, *, own: bool) -> str:
     rhythm = rhythm_of(user)
-    paces = []
-    for listed in state.roadmaps_started() if own else ():
-        figure = state.progress.get(listed.key)
-        pace = rhythm.weekly_pace(set(listed.listings))
-        weeks = weeks_left(figure.total - figure.done - figure.skipped, pace)
-        if weeks is not None:
-            paces.append({"roadmap": listed.roadmap, "pace": pace, "weeks": weeks})
     context = {
         "rhythm": rhythm,
         "weeks": rhythm.weeks(),
         "rule": STREAK_RULE,
         "goal": user.weekly_goal if own else None,
-        "paces": paces if own else [],
+        "paces": [pace for pace in paces(rhythm, state) if pace.weeks] if own else [],
         "own": own,
     }
     return render_to_string("activity/rhythm.html", context)
@@ -44,5 +37,7 @@ def shared_activity(request) -> str:
     """A share page's owner's streaks and year of activity, if they chose to show them
     (one query when they did not)."""
     token = request.resolver_match.kwargs.get("token")
-    owner = User.objects.filter(share_link__token=token, activity_shared=True).first()
+    owner = User.objects.filter(
+        share_link__token=token, activity_shared=True, is_active=True
+    ).first()
     return panel(owner, None, own=False) if owner is not None else ""

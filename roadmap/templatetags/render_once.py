@@ -33,6 +33,7 @@ PERCENT = "roadmap/progress.html#percent"
 
 
 STATE_CHOICES = Progress.State.choices
+STATES = tuple(Progress.State.values)  # (an enum's `values` is a new list each time)
 
 
 class ByStateNode(template.Node):
@@ -51,7 +52,7 @@ class ByStateNode(template.Node):
         if holes is None:  # rendered for one viewer: their state now
             state = context.get("states", {}).get(public_id, Progress.State.NOT_STARTED)
             return self.branch(context, state)
-        branches = tuple((state, self.branch(context, state)) for state in Progress.State.values)
+        branches = tuple((state, self.branch(context, state)) for state in STATES)
         return holes.add(StateHole(public_id, branches))
 
 
