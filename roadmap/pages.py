@@ -77,8 +77,8 @@ def share_page_shell(content: Content, viewer: str) -> Rendering:
     """The share page around its sections (`shared_section`), as `viewer` sees its
     navigation: the same for every share link. Kept whole, not rendered plainly: for a
     learner who has started many roadmaps it is a few megabytes, joined here as bytes
-    where a template copies it at every level (a paired bench run: 0.39 of /healthz
-    kept, 0.24 rendered plainly, and a worker's peak memory past 300 MB;
+    where a template copies it at every level (paired bench runs: 0.39 of /healthz
+    kept, 0.24 rendered plainly with 1M progress rows; 0.30-0.33 and 0.11 with 10M;
     docs/performance.md)."""
     return renderings.get(
         (content.version, "roadmap/shared.html", viewer),
