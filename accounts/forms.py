@@ -5,7 +5,7 @@ from allauth.account import forms as allauth_forms
 from django import forms
 from django.db import connection
 
-from accounts.models import User
+from accounts.models import WEEKLY_GOAL, User
 
 
 @cache
@@ -31,13 +31,13 @@ class ProfileForm(forms.ModelForm):
             "activity_shared": "Show my activity on my share page",
         }
         help_texts = {
-            "weekly_goal": "How many resources a week you mean to finish (done or skipped).",
             "weekly_email": "On Mondays at 08:00 your time, to your verified email address.",
         }
-        widgets = {"weekly_goal": forms.NumberInput(attrs={"min": 1, "max": 500})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        low, high = WEEKLY_GOAL  # the model's bounds, told to the browser too
+        self.fields["weekly_goal"].widget.attrs.update(min=low, max=high)
         current = self.instance.time_zone
         # The current zone first, then every other.
         self.fields["time_zone"].choices = [(current, current)] + [
@@ -49,12 +49,6 @@ class ProfileForm(forms.ModelForm):
 
     def clean_time_zone(self) -> str:
         return self.cleaned_data["time_zone"] or self.instance.time_zone  # not sent: as it was
-
-    def clean_weekly_goal(self) -> int | None:
-        goal = self.cleaned_data["weekly_goal"]
-        if goal is not None and not 1 <= goal <= 500:
-            raise forms.ValidationError("Give a number from 1 to 500, or leave it blank.")
-        return goal
 
 
 class SignupForm(allauth_forms.SignupForm):

@@ -1,6 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+WEEKLY_GOAL = (1, 500)  # the fewest and the most resources a week a goal may be
 
 
 class User(AbstractUser):
@@ -16,7 +19,10 @@ class User(AbstractUser):
     # theirs is recorded on (activity/models.py), is in it. From the browser at sign-up.
     time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
     weekly_goal = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Resources done or skipped a week; blank for none."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(WEEKLY_GOAL[0]), MaxValueValidator(WEEKLY_GOAL[1])],
+        help_text="How many resources a week you mean to finish (done or skipped).",
     )
     weekly_email = models.BooleanField(default=False, db_default=False)
     activity_shared = models.BooleanField(default=False, db_default=False)

@@ -1,6 +1,6 @@
 import json
 
-from allauth.account.models import EmailAddress
+from allauth.account.utils import has_verified_email
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -26,8 +26,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
-    email = EmailAddress.objects.filter(user=request.user, email=request.user.email).first()
-    context = {"form": form, "email_verified": email is not None and email.verified}
+    context = {"form": form, "email_verified": has_verified_email(request.user, request.user.email)}
     return render(request, "accounts/profile.html", context)
 
 
