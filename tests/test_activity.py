@@ -241,6 +241,14 @@ def test_the_profile_saves_zone_goal_and_choices(client, learner):
     assert bad.status_code == 200
     learner.refresh_from_db()
     assert learner.time_zone == "Pacific/Kiritimati" and learner.weekly_goal == 5
+    for goal in ("501", "-3", "lots"):
+        refused = client.post("/me/profile/", data | {"weekly_goal": goal})
+        assert refused.status_code == 200 and 'id="id_weekly_goal"' in refused.content.decode()
+        learner.refresh_from_db()
+        assert learner.weekly_goal == 5, goal
+    page = client.get("/me/profile/").content.decode()
+    assert re.search(r'name="weekly_goal"[^>]*min="1"', page)  # the bounds, said to browsers
+    assert re.search(r'name="weekly_goal"[^>]*max="500"', page)
 
 
 @pytest.mark.parametrize(("sent", "kept"), [("America/New_York", "America/New_York"), ("", "UTC")])
@@ -360,6 +368,10 @@ def test_one_click_unsubscribes_without_logging_in_and_a_tampered_link_is_refuse
     ada.refresh_from_db()
     assert not ada.weekly_email
     assert digests_send(now=MONDAY) == 0
+    again = client.post(url, {"List-Unsubscribe": "One-Click"})  # a second click: the same
+    assert again.status_code == 200 and "You are unsubscribed" in again.content.decode()
+    ada.refresh_from_db()
+    assert not ada.weekly_email
 
 
 def test_the_jobs_are_on_the_runner_and_a_worker_runs_what_is_due(db):

@@ -59,3 +59,18 @@ def test_the_roadmap_says_its_total_and_the_dashboard_the_hours_left(imported, c
     Resource.objects.filter(pk=imported["Video"].pk).update(hours=None)
     assert "hours in all" not in client.get("/roadmaps/estimates/").content.decode()
     assert "hours left" not in client.get("/me/").content.decode()
+
+
+@pytest.mark.parametrize(("hours", "kept"), [("0", False), ("-1", False), ("2.5", True)])
+def test_admin_takes_an_estimate_only_when_it_is_one(imported, admin_client, hours, kept):
+    book = imported["Book"]
+    url = f"/admin/roadmap/resource/{book.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data |= {"topic": book.topic_id, "hours": hours, "learners_states": "keep"}
+    response = admin_client.post(url, data)
+    book.refresh_from_db()
+    assert (book.hours == Decimal(hours)) is kept
+    assert (response.status_code == 302) is kept
+    if not kept:
+        assert book.hours == Decimal("12.0")
