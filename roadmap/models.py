@@ -663,7 +663,7 @@ class VisitorProgress(models.Model):
                 name="visitor_progress_unique_per_work",
             ),
             models.CheckConstraint(
-                condition=models.Q(state__in=["in_progress", "done", "skipped"]),  # STORED_STATES
+                condition=models.Q(state__in=[s.value for s in Progress.STORED_STATES]),
                 name="visitor_progress_state_known",
             ),
         ]
