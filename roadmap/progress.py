@@ -4,6 +4,7 @@ what counts (`Resource.objects.counted()`) has already been applied."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -121,6 +122,16 @@ class LearnerState:
         return {
             pk for work in self.rows for scope, pk in counted_in.get(work, ()) if scope == ROADMAP
         }
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """All the learner's standing is made of (the content's version, each work's state
+        and since when), as a short digest: what a piece of a page kept for this learner is
+        named by, so that it is never shown once any of it has changed."""
+        where, times = self.whens
+        rows = sorted((work, state, times[where[work]]) for work, state in self.rows.items())
+        made_of = repr((self.content.version, rows)).encode()
+        return hashlib.blake2b(made_of, digest_size=16).hexdigest()
 
     @cached_property
     def since(self) -> dict[int, float]:

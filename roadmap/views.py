@@ -226,15 +226,38 @@ def first_listings(resources: list[Resource]) -> dict[int, Resource]:
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """A card per roadmap the learner has started (bar, next up, in progress, by part),
-    then what they completed lately, in any roadmap."""
+    then what they completed lately, in any roadmap. Both are kept, named by all the
+    learner's standing is made of (`{% cache %}` in the template): made again only when
+    something of it changed."""
     state = viewer_state(request)
-    content = state.content
-    # What is in progress, newest first, in each roadmap that lists it (no date shown).
+    context = {
+        "state": state,
+        # (Called only when what shows them is made.)
+        "cards": lambda: dashboard_cards(state),
+        "recent": lambda: recently_completed(state),
+        "progress": state.progress,
+    }
+    with timezone.override(ZoneInfo(request.user.time_zone)):  # dates in the learner's zone
+        return render(request, "roadmap/dashboard.html", context)
+
+
+def recently_completed(state) -> list[tuple[Resource, datetime]]:
+    """The five works the learner completed last, newest first, each where it is first
+    listed, with when."""
+    return [
+        (state.content.counted_works[work][0], datetime.fromtimestamp(when, UTC))
+        for work, when in newest(state, Progress.State.DONE, 5)
+    ]
+
+
+def dashboard_cards(state) -> list[dict]:
+    """A card per roadmap the learner has started: it, what they have in progress in it
+    (newest first, each in each roadmap that lists it), next up and the hours left."""
     in_progress: dict[int, list[Resource]] = {}
     for work, _when in newest(state, Progress.State.IN_PROGRESS):
-        for roadmap, resource in first_listings(content.counted_works[work]).items():
+        for roadmap, resource in first_listings(state.content.counted_works[work]).items():
             in_progress.setdefault(roadmap, []).append(resource)
-    cards = [
+    return [
         {
             "listed": listed,
             "started": in_progress.get(listed.roadmap.pk, []),
@@ -244,14 +267,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for listed in state.roadmaps_started()
     ]
-    # Each completed work once, where it is first listed.
-    recent = [
-        (content.counted_works[work][0], datetime.fromtimestamp(when, UTC))
-        for work, when in newest(state, Progress.State.DONE, 5)
-    ]
-    context = {"cards": cards, "recent": recent, "progress": state.progress}
-    with timezone.override(ZoneInfo(request.user.time_zone)):  # dates in the learner's zone
-        return render(request, "roadmap/dashboard.html", context)
 
 
 @require_safe

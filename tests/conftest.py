@@ -40,7 +40,8 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache(request):
-    """Rate-limit counters live in the (database) cache: no test inherits another's."""
+    """Rate-limit counters live in the (database) cache, a learner's kept pieces of /me/ in
+    the process's: no test inherits another's."""
     uses_database = request.node.get_closest_marker("django_db") or {
         "db",
         "transactional_db",
@@ -49,14 +50,16 @@ def fresh_cache(request):
     if not uses_database:
         yield
         return
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     request.getfixturevalue(
         "db" if "live_server" not in request.fixturenames else "transactional_db"
     )
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
 
 
 # Some tests need a program from Debian: the browser tests Chromium, the proxy tests nginx

@@ -21,7 +21,7 @@ from accounts.forms import time_zones
 from accounts.models import User
 from activity import digests
 from activity.digests import digests_send, unsubscribe_token
-from activity.models import Digest, Event
+from activity.models import LATEST_EVENT, Digest, Event, latest_event
 from activity.rhythm import Rhythm, rhythm_of
 from roadmap.models import Progress
 from roadmap.services import (
@@ -183,6 +183,45 @@ def test_the_dashboard_shows_streaks_the_goal_and_a_labelled_year(three, client)
     assert f"0 resources on {(today - timedelta(days=2)).isoformat()}" in html
     assert "A day counts when you move at least one resource forward" in html
     assert re.search(r"at your pace of [\d.]+ a week \(last 4 weeks\), you will finish", html)
+
+
+def test_the_rhythm_kept_on_me_follows_every_change_and_every_day(three, client, monkeypatch):
+    """What /me/ keeps of the rhythm is named by all it is made of: a change shows on the
+    next look, even one that leaves the learner's states as they were; so do a new goal
+    and a new day; and another learner never sees it."""
+    ada = UserFactory(weekly_goal=3)
+    client.force_login(ada)
+    today = datetime.now(UTC).date()
+    assert f"0 resources on {today.isoformat()}" in client.get("/me/").content.decode()
+    progress_set(user=ada, resource=three[0], done=True)
+    progress_set(user=ada, resource=three[0], state="not_started")  # her states as before
+    html = client.get("/me/").content.decode()
+    assert f"1 resource on {today.isoformat()}" in html
+    assert "Current streak: 1 day" in html
+    ada.weekly_goal = 5
+    ada.save()
+    assert "This week: 0 of 5" in client.get("/me/").content.decode()
+    later = datetime.now(UTC) + timedelta(days=2)
+    with monkeypatch.context() as patched:
+        patched.setattr("django.utils.timezone.now", lambda: later)
+        html = client.get("/me/").content.decode()
+    assert "Current streak: 0 days" in html and "Longest streak: 1 day" in html
+    client.force_login(UserFactory())
+    assert f"0 resources on {today.isoformat()}" in client.get("/me/").content.decode()
+
+
+def test_a_learners_latest_event_is_found_by_its_index(three):
+    """/me/ names its kept rhythm by the learner's latest event: one index probe, not a
+    walk through everyone's history."""
+    ada = UserFactory()
+    progress_set(user=ada, resource=three[0], done=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + LATEST_EVENT, [ada.pk])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "activity_event_user_latest" in plan
+    assert latest_event(ada) == Event.objects.filter(user=ada).latest("pk").pk
+    assert latest_event(UserFactory()) == 0
 
 
 def test_the_share_page_shows_activity_only_when_its_owner_says_so(three, client):

@@ -4,7 +4,7 @@ progress that follows the resource (one work per URL) across roadmaps."""
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -306,6 +306,39 @@ def test_the_dashboard_has_a_card_per_roadmap_started_and_recent_ticks_from_all(
     assert "Goodfellow et al." in vision[vision.index("Next up") :]
     recent = html[html.index("Recently completed") :]
     assert "Python" in recent and "in Deep Learning Roadmap" in recent
+
+
+def test_what_me_keeps_shows_each_change_on_the_next_look(client, learner, tracks):
+    """/me/'s cards and recent list are kept, named by all they are made of: a tick, an
+    untick, a curator's edit and a new time zone each show on the next request, and
+    another learner never sees them."""
+    client.force_login(learner)
+    assert "Nothing yet." in client.get("/me/").content.decode()
+    progress_set(user=learner, resource=tracks["python"], done=True)
+    html = client.get("/me/").content.decode()
+    assert bars(html)["overall"] == 50  # its one card's
+    recent = html[html.index("Recently completed") :]
+    assert "Python" in recent
+    progress_set(user=learner, resource=tracks["python"], state="not_started")
+    html = client.get("/me/").content.decode()
+    assert bars(html)["overall"] == 0
+    assert "Nothing yet." in html
+    progress_set(user=learner, resource=tracks["cnn"], state="in_progress")
+    client.get("/me/")
+    Resource.objects.filter(pk=tracks["cnn"].pk).update(title="Convolutional networks")
+    assert "Convolutional networks" in client.get("/me/").content.decode()
+    # The date of what was completed, in the learner's zone, whichever it is now.
+    progress_set(user=learner, resource=tracks["python"], done=True)
+    late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # 2 March in Tokyo
+    Progress.objects.filter(user=learner, work=tracks["python"].work).update(completed_at=late)
+    assert "1 March 2026" in client.get("/me/").content.decode()
+    learner.time_zone = "Asia/Tokyo"
+    learner.save()
+    assert "2 March 2026" in client.get("/me/").content.decode()
+    other = UserFactory()
+    client.force_login(other)
+    html = client.get("/me/").content.decode()
+    assert "Python" not in html[html.index("Recently completed") :]
 
 
 def test_the_share_page_shows_every_roadmap_started_and_the_old_badge_the_first(

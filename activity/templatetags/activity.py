@@ -3,26 +3,40 @@ and on a share page what its owner chose to show (activity/apps.py adds it to th
 a page made once takes from the request)."""
 
 from django import template
+from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts.models import User
-from activity.rhythm import STREAK_RULE, paces, rhythm_of
+from activity.models import latest_event
+from activity.rhythm import STREAK_RULE, paces, rhythm_of, today_of
 from roadmap.progress import viewer_state
 
 register = template.Library()
 
 
 def panel(user, state, *, own: bool) -> str:
-    rhythm = rhythm_of(user)
-    context = {
-        "rhythm": rhythm,
-        "weeks": rhythm.weeks(),
-        "rule": STREAK_RULE,
-        "goal": user.weekly_goal if own else None,
-        "paces": [pace for pace in paces(rhythm, state) if pace.weeks] if own else [],
-        "own": own,
-    }
-    return render_to_string("activity/rhythm.html", context)
+    """The panel, kept (settings.CACHES["pages"]) under all it is made of: the learner's
+    latest event, their today, and on their own page their goal and standing (its
+    paces); a year of days is slow to render and changes only with those."""
+    now = timezone.now()
+    made_of = (user.pk, latest_event(user), today_of(user, now), own)
+    if own:
+        made_of += (user.weekly_goal, state.fingerprint)
+
+    def render() -> str:
+        rhythm = rhythm_of(user, now)
+        context = {
+            "rhythm": rhythm,
+            "weeks": rhythm.weeks(),
+            "rule": STREAK_RULE,
+            "goal": user.weekly_goal if own else None,
+            "paces": [pace for pace in paces(rhythm, state) if pace.weeks] if own else [],
+            "own": own,
+        }
+        return render_to_string("activity/rhythm.html", context)
+
+    return caches["pages"].get_or_set("rhythm:" + ":".join(map(str, made_of)), render)
 
 
 @register.simple_tag(takes_context=True)
