@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
@@ -29,8 +30,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity.models import Digest
-from activity.rhythm import paces, rhythm_of, week_start
-from roadmap.progress import learner_state
+from activity.rhythm import Rhythm, paces, rhythm_of, rhythms_of, week_start
+from roadmap.progress import LearnerState, learner_state, learner_states
 
 logger = logging.getLogger(__name__)
 SALT = "activity.digest.unsubscribe"
@@ -80,24 +81,42 @@ def recipients():
 class Summary:
     subject: str
     body: str
+    unsubscribe: str  # its one-click link
 
 
-def summary_of(user, now: datetime, links: dict[int, str] | None = None) -> Summary:
-    """What a learner's summary says, as of `now`. `links`: each resource's address, kept
-    for a whole run (most learners' next resources are the same few; paired, 600
-    learners of the bench, three rounds: 3.3-3.5 ms a summary with it, 3.8-4.1 without)."""
-    links = {} if links is None else links
-    rhythm = rhythm_of(user, now)
+def summary_of(
+    user,
+    now: datetime,
+    sections: dict[tuple, str] | None = None,
+    *,
+    rhythm: Rhythm | None = None,
+    state: LearnerState | None = None,
+) -> Summary:
+    """What a learner's summary says, as of `now` (their `rhythm` and `state`, when read
+    with others'). `sections`: each roadmap's lines as they were written for a learner
+    with the same figures and next resource, kept for a whole run (most learners of a
+    roadmap are at a few places in it; paired: docs/performance.md)."""
+    sections = {} if sections is None else sections
+    rhythm = rhythm or rhythm_of(user, now)
     monday = week_start(rhythm.today) - timedelta(weeks=1)
     days = sum(1 for day in rhythm.active if monday <= day < monday + timedelta(weeks=1))
     moved, finished = rhythm.last_week
-    state = learner_state(user=user)
+    state = state or learner_state(user=user)
     roadmaps = []
     for pace in paces(rhythm, state):
         next_up = state.next_up(pace.listed)
-        if next_up is not None and next_up.pk not in links:
-            links[next_up.pk] = f"{settings.SITE_URL}{next_up.get_absolute_url()}"
-        roadmaps.append({"pace": pace, "next_up": next_up, "link": next_up and links[next_up.pk]})
+        made_of = (pace.listed.scope, pace.percent, pace.weeks, next_up and next_up.pk)
+        if made_of not in sections:
+            sections[made_of] = render_to_string(
+                "activity/digest.txt#roadmap",
+                {
+                    "pace": pace,
+                    "next_up": next_up,
+                    "link": next_up and f"{settings.SITE_URL}{next_up.get_absolute_url()}",
+                },
+            )
+        roadmaps.append(sections[made_of])
+    unsubscribe = unsubscribe_url(user)
     context = {
         "user": user,
         "site": settings.SITE_URL,
@@ -106,10 +125,10 @@ def summary_of(user, now: datetime, links: dict[int, str] | None = None) -> Summ
         "days": days,
         "rhythm": rhythm,
         "roadmaps": roadmaps,
-        "unsubscribe": unsubscribe_url(user),
+        "unsubscribe": unsubscribe,
     }
     subject = f"Your week on the Deep Learning Roadmap: {moved} moved forward"
-    return Summary(subject, render_to_string("activity/digest.txt", context))
+    return Summary(subject, render_to_string("activity/digest.txt", context), unsubscribe)
 
 
 def unsubscribe_url(user) -> str:
@@ -146,32 +165,54 @@ def claim(user, summary: Summary, *, now: datetime, before: datetime) -> bool:
         return cursor.fetchone() is not None
 
 
+# Learners whose summaries are built together: their rhythms and states read in two
+# queries, not two each (each summary is still claimed and sent on its own).
+BATCH = 500
+
+
 def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
     """Send the summaries due at `now` (every learner whose Monday 08:00 has come since
     their last), or with `force` every opted-in learner's whose last is more than six
     days old, whatever the day. Returns how many were sent."""
     now = now or timezone.now()
-    sent, links = 0, {}
+    sent, sections = 0, {}
     last = Digest.objects.filter(user=OuterRef("pk")).values("sent_at")
+    learners = recipients().annotate(last_sent=Subquery(last)).iterator(chunk_size=2000)
     with get_connection() as mail:
-        for user in recipients().annotate(last_sent=Subquery(last)).iterator(chunk_size=2000):
-            try:
-                before = last_sent_before(user, now, force=force)
-                if before is None or (user.last_sent is not None and user.last_sent >= before):
-                    continue  # not due: nothing to build (the claim decides races)
-                summary = summary_of(user, now, links)
-                if claim(user, summary, now=now, before=before):
-                    send(user, summary, mail)
-                    sent += 1
-            except Exception:
-                # One learner's trouble (a zone, an address the server refuses) is
-                # theirs alone: logged, and the others still get theirs.
-                logger.exception("The weekly summary of user %s was not sent.", user.pk)
+        while batch := list(islice(learners, BATCH)):
+            due = [(user, before) for user in batch if (before := due_before(user, now, force))]
+            users = [user for user, _before in due]
+            rhythms, states = rhythms_of(users, now), learner_states(users=users)
+            for user, before in due:
+                try:
+                    summary = summary_of(
+                        user, now, sections, rhythm=rhythms[user.pk], state=states[user.pk]
+                    )
+                    if claim(user, summary, now=now, before=before):
+                        send(user, summary, mail)
+                        sent += 1
+                except Exception:
+                    # One learner's trouble (an address the server refuses) is theirs
+                    # alone: logged, and the others still get theirs.
+                    logger.exception("The weekly summary of user %s was not sent.", user.pk)
     return sent
 
 
+def due_before(user, now: datetime, force: bool) -> datetime | None:
+    """`last_sent_before` for a learner whose summary is due now (the claim decides
+    races); None for one who is not, or whose zone cannot say (logged)."""
+    try:
+        before = last_sent_before(user, now, force=force)
+    except Exception:
+        logger.exception("The weekly summary of user %s was not sent.", user.pk)
+        return None
+    if before is None or (user.last_sent is not None and user.last_sent >= before):
+        return None  # not due: nothing to build
+    return before
+
+
 def send(user, summary: Summary, mail) -> None:
-    url = unsubscribe_url(user)
+    url = summary.unsubscribe
     EmailMessage(
         summary.subject,
         summary.body,

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.utils import timezone
 
-from activity.models import Event, moved_forward
+from activity.models import moved_forward
 from roadmap.models import Progress
 
 STREAK_RULE = (
@@ -81,11 +83,11 @@ class Rhythm:
         """Resources done or skipped this ISO week (Monday first), in the learner's zone."""
         return len(self.completed_between(week_start(self.today), self.today))
 
-    def weekly_pace(self, works: set[int] | None = None) -> float:
+    def weekly_pace(self, works: Container[int] | None = None) -> float:
         """Resources done or skipped a week over the last four weeks (of `works`)."""
         done = self.completed_between(self.today - timedelta(days=PACE_WEEKS * 7 - 1), self.today)
         if works is not None:
-            done &= works
+            done = {work for work in done if work in works}
         return len(done) / PACE_WEEKS
 
     def weeks(self) -> list[list[tuple[int, str]]]:
@@ -108,18 +110,43 @@ def first_day(today: date) -> date:
     return week_start(today) - timedelta(weeks=52)
 
 
+# Learners' changes since a day, each learner's in the order they were made. (SQL of its
+# own: on every summary and every /me/ made anew, where the ORM's building of it cost more
+# than its run.)
+SINCE = """
+SELECT user_id, work_id, before, after, day FROM activity_event
+WHERE user_id = ANY(%s) AND day >= %s
+ORDER BY user_id, at, id
+"""
+
+
 def rhythm_of(user, now: datetime | None = None) -> Rhythm:
     """The learner's rhythm over the days the heatmap shows (one query)."""
-    today = today_of(user, now)
+    return rhythms_of([user], now)[user.pk]
+
+
+def rhythms_of(users: list, now: datetime | None = None) -> dict[int, Rhythm]:
+    """Each learner's rhythm, by id, in one query (for work over many: the summaries)."""
+    todays = {user.pk: today_of(user, now) for user in users}
+    if not todays:
+        return {}
+    changes: dict[int, list[tuple]] = {pk: [] for pk in todays}
+    with connection.cursor() as cursor:
+        cursor.execute(SINCE, [list(todays), first_day(min(todays.values()))])
+        for user, *change in cursor.fetchall():
+            changes[user].append(change)
+    return {pk: rhythm_from(today, changes[pk]) for pk, today in todays.items()}
+
+
+def rhythm_from(today: date, changes: list[tuple]) -> Rhythm:
+    """A learner's rhythm on `today`, from their changes (work, before, after, day) in the
+    order they were made."""
     since = first_day(today)
     moved: dict[date, set[int]] = {}
     completed: dict[int, date] = {}
-    rows = (
-        Event.objects.filter(user=user, day__gte=since)
-        .order_by("at", "pk")
-        .values_list("work_id", "before", "after", "day")
-    )
-    for work, before, after, day in rows:
+    for work, before, after, day in changes:
+        if day < since:
+            continue  # (read for another learner's longer year)
         if moved_forward(before, after):
             moved.setdefault(day, set()).add(work)
         if after in Progress.COUNTED_STATES:
@@ -150,7 +177,7 @@ def paces(rhythm: Rhythm, state) -> list[Pace]:
     found = []
     for listed in state.roadmaps_started():
         figure = state.progress.get(listed.key)
-        per_week = rhythm.weekly_pace(set(listed.listings))
+        per_week = rhythm.weekly_pace(listed.listings)
         remaining = figure.total - figure.done - figure.skipped
         found.append(Pace(listed, figure.percent, per_week, weeks_left(remaining, per_week)))
     return found

@@ -188,6 +188,15 @@ LEFT JOIN roadmap_progress p ON p.user_id = %(user)s
 WHERE v.id = 1
 GROUP BY v.version
 """  # noqa: S608 - SQL of our own
+# The same for many learners, one row each, with their id.
+BY_USERS = f"""
+SELECT v.version, {LEARNER_ROWS}, '', u.id
+FROM roadmap_content_version v
+CROSS JOIN unnest(%(users)s::bigint[]) AS u(id)
+LEFT JOIN roadmap_progress p ON p.user_id = u.id
+WHERE v.id = 1
+GROUP BY v.version, u.id
+"""  # noqa: S608 - SQL of our own
 BY_SHARE_TOKEN = f"""
 SELECT v.version, {LEARNER_ROWS}, u.display_name
 FROM roadmap_content_version v
@@ -269,31 +278,39 @@ class Standing(NamedTuple):
     read_at: int
 
 
-def _read(sql: str, params: dict) -> LearnerState | None:
+def _read(sql: str, params: dict) -> list[tuple[LearnerState, tuple]]:
     # Should the content change between this read and the content's, read again: the
     # figures always belong to one version (after three tries the newest stands).
     for _attempt in range(3):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        version, ids, states, whens, name = row
-        if content_at(version).version == version:
+            rows = cursor.fetchall()
+        if not rows or content_at(rows[0][0]).version == rows[0][0]:
             break
-    return learner_state_from(version=version, ids=ids, states=states, whens=whens, name=name)
+    return [
+        (learner_state_from(version=version, ids=ids, states=states, whens=whens, name=name), rest)
+        for version, ids, states, whens, name, *rest in rows
+    ]
 
 
 def learner_state(*, user) -> LearnerState:
     """The learner's completion of every roadmap and when they ticked each work.
     Nothing here grows with the number of other learners."""
-    return _read(BY_USER, {"user": user.pk})
+    [(state, _)] = _read(BY_USER, {"user": user.pk})
+    return state
+
+
+def learner_states(*, users: list) -> dict[int, LearnerState]:
+    """`learner_state` of each of `users`, by id, in one query (for work over many
+    learners: the weekly summaries)."""
+    return {pk: state for state, (pk,) in _read(BY_USERS, {"users": [u.pk for u in users]})}
 
 
 def shared_state(*, token: str) -> LearnerState | None:
     """The state of the learner whose share link has `token`; None for a token that is
     unknown, regenerated away or disabled, or whose learner is deactivated."""
-    return _read(BY_SHARE_TOKEN, {"token": token})
+    found = _read(BY_SHARE_TOKEN, {"token": token})
+    return found[0][0] if found else None
 
 
 def viewer_state(request) -> LearnerState:

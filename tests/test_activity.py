@@ -16,6 +16,7 @@ from django.core import mail, signing
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.forms import time_zones
 from accounts.models import User
@@ -379,6 +380,46 @@ def test_never_two_in_six_days_even_when_the_zone_changes(three):
     monday_la = datetime(2026, 12, 7, 16, 5, tzinfo=UTC)  # Monday 08:05 in Los Angeles
     assert digests_send(now=monday_la) == 0
     assert digests_send(now=monday_la + timedelta(weeks=1)) == 1
+
+
+def test_summaries_built_together_say_what_each_says_alone_in_queries_that_do_not_grow(
+    three,
+):
+    """A run reads its learners' rhythms and standings together: each summary says what
+    it says built alone, whatever the learner's zone and year, and a learner more costs
+    one statement (their claim), not a read of their own."""
+    # Monday 05:00 UTC: Monday evening in Kiritimati, Monday morning in Berlin, still
+    # Sunday in Pago Pago, whose year so starts a week earlier.
+    now = datetime(2026, 12, 14, 5, 0, tzinfo=UTC)
+    zones = ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin", "UTC"]
+    learners = [opted_in(zone=zone, weekly_goal=2) for zone in zones]
+    for n, learner in enumerate(learners):
+        for resource in three[: n + 1]:
+            progress_set(user=learner, resource=resource, done=True)
+    Event.objects.filter(user=learners[1]).update(
+        at=now - timedelta(weeks=1), day=date(2026, 12, 6)
+    )
+    # Berlin's changes fall in Pago Pago's year, not in hers.
+    Event.objects.filter(user=learners[2]).update(
+        at=now - timedelta(weeks=52), day=date(2025, 12, 10)
+    )
+    alone = {learner.email: digests.summary_of(learner, now).body for learner in learners}
+    assert "Longest streak: 0 days" in alone[learners[2].email]
+    with CaptureQueriesContext(connection) as four:
+        assert digests_send(now=now, force=True) == 4
+
+    def unsubscribed(body: str) -> str:
+        return body.rsplit("/activity/unsubscribe/", 1)[0]
+
+    assert sorted(alone) == sorted(message.to[0] for message in mail.outbox)
+    for message in mail.outbox:
+        assert unsubscribed(message.body) == unsubscribed(alone[message.to[0]])
+    Digest.objects.all().delete()
+    for _ in range(4):
+        opted_in()
+    with CaptureQueriesContext(connection) as eight:
+        assert digests_send(now=now, force=True) == 8
+    assert len(eight) == len(four) + 4  # a claim each
 
 
 def test_one_learners_trouble_does_not_stop_the_others(three):
