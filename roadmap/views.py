@@ -65,9 +65,11 @@ def roadmap_seen(content: Content, slug: str, user) -> RoadmapContent:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The published roadmaps in order (drafts too, for staff), with the viewer's figures:
-    a learner's, or a visitor's once they have ticked something."""
+    a learner's, or a visitor's once they have ticked something. The list is kept by all
+    it is made of (`{% cache %}` in the template): the kind of viewer and their standing."""
     state = viewer_state(request)
     context = {
+        "state": state,
         "visible": state.content.visible(staff=request.user.is_staff),
         "default_roadmap": state.content.first and state.content.first.roadmap,
         "figures": request.user.is_authenticated or bool(state.rows),

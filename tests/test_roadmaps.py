@@ -308,6 +308,29 @@ def test_the_dashboard_has_a_card_per_roadmap_started_and_recent_ticks_from_all(
     assert "Python" in recent and "in Deep Learning Roadmap" in recent
 
 
+def test_the_home_page_kept_follows_each_viewers_kind_and_standing(client, learner, tracks):
+    """The home page's list is kept by all it is made of: a learner with no ticks, a
+    visitor and staff each see their own, and a tick or an edit shows on the next look."""
+    assert "Secret language track" not in client.get("/").content.decode()
+    client.force_login(learner)
+    html = client.get("/").content.decode()
+    assert (
+        "Secret language track" not in html and bars(html)[f"roadmap-{tracks['general'].pk}"] == 0
+    )
+    client.force_login(StaffFactory())
+    assert "Secret language track" in client.get("/").content.decode()
+    client.force_login(learner)
+    progress_set(user=learner, resource=tracks["python"], done=True)
+    html = client.get("/").content.decode()
+    assert bars(html)[f"roadmap-{tracks['general'].pk}"] == 50
+    assert "Continue<" in html
+    Roadmap.objects.filter(pk=tracks["vision"].pk).update(title="Seeing machines")
+    assert "Seeing machines" in client.get("/").content.decode()
+    client.logout()
+    html = client.get("/").content.decode()
+    assert "Continue<" not in html and "progress-roadmap" not in html
+
+
 def test_what_me_keeps_shows_each_change_on_the_next_look(client, learner, tracks):
     """/me/'s cards and recent list are kept, named by all they are made of: a tick, an
     untick, a curator's edit and a new time zone each show on the next request, and
