@@ -24,6 +24,7 @@ from django.core import signing
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -71,7 +72,8 @@ def last_monday_morning(user, now: datetime) -> datetime:
 
 def recipients():
     """The learners who asked for a summary and whose address is verified."""
-    verified = EmailAddress.objects.filter(user=OuterRef("pk"), email=OuterRef("email"))
+    # (Compared as allauth does, has_verified_email: its addresses are kept in lower case.)
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), email=Lower(OuterRef("email")))
     return User.objects.filter(
         Exists(verified.filter(verified=True)), weekly_email=True, is_active=True
     ).exclude(email="")

@@ -33,7 +33,7 @@ PACE_WEEKS = 4
 
 def today_of(user, now: datetime | None = None) -> date:
     """The learner's date now, in their zone."""
-    return (now or timezone.now()).astimezone(ZoneInfo(user.time_zone)).date()
+    return timezone.localdate(now, ZoneInfo(user.time_zone))
 
 
 def week_start(day: date) -> date:
@@ -177,7 +177,7 @@ def paces(rhythm: Rhythm, state) -> list[Pace]:
     found = []
     for listed in state.roadmaps_started():
         figure = state.progress.get(listed.key)
-        per_week = rhythm.weekly_pace(listed.listings)
+        per_week = rhythm.weekly_pace(listed.works)  # what counts in it, as `remaining`
         remaining = figure.total - figure.done - figure.skipped
         found.append(Pace(listed, figure.percent, per_week, weeks_left(remaining, per_week)))
     return found

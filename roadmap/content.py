@@ -75,9 +75,14 @@ class RoadmapContent:
         return f"roadmap-{self.roadmap.pk}"
 
     @cached_property
+    def works(self) -> frozenset[int]:
+        """The works that count in it (a URL listed twice is one)."""
+        return frozenset(resource.work_id for resource in self.counted.values())
+
+    @cached_property
     def works_counted(self) -> int:
-        """How many resources count in it: its works (a URL listed twice is one)."""
-        return len({resource.work_id for resource in self.counted.values()})
+        """How many resources count in it: its works."""
+        return len(self.works)
 
     @cached_property
     def hours(self) -> dict[int, Decimal] | None:
@@ -87,8 +92,7 @@ class RoadmapContent:
         for resource in self.counted.values():
             if resource.hours is not None:
                 hours.setdefault(resource.work_id, resource.hours)
-        works = {resource.work_id for resource in self.counted.values()}
-        return hours if works and set(hours) == works else None
+        return hours if self.works and hours.keys() == self.works else None
 
     @cached_property
     def total_hours(self) -> Decimal | None:

@@ -23,8 +23,9 @@ from accounts.models import User
 from activity import digests
 from activity.digests import digests_send, unsubscribe_token
 from activity.models import LATEST_EVENT, Digest, Event, latest_event
-from activity.rhythm import Rhythm, rhythm_of
-from roadmap.models import Progress
+from activity.rhythm import Rhythm, paces, rhythm_of
+from roadmap.models import Progress, Resource
+from roadmap.progress import learner_state
 from roadmap.services import (
     progress_reset,
     progress_set,
@@ -223,6 +224,29 @@ def test_a_learners_latest_event_is_found_by_its_index(three):
     assert "activity_event_user_latest" in plan
     assert latest_event(ada) == Event.objects.filter(user=ada).latest("pk").pk
     assert latest_event(UserFactory()) == 0
+
+
+def test_the_pace_counts_only_what_counts_in_the_roadmap(db):
+    """A resource archived since it was done no longer counts: neither in what is left
+    nor in the pace (one done of what counts in four weeks: a quarter a week, so the two
+    left take eight weeks)."""
+    build_roadmap(parts=1, topics_per_part=1, resources_per_topic=4)
+    first, archived, *_rest = Resource.objects.order_by("pk")
+    ada = UserFactory()
+    progress_set(user=ada, resource=first, done=True)
+    progress_set(user=ada, resource=archived, done=True)
+    Resource.objects.filter(pk=archived.pk).update(status=Resource.Status.ARCHIVED)
+    [pace] = paces(rhythm_of(ada), learner_state(user=ada))
+    assert (pace.per_week, pace.weeks) == (0.25, 8)
+
+
+def test_a_summary_goes_to_an_address_verified_whatever_its_case(three):
+    """allauth keeps addresses in lower case; the learner's own may have capitals."""
+    ada = opted_in()
+    User.objects.filter(pk=ada.pk).update(email="Ada.Lovelace@Example.COM")
+    EmailAddress.objects.filter(user=ada).update(email="ada.lovelace@example.com")
+    assert digests_send(now=MONDAY) == 1
+    assert mail.outbox[0].to == ["Ada.Lovelace@Example.COM"]
 
 
 def test_the_share_page_shows_activity_only_when_its_owner_says_so(three, client):
