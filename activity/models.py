@@ -9,7 +9,8 @@ from roadmap.models import Progress, Work
 
 STATES = Progress.State.choices
 # A move forward: what makes a day active (a streak's, the heatmap's).
-FORWARD = (Progress.State.IN_PROGRESS, Progress.State.DONE, Progress.State.SKIPPED)
+# (Every state a row is kept in: any but not started.)
+FORWARD = Progress.STORED_STATES
 
 
 class Event(models.Model):

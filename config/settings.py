@@ -203,9 +203,8 @@ SITE_URL = os.environ.get("SITE_URL") or (
     f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
 )
 
-# Jobs (procrastinate, on the database): each app's tasks.py. How often the dead-link
-# check runs, as a cron line (weekly: Mondays at 03:00 UTC).
-PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# Jobs (procrastinate, on the database): each app's tasks.py, procrastinate's default. How
+# often the dead-link check runs, as a cron line (weekly: Mondays at 03:00 UTC).
 LINK_CHECK_CRON = os.environ.get("LINK_CHECK_CRON", "0 3 * * 1")
 
 DEFAULT_FROM_EMAIL = os.environ.get(
