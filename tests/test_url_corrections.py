@@ -20,6 +20,7 @@ from tests.factories import (
 )
 
 CS229 = "https://example.com/cs229"
+NN = "https://nn.example/"
 
 
 @pytest.fixture
@@ -281,3 +282,28 @@ def test_the_topic_page_asks_too_and_joins_as_chosen(client, curator, review):
     data[f"resources-{first}-learners_states"] = "join"
     assert client.post(page, data).status_code == 302
     assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
+
+
+def test_a_join_another_curator_made_impossible_meanwhile_is_not_made_and_said(
+    client, curator, review, monkeypatch
+):
+    """The curator chose to join the states of a resource's old URL into its new one, but
+    meanwhile another curator listed the old URL elsewhere: its learners' states stay
+    where they are, and the page says so."""
+    from roadmap.admin import OrderedAdmin
+
+    saved = OrderedAdmin.save_model
+
+    def and_meanwhile(self, request, obj, form, change) -> None:
+        saved(self, request, obj, form, change)
+        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="elsewhere"), url=NN)
+
+    monkeypatch.setattr(OrderedAdmin, "save_model", and_meanwhile)
+    client.force_login(curator)
+    bob = review["learners"][1]
+    response = change_url(client, review["first"], CS229, "join")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "the URLs changed meanwhile, so no learners&#x27; states were joined" in page
+    assert not Progress.objects.filter(user=bob, work=review["cs229"].work_id).exists()
+    assert Progress.objects.get(user=bob, work=review["first"].work_id).state == "done"
