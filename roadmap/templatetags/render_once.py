@@ -82,7 +82,8 @@ class RowNode(template.Node):
         resource = self.resource.resolve(context)
         shown = tuple(getattr(resource, field.attname) for field in resource._meta.concrete_fields)
         key = (
-            id(self),  # this template's row (a template changed is a new node)
+            self,  # this template's row: a template changed is a new node (held here, so
+            # that no new node can take a freed one's id)
             shown,
             resource.pk in (self.counted.resolve(context) or ()),
             bool(self.readonly.resolve(context)),
