@@ -71,7 +71,6 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "state": state,
         "visible": state.content.visible(staff=request.user.is_staff),
-        "default_roadmap": state.content.first and state.content.first.roadmap,
         "figures": request.user.is_authenticated or bool(state.rows),
         "progress": state.progress,
         "started": state.started,
