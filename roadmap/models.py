@@ -228,7 +228,11 @@ class Part(OrderedModel, MarkdownModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"{self.roadmap.get_absolute_url()}#part-{self.slug}"
+        return f"{self.roadmap.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self) -> str:
+        return f"part-{self.slug}"
 
     @property
     def is_coming_soon(self) -> bool:

@@ -15,6 +15,9 @@ says where those go, with tags that own their markup
   request's real figures (`Completion`), each distinct figure drawn once per process.
 - `{% from_request "csrf_token" %}` and `{% from_request "messages" %}` are the layout's
   own values (`REQUEST_VALUES`): `fill(request=...)` takes them from the request.
+- `{% shown key %}...{% endshown %}` is a piece a filter may hide: `fill(shown=...)`
+  keeps only the pieces whose keys it holds (a roadmap page's filters: a resource's row,
+  a topic, a part).
 - `{% hole "name" %}` takes a value given to `fill`: text is escaped; a SafeString (a
   rendered template) or another filled rendering (`Filled`) goes in as it is.
   `{% hole "name" key %}` is one of many (a learner's note on each resource): `fill`
@@ -35,7 +38,7 @@ around it, since that logic ran once for everybody.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,6 +85,14 @@ class ValueHole:
 
 
 @dataclass(frozen=True)
+class ShownHole:
+    """Where a piece a filter may hide (`{% shown %}`) starts, or ends."""
+
+    key: str
+    start: bool
+
+
+@dataclass(frozen=True)
 class RequestHole:
     """A value of the layout's own, taken from the request (`REQUEST_VALUES`)."""
 
@@ -104,9 +115,9 @@ class Holes:
     """The holes a rendering declares while it is built."""
 
     def __init__(self) -> None:
-        self.found: list[StateHole | FigureHole | ValueHole | RequestHole] = []
+        self.found: list[StateHole | FigureHole | ValueHole | RequestHole | ShownHole] = []
 
-    def add(self, hole: StateHole | FigureHole | ValueHole | RequestHole) -> SafeString:
+    def add(self, hole: StateHole | FigureHole | ValueHole | RequestHole | ShownHole) -> SafeString:
         self.found.append(hole)
         return mark_safe(f"\x00{len(self.found) - 1}\x00")  # noqa: S308 - a marker, cut out below
 
@@ -182,6 +193,8 @@ class Rendering:
         self._keyed: dict[str, dict[str, list[int]]] = {}
         self._figures: list[tuple[int, FigureHole]] = []
         self._request: dict[str, list[int]] = {}
+        self._spans: list[tuple[str, int, int]] = []  # (key, first part, part after)
+        opened: list[tuple[str, int]] = []
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 self._parts.append(piece.encode())
@@ -196,6 +209,13 @@ class Rendering:
             elif isinstance(hole, FigureHole):
                 self._parts.append(b"")
                 self._figures.append((position, hole))
+            elif isinstance(hole, ShownHole):
+                if hole.start:
+                    opened.append((hole.key, position))
+                else:
+                    key, start = opened.pop()
+                    self._spans.append((key, start, position))
+                self._parts.append(b"")
             elif isinstance(hole, RequestHole):
                 self._parts.append(b"")
                 self._request.setdefault(hole.name, []).append(position)
@@ -213,13 +233,15 @@ class Rendering:
         states: Mapping[str, str] = {},
         progress=None,
         viewer_progress=None,
+        shown: Set[str] | None = None,
         **values: str | Filled | Mapping[str, str | Filled],
     ) -> bytes:
         """The page for a learner whose resources are in `states` (public id: state; the
         rest in the first state), with `progress`'s figures (the navigation's from
         `viewer_progress` when the page shows someone else's), the layout's values from
         `request`, and a value for every `{% hole %}` (a missing one is a KeyError: no
-        page goes out half filled; for keyed holes, a mapping)."""
+        page goes out half filled; for keyed holes, a mapping). With `shown`, of the
+        pieces `{% shown %}` names, only those it holds (roadmap/filters.py)."""
         parts = self._parts.copy()
         if self._request and request is None:
             raise KeyError("request: this rendering shows the layout's values of one.")
@@ -243,6 +265,10 @@ class Rendering:
         for position, hole in self._figures:
             completion = (viewers if hole.viewers_own else pages).get(hole.key)
             parts[position] = render_figure(hole, completion)
+        if shown is not None:
+            for key, start, end in self._spans:
+                if key not in shown:
+                    parts[start:end] = [b""] * (end - start)
         return b"".join(parts)
 
     def fill_value(self, **filling) -> Filled:

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,6 +24,7 @@ from roadmap.content import (
     content_version,
     latest_content,
 )
+from roadmap.filters import BadFilter, Filters
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
 from roadmap.pages import (
@@ -83,15 +85,25 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The roadmap `slug` for everyone, made once per version of it for each kind of
-    viewer (roadmap/pages.py), with the viewer's states, figures and notes filled in."""
+    viewer (roadmap/pages.py), with the viewer's states, figures and notes filled in,
+    and what the filters in its GET parameters hide left out (roadmap/filters.py)."""
     user = request.user
+    try:
+        filters = Filters.from_query(request.GET)
+    except BadFilter as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
+    states = state.states_in(listed)
+    form = {"form": filters.form(listed, states, staff=user.is_staff)}
     page = roadmap_rendering(listed, viewer_of(user)).fill(
         request=request,
-        states=state.states_in(listed),
+        states=states,
         progress=state.progress,
         notes=notes_shown(listed, user) if user.is_authenticated else {},
+        filter_form=render_to_string("roadmap/filters.html#filter-form", form, request),
+        filter_summary=render_to_string("roadmap/filters.html#filter-summary", form, request),
+        shown=set(filters.shown(listed, states, staff=user.is_staff)) if filters.active else None,
     )
     return HttpResponse(page)
 

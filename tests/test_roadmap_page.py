@@ -91,7 +91,7 @@ def test_staff_see_drafts_and_archived_resources_marked(client, curator):
     html = client.get(ROADMAP).content.decode()
     for shown in STAFF_ONLY:
         assert shown in html
-    assert '<li class="badge badge-staff">Archived</li>' in html
+    assert '<span class="badge badge-staff">Archived</span>' in html
     assert '<span class="badge badge-staff">Draft</span>' in html
 
 

@@ -193,8 +193,8 @@ def test_the_share_page_badge_and_export_show_each_state(client, learner, five):
     for resource, mark in zip(five, ["tick-done", "tick-skipped", "tick-inprogress"], strict=False):
         row = page[page.index(f'id="resource-{resource.public_id}"') :][:600]
         assert mark in row
-    assert '<li class="badge badge-skipped">Skipped</li>' in page
-    assert '<li class="badge badge-inprogress">In progress</li>' in page
+    assert '<span class="badge badge-skipped">Skipped</span>' in page
+    assert '<span class="badge badge-inprogress">In progress</span>' in page
     assert bars(page)["overall"] == 40
     assert ">40%<" in client.get(f"/p/{token}/badge.svg").content.decode()
     client.force_login(learner)

@@ -19,6 +19,7 @@ from roadmap.render_once import (
     FigureHole,
     Holes,
     RequestHole,
+    ShownHole,
     StateHole,
     ValueHole,
     render_figure,
@@ -159,6 +160,32 @@ def nav_progress(context, oob: bool = False) -> SafeString:
     roadmap = context.get("roadmap") or context.get("default_roadmap")
     key = f"roadmap-{roadmap.pk if roadmap else 0}"
     return figure(context, FigureHole(key, NAV, details, viewers_own=True), progress)
+
+
+class ShownNode(template.Node):
+    def __init__(self, key: template.base.FilterExpression, nodelist) -> None:
+        self.key, self.nodelist = key, nodelist
+
+    def render(self, context) -> str:
+        key = str(self.key.resolve(context))
+        holes = context.get(BUILDING)
+        if holes is not None:
+            start = holes.add(ShownHole(key, True))
+            return start + self.nodelist.render(context) + holes.add(ShownHole(key, False))
+        shown = context.get("shown")
+        return self.nodelist.render(context) if shown is None or key in shown else ""
+
+
+@register.tag
+def shown(parser, token) -> ShownNode:
+    """`{% shown key %}...{% endshown %}`: a piece a roadmap page's filters may hide
+    (roadmap/filters.py names what they show: a resource's public id, a topic's anchor,
+    "part-<id>"); outside a rendering made once, shown if the context's `shown` is None
+    or holds `key`."""
+    _name, key = token.split_contents()
+    nodelist = parser.parse(("endshown",))
+    parser.delete_first_token()
+    return ShownNode(parser.compile_filter(key), nodelist)
 
 
 @register.simple_tag(takes_context=True)
