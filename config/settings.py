@@ -64,8 +64,10 @@ INSTALLED_APPS = [
     "template_partials",  # wraps the template loaders and adds {% partialdef %}
     "procrastinate.contrib.django",  # the job runner, on PostgreSQL (README: Jobs)
     "accounts",
+    "django.contrib.postgres",
     "roadmap",
     "activity",
+    "search",
 ]
 
 MIDDLEWARE = [

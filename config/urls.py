@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("activity/", include("activity.urls")),
+    path("search/", include("search.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),

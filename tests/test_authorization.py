@@ -39,6 +39,7 @@ def walk(patterns, prefix=""):
 MATRIX = {
     "": ("get", "/", ALL),
     "roadmaps/<slug:slug>/": ("get", "/roadmaps/deep-learning/", ALL),
+    "search/": ("get", "/search/?q=python", ALL),
     "healthz": ("get", "/healthz", ALL),
     # Who may read metrics is a matter of address, not of account (tests/test_metrics.py):
     # the test client comes from loopback, allowed by default.
