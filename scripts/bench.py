@@ -83,7 +83,22 @@ BUDGETS = {  # minimum ratio to /healthz
     "/me/": 0.40,
     "/p/<token>/": 0.25,
     "badge.svg": 0.60,
+    "search (learner)": 0.30,
+    "search with a typo": 0.15,
+    "filtered roadmap": 0.20,
 }
+# What the resources are about, by turns: each title and description names one, so that
+# a word of them is in 1 resource of 40 (250 of the 10,000): search's common word.
+SUBJECTS = [
+    "Attention", "Convolutions", "Transformers", "Backpropagation", "Regularization",
+    "Embeddings", "Optimizers", "Autoencoders", "Recurrence", "Diffusion", "Tokenizers",
+    "Normalization", "Dropout", "Pretraining", "Distillation", "Quantization", "Pruning",
+    "Reinforcement", "Generalization", "Interpretability", "Robustness", "Segmentation",
+    "Detection", "Translation", "Summarization", "Retrieval", "Alignment", "Scaling",
+    "Sampling", "Evaluation", "Datasets", "Augmentation", "Curriculum", "Ensembles",
+    "Kernels", "Probability", "Statistics", "Calculus", "Algebra", "Python",
+]  # fmt: skip
+SEARCHED, MISTYPED = "attention", "atention"  # a common word, and a typo of it
 
 
 # --- the dataset ------------------------------------------------------------------------
@@ -237,12 +252,12 @@ def build_roadmap(
     rows = [
         Resource(
             topic=topic,
-            title=f"Resource {topic.pk}.{r}",
+            title=f"Resource {topic.pk}.{r}: {SUBJECTS[n % len(SUBJECTS)]}",
             url=shared.get(n, f"https://example.com/{topic.pk}/{r}"),
             kind="book",
             level="beginner",
             cost="free",
-            description=f"A *useful* read about [topic {topic.pk}](https://example.com/{topic.pk}), number {r}.",
+            description=f"A *useful* read about [topic {topic.pk}](https://example.com/{topic.pk}), number {r}, on {SUBJECTS[n % len(SUBJECTS)].lower()}.",
             order=r + 1,
             status="published",
         )
@@ -913,6 +928,11 @@ def main() -> int:
             "/me/": per_connection(as_learner("GET", "/me/")),
             "/p/<token>/": per_connection([("GET", f"/p/{token}/", None, {})]),
             "badge.svg": per_connection([("GET", f"/p/{token}/badge.svg", None, {})]),
+            "search (learner)": per_connection(as_learner("GET", f"/search/?q={SEARCHED}")),
+            "search with a typo": per_connection(as_learner("GET", f"/search/?q={MISTYPED}")),
+            "filtered roadmap": per_connection(
+                as_learner("GET", f"{ROADMAP}?state=not_started&kind=book")
+            ),
         }
         healthz = endpoints.pop("/healthz")
         # First, while both tables are as built, so that only their size differs: the POST
