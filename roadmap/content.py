@@ -166,6 +166,42 @@ class Content:
                 listings[work] += keys
         return dict(listings)
 
+    def shown_to(self, *, staff: bool) -> dict[int, Resource]:
+        """Every resource a viewer sees on the roadmaps' pages, by id, in reading order:
+        what counts, for everyone; staff also see drafts, archived resources, draft parts
+        and draft roadmaps (a coming-soon part shows none). Search finds these only."""
+        return self._shown_to_staff if staff else self._shown_to_everyone
+
+    @cached_property
+    def _shown_to_everyone(self) -> dict[int, Resource]:
+        return {r.pk: r for listed in self.roadmaps for r in listed.counted.values()}
+
+    @cached_property
+    def _shown_to_staff(self) -> dict[int, Resource]:
+        return {
+            resource.pk: resource
+            for listed in self.roadmaps
+            for part in listed.parts
+            if not part.is_coming_soon
+            for topic in part.topics.all()
+            for resource in topic.resources.all()
+        }
+
+    def works_shown_to(self, *, staff: bool) -> dict[int, list[Resource]]:
+        """Each work a viewer sees listed: its listings they see, in reading order."""
+        return self._works_shown_to_staff if staff else self._works_shown_to_everyone
+
+    @cached_property
+    def _works_shown_to_everyone(self) -> dict[int, list[Resource]]:
+        return self.counted_works
+
+    @cached_property
+    def _works_shown_to_staff(self) -> dict[int, list[Resource]]:
+        works: dict[int, list[Resource]] = defaultdict(list)
+        for resource in self._shown_to_staff.values():
+            works[resource.work_id].append(resource)
+        return dict(works)
+
     @cached_property
     def counted_works(self) -> dict[int, list[Resource]]:
         """Each work that counts: the resources listing it that count, in reading order

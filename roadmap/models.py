@@ -400,14 +400,6 @@ class ResourceQuerySet(MarkdownQuerySet):
             topic__part__roadmap__status=Roadmap.Status.PUBLISHED,
         )
 
-    def shown_to(self, *, staff: bool) -> ResourceQuerySet:
-        """The resources a viewer sees on the roadmaps' pages: what counts, for everyone;
-        staff also see drafts, archived resources, draft parts and draft roadmaps (a
-        coming-soon part shows none). Search finds these and no others."""
-        if staff:
-            return self.exclude(topic__part__status=Part.Status.COMING_SOON)
-        return self.counted()
-
     def visible_to(self, *, staff: bool) -> ResourceQuerySet:
         """Resources a viewer may see listed: staff also see drafts and archived ones."""
         if staff:

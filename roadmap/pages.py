@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.utils.safestring import mark_safe
 
 from roadmap.content import Content, RoadmapContent
+from roadmap.filters import FACETS
 from roadmap.models import Note
 from roadmap.render_once import Filled, Rendering, render_once, renderings
 
@@ -64,6 +65,7 @@ def roadmap_rendering(
             "parts": listed.parts_for(staff=seen["drafts"]),
             "counted": listed.counted,
             "prerequisites": listed.prerequisites,
+            "facets": FACETS,
             **seen,
         }
 
@@ -111,6 +113,25 @@ def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:
         for work, html in Note.objects.filter(user=user).values_list("work_id", "html")
         for key in listings.get(work, ())
     }
+
+
+def resource_row(content: Content, resource, viewer: str) -> Rendering:
+    """`resource`'s row with its state controls, as its roadmap's page shows it to
+    `viewer`, for a page that lists resources from anywhere (search's results): kept in
+    this process under the version of its roadmap, made from the rows the page has."""
+    listed = content.roadmap_of(resource)
+
+    def context() -> dict:
+        return {
+            **VIEWERS[viewer],
+            "resource": resource,
+            "counted": listed.counted,
+            "readonly": False,
+            "twin": False,
+        }
+
+    key = (str(resource.public_id), viewer)
+    return kept(listed, "roadmap/roadmap.html#resource-main", key, context)
 
 
 def tick_answer(content: Content, public_id: str, viewer: str) -> Rendering:

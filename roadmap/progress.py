@@ -82,6 +82,12 @@ class LearnerState:
     read_at: int = 0  # the content version the rows were read at (`content` may be newer)
     whens: tuple[dict[int, int], list] = ({}, [])  # for `since`: where each is, the times
 
+    def states_of(self, resources) -> dict[str, str]:
+        """Public id of each of `resources` whose work the learner has started: its
+        state."""
+        rows = self.rows
+        return {str(r.public_id): rows[r.work_id] for r in resources if r.work_id in rows}
+
     def states_in(self, listed: RoadmapContent) -> dict[str, str]:
         """Public id of each resource of the roadmap `listed` whose work the learner has
         started: its state."""

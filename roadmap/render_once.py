@@ -107,8 +107,17 @@ def waiting_messages(request) -> str:
     return render_to_string("base.html#messages", {"messages": waiting})  # safe: rendered
 
 
+def csrf_token(request) -> str:
+    """The request's CSRF token, masked once for its response (as Django's `csrf`
+    context processor gives a template one): a page of many filled pieces (search's
+    results) masks it once, not once a piece."""
+    if not hasattr(request, "masked_csrf_token"):
+        request.masked_csrf_token = get_token(request)
+    return request.masked_csrf_token
+
+
 # What the layout shows of each request, whether the page is rendered for it or filled.
-REQUEST_VALUES = {"csrf_token": get_token, "messages": waiting_messages}
+REQUEST_VALUES = {"csrf_token": csrf_token, "messages": waiting_messages}
 
 
 class Holes:

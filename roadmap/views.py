@@ -95,15 +95,28 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
     states = state.states_in(listed)
-    form = {"form": filters.form(listed, states, staff=user.is_staff)}
+    staff = user.is_staff
+    counts, total, matching = filters.counts(listed, states, staff=staff)
+    summary = ""
+    if filters.active:
+        summary = render_to_string(
+            "roadmap/filters.html#filter-summary",
+            {
+                "roadmap": listed.roadmap,
+                "total": total,
+                "matching": matching,
+                "hidden": total - matching,
+            },
+        )
     page = roadmap_rendering(listed, viewer_of(user)).fill(
         request=request,
         states=states,
         progress=state.progress,
         notes=notes_shown(listed, user) if user.is_authenticated else {},
-        filter_form=render_to_string("roadmap/filters.html#filter-form", form, request),
-        filter_summary=render_to_string("roadmap/filters.html#filter-summary", form, request),
-        shown=set(filters.shown(listed, states, staff=user.is_staff)) if filters.active else None,
+        filter_checked=filters.checked,
+        filter_counts=counts,
+        filter_summary=summary,
+        shown=filters.shown(listed, states, staff=staff) if filters.active else None,
     )
     return HttpResponse(page)
 

@@ -10,22 +10,14 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import models
-from django.db.models import Max, Min
-
-from roadmap.models import Resource
 
 CONFIG = "english"  # the language search stems words in ("networks" finds "network")
 
 
 class SearchEntryQuerySet(models.QuerySet):
-    def shown_to(self, *, staff: bool) -> SearchEntryQuerySet:
-        """The entries of resources the viewer sees on the roadmaps' pages
-        (`Resource.objects.shown_to`: the one rule for what is visible)."""
-        return self.filter(resource__in=Resource.objects.shown_to(staff=staff))
-
     def matching(self, query: SearchQuery) -> SearchEntryQuerySet:
-        """Those whose words match `query`, ranked (`rank`), best first."""
-        return self.filter(document=query).annotate(rank=SearchRank("document", query))
+        """Those whose words match `query`, ranked (`rank`)."""
+        return self.filter(document=query).annotate(rank=SearchRank(models.F("document"), query))
 
     def similar_to(self, words: str) -> SearchEntryQuerySet:
         """Those with a title a word of which is like `words` (a typo, pg_trgm's
@@ -34,14 +26,9 @@ class SearchEntryQuerySet(models.QuerySet):
             rank=TrigramWordSimilarity(words, "title")
         )
 
-    def by_work(self):
-        """One row per work (a URL listed in several places is one result): its id
-        (`work`), its best rank and its first resource's id (`first`), best first."""
-        return (
-            self.values(work=models.F("resource__work_id"))
-            .annotate(best=Max("rank"), first=Min("resource_id"))
-            .order_by("-best", "first")
-        )
+    def ranks(self) -> dict[int, float]:
+        """Each resource found: its rank."""
+        return dict(self.values_list("resource_id", "rank"))
 
 
 class SearchEntry(models.Model):

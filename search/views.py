@@ -5,9 +5,11 @@ word."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.core.cache import caches
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Func
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -15,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.decorators import private_page
+from roadmap.content import Content
 from roadmap.models import Resource
 from roadmap.progress import viewer_state
 from search.models import CONFIG, SearchEntry
@@ -27,97 +30,126 @@ START, STOP = "\ue000", "\ue001"
 
 @dataclass(frozen=True)
 class Result:
-    first: Resource  # where it is listed first, as the viewer sees it
-    places: list[Resource]  # every listing the viewer sees, in reading order
-    title: str  # with the matched words between START and STOP
+    first: Resource  # its listing found best, as the viewer sees it
+    url: str  # its row on its roadmap's page
+    places: list[tuple[str, str]]  # every listing the viewer sees, in reading order: its
+    # row's address and "Roadmap › Part › Topic"
+    title: str  # with the words the query matched between START and STOP
     snippet: str
 
 
-def headlined(resources, query: SearchQuery | None):
-    """`resources` with their title and a snippet of their description, the words
-    `query` matched marked (SearchHeadline), when there is a query."""
-    if query is None:
-        return resources
+def where(resource: Resource, roadmap_urls: dict[int, str]) -> tuple[str, str]:
+    """A listing's row's address and where it is, "Roadmap › Part › Topic"."""
+    topic = resource.topic
+    roadmap = topic.part.roadmap
+    if roadmap.pk not in roadmap_urls:
+        roadmap_urls[roadmap.pk] = roadmap.get_absolute_url()
+    url = f"{roadmap_urls[roadmap.pk]}#{resource.anchor}"
+    return url, f"{roadmap.title} › {topic.part.title} › {topic.title}"
+
+
+def best_listings(ranks: dict[int, float], shown: dict[int, Resource]) -> list[Resource]:
+    """Of the resources found (`ranks`), those the viewer sees (`shown`): one listing per
+    work (a URL listed in several places is one result), the best ranked, best first."""
+    best: dict[int, tuple[tuple[float, int], Resource]] = {}
+    for pk, rank in ranks.items():
+        resource = shown.get(pk)
+        if resource is None:
+            continue
+        key = (-rank, pk)
+        if resource.work_id not in best or key < best[resource.work_id][0]:
+            best[resource.work_id] = (key, resource)
+    return [resource for _key, resource in sorted(best.values(), key=lambda item: item[0])]
+
+
+def marked(resources: list[Resource], query: SearchQuery) -> dict[int, tuple[str, str]]:
+    """Each resource's title and a snippet of its description, the words `query` matched
+    between START and STOP (SearchHeadline; of a description, what is searched of it:
+    search_text, migration 0001), in one query."""
     options = {"config": CONFIG, "start_sel": START, "stop_sel": STOP}
-    return resources.annotate(
-        title_marked=SearchHeadline("title", query, highlight_all=True, **options),
-        # (What is searched of it: search_text, migration 0001.)
-        snippet_marked=SearchHeadline(
-            Func("description", function="search_text"),
-            query,
-            max_words=30,
-            min_words=12,
-            **options,
-        ),
-    )
-
-
-def results(works: list[dict], *, staff: bool, query: SearchQuery | None) -> list[Result]:
-    """The results for one page of works (`SearchEntryQuerySet.by_work`'s rows)."""
-    listings = headlined(
-        Resource.objects.shown_to(staff=staff)
-        .filter(work_id__in=[row["work"] for row in works])
-        .select_related("topic__part__roadmap")
-        .order_by("topic__part__roadmap__order", "topic__part__order", "topic__order", "order"),
-        query,
-    )
-    places: dict[int, list[Resource]] = {}
-    for resource in listings:
-        places.setdefault(resource.work_id, []).append(resource)
-    found = []
-    for row in works:
-        mine = places.get(row["work"])
-        if not mine:
-            continue  # hidden since the page of works was read
-        first = next((r for r in mine if r.pk == row["first"]), mine[0])
-        found.append(
-            Result(
-                first=first,
-                places=mine,
-                title=getattr(first, "title_marked", first.title),
-                snippet=getattr(first, "snippet_marked", ""),
-            )
+    rows = (
+        Resource.objects.filter(pk__in=[resource.pk for resource in resources])
+        .annotate(
+            title_marked=SearchHeadline("title", query, highlight_all=True, **options),
+            snippet_marked=SearchHeadline(
+                Func("description", function="search_text"),
+                query,
+                max_words=30,
+                min_words=12,
+                **options,
+            ),
         )
-    return found
+        .values_list("pk", "title_marked", "snippet_marked")
+    )
+    return {pk: (title, snippet) for pk, title, snippet in rows}
+
+
+def found(words: str, content: Content, *, staff: bool) -> tuple[list[int], bool]:
+    """The ids of the listings `words` finds in `content` for a viewer (one per work,
+    best first), and whether by similar words (none matched). Kept a day in this process
+    under the content's version: a search asked again costs no query."""
+
+    def search() -> tuple[list[int], bool]:
+        shown = content.shown_to(staff=staff)
+        query = SearchQuery(words, search_type="websearch", config=CONFIG)
+        if listings := best_listings(SearchEntry.objects.matching(query).ranks(), shown):
+            return [resource.pk for resource in listings], False
+        listings = best_listings(SearchEntry.objects.similar_to(words).ranks(), shown)
+        return [resource.pk for resource in listings], True
+
+    return caches["pages"].get_or_set(named("found", content, staff, words), search)
+
+
+def named(what: str, content: Content, *made_of) -> str:
+    """A kept value's name in the process's cache: what it is, the content's version and
+    a digest of the rest of what it is made of (a query has any characters)."""
+    digest = hashlib.blake2b(repr(made_of).encode(), digest_size=16).hexdigest()
+    return f"search:{what}:{content.version}:{digest}"
 
 
 @private_page  # it shows the viewer's states
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
-    """The search page; with `q`, its results (`page` for the next 20)."""
+    """The search page; with `q`, its results (`page` for the next 20). What it finds
+    is what the viewer sees on the roadmaps' pages (`Content.shown_to`)."""
     words = " ".join(request.GET.get("q", "").split())[:LONGEST_QUERY]
     context: dict = {"q": words}
     if words:
-        staff = request.user.is_staff
-        entries = SearchEntry.objects.shown_to(staff=staff)
-        query = SearchQuery(words, search_type="websearch", config=CONFIG)
-        pages, similar = Paginator(entries.matching(query).by_work(), PER_PAGE), False
-        if not pages.count:
-            pages = Paginator(entries.similar_to(words).by_work(), PER_PAGE)
-            query, similar = None, True
+        state = viewer_state(request)
+        content, staff = state.content, request.user.is_staff
+        ids, similar = found(words, content, staff=staff)
+        pages = Paginator(ids, PER_PAGE)
         try:
             page = pages.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
             return HttpResponseBadRequest(
                 f"page must be a number from 1 to {pages.num_pages}.", content_type="text/plain"
             )
-        found = results(list(page.object_list), staff=staff, query=query)
-        state = viewer_state(request)
+        shown = content.shown_to(staff=staff)
+        listings = [shown[pk] for pk in page.object_list]
+        marks = {}
+        if not similar:
+            query = SearchQuery(words, search_type="websearch", config=CONFIG)
+            marks = caches["pages"].get_or_set(
+                named("marked", content, staff, words, page.number), lambda: marked(listings, query)
+            )
+        works = content.works_shown_to(staff=staff)
+        roadmap_urls: dict[int, str] = {}
         context |= {
             "page": page,
             "count": pages.count,
             "similar": similar,
-            "results": found,
+            "results": [
+                Result(
+                    resource,
+                    where(resource, roadmap_urls)[0],
+                    [where(place, roadmap_urls) for place in works[resource.work_id]],
+                    *marks.get(resource.pk, (resource.title, "")),
+                )
+                for resource in listings
+            ],
             # The rows' state controls, as on a roadmap's page.
-            "states": {
-                str(result.first.public_id): state.rows[result.first.work_id]
-                for result in found
-                if result.first.work_id in state.rows
-            },
-            "counted": {
-                result.first.pk
-                for result in found
-                if str(result.first.public_id) in state.content.by_public_id
-            },
+            "states": state.states_of(listings),
+            "content": content,
         }
     return render(request, "search/search.html", context)
