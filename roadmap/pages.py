@@ -115,25 +115,6 @@ def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:
     }
 
 
-def resource_row(content: Content, resource, viewer: str) -> Rendering:
-    """`resource`'s row with its state controls, as its roadmap's page shows it to
-    `viewer`, for a page that lists resources from anywhere (search's results): kept in
-    this process under the version of its roadmap, made from the rows the page has."""
-    listed = content.roadmap_of(resource)
-
-    def context() -> dict:
-        return {
-            **VIEWERS[viewer],
-            "resource": resource,
-            "counted": listed.counted,
-            "readonly": False,
-            "twin": False,
-        }
-
-    key = (str(resource.public_id), viewer)
-    return kept(listed, "roadmap/roadmap.html#resource-main", key, context)
-
-
 def tick_answer(content: Content, public_id: str, viewer: str) -> Rendering:
     """The htmx answer to a change of one resource's state: its row, and out of band the
     other rows of its roadmap listing the same URL, the bars of its roadmap that count

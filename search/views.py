@@ -10,16 +10,19 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.core.cache import caches
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Func
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from accounts.decorators import private_page
 from roadmap.content import Content
 from roadmap.models import Resource
+from roadmap.pages import VIEWERS, viewer_of
 from roadmap.progress import viewer_state
+from roadmap.render_once import Rendering, render_once
 from search.models import CONFIG, SearchEntry
 
 PER_PAGE = 20
@@ -107,49 +110,69 @@ def named(what: str, content: Content, *made_of) -> str:
     return f"search:{what}:{content.version}:{digest}"
 
 
+def found_page(words: str, content: Content, page: Page, *, viewer: str, similar: bool):
+    """A page of what `words` found, as `viewer` (a kind of viewer) sees it, made once
+    and kept in this process under the content's version, the query and the page: each
+    request fills in its viewer's states (roadmap/render_once.py). Twenty rows with
+    their controls took 8 ms a request to render; a fill takes a tenth of that
+    (docs/performance.md)."""
+
+    def build() -> Rendering:
+        staff = VIEWERS[viewer]["drafts"]
+        shown = content.shown_to(staff=staff)
+        listings = [shown[pk] for pk in page.object_list]
+        marks = {}
+        if not similar:
+            query = SearchQuery(words, search_type="websearch", config=CONFIG)
+            marks = marked(listings, query)
+        works = content.works_shown_to(staff=staff)
+        urls: dict[int, str] = {}
+        results = [
+            Result(
+                resource,
+                where(resource, urls)[0],
+                [where(place, urls) for place in works[resource.work_id]],
+                *marks.get(resource.pk, (resource.title, "")),
+            )
+            for resource in listings
+        ]
+        context = {
+            **VIEWERS[viewer],
+            "q": words,
+            "page": page,
+            "count": page.paginator.count,
+            "similar": similar,
+            "results": results,
+            "counted": content.shown_to(staff=False),  # what counts, everywhere
+        }
+        return render_once("search/search.html#found", context)
+
+    name = named("page", content, viewer, words, page.number)
+    return caches["pages"].get_or_set(name, build)
+
+
 @private_page  # it shows the viewer's states
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     """The search page; with `q`, its results (`page` for the next 20). What it finds
     is what the viewer sees on the roadmaps' pages (`Content.shown_to`)."""
     words = " ".join(request.GET.get("q", "").split())[:LONGEST_QUERY]
-    context: dict = {"q": words}
-    if words:
-        state = viewer_state(request)
-        content, staff = state.content, request.user.is_staff
-        ids, similar = found(words, content, staff=staff)
-        pages = Paginator(ids, PER_PAGE)
-        try:
-            page = pages.page(request.GET.get("page", 1))
-        except (PageNotAnInteger, EmptyPage):
-            return HttpResponseBadRequest(
-                f"page must be a number from 1 to {pages.num_pages}.", content_type="text/plain"
-            )
-        shown = content.shown_to(staff=staff)
-        listings = [shown[pk] for pk in page.object_list]
-        marks = {}
-        if not similar:
-            query = SearchQuery(words, search_type="websearch", config=CONFIG)
-            marks = caches["pages"].get_or_set(
-                named("marked", content, staff, words, page.number), lambda: marked(listings, query)
-            )
-        works = content.works_shown_to(staff=staff)
-        roadmap_urls: dict[int, str] = {}
-        context |= {
-            "page": page,
-            "count": pages.count,
-            "similar": similar,
-            "results": [
-                Result(
-                    resource,
-                    where(resource, roadmap_urls)[0],
-                    [where(place, roadmap_urls) for place in works[resource.work_id]],
-                    *marks.get(resource.pk, (resource.title, "")),
-                )
-                for resource in listings
-            ],
-            # The rows' state controls, as on a roadmap's page.
-            "states": state.states_of(listings),
-            "content": content,
-        }
+    if not words:
+        return render(request, "search/search.html", {"q": ""})
+    state = viewer_state(request)
+    content, staff = state.content, request.user.is_staff
+    ids, similar = found(words, content, staff=staff)
+    pages = Paginator(ids, PER_PAGE)
+    try:
+        page = pages.page(request.GET.get("page", 1))
+    except (PageNotAnInteger, EmptyPage):
+        return HttpResponseBadRequest(
+            f"page must be a number from 1 to {pages.num_pages}.", content_type="text/plain"
+        )
+    shown = content.shown_to(staff=staff)
+    listings = [shown[pk] for pk in page.object_list]
+    rendering = found_page(words, content, page, viewer=viewer_of(request.user), similar=similar)
+    filled = rendering.fill(request=request, states=state.states_of(listings))
+    # (A template's rendering, filled: markup.)
+    context = {"q": words, "found": mark_safe(filled.decode())}  # noqa: S308
     return render(request, "search/search.html", context)

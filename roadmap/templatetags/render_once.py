@@ -10,7 +10,6 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from roadmap.models import Progress
-from roadmap.pages import resource_row as kept_row
 from roadmap.pages import roadmap_rendering, viewer_of
 from roadmap.progress import EMPTY
 from roadmap.render_once import (
@@ -249,15 +248,4 @@ def kept_roadmap(context, listed, template: str, **arguments) -> SafeString:
         listed, viewer_of(request.user), template, everywhere=False, **arguments
     )
     filled = rendering.fill(request=request, progress=context.get("progress"))
-    return mark_safe(filled.decode())  # noqa: S308 - a template's rendering, filled
-
-
-@register.simple_tag(takes_context=True)
-def resource_row(context, content, resource) -> SafeString:
-    """`resource`'s row from the snapshot `content`, with its state controls, as its
-    roadmap's page shows it to the viewer (roadmap/pages.py `resource_row`), filled with
-    the page's `states`: a page that lists resources from anywhere shows the same."""
-    request = context.request
-    rendering = kept_row(content, resource, viewer_of(request.user))
-    filled = rendering.fill(request=request, states=context.get("states", {}))
     return mark_safe(filled.decode())  # noqa: S308 - a template's rendering, filled
