@@ -218,13 +218,12 @@ class Rendering:
             elif isinstance(hole, FigureHole):
                 self._parts.append(b"")
                 self._figures.append((position, hole))
-            elif isinstance(hole, ShownHole):
+            elif isinstance(hole, ShownHole):  # a place, not a part: the parts between
                 if hole.start:
                     opened.append((hole.key, position))
                 else:
                     key, start = opened.pop()
                     self._spans.append((key, start, position))
-                self._parts.append(b"")
             elif isinstance(hole, RequestHole):
                 self._parts.append(b"")
                 self._request.setdefault(hole.name, []).append(position)
