@@ -79,11 +79,6 @@ class Filters:
             for value in values
         }
 
-    def _fits(self, values: tuple[str, ...]) -> list[bool]:
-        return [
-            not wanted or value in wanted for value, wanted in zip(values, self.chosen, strict=True)
-        ]
-
     def _matching(self, listing: Listing, states: Mapping[str, str]) -> list[bool]:
         """Whether each resource of `listing` matches, in order."""
         kinds, levels, costs, wanted = self.chosen
@@ -123,25 +118,21 @@ class Filters:
             counts.update({f"state-{state}": n for state, n in started.items()})
             total = len(listing.keys)
             return {key: str(counts[key]) for key in OPTION_KEYS}, total, total
-        counts, matching = Counter(), 0
-        for key, values in zip(listing.ids, listing.rows, strict=True):
-            row = (*values, states.get(key, NOT_STARTED))
-            fits = self._fits(row)
-            misses = fits.count(False)
-            matching += not misses
-            for index, value in enumerate(row):
-                # An option's count: the resources it would show with the others as they are.
-                if misses == 0 or (misses == 1 and not fits[index]):
-                    counts[(index, value)] += 1
-        return (
-            {
-                key: str(counts[(index, value)])
-                for index, facet in enumerate(FACETS)
-                for key, value, _label in facet.options
-            },
-            len(listing.keys),
-            matching,
-        )
+        # By columns: each filter's values, and whether each resource fits it.
+        columns = [*listing.columns, [states.get(key, NOT_STARTED) for key in listing.ids]]
+        fits = {
+            index: [value in wanted for value in column]
+            for index, (column, wanted) in enumerate(zip(columns, self.chosen, strict=True))
+            if wanted
+        }
+        counts: dict[str, str] = {}
+        for index, (facet, column) in enumerate(zip(FACETS, columns, strict=True)):
+            # An option's count: the resources it would show with the others as they are.
+            others = [fit for other, fit in fits.items() if other != index]
+            shown = Counter(value for value, *fit in zip(column, *others, strict=True) if all(fit))
+            counts |= {key: str(shown[value]) for key, value, _label in facet.options}
+        matching = sum(all(fit) for fit in zip(*fits.values(), strict=True))
+        return counts, len(listing.keys), matching
 
 
 OPTION_KEYS = [key for facet in FACETS for key, _value, _label in facet.options]
@@ -154,6 +145,7 @@ class Listing:
     outline: list[tuple[str, list[tuple[str, int, int]]]]  # each part's anchor, and each of
     # its topics' anchor with where its resources are in `ids` (first, and after the last)
     rows: list[tuple[str, str, str]]  # each resource's kind, level and cost, in order
+    columns: list[list[str]]  # the same by column: the kinds, the levels, the costs
     values: Counter  # how many resources have each kind, level and cost, by option key
 
 
@@ -175,4 +167,5 @@ def visible(listed: RoadmapContent, *, staff: bool) -> Listing:
         f"{facet.name}-{value}" for row in rows for facet, value in zip(FACETS, row, strict=False)
     )
     ids = [str(resource.public_id) for resource in resources]
-    return Listing(ids, frozenset(ids), outline, rows, values)
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], []]
+    return Listing(ids, frozenset(ids), outline, rows, columns, values)

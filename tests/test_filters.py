@@ -145,3 +145,24 @@ def test_filters_cost_no_more_queries(client, shelf, learner):
     plain = count_queries(lambda: client.get(ROADMAP))
     filtered = count_queries(lambda: client.get(ROADMAP, {"kind": "book", "state": "done"}))
     assert filtered == plain
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"kind": "book"},
+        {"level": "beginner", "cost": "free"},
+        {"state": "done", "kind": "video"},
+    ],
+)
+def test_each_options_count_is_what_choosing_it_alone_would_show(client, shelf, learner, query):
+    client.force_login(learner)
+    tick(client, shelf["lecture"], done=True)
+    tick(client, shelf["python book"], done=True)
+    form = client.get(ROADMAP, query).content.decode()
+    counts = dict(re.findall(r'id="filter-([\w-]+)-count">(\d+)<', form))
+    for option, count in counts.items():
+        name, value = option.split("-", 1)
+        alone = {**query, name: value}  # this filter's other values off, the rest as they are
+        assert len(titles(client.get(ROADMAP, alone).content.decode())) == int(count), option
