@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -63,7 +62,7 @@ def unsubscribed_user(token: str) -> User | None:
 
 def last_monday_morning(user, now: datetime) -> datetime:
     """The learner's latest Monday 08:00 (in their zone) at or before `now`."""
-    zone = ZoneInfo(user.time_zone)
+    zone = user.zone
     local = now.astimezone(zone)
     monday = datetime.combine(week_start(local.date()), datetime.min.time(), zone)
     morning = monday.replace(hour=SEND_AT_HOUR)

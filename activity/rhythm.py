@@ -16,7 +16,6 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils import timezone
@@ -33,7 +32,7 @@ PACE_WEEKS = 4
 
 def today_of(user, now: datetime | None = None) -> date:
     """The learner's date now, in their zone."""
-    return timezone.localdate(now, ZoneInfo(user.time_zone))
+    return timezone.localdate(now, user.zone)
 
 
 def week_start(day: date) -> date:

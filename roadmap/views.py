@@ -1,6 +1,5 @@
 import heapq
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from allauth.core import ratelimit
 from django.contrib import messages
@@ -263,7 +262,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": lambda: recently_completed(state),
         "progress": state.progress,
     }
-    with timezone.override(ZoneInfo(request.user.time_zone)):  # dates in the learner's zone
+    with timezone.override(request.user.zone):  # dates in the learner's zone
         return render(request, "roadmap/dashboard.html", context)
 
 

@@ -2,6 +2,7 @@
 where they were, streaks and the weekly goal in their zone, the weekly summary sent at
 most once, and the jobs that run it."""
 
+import io
 import os
 import re
 import subprocess
@@ -75,6 +76,21 @@ def test_a_zone_the_database_does_not_know_never_stops_a_write(three):
     event = Event.objects.get(user=ada)
     assert event.day == event.at.astimezone(UTC).date()
     assert "Mars/Olympus_Mons" not in time_zones()
+
+
+def test_a_zone_python_cannot_load_shows_the_learners_pages_in_utc(three, client):
+    """A stored zone no longer known (a direct write, or tzdata dropping it): /me/ and the
+    weekly summary take UTC, as the database takes the learner's days, rather than fail."""
+    ada = opted_in()
+    progress_set(user=ada, resource=three[0], done=True)
+    User.objects.filter(pk=ada.pk).update(time_zone="Mars/Olympus_Mons")
+    client.force_login(ada)
+    response = client.get("/me/")
+    assert response.status_code == 200
+    today = datetime.now(UTC).date()
+    assert f"1 resource on {today.isoformat()}" in response.content.decode()
+    call_command("send_digests", "--force", stdout=io.StringIO())
+    assert [message.to for message in mail.outbox] == [[ada.email]]
 
 
 @pytest.fixture
