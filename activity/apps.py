@@ -7,8 +7,9 @@ class ActivityConfig(AppConfig):
 
     def ready(self) -> None:
         from activity.templatetags.activity import shared_activity
-        from roadmap.render_once import REQUEST_VALUES
+        from roadmap.render_once import SHARE_PAGE_SECTIONS
 
         # A share page is made once for every share link; what its owner shows of their
-        # rhythm is filled in per request ({% from_request "shared_activity" %}).
-        REQUEST_VALUES["shared_activity"] = shared_activity
+        # rhythm is filled in per request, one of the page's sections from other apps.
+        if shared_activity not in SHARE_PAGE_SECTIONS:
+            SHARE_PAGE_SECTIONS.append(shared_activity)

@@ -38,14 +38,15 @@ around it, since that logic ran once for everybody.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping, Set
+from collections.abc import Callable, Hashable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib import messages
+from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from prometheus_client import Counter
 
@@ -116,8 +117,23 @@ def csrf_token(request) -> str:
     return request.masked_csrf_token
 
 
+# What other apps show on a share page below its headline, each from the request (its
+# markup, or text): activity adds its owner's rhythm. roadmap names none of them.
+SHARE_PAGE_SECTIONS: list[Callable[[HttpRequest], str]] = []
+
+
+def share_page_sections(request) -> SafeString:
+    return mark_safe(  # noqa: S308 - each piece escaped unless it is markup already
+        "".join(conditional_escape(section(request)) for section in SHARE_PAGE_SECTIONS)
+    )
+
+
 # What the layout shows of each request, whether the page is rendered for it or filled.
-REQUEST_VALUES = {"csrf_token": csrf_token, "messages": waiting_messages}
+REQUEST_VALUES = {
+    "csrf_token": csrf_token,
+    "messages": waiting_messages,
+    "share_page_sections": share_page_sections,
+}
 
 
 class Holes:
