@@ -23,7 +23,7 @@ from itertools import chain
 from django.db import connection, transaction
 
 from roadmap.kept import ProcessCache
-from roadmap.models import Part, Resource, Roadmap
+from roadmap.models import Part, Resource, Roadmap, Topic
 
 
 def content_version() -> int:
@@ -62,6 +62,20 @@ class RoadmapContent:
     def visible_to(self, *, staff: bool) -> bool:
         """Whether a viewer may see it: a draft is for staff only."""
         return staff or self.roadmap.is_published
+
+    def shown(self, *, staff: bool) -> list[tuple[Part, list[tuple[Topic, list[Resource]]]]]:
+        """What its page shows a viewer, in order: each part, and its topics with their
+        resources (a coming-soon part shows none). The one rule of what is on a roadmap's
+        page: its filters and search read it."""
+        return self._shown_to_staff if staff else self._shown_to_everyone
+
+    @cached_property
+    def _shown_to_staff(self) -> list:
+        return _outline(self.parts)
+
+    @cached_property
+    def _shown_to_everyone(self) -> list:
+        return _outline(self.public_parts)
 
     @property
     def scope(self) -> tuple:
@@ -109,6 +123,18 @@ class RoadmapContent:
                 for resource in topic.resources.all():
                     listings[resource.work_id].append(str(resource.public_id))
         return dict(listings)
+
+
+def _outline(parts: list[Part]) -> list:
+    return [
+        (
+            part,
+            []
+            if part.is_coming_soon
+            else [(t, list(t.resources.all())) for t in part.topics.all()],
+        )
+        for part in parts
+    ]
 
 
 # Where a figure is counted: a scope and an id, (ROADMAP, roadmap id), (PART, part id) or
@@ -167,40 +193,36 @@ class Content:
         return dict(listings)
 
     def shown_to(self, *, staff: bool) -> dict[int, Resource]:
-        """Every resource a viewer sees on the roadmaps' pages, by id, in reading order:
-        what counts, for everyone; staff also see drafts, archived resources, draft parts
-        and draft roadmaps (a coming-soon part shows none). Search finds these only."""
-        return self._shown_to_staff if staff else self._shown_to_everyone
-
-    @cached_property
-    def _shown_to_everyone(self) -> dict[int, Resource]:
-        return {r.pk: r for listed in self.roadmaps for r in listed.counted.values()}
-
-    @cached_property
-    def _shown_to_staff(self) -> dict[int, Resource]:
-        return {
-            resource.pk: resource
-            for listed in self.roadmaps
-            for part in listed.parts
-            if not part.is_coming_soon
-            for topic in part.topics.all()
-            for resource in topic.resources.all()
-        }
+        """Every resource a viewer sees on the roadmaps' pages (`RoadmapContent.shown`,
+        of the roadmaps they may see), by id, in reading order. Search finds these only."""
+        return self._resources_shown[staff]
 
     def works_shown_to(self, *, staff: bool) -> dict[int, list[Resource]]:
         """Each work a viewer sees listed: its listings they see, in reading order."""
-        return self._works_shown_to_staff if staff else self._works_shown_to_everyone
+        return self._works_shown[staff]
 
     @cached_property
-    def _works_shown_to_everyone(self) -> dict[int, list[Resource]]:
-        return self.counted_works
+    def _resources_shown(self) -> dict[bool, dict[int, Resource]]:
+        return {
+            staff: {
+                resource.pk: resource
+                for listed in self.visible(staff=staff)
+                for _part, topics in listed.shown(staff=staff)
+                for _topic, resources in topics
+                for resource in resources
+            }
+            for staff in (False, True)
+        }
 
     @cached_property
-    def _works_shown_to_staff(self) -> dict[int, list[Resource]]:
-        works: dict[int, list[Resource]] = defaultdict(list)
-        for resource in self._shown_to_staff.values():
-            works[resource.work_id].append(resource)
-        return dict(works)
+    def _works_shown(self) -> dict[bool, dict[int, list[Resource]]]:
+        shown = {}
+        for staff, resources in self._resources_shown.items():
+            works: dict[int, list[Resource]] = defaultdict(list)
+            for resource in resources.values():
+                works[resource.work_id].append(resource)
+            shown[staff] = dict(works)
+        return shown
 
     @cached_property
     def counted_works(self) -> dict[int, list[Resource]]:

@@ -79,45 +79,18 @@ class Filters:
             for value in values
         }
 
-    def _matching(self, listing: Listing, states: Mapping[str, str]) -> list[bool]:
-        """Whether each resource of `listing` matches, in order."""
-        kinds, levels, costs, wanted = self.chosen
-        return [
-            (not kinds or kind in kinds)
-            and (not levels or level in levels)
-            and (not costs or cost in costs)
-            and (not wanted or states.get(key, NOT_STARTED) in wanted)
-            for key, (kind, level, cost) in zip(listing.ids, listing.rows, strict=True)
-        ]
-
-    def shown(self, listed: RoadmapContent, states: Mapping[str, str], *, staff: bool) -> set[str]:
-        """What the page shows of the roadmap `listed` for a viewer whose resources are
-        in `states`: each matching resource's public id, and the anchor of each topic
-        and part that has one (`{% shown %}` in the template names them so)."""
+    def apply(self, listed: RoadmapContent, states: Mapping[str, str], *, staff: bool) -> Filtered:
+        """These filters on the roadmap `listed` for a viewer whose resources are in
+        `states`: how many resources each option would show, the other filters as they
+        are (as the form's holes take them), and what the page shows."""
         listing = visible(listed, staff=staff)
-        matches = self._matching(listing, states)
-        shown = {key for key, match in zip(listing.ids, matches, strict=True) if match}
-        for part, topics in listing.outline:
-            for topic, first, end in topics:
-                if any(matches[first:end]):
-                    shown.add(topic)
-                    shown.add(part)
-        return shown
-
-    def counts(
-        self, listed: RoadmapContent, states: Mapping[str, str], *, staff: bool
-    ) -> tuple[dict[str, str], int, int]:
-        """How many resources each option would show, the other filters as they are (as
-        the form's holes take them); how many the page shows unfiltered, and how many
-        these filters show."""
-        listing = visible(listed, staff=staff)
+        total = len(listing.ids)
         if not self.active:  # each option's count is how many have its value
             counts = Counter(listing.values)
             started = Counter(state for key, state in states.items() if key in listing.keys)
-            started[NOT_STARTED] = len(listing.keys) - started.total()
+            started[NOT_STARTED] = total - started.total()
             counts.update({f"state-{state}": n for state, n in started.items()})
-            total = len(listing.keys)
-            return {key: str(counts[key]) for key in OPTION_KEYS}, total, total
+            return Filtered({key: str(counts[key]) for key in OPTION_KEYS}, total, total, None)
         # By columns: each filter's values, and whether each resource fits it.
         columns = [*listing.columns, [states.get(key, NOT_STARTED) for key in listing.ids]]
         fits = {
@@ -131,8 +104,27 @@ class Filters:
             others = [fit for other, fit in fits.items() if other != index]
             shown = Counter(value for value, *fit in zip(column, *others, strict=True) if all(fit))
             counts |= {key: str(shown[value]) for key, value, _label in facet.options}
-        matching = sum(all(fit) for fit in zip(*fits.values(), strict=True))
-        return counts, len(listing.keys), matching
+        matches = [all(fit) for fit in zip(*fits.values(), strict=True)]
+        # What the page shows: each matching resource's public id, and the anchor of each
+        # topic and part that has one (`{% shown %}` in the template names them so).
+        shown = {key for key, match in zip(listing.ids, matches, strict=True) if match}
+        for part, topics in listing.outline:
+            for topic, first, end in topics:
+                if any(matches[first:end]):
+                    shown |= {topic, part}
+        return Filtered(counts, total, sum(matches), shown)
+
+
+@dataclass(frozen=True)
+class Filtered:
+    counts: dict[str, str]  # by option key, as the form's holes take them
+    total: int  # resources the page shows unfiltered
+    matching: int  # those the filters show
+    shown: set[str] | None  # what `fill(shown=...)` keeps; None: everything
+
+    @property
+    def hidden(self) -> int:
+        return self.total - self.matching
 
 
 OPTION_KEYS = [key for facet in FACETS for key, _value, _label in facet.options]
@@ -144,28 +136,25 @@ class Listing:
     keys: frozenset[str]  # the same, to look up
     outline: list[tuple[str, list[tuple[str, int, int]]]]  # each part's anchor, and each of
     # its topics' anchor with where its resources are in `ids` (first, and after the last)
-    rows: list[tuple[str, str, str]]  # each resource's kind, level and cost, in order
-    columns: list[list[str]]  # the same by column: the kinds, the levels, the costs
+    columns: list[list[str]]  # its resources' kinds, levels and costs, in order
     values: Counter  # how many resources have each kind, level and cost, by option key
 
 
 @lru_cache(maxsize=64)  # some roadmaps' listings, as the page's two kinds of visibility show them
 def visible(listed: RoadmapContent, *, staff: bool) -> Listing:
-    """What the filters see of the roadmap `listed`: its resources as the page shows them."""
+    """What the filters see of the roadmap `listed`: its resources as its page shows
+    them (`RoadmapContent.shown`)."""
     resources, outline = [], []
-    for part in listed.parts_for(staff=staff):
-        if part.is_coming_soon:  # (shown without its resources)
-            continue
-        topics = []
-        for topic in part.topics.all():
-            first = len(resources)
-            resources += topic.resources.all()
-            topics.append((topic.anchor, first, len(resources)))
-        outline.append((part.anchor, topics))
+    for part, topics in listed.shown(staff=staff):
+        where = []
+        for topic, listing in topics:
+            where.append((topic.anchor, len(resources), len(resources) + len(listing)))
+            resources += listing
+        outline.append((part.anchor, where))
     rows = [(resource.kind, resource.level, resource.cost) for resource in resources]
     values = Counter(
         f"{facet.name}-{value}" for row in rows for facet, value in zip(FACETS, row, strict=False)
     )
     ids = [str(resource.public_id) for resource in resources]
     columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], []]
-    return Listing(ids, frozenset(ids), outline, rows, columns, values)
+    return Listing(ids, frozenset(ids), outline, columns, values)

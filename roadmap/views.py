@@ -94,18 +94,12 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
     states = state.states_in(listed)
-    staff = user.is_staff
-    counts, total, matching = filters.counts(listed, states, staff=staff)
+    filtered = filters.apply(listed, states, staff=user.is_staff)
     summary = ""
     if filters.active:
         summary = render_to_string(
             "roadmap/filters.html#filter-summary",
-            {
-                "roadmap": listed.roadmap,
-                "total": total,
-                "matching": matching,
-                "hidden": total - matching,
-            },
+            {"roadmap": listed.roadmap, "filtered": filtered},
         )
     page = roadmap_rendering(listed, viewer_of(user)).fill(
         request=request,
@@ -113,9 +107,9 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
         progress=state.progress,
         notes=notes_shown(listed, user) if user.is_authenticated else {},
         filter_checked=filters.checked,
-        filter_counts=counts,
+        filter_counts=filtered.counts,
         filter_summary=summary,
-        shown=filters.shown(listed, states, staff=staff) if filters.active else None,
+        shown=filtered.shown,
     )
     return HttpResponse(page)
 
