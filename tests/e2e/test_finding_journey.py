@@ -27,6 +27,20 @@ def results(page):
     return page.get_by_role("list", name="Search results").get_by_role("listitem")
 
 
+def tick_first_book(page) -> None:
+    """The learner ticks the seed's first book, on the roadmap, and waits for its bars."""
+    page.goto(ROADMAP)
+    checkbox(page, PYTHON_BOOK).check()
+    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
+    settled(page)
+
+
+def printed(page) -> str:
+    """The page printed to PDF (Chromium's page.pdf), as text, its whitespace collapsed."""
+    pages = PdfReader(io.BytesIO(page.pdf(format="A4"))).pages
+    return " ".join(" ".join(p.extract_text().split()) for p in pages)
+
+
 def test_search_updates_as_one_types_and_ticks_in_place(new_page, learner):
     page = new_page(user=learner)
     page.goto(ROADMAP)
@@ -76,10 +90,7 @@ def test_search_and_filters_work_without_javascript(new_page):
 
 def test_filters_apply_in_place_and_survive_a_reload(new_page, learner):
     page = new_page(user=learner)
-    page.goto(ROADMAP)
-    checkbox(page, PYTHON_BOOK).check()
-    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
-    settled(page)
+    tick_first_book(page)
     page.evaluate("window.__sameDocument = 'yes'")
     status = page.get_by_role("group", name="Status")
     status.get_by_label("Not started", exact=True).check()
@@ -102,10 +113,7 @@ def test_filters_apply_in_place_and_survive_a_reload(new_page, learner):
 
 def test_printing_the_roadmap_gives_a_checklist_of_states_and_urls(new_page, learner):
     page = new_page(user=learner)
-    page.goto(ROADMAP)
-    checkbox(page, PYTHON_BOOK).check()
-    expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
-    settled(page)
+    tick_first_book(page)
     page.get_by_label(f"Status of {MATHS}").select_option(label="In progress")
     settled(page)
     page.get_by_label(f"Status of {STATISTICS}").select_option(label="Skipped")
@@ -114,10 +122,7 @@ def test_printing_the_roadmap_gives_a_checklist_of_states_and_urls(new_page, lea
     expect(page.get_by_role("navigation", name="Site")).to_be_hidden()
     expect(page.locator("form.filters")).to_be_hidden()
     expect(checkbox(page, PYTHON_BOOK)).to_be_hidden()
-    text = " ".join(
-        " ".join(p.extract_text().split())
-        for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages
-    )
+    text = printed(page)
     assert "Log out" not in text and "Filter resources" not in text
     for title, state in [
         (PYTHON_BOOK, "☑ Done"),
@@ -131,11 +136,9 @@ def test_printing_the_roadmap_gives_a_checklist_of_states_and_urls(new_page, lea
     # Filtered, the print has only what the filters show.
     page.emulate_media(media="screen")
     page.goto(f"{ROADMAP}?state=done")
-    filtered = " ".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages
-    )
-    assert PYTHON_BOOK in " ".join(filtered.split())
-    assert MATHS not in " ".join(filtered.split())
+    filtered = printed(page)
+    assert PYTHON_BOOK in filtered
+    assert MATHS not in filtered
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
