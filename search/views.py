@@ -113,9 +113,11 @@ def named(what: str, content: Content, *made_of) -> str:
 def found_page(words: str, content: Content, page: Page, *, viewer: str, similar: bool):
     """A page of what `words` found, as `viewer` (a kind of viewer) sees it, made once
     and kept in this process under the content's version, the query and the page: each
-    request fills in its viewer's states (roadmap/render_once.py). Twenty rows with
-    their controls took 8 ms a request to render; a fill takes a tenth of that
-    (docs/performance.md)."""
+    request fills in its viewer's states (roadmap/render_once.py). Gain: paired runs
+    (`BENCH_ROWS=1000000 BENCH_ONLY="search (learner),search with a typo"`, b154926
+    against 8e96e20, twice each): 0.25 and 0.25 of /healthz rendered per request, 0.39
+    and 0.41 kept; in-process 6 ms to 3 ms. Cost: a query's first page is rendered
+    (12-15 ms), and each kept page is an entry of the process's pages cache (300)."""
 
     def build() -> Rendering:
         staff = VIEWERS[viewer]["drafts"]
