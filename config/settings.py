@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "roadmap",
     "activity",
     "search",
+    "curation",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,9 @@ ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)
 ACCOUNT_RATE_LIMITS = {
     "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip"),
     "visitor_session": os.environ.get("VISITOR_SESSION_RATE_LIMIT", "100/h/ip"),
+    # A learner's suggestions (curation/views.py), and a visitor's reports by address.
+    "suggestion": os.environ.get("SUGGESTION_RATE_LIMIT", "10/d/user"),
+    "report": os.environ.get("REPORT_RATE_LIMIT", "10/h/ip"),
 }
 
 # Email: by SMTP when a host is configured. Otherwise printed to the console in
@@ -208,6 +212,9 @@ SITE_URL = os.environ.get("SITE_URL") or (
 # Jobs (procrastinate, on the database): each app's tasks.py, procrastinate's default. How
 # often the dead-link check runs, as a cron line (weekly: Mondays at 03:00 UTC).
 LINK_CHECK_CRON = os.environ.get("LINK_CHECK_CRON", "0 3 * * 1")
+# How often the figures of the insights pages are computed afresh (curation/insights.py):
+# every 30 minutes, so they are at most that old (and the time the computation takes).
+INSIGHTS_REFRESH_CRON = os.environ.get("INSIGHTS_REFRESH_CRON", "*/30 * * * *")
 
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Deep Learning Roadmap <roadmap@localhost>"

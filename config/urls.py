@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("activity/", include("activity.urls")),
     path("search/", include("search.urls")),
+    path("", include("curation.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),

@@ -27,6 +27,14 @@ VIEWERS = {
 }
 
 
+# What other apps add to a roadmap's page, as templates included, with the page's
+# context, into each topic (`topic`) and each listed resource's row (`resource`): part
+# of the page made once for everybody, so they may use nothing of the viewer but
+# `signed_in` and `staff`. curation adds its suggestions and reports; roadmap names none.
+TOPIC_ACTIONS: list[str] = []
+RESOURCE_ACTIONS: list[str] = []
+
+
 def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
@@ -66,6 +74,8 @@ def roadmap_rendering(
             "counted": listed.counted,
             "prerequisites": listed.prerequisites,
             "facets": FACETS,
+            "topic_actions": TOPIC_ACTIONS,
+            "resource_actions": RESOURCE_ACTIONS,
             **seen,
         }
 

@@ -117,22 +117,29 @@ def csrf_token(request) -> str:
     return request.masked_csrf_token
 
 
-# What other apps show on a share page below its headline, each from the request (its
-# markup, or text): activity adds its owner's rhythm. roadmap names none of them.
-SHARE_PAGE_SECTIONS: list[Callable[[HttpRequest], str]] = []
+# What other apps show on a page of roadmap's, each from the request (its markup, or
+# text): on a share page below its headline (activity adds its owner's rhythm), on /me/
+# below the learner's roadmaps (curation adds their suggestions). roadmap names none.
+Section = Callable[[HttpRequest], str]
+SHARE_PAGE_SECTIONS: list[Section] = []
+DASHBOARD_SECTIONS: list[Section] = []
 
 
-def share_page_sections(request) -> SafeString:
-    return mark_safe(  # noqa: S308 - each piece escaped unless it is markup already
-        "".join(conditional_escape(section(request)) for section in SHARE_PAGE_SECTIONS)
-    )
+def sections_of(registry: list[Section]) -> Callable[[HttpRequest], SafeString]:
+    def sections(request) -> SafeString:
+        return mark_safe(  # noqa: S308 - each piece escaped unless it is markup already
+            "".join(conditional_escape(section(request)) for section in registry)
+        )
+
+    return sections
 
 
 # What the layout shows of each request, whether the page is rendered for it or filled.
 REQUEST_VALUES = {
     "csrf_token": csrf_token,
     "messages": waiting_messages,
-    "share_page_sections": share_page_sections,
+    "share_page_sections": sections_of(SHARE_PAGE_SECTIONS),
+    "dashboard_sections": sections_of(DASHBOARD_SECTIONS),
 }
 
 

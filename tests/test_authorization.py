@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from activity.tasks import send_digests
+from curation.services import report_create, suggestion_create
 from roadmap.curators import curators_group_sync
-from roadmap.models import Resource
+from roadmap.models import Resource, Topic
 from roadmap.services import progress_set, share_link_enable
 from tests.factories import StaffFactory, UserFactory
 
@@ -88,6 +89,9 @@ MATRIX = {
         "/activity/unsubscribe/not-a-token/",
         dict.fromkeys(ROLES, 400),
     ),
+    # Suggesting is for learners; reporting a problem, for anyone.
+    "topics/<int:topic_id>/suggest": ("get", "/topics/{topic}/suggest", LOGGED_IN),
+    "resources/<uuid:public_id>/report": ("get", "/resources/{resource}/report", ALL),
     # No login code is pending: everyone is sent back.
     "accounts/login/code/confirm/": ("get", "/accounts/login/code/confirm/", REDIRECT),
 }
@@ -127,7 +131,7 @@ def admin_matrix() -> dict:
             "/admin/r/0/0/",
             {**REDIRECT, "curator": 404, "superuser": 404},
         ),
-        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap)/$": (
+        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap|curation)/$": (
             "get",
             "/admin/roadmap/",
             {**REDIRECT, "curator": 200, "superuser": 200},
@@ -149,17 +153,32 @@ def admin_matrix() -> dict:
             {**REDIRECT, "curator": 200, "superuser": 200},
         ),
     }
+    # A roadmap's insights, for curators; computing them afresh takes a POST.
+    entries["admin/curation/insights/<int:roadmap_id>/figures/"] = (
+        "get",
+        "/admin/curation/insights/{curation/insights}/figures/",
+        {**REDIRECT, "curator": 200, "superuser": 200},
+    )
+    entries["admin/curation/insights/refresh/"] = (
+        "get",
+        "/admin/curation/insights/refresh/",
+        {**REDIRECT, "curator": 405, "superuser": 405},
+    )
+    nobody = {**REDIRECT, "curator": 403, "superuser": 403}
     for model in admin.site._registry:
         label = f"{model._meta.app_label}/{model._meta.model_name}"
-        curated = model._meta.app_label == "roadmap"
+        curated = model._meta.app_label in ("roadmap", "curation")
         allowed = {**REDIRECT, "curator": 200 if curated else 403, "superuser": 200}
         # The first roadmap object of each kind holds a learner's tick: deleting it is
         # refused with a redirect to its change page, for staff too. The job runner's
-        # pages are read-only: nobody adds or deletes a job there.
-        deletable = REDIRECT if curated else allowed
+        # pages are read-only: nobody adds or deletes a job there. Suggestions and
+        # reports come from learners, never from admin; insights are only read.
+        deletable = REDIRECT if model._meta.app_label == "roadmap" else allowed
         addable = allowed
-        if model._meta.app_label == "procrastinate":
-            deletable = addable = {**REDIRECT, "curator": 403, "superuser": 403}
+        if model._meta.app_label == "procrastinate" or label == "curation/insights":
+            deletable = addable = nobody
+        elif model._meta.app_label == "curation":
+            addable = nobody
         entries |= {
             f"admin/{label}/": ("get", f"/admin/{label}/", allowed),
             f"admin/{label}/add/": ("get", f"/admin/{label}/add/", addable),
@@ -213,6 +232,17 @@ def users(seed):
     progress_set(user=users["learner"], resource=Resource.objects.first(), done=True)
     EmailAddress.objects.create(user=users["learner"], email="a@example.com", primary=True)
     send_digests.defer(timestamp=0)  # a job, for the runner's admin pages
+    # A suggestion and a report, for the queue's admin pages.
+    resource = Resource.objects.first()
+    suggestion_create(
+        user=users["learner"],
+        topic=resource.topic,
+        url="https://example.org/new",
+        title="New",
+        why="It is good.",
+        credit=False,
+    )
+    report_create(resource=resource, user=users["learner"], problem="broken", comment="")
     return users
 
 
@@ -222,6 +252,7 @@ def test_authorization_matrix(client, users, route):
     values = {
         "token": share_link_enable(user=users["learner"]).token,
         "resource": Resource.objects.first().public_id,
+        "topic": Topic.objects.first().pk,
         **{
             f"{model._meta.app_label}/{model._meta.model_name}": model._default_manager.order_by(
                 "pk"

@@ -1,0 +1,42 @@
+from django import forms
+from django.core.validators import URLValidator
+
+from curation.models import Report, Suggestion
+
+
+class SuggestionForm(forms.ModelForm):
+    # A URL typed without its scheme is read as https, as browsers do.
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="The address of the book, course, video or paper.",
+    )
+
+    class Meta:
+        model = Suggestion
+        fields = ["url", "title", "why", "credit"]
+        widgets = {"why": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "credit": "Your display name (or your username if you have none) is shown "
+            "with the resource if it is added.",
+        }
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = Report
+        fields = ["problem", "comment"]
+        widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
+        labels = {"comment": "Comment"}
+        help_texts = {"comment": "Optional, unless it is something else: say what."}
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            cleaned.get("problem") == Report.Problem.OTHER
+            and not cleaned.get("comment", "").strip()
+        ):
+            self.add_error("comment", "Say what is wrong.")
+        return cleaned

@@ -1,0 +1,121 @@
+"""Writes of the curators' loop: a learner's suggestion and report, and what a curator
+decides about them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from curation.models import Report, Suggestion
+from roadmap.models import Resource, Topic, url_key
+from roadmap.roadmap_markdown import guess_kind
+
+
+def listings_of(url: str) -> QuerySet[Resource]:
+    """Where learners can see `url` listed now (as `url_key` compares URLs), in reading
+    order, with each listing's roadmap, part and topic."""
+    return (
+        Resource.objects.counted()
+        .filter(work__url_key=url_key(url))
+        .select_related("topic__part__roadmap")
+        .order_by("topic__part__roadmap__order", "topic__part__order", "topic__order", "order")
+    )
+
+
+def suggestion_create(*, user, topic: Topic, url: str, title: str, why: str, credit: bool):
+    """File a learner's suggestion of `url` for `topic`, pending a curator."""
+    return Suggestion.objects.create(
+        user=user,
+        topic=topic,
+        url=url,
+        title=title,
+        why=why,
+        credit=credit,
+        kind=guess_kind(title, url, why),
+    )
+
+
+class SuggestionRefused(ValueError):
+    """A suggestion that cannot be accepted as it is; the message says why."""
+
+
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def credit_line(suggestion: Suggestion) -> str:
+    """The Markdown line that credits the learner, by the name they show."""
+    name = MARKDOWN_PUNCTUATION.sub(r"\\\1", str(suggestion.user))
+    return f"*Suggested by {name}.*"
+
+
+@transaction.atomic
+def suggestion_accept(*, suggestion: Suggestion, publish: bool) -> Resource:
+    """Make the suggestion a resource at the end of its topic (published, or a draft for
+    the curator to finish), with the learner's reasons as its description and their
+    name if they asked to be credited."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != Suggestion.Status.PENDING:
+        raise SuggestionRefused(f"“{suggestion.title}” was {suggestion.status} already.")
+    if suggestion.topic is None:
+        raise SuggestionRefused(f"The topic of “{suggestion.title}” has been deleted.")
+    description = suggestion.why.strip()
+    if suggestion.credit:
+        description = f"{description}\n\n{credit_line(suggestion)}".strip()
+    resource = Resource(
+        topic=suggestion.topic,
+        title=suggestion.title,
+        url=suggestion.url,
+        kind=suggestion.kind,
+        description=description,
+        status=Resource.Status.PUBLISHED if publish else Resource.Status.DRAFT,
+    )
+    try:
+        resource.full_clean(exclude=["work", "order"])  # set as it is saved
+    except ValidationError as error:
+        problems = "; ".join(m for ms in error.message_dict.values() for m in ms)
+        raise SuggestionRefused(f"“{suggestion.title}”: {problems}") from None
+    resource.save()
+    suggestion.status = Suggestion.Status.ACCEPTED
+    suggestion.resource = resource
+    suggestion.decided_at = timezone.now()
+    suggestion.save(update_fields=["status", "resource", "decided_at"])
+    return resource
+
+
+def suggestion_decline(*, suggestions: QuerySet[Suggestion], reason: str) -> int:
+    """Decline the pending ones of `suggestions`, telling their learners `reason`."""
+    return suggestions.filter(status=Suggestion.Status.PENDING).update(
+        status=Suggestion.Status.DECLINED, reason=reason, decided_at=timezone.now()
+    )
+
+
+@dataclass(frozen=True)
+class Reported:
+    report: Report
+    new: bool  # False: the person's open report on the resource was there already
+
+
+def report_create(
+    *, resource: Resource, user=None, visitor: str = "", problem: str, comment: str
+) -> Reported:
+    """File a report of a problem with `resource` from a learner (`user`) or a visitor
+    (their session's key), unless that person has one open on it already."""
+    reporter = {"user": user} if user is not None else {"visitor": visitor}
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                resource=resource, problem=problem, comment=comment, **reporter
+            )
+    except IntegrityError:  # their open report on it (report_one_open_per_*)
+        return Reported(Report.objects.open().get(resource=resource, **reporter), new=False)
+    return Reported(report, new=True)
+
+
+def report_close(*, reports: QuerySet[Report], status: str, reason: str = "") -> int:
+    """Close the open ones of `reports`: fixed, or declined with `reason`."""
+    return reports.open().update(status=status, reason=reason, closed_at=timezone.now())

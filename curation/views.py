@@ -1,0 +1,148 @@
+"""A learner's suggestion for a topic, and anyone's report of a problem with a resource:
+each a form in place with htmx, and a page of its own without JavaScript."""
+
+from __future__ import annotations
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from accounts.decorators import private_page
+from curation.forms import ReportForm, SuggestionForm
+from curation.models import Suggestion
+from curation.services import listings_of, report_create, suggestion_create
+from roadmap.models import Part, Resource, Roadmap, Topic
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+# A visitor's session key is who "one open report each" means for them.
+REPORTER = "reporter"
+
+
+def topic_shown(request: HttpRequest, topic_id: int) -> Topic:
+    """The topic if the viewer can see its resources on the roadmap's page; 404 otherwise."""
+    topics = Topic.objects.select_related("part__roadmap")
+    if not request.user.is_staff:
+        topics = topics.filter(
+            part__status=Part.Status.PUBLISHED, part__roadmap__status=Roadmap.Status.PUBLISHED
+        )
+    return get_object_or_404(topics, pk=topic_id)
+
+
+@private_page
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
+    """Suggest a resource for a topic. A URL this roadmap lists already is refused with
+    where it is; one another roadmap lists is sent once the learner has seen where."""
+    topic = topic_shown(request, topic_id)
+    roadmap = topic.part.roadmap
+    elsewhere: list[Resource] = []
+    status = 200
+    if request.method == "POST":
+        form = SuggestionForm(request.POST)
+        if form.is_valid():
+            url = form.cleaned_data["url"]
+            listings = list(listings_of(url))
+            here = [r for r in listings if r.topic.part.roadmap_id == roadmap.pk]
+            elsewhere = [r for r in listings if r.topic.part.roadmap_id != roadmap.pk]
+            if here:
+                form.add_error("url", "This resource is already listed in this roadmap.")
+                elsewhere = here
+            elif elsewhere and request.POST.get("seen_elsewhere") != url:
+                pass  # shown where it is listed; sent when they send it again
+            elif not ratelimit.consume(request, action="suggestion", user=request.user):
+                form.add_error(
+                    None,
+                    "You have sent as many suggestions as a day allows. Nothing was saved: try again tomorrow.",
+                )
+                status = 429
+            else:
+                suggestion_create(user=request.user, topic=topic, **form.cleaned_data)
+                if request.htmx:
+                    return render(
+                        request, "curation/suggest.html#suggestion-sent", {"topic": topic}
+                    )
+                messages.success(
+                    request,
+                    "Thank you: your suggestion was sent to the curators. See it on My progress.",
+                )
+                return redirect(topic.get_absolute_url())
+    elif request.htmx and request.GET.get("close"):  # Cancel: the button again
+        return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
+    else:
+        form = SuggestionForm()
+    context = {
+        "topic": topic,
+        "roadmap": roadmap,
+        "form": form,
+        "listed": elsewhere,
+        "listed_here": bool(form.errors.get("url")) and bool(elsewhere),
+        "in_place": request.htmx,
+    }
+    template = "curation/suggest.html#suggestion-form" if request.htmx else "curation/suggest.html"
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
+    """Report a problem with a resource, as a learner or a visitor (visitors rate-limited
+    by address, as logins are); a second report while one is open is not filed again."""
+    resource = get_object_or_404(
+        Resource.objects.counted().select_related("topic__part__roadmap"), public_id=public_id
+    )
+    status = 200
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            signed_in = request.user.is_authenticated
+            if not signed_in and not ratelimit.consume(request, action="report"):
+                form.add_error(
+                    None,
+                    "Too many reports from your address. Nothing was saved: please wait before trying again.",
+                )
+                status = 429
+            else:
+                reporter = (
+                    {"user": request.user} if signed_in else {"visitor": visitor_key(request)}
+                )
+                reported = report_create(resource=resource, **reporter, **form.cleaned_data)
+                said = (
+                    "Thank you: your report was sent to the curators."
+                    if reported.new
+                    else "You have reported a problem with this resource already; the curators will look at it."
+                )
+                if request.htmx:
+                    context = {"resource": resource, "said": said}
+                    return render(request, "curation/report.html#report-sent", context)
+                messages.success(request, said)
+                return redirect(resource.get_absolute_url())
+    elif request.htmx and request.GET.get("close"):  # Cancel: the button again
+        return render(request, "curation/row_actions.html#report-open", {"resource": resource})
+    else:
+        form = ReportForm()
+    template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
+    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    return render(request, template, context, status=status)
+
+
+def visitor_key(request: HttpRequest) -> str:
+    """The visitor's session key, their session made now if they have none."""
+    if request.session.session_key is None:
+        request.session[REPORTER] = True
+        request.session.save()
+    return request.session.session_key
+
+
+def your_suggestions(request: HttpRequest) -> str:
+    """/me/'s section of the learner's suggestions and what became of each."""
+    suggestions = Suggestion.objects.of(request.user)
+    return render_to_string("curation/your_suggestions.html", {"suggestions": suggestions})

@@ -1,0 +1,157 @@
+"""Anyone can report a problem with a listed resource; curators close reports in admin."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from curation.models import Report
+from roadmap.curators import CURATORS
+from tests.factories import StaffFactory, UserFactory, resources_in_one_topic
+from tests.progress_helpers import ROADMAP
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def three(db):
+    return resources_in_one_topic(3, title="Book ")
+
+
+def report_url(resource) -> str:
+    return f"/resources/{resource.public_id}/report"
+
+
+def test_every_resource_offers_a_report_to_visitors_and_learners(client, three):
+    for who in (None, UserFactory()):
+        if who:
+            client.force_login(who)
+        page = client.get(ROADMAP).content.decode()
+        assert page.count("Report a problem") == 3
+        assert f'action="{report_url(three[1])}"' in page
+
+
+def test_the_form_has_what_the_contract_names(client, three):
+    page = client.get(report_url(three[0])).content.decode()
+    assert ">What is wrong:</label>" in page and ">Comment:</label>" in page
+    for option in (
+        "The link is broken",
+        "It is paywalled now",
+        "The information is wrong",
+        "Something else",
+    ):
+        assert f">{option}</option>" in page
+    assert ">Send report</button>" in page
+
+
+def test_a_visitor_reports_once_while_it_is_open(client, three):
+    answer = client.post(report_url(three[0]), {"problem": "broken", "comment": ""})
+    assert answer.status_code == 302 and answer["Location"] == three[0].get_absolute_url()
+    report = Report.objects.get()
+    assert (report.problem, report.user, report.status) == (
+        "broken",
+        None,
+        "open",
+    ) and report.visitor
+    again = client.post(report_url(three[0]), {"problem": "paywalled", "comment": ""}, follow=True)
+    assert "reported a problem with this resource already" in again.content.decode()
+    assert Report.objects.count() == 1
+    # Another visitor (another session) reports on their own.
+    client.cookies.clear()
+    client.post(report_url(three[0]), {"problem": "paywalled", "comment": ""})
+    assert Report.objects.count() == 2
+
+
+def test_a_learner_reports_once_while_open_and_again_once_it_is_closed(client, three):
+    ada = UserFactory()
+    client.force_login(ada)
+    client.post(report_url(three[1]), {"problem": "wrong", "comment": "The author is Bengio."})
+    client.post(report_url(three[1]), {"problem": "wrong", "comment": "Again."})
+    assert Report.objects.get().comment == "The author is Bengio."
+    Report.objects.update(status="fixed", closed_at=timezone.now())
+    client.post(report_url(three[1]), {"problem": "broken", "comment": ""})
+    assert Report.objects.filter(user=ada).count() == 2
+
+
+def test_with_htmx_the_answer_replaces_the_form_and_is_announced(client, three):
+    form = client.get(report_url(three[0]), headers=HTMX).content.decode()
+    assert "<html" not in form and ">Send report</button>" in form
+    answer = client.post(report_url(three[0]), {"problem": "broken", "comment": ""}, headers=HTMX)
+    html = answer.content.decode()
+    assert "your report was sent" in html and 'id="progress-announcer"' in html
+
+
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"problem": "", "comment": ""}, "This field is required."),
+        ({"problem": "spam", "comment": ""}, "Select a valid choice."),
+        ({"problem": "other", "comment": "  "}, "Say what is wrong."),
+        ({"problem": "wrong", "comment": "x" * 2001}, "at most 2000 characters"),
+    ],
+)
+def test_bad_input_gets_a_form_error_and_changes_nothing(client, three, fields, error):
+    answer = client.post(report_url(three[0]), fields)
+    assert answer.status_code == 200 and error in answer.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_visitors_are_rate_limited_by_address(client, three, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "report": "2/h/ip"}
+    for resource in three[:2]:
+        assert client.post(report_url(resource), {"problem": "broken"}).status_code == 302
+    client.cookies.clear()  # a new session does not buy a new allowance
+    refused = client.post(report_url(three[2]), {"problem": "broken"})
+    assert refused.status_code == 429 and "Nothing was saved" in refused.content.decode()
+    assert Report.objects.count() == 2
+
+
+def test_drafts_and_unknown_resources_cannot_be_reported(client, three):
+    three[0].status = "draft"
+    three[0].save()
+    assert client.get(report_url(three[0])).status_code == 404
+    assert (
+        client.post(
+            "/resources/00000000-0000-0000-0000-000000000000/report", {"problem": "broken"}
+        ).status_code
+        == 404
+    )
+    assert not Report.objects.exists()
+
+
+@pytest.fixture
+def curator(db):
+    curator = StaffFactory()
+    curator.groups.add(Group.objects.get(name=CURATORS))
+    return curator
+
+
+def test_a_curator_sees_the_report_with_the_link_check_and_marks_it_fixed(client, three, curator):
+    learner = UserFactory(email="secret@example.com", display_name="Grace")
+    resource = three[0]
+    resource.link_status, resource.link_checked_at = 404, timezone.now()
+    resource.save()
+    report = Report.objects.create(resource=resource, user=learner, problem="broken")
+    Report.objects.create(resource=three[1], visitor="abc", problem="other", comment="Odd.")
+    client.force_login(curator)
+    page = client.get("/admin/curation/report/").content.decode()
+    assert "Mark selected reports fixed" in page
+    assert "broken (HTTP 404)" in page and "Not checked yet" in page
+    assert "A learner: Grace" in page and "A visitor" in page and "secret@example.com" not in page
+    assert (
+        client.get("/admin/curation/report/?problem__exact=broken")
+        .content.decode()
+        .count("A learner: Grace")
+        == 1
+    )
+    client.post(
+        "/admin/curation/report/", {"action": "mark_fixed", "_selected_action": [report.pk]}
+    )
+    report.refresh_from_db()
+    assert report.status == "fixed" and report.closed_at is not None
+    assert Report.objects.open().count() == 1
+
+
+def test_admin_index_lists_suggestions_and_reports(client, three, curator):
+    client.force_login(curator)
+    page = client.get("/admin/").content.decode()
+    assert ">Suggestions</a>" in page and ">Reports</a>" in page and ">Insights</a>" in page

@@ -1,0 +1,252 @@
+"""Learners suggest resources for a topic; curators accept or decline them in admin;
+learners see what became of theirs on /me/."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from curation.models import Suggestion
+from roadmap.curators import CURATORS
+from roadmap.models import Resource
+from tests.factories import (
+    ResourceFactory,
+    RoadmapFactory,
+    StaffFactory,
+    TopicFactory,
+    UserFactory,
+    resources_in_one_topic,
+)
+from tests.progress_helpers import ROADMAP
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def three(db):
+    return resources_in_one_topic(3, title="Book ")
+
+
+@pytest.fixture
+def topic(three):
+    return three[0].topic
+
+
+@pytest.fixture
+def ada(client, three):
+    ada = UserFactory(username="ada", display_name="Ada L.")
+    client.force_login(ada)
+    return ada
+
+
+def suggest_url(topic) -> str:
+    return f"/topics/{topic.pk}/suggest"
+
+
+def suggestion(**fields) -> dict:
+    return {
+        "url": "https://example.org/deep-book",
+        "title": "A deep book",
+        "why": "Clear and free.",
+        **fields,
+    }
+
+
+def test_each_topic_offers_a_suggestion_to_learners_only(client, three, topic):
+    assert "Suggest a resource" not in client.get(ROADMAP).content.decode()
+    client.force_login(UserFactory())
+    page = client.get(ROADMAP).content.decode()
+    assert page.count("Suggest a resource") == 1  # one topic
+    assert f'action="{suggest_url(topic)}"' in page
+
+
+def test_the_form_has_the_fields_the_contract_names(client, ada, topic):
+    page = client.get(suggest_url(topic)).content.decode()
+    for label in ("URL", "Title", "Why it belongs"):
+        assert f">{label}:</label>" in page
+    assert ">Send suggestion</button>" in page
+    in_place = client.get(suggest_url(topic), headers=HTMX).content.decode()
+    assert "<html" not in in_place and ">Send suggestion</button>" in in_place
+
+
+def test_a_suggestion_is_filed_pending_and_shown_on_me(client, ada, topic):
+    answer = client.post(suggest_url(topic), suggestion(credit="on"))
+    assert answer.status_code == 302 and answer["Location"] == topic.get_absolute_url()
+    filed = Suggestion.objects.get()
+    assert (filed.user, filed.topic, filed.status, filed.credit) == (ada, topic, "pending", True)
+    assert filed.kind == "book"  # guessed from its words, as the importer guesses
+    me = client.get("/me/").content.decode()
+    assert "Your suggestions" in me and "A deep book" in me and "Pending" in me
+
+
+def test_with_htmx_the_answer_replaces_the_form_and_is_announced(client, ada, topic):
+    answer = client.post(suggest_url(topic), suggestion(), headers=HTMX).content.decode()
+    assert "your suggestion was sent" in answer and 'id="progress-announcer"' in answer
+    assert "<html" not in answer
+
+
+def test_a_url_this_roadmap_lists_is_refused_with_where(client, ada, three, topic):
+    listed = three[1]
+    answer = client.post(
+        suggest_url(topic), suggestion(url=listed.url.replace("https", "http") + "/")
+    )
+    page = answer.content.decode()
+    assert "already listed" in page and listed.title in page
+    assert listed.get_absolute_url() in page
+    assert not Suggestion.objects.exists()
+
+
+def test_a_url_another_roadmap_lists_is_said_and_sent_when_sent_again(client, ada, topic):
+    other = ResourceFactory(
+        topic=TopicFactory(part__roadmap=RoadmapFactory(slug="vision", title="Vision")),
+        url="https://example.org/cnn",
+        title="CNNs",
+    )
+    first = client.post(suggest_url(topic), suggestion(url=other.url)).content.decode()
+    assert "already listed in another roadmap" in first and "Vision" in first and "CNNs" in first
+    assert not Suggestion.objects.exists()
+    again = client.post(suggest_url(topic), suggestion(url=other.url, seen_elsewhere=other.url))
+    assert again.status_code == 302
+    assert Suggestion.objects.get().url == other.url
+
+
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"url": "not a url"}, "Enter a valid URL."),
+        ({"url": "javascript:alert(1)"}, "Enter a valid URL."),
+        ({"url": "ftp://example.org/x"}, "Enter a valid URL."),
+        ({"title": ""}, "This field is required."),
+        ({"why": ""}, "This field is required."),
+        ({"why": "x" * 2001}, "at most 2000 characters"),
+        ({"title": "t" * 301}, "at most 300 characters"),
+    ],
+)
+def test_bad_input_gets_a_form_error_and_changes_nothing(client, ada, topic, fields, error):
+    answer = client.post(suggest_url(topic), suggestion(**fields))
+    assert answer.status_code == 200 and error in answer.content.decode()
+    assert not Suggestion.objects.exists()
+
+
+def test_at_most_ten_a_day(client, ada, topic, settings):
+    for n in range(10):
+        assert (
+            client.post(suggest_url(topic), suggestion(url=f"https://example.org/{n}")).status_code
+            == 302
+        )
+    refused = client.post(suggest_url(topic), suggestion(url="https://example.org/11"))
+    assert refused.status_code == 429 and "try again tomorrow" in refused.content.decode()
+    assert Suggestion.objects.count() == 10
+    # Another learner has their own allowance.
+    client.force_login(UserFactory())
+    assert (
+        client.post(suggest_url(topic), suggestion(url="https://example.org/12")).status_code == 302
+    )
+
+
+def test_visitors_are_sent_to_log_in_and_drafts_are_not_found(client, three, topic):
+    assert client.post(suggest_url(topic), suggestion()).status_code == 302
+    assert not Suggestion.objects.exists()
+    client.force_login(UserFactory())
+    draft = TopicFactory(part__roadmap=RoadmapFactory(slug="draft", status="draft"))
+    assert client.get(suggest_url(draft)).status_code == 404
+    assert client.get("/topics/999999/suggest").status_code == 404
+
+
+@pytest.fixture
+def queue(client, db):
+    """A curator of the Curators group, logged in to admin."""
+    curator = StaffFactory()
+    curator.groups.add(Group.objects.get(name=CURATORS))
+    return curator
+
+
+def act(client, model: str, action: str, rows, **fields):
+    return client.post(
+        f"/admin/curation/{model}/",
+        {"action": action, "_selected_action": [row.pk for row in rows], **fields},
+        follow=True,
+    )
+
+
+def test_a_curator_accepts_a_suggestion_as_a_draft_or_published(client, three, topic, queue):
+    learner = UserFactory(display_name="Ada L.")
+    first = Suggestion.objects.create(
+        user=learner, topic=topic, url="https://example.org/a", title="A", why="Good.", credit=True
+    )
+    second = Suggestion.objects.create(
+        user=learner, topic=topic, url="https://example.org/b", title="B", why="Better."
+    )
+    client.force_login(queue)
+    page = client.get("/admin/curation/suggestion/").content.decode()
+    assert "Accept selected suggestions" in page and "Decline selected suggestions" in page
+    assert learner.email not in page and "Ada L." in page
+    act(client, "suggestion", "accept", [first])  # a draft
+    act(client, "suggestion", "accept", [second], publish="on")
+    a, b = (
+        Resource.objects.get(url="https://example.org/a"),
+        Resource.objects.get(url="https://example.org/b"),
+    )
+    assert (a.status, a.topic, b.status) == ("draft", topic, "published")
+    assert "Suggested by Ada L\\." in a.description and "Suggested by" not in b.description
+    assert "Ada L." in a.description_html
+    assert list(topic.resources.order_by("order")) == [*three, a, b]  # at the end of its topic
+    first.refresh_from_db()
+    assert (first.status, first.resource) == ("accepted", a)
+    client.force_login(learner)
+    me = client.get("/me/").content.decode()
+    assert "Accepted" in me and f'href="{b.get_absolute_url()}"' in me
+
+
+def test_a_curator_declines_with_a_reason_the_learner_reads(client, topic, queue):
+    learner = UserFactory()
+    pending = Suggestion.objects.create(
+        user=learner, topic=topic, url="https://example.org/a", title="A", why="Good."
+    )
+    client.force_login(queue)
+    refused = act(client, "suggestion", "decline", [pending]).content.decode()
+    assert "Give a reason" in refused
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    act(client, "suggestion", "decline", [pending], reason="Paywalled, and we list a free one.")
+    pending.refresh_from_db()
+    assert (pending.status, pending.reason) == ("declined", "Paywalled, and we list a free one.")
+    client.force_login(learner)
+    me = client.get("/me/").content.decode()
+    assert "Declined" in me and "Paywalled, and we list a free one." in me
+
+
+def test_accepting_a_url_listed_meanwhile_is_refused_and_left_pending(client, three, topic, queue):
+    pending = Suggestion.objects.create(
+        user=UserFactory(), topic=topic, url=three[2].url, title="Same", why="Good."
+    )
+    client.force_login(queue)
+    page = act(client, "suggestion", "accept", [pending]).content.decode()
+    assert "Not accepted" in page and "already in the roadmap" in page
+    pending.refresh_from_db()
+    assert pending.status == "pending" and Resource.objects.count() == 3
+
+
+def test_the_queue_shows_each_url_s_other_listings_and_filters(client, three, topic, queue):
+    Suggestion.objects.create(
+        user=UserFactory(), topic=topic, url=three[0].url, title="Again", why="Good."
+    )
+    Suggestion.objects.create(
+        user=UserFactory(),
+        topic=topic,
+        url="https://example.org/new",
+        title="New",
+        why="Good.",
+        status="declined",
+    )
+    client.force_login(queue)
+    page = client.get("/admin/curation/suggestion/").content.decode()
+    assert f"{topic.title}: {three[0].title} (published)" in page
+    pending = client.get("/admin/curation/suggestion/?status__exact=pending").content.decode()
+    assert "Again" in pending and "New</a>" not in pending and ">New<" not in pending
+    for query in ("kind__exact=book", f"roadmap={topic.part.roadmap_id}", "roadmap=x"):
+        assert client.get(f"/admin/curation/suggestion/?{query}").status_code == 200
+
+
+def test_a_learners_suggestions_go_with_their_account(client, ada, topic):
+    client.post(suggest_url(topic), suggestion())
+    ada.delete()
+    assert not Suggestion.objects.exists()
