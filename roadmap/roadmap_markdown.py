@@ -9,12 +9,20 @@ document's structure onto parts, topics and resources:
   and path); what follows the link (`by Ian Goodfellow`, ` - a note`, further
   paragraphs, a nested list) is its description, its Markdown kept. A plain item with a
   nested list of links groups them: each link is a resource.
-- A heading with resources directly under it is a topic. The part level is the deepest
-  heading level above the deepest topic level; a heading at it, or a topic above it, is
-  a part. With no level above the topics there is one part, named after the document's
-  title or "Resources". The title is the document's first heading when it is its only
-  `#` heading; text before the first other heading is the introduction, text under a
-  heading its summary.
+- A heading with resources directly under it is a topic. Its part is the nearest heading
+  it is nested in that holds none itself, else the outermost of those it is nested in,
+  whose own resources are then that part's first topic. How headings nest counts, not
+  how many `#` they have: `## C` over `####` topics reads as `## Objective C` over `###`
+  ones, and a heading nested in a topic's is a topic of the same part. A topic nested in
+  no heading is a part of its own when no heading is shallower and the document has
+  other parts (a topic nested in a heading or deeper, a part marked coming soon); else
+  it is one of the topics of one part, named after the document's title or "Resources".
+  The title is the document's first heading when it is its only `#` heading; text before
+  the first other heading is the introduction, text under a heading its summary.
+- A part's or topic's slug is the `<!-- slug: ... -->` line under its heading, else its
+  title's. Titles that slugify alike among the parts, or among one part's topics ("C",
+  "C++"), are numbered in the file's order ("c", "c-2"): the same file, imported again,
+  maps to the same rows.
 - Nothing is dropped in silence. Every line with a link that is no resource, and every
   heading that holds none, is in `ParsedRoadmap.skipped` with its line and why. Those
   that look meant as resources (`Skipped.meant`: a link that is not http(s), a link
@@ -31,9 +39,11 @@ The seed's own format is a case of it; `render_roadmap` writes it:
     # Roadmap title
     Introduction paragraphs.
     ## Part one: Part title
+    <!-- slug: part-title -->       (optional)
     -- soon --                      (coming soon; `-- draft --` for a draft)
     Part summary.
     ### Topic title
+    <!-- slug: topic-title -->      (optional)
     * [Resource title](https://example.com/)
       <!-- kind: book, level: beginner, cost: free -->   (optional)
       Description, indented.
@@ -54,6 +64,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import validate_slug
 from django.utils.text import slugify
 from markdown_it import MarkdownIt, rules_inline
 from markdown_it.rules_inline.state_inline import StateInline
@@ -163,15 +174,13 @@ class ParsedResource:
 
 @dataclass
 class ParsedSection:
-    """A part or a topic: a heading's title and the text under it."""
+    """A part or a topic: a heading's title and the text under it; its slug, unique among
+    its siblings, is set once they are all read (see `assign_slugs`)."""
 
     title: str
     line: int
     summary_lines: list[str] = field(default_factory=list)
-
-    @property
-    def slug(self) -> str:
-        return slugify(self.title)[:100]
+    slug: str = ""
 
     @property
     def summary(self) -> str:
@@ -285,6 +294,42 @@ def parse_metadata(body: str) -> dict[str, str | Decimal] | None:
         else:
             metadata[key] = value
     return metadata
+
+
+def parse_slug(body: str) -> str | None:
+    """The slug a `<!-- slug: ... -->` line under a heading gives its part or topic, or
+    None for any other comment (kept as text). The export writes it, so a title renamed
+    in admin keeps its row through an export and an import instead of leaving an empty
+    twin behind."""
+    key, colon, value = (piece.strip() for piece in body.partition(":"))
+    if not colon or key.lower() != "slug":
+        return None
+    try:
+        validate_slug(value)
+    except ValidationError:
+        raise ValueError(
+            f"“{value}” is not a slug: letters, digits, hyphens and underscores only"
+        ) from None
+    if len(value) > 100:
+        raise ValueError(f"“{value[:20]}…” is not a slug: at most 100 characters")
+    return value
+
+
+def assign_slugs(sections: list[ParsedSection]) -> None:
+    """Give each of `sections` (one roadmap's parts, or one part's topics) that has none
+    its title's slug, numbered past the slugs already taken ("c", "c-2"), in the file's
+    order: a list's repeated or alike headings import, and again into the same rows."""
+    taken = {section.slug for section in sections if section.slug}
+    for section in sections:
+        base = slugify(section.title)[:100]
+        if section.slug or not base:  # given, or refused for its title (see `structure`)
+            continue
+        slug, number = base, 1
+        while slug in taken:
+            number += 1
+            slug = f"{base[: 100 - len(str(number)) - 1]}-{number}"
+        taken.add(slug)
+        section.slug = slug
 
 
 def estimated_hours(value: str, item: str) -> Decimal:
@@ -425,9 +470,10 @@ def trailing_comment(line: str) -> str | None:
     return None if opening == -1 else text[opening + 4 : end]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Section:
-    """What is under one heading (or before the first), in the file's order."""
+    """What is under one heading (or before the first), in the file's order, and the
+    heading it is nested in (`parent`, set by `_Reader.structure`)."""
 
     level: int
     title: str
@@ -436,6 +482,8 @@ class _Section:
     resources: list[ParsedResource] = field(default_factory=list)
     status: str = ""
     status_line: int = 0
+    slug: str = ""
+    parent: _Section | None = None
 
 
 @dataclass
@@ -537,9 +585,26 @@ class _Reader:
             elif line.strip() in {"-- soon --", "-- draft --"}:
                 section.status = "coming_soon" if line.strip() == "-- soon --" else "draft"
                 section.status_line = number + 1
-            elif not is_editor_note(line):
+            elif not is_editor_note(line) and not self.slug_line(line, number + 1, section):
                 section.text.append(line.rstrip())
         self.links_set_aside(block, "a link in running text: kept in the text, not a resource")
+
+    def slug_line(self, line: str, number: int, section: _Section) -> bool:
+        """Whether `line` is a `<!-- slug: ... -->` line, which gives `section` its slug."""
+        comment = METADATA.match(line)
+        try:
+            slug = parse_slug(comment["body"]) if comment else None
+        except ValueError as error:
+            self.problems.append((number, str(error)))
+            return True
+        if slug is None:
+            return False
+        if not section.level:
+            self.problems.append((number, "a slug before the first heading: it names none"))
+        elif section.slug:
+            self.problems.append((number, f"a second slug for “{section.title}”"))
+        section.slug = section.slug or slug
+        return True
 
     def item(self, node: SyntaxTreeNode) -> _Item:
         """What a list item is (see `_Item`); a resource's nested lists are its
@@ -666,14 +731,27 @@ class _Reader:
             self.take(item.children, section)
 
     def structure(self, doc: ParsedRoadmap, sections: list[_Section]) -> None:
-        """Parts and topics from the headings (see the module's doc)."""
+        """Parts and topics from how the headings nest (see the module's doc)."""
         preamble, headed = sections[0], sections[1:]
         doc.introduction_lines = preamble.text
-        deepest = max((s.level for s in headed if s.resources), default=None)
-        above = [s.level for s in headed if deepest is None or s.level < deepest]
-        # With no topics, the parts are the shallowest headings (marked "-- soon --").
-        part_level = max(above, default=None) if deepest else min(above, default=None)
-        whole: list[ParsedPart] = []  # the one part of a document with no level for parts
+        enclosing: list[_Section] = []
+        for section in headed:
+            while enclosing and enclosing[-1].level >= section.level:
+                enclosing.pop()
+            section.parent = enclosing[-1] if enclosing else None
+            enclosing.append(section)
+        topics = [section for section in headed if section.resources]
+        # Only a part is marked coming soon or draft, and it may have no topics yet.
+        marked = [section for section in headed if section.status and not section.resources]
+        shallowest = min((section.level for section in headed), default=0)
+        has_parts = bool(marked) or any(t.parent or t.level > shallowest for t in topics)
+        chosen = set(marked) | {
+            part_of(topic)
+            for topic in topics
+            if has_parts and (topic.parent or topic.level == shallowest)
+        }
+        parts: dict[_Section, ParsedPart] = {}
+        whole: list[ParsedPart] = []  # the one part of a document with no heading for parts
 
         def part_of_the_whole() -> ParsedPart:
             if not whole:
@@ -689,9 +767,8 @@ class _Reader:
             part.topics.append(
                 ParsedTopic(title=part.title, line=part.line, resources=preamble.resources)
             )
-        part = None
         for section in headed:
-            if part_level is not None and section.level <= part_level:
+            if section in chosen:
                 title = PART_HEADING.sub("", section.title)
                 if title.split(" ", 1)[0].islower():  # the seed's "pre-requisites"
                     title = title[:1].upper() + title[1:]
@@ -699,12 +776,16 @@ class _Reader:
                     title=title,
                     line=section.line,
                     summary_lines=section.text,
+                    slug=section.slug,
                     status=section.status or "published",
                 )
+                parts[section] = part
                 doc.parts.append(part)
                 if section.resources:
                     part.topics.append(
-                        ParsedTopic(title, section.line, resources=section.resources)
+                        ParsedTopic(
+                            title, section.line, slug=section.slug, resources=section.resources
+                        )
                     )
                 continue
             if section.status:
@@ -712,32 +793,48 @@ class _Reader:
                     (section.status_line, f"“{section.title}” is not a part: it cannot be marked")
                 )
             if section.resources:
-                (part or part_of_the_whole()).topics.append(
+                (parts.get(part_of(section)) or part_of_the_whole()).topics.append(
                     ParsedTopic(
                         section.title,
                         section.line,
                         summary_lines=section.text,
+                        slug=section.slug,
                         resources=section.resources,
                     )
                 )
             else:
                 self.skip_heading(section)
-        for part in list(doc.parts):
-            if not part.topics and part.status == "published":
-                doc.parts.remove(part)
-                self.skip_heading(next(s for s in headed if s.line == part.line))
+        assign_slugs(doc.parts)
         for part in doc.parts:
+            assign_slugs(part.topics)
             for topic in part.topics:
                 inferred = section_details(part.title) | section_details(topic.title)
                 for resource in topic.resources:
                     resource.inferred = inferred
             for section in [part, *part.topics]:
-                if not slugify(section.title):
+                if not section.slug:
                     self.problems.append((section.line, "the title needs letters or digits"))
 
     def skip_heading(self, section: _Section) -> None:
         text = ", nor the text under it" if normalize_text(section.text) else ""
         self.skip(section.line, f"heading “{section.title}” holds no resources: not created{text}")
+
+
+def ancestors(section: _Section) -> Iterator[_Section]:
+    while section.parent is not None:
+        section = section.parent
+        yield section
+
+
+def part_of(topic: _Section) -> _Section:
+    """The heading that is a topic's part: the nearest it is nested in that holds no
+    resources, else the outermost it is nested in (itself, when nested in none)."""
+    outermost = topic
+    for section in ancestors(topic):
+        if not section.resources:
+            return section
+        outermost = section
+    return outermost
 
 
 def unindent(line: str, indent: int) -> str:
@@ -893,20 +990,25 @@ def link_destination(url: str) -> str:
 
 
 def render_roadmap(roadmap, parts) -> str:
-    """Write `roadmap` in the format `parse_roadmap` reads. `parts` come with their
+    """Write `roadmap` in the format `parse_roadmap` reads, each part's and topic's slug
+    under its heading (a title renamed since keeps its row). `parts` come with their
     topics and the resources to export prefetched (see `PartQuerySet.for_export`)."""
     out = [f"# {escape_heading(roadmap.title)}", ""]
     if roadmap.introduction:
         out += [roadmap.introduction, ""]
     for index, part in enumerate(parts):
         number = NUMBER_WORDS[index] if index < len(NUMBER_WORDS) else str(index + 1)
-        out += [f"## Part {number}: {escape_heading(part.title)}", ""]
+        out += [
+            f"## Part {number}: {escape_heading(part.title)}",
+            f"<!-- slug: {part.slug} -->",
+            "",
+        ]
         if part.status != "published":
             out += ["-- soon --" if part.status == "coming_soon" else "-- draft --", ""]
         if part.summary:
             out += [part.summary, ""]
         for topic in part.topics.all():
-            out += [f"### {escape_heading(topic.title)}", ""]
+            out += [f"### {escape_heading(topic.title)}", f"<!-- slug: {topic.slug} -->", ""]
             if topic.summary:
                 out += [topic.summary, ""]
             for resource in topic.resources.all():

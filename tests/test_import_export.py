@@ -326,15 +326,20 @@ INVALID = [
         "# R\n## A\n### T\n* [X](https://a.example)\n  De\x00scribed\n\n## B\x00\n",
         [(5, "a NUL character"), (7, "a NUL character")],
     ),
-    (
-        "# R\n## Deep learning\n### T\n* [X](https://a.example)\n"
-        "## Deep Learning!\n### U\n* [Y](https://b.example)\n",
-        [(5, "has the same slug (deep-learning) as “Deep learning” on line 2")],
+    (  # titles alike are numbered (tests/test_import_nesting.py), slugs given are not
+        "# R\n## A\n<!-- slug: deep -->\n### T\n* [X](https://a.example)\n"
+        "## B\n<!-- slug: deep -->\n### U\n* [Y](https://b.example)\n",
+        [(6, "has the same slug (deep) as “A” on line 2")],
     ),
     (
-        "# R\n## A\n### Maths\n* [X](https://a.example)\n### maths\n* [Y](https://b.example)\n"
+        "# R\n## A\n### Maths\n<!-- slug: maths -->\n* [X](https://a.example)\n"
+        "### Algebra\n<!-- slug: maths -->\n* [Y](https://b.example)\n"
         "## B\n### Maths\n* [Z](https://c.example)\n",
-        [(5, "has the same slug (maths) as “Maths” on line 3, in the same part")],
+        [(6, "has the same slug (maths) as “Maths” on line 3, in the same part")],
+    ),
+    (
+        "# R\n## A\n<!-- slug: not a slug -->\n### T\n* [X](https://a.example)\n",
+        [(3, "“not a slug” is not a slug")],
     ),
     (
         f"# R\n## A\n### T\n* [{LONG}](https://a.example)\n* [{LONG}](https://b.example)\n",
@@ -398,7 +403,10 @@ def test_export_writes_to_stdout_and_only_published_resources(seed, capsys):
     call_command("export_roadmap")
     out = capsys.readouterr().out
     assert out.startswith("# Deep Learning Roadmap\n")
-    assert "## Part two: Deep learning basics\n\n-- soon --" in out
+    assert (
+        "## Part two: Deep learning basics\n<!-- slug: deep-learning-basics -->\n\n-- soon --"
+        in out
+    )
     assert "Draft one" not in out
 
 
