@@ -193,8 +193,8 @@ class SuggestionAdmin(admin.ModelAdmin):
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = (
-        "resource_link",
         "problem",
+        "resource_link",
         "comment_start",
         "reporter",
         "status",
@@ -202,6 +202,7 @@ class ReportAdmin(admin.ModelAdmin):
         "link_check",
         "listings",
     )
+    list_display_links = ("problem",)  # (its resource's column holds links of its own)
     list_filter = ("status", ReportRoadmapFilter, "problem", "created_at")
     search_fields = ("resource__title", "resource__url", "comment")
     list_select_related = ("resource__topic__part__roadmap", "user")

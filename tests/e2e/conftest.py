@@ -57,4 +57,10 @@ def curator(transactional_db):
 
     curator = StaffFactory()
     curator.groups.add(curators_group_sync(group_model=Group, permission_model=Permission))
+    curators_group_sync(  # and the queue's and insights' (curation's migration grants them)
+        group_model=Group,
+        permission_model=Permission,
+        app_label="curation",
+        models=["suggestion", "report", "insights"],
+    )
     return curator

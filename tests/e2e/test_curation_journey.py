@@ -1,0 +1,146 @@
+"""The curators' loop in a browser: a learner's suggestion becomes a resource through the
+queue; a report reaches a curator and is closed; the pages pass axe."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from curation.insights import insights_refresh
+from roadmap.models import Roadmap
+from tests.e2e.test_learner_journey import PYTHON_BOOK, checkbox, serious_violations, settled
+from tests.progress_helpers import ROADMAP
+
+pytestmark = pytest.mark.usefixtures("seed")
+
+NEW = "Dive into Deep Learning"
+DATA_SCIENCE = "Data Science from Scratch, 2nd Edition"
+
+
+def act_on(admin, title: str, action: str) -> None:
+    admin.get_by_role("checkbox", name=f"Select this object for an action - {title}").check()
+    admin.locator("select[name=action]").select_option(label=action)
+
+
+def test_a_suggestion_becomes_a_resource_through_the_queue(new_page, learner, curator):
+    learner.display_name = "Ada L."
+    learner.save()
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    page.get_by_role("button", name="Suggest a resource for Machine learning").click()
+    page.get_by_label("URL").fill(
+        "https://www.oreilly.com/library/view/data-science-from/9781492041122"
+    )
+    page.get_by_label("Title").fill("The same book")
+    page.get_by_label("Why it belongs").fill("It is good.")
+    page.get_by_role("button", name="Send suggestion").click()
+    expect(page.get_by_text("It is already listed in this roadmap")).to_be_visible()
+    expect(page.get_by_role("link", name=DATA_SCIENCE).first).to_be_visible()
+
+    page.get_by_label("URL").fill("https://d2l.ai/")
+    page.get_by_label("Title").fill(NEW)
+    page.get_by_label("Why it belongs").fill("An *interactive* book, free, with code.")
+    page.get_by_label("Credit me by my display name").check()
+    page.get_by_role("button", name="Send suggestion").click()
+    expect(page.get_by_text("your suggestion was sent to the curators")).to_be_visible()
+    expect(page.locator("#progress-announcer")).to_contain_text(
+        "Your suggestion for Machine learning was sent."
+    )
+    page.goto("/me/")
+    suggestions = page.get_by_role("region", name="Your suggestions")
+    expect(suggestions).to_contain_text(NEW)
+    expect(suggestions).to_contain_text("Pending")
+
+    admin = new_page(user=curator)
+    admin.goto("/admin/curation/suggestion/")
+    expect(admin.get_by_role("cell", name="Ada L.")).to_be_visible()
+    act_on(admin, NEW, "Accept selected suggestions")
+    admin.get_by_label("Publish accepted suggestions at once").check()
+    admin.get_by_role("button", name="Go").click()
+    expect(admin.locator(".messagelist")).to_contain_text("1 accepted, as published resources.")
+
+    page.goto(ROADMAP)
+    expect(page.get_by_role("link", name=f"{NEW} (opens in a new tab)")).to_be_visible()
+    expect(page.get_by_text("Suggested by Ada L.")).to_be_visible()
+    checkbox(page, NEW).check()  # a resource like any other
+    settled(page)
+    page.goto("/me/")
+    suggestions = page.get_by_role("region", name="Your suggestions")
+    expect(suggestions).to_contain_text("Accepted")
+    expect(suggestions.get_by_role("link", name=NEW)).to_be_visible()
+
+
+def test_a_report_reaches_a_curator_and_is_closed(new_page, learner, curator):
+    visitor = new_page(javascript=False)
+    visitor.goto(ROADMAP)
+    visitor.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    visitor.get_by_label("What is wrong").select_option(label="The link is broken")
+    visitor.get_by_role("button", name="Send report").click()
+    expect(visitor.get_by_text("your report was sent to the curators")).to_be_visible()
+    expect(visitor).to_have_url(re.compile(f"{ROADMAP}#resource-"))  # back to its row
+
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    page.get_by_role("button", name=f"Report a problem with {DATA_SCIENCE}").click()
+    page.get_by_label("What is wrong").select_option(label="Something else")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".errorlist").get_by_text("Say what is wrong.")).to_be_visible()  # a comment is needed
+    page.get_by_label("Comment").fill("The second edition is out.")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator("#progress-announcer")).to_contain_text("your report was sent")
+
+    admin = new_page(user=curator)
+    admin.goto("/admin/curation/report/")
+    expect(admin.get_by_role("cell", name="A visitor")).to_be_visible()
+    expect(admin.get_by_text("The second edition is out.")).to_be_visible()
+    act_on(admin, f"The link is broken: {PYTHON_BOOK}", "Mark selected reports fixed")
+    admin.get_by_role("button", name="Go").click()
+    expect(admin.locator(".messagelist")).to_contain_text("1 marked fixed.")
+    admin.goto("/admin/curation/report/?status__exact=open")
+    expect(admin.get_by_text("The second edition is out.")).to_be_visible()
+    expect(admin.get_by_role("link", name=PYTHON_BOOK)).to_have_count(0)
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_the_loop_passes_the_accessibility_audit(new_page, learner, curator, color_scheme):
+    page = new_page(user=learner)
+    page.emulate_media(color_scheme=color_scheme)
+    page.goto(ROADMAP)
+    page.get_by_role("button", name="Suggest a resource for Machine learning").click()
+    page.get_by_role("button", name="Send suggestion").click()  # errors shown in place
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    page.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    expect(page.get_by_label("What is wrong")).to_be_visible()
+    settled(page)
+    assert serious_violations(page) == [], "roadmap with both forms open"
+    page.get_by_label("URL").fill("https://d2l.ai/")
+    page.get_by_label("Title").fill(NEW)
+    page.get_by_label("Why it belongs").fill("Free.")
+    page.get_by_role("button", name="Send suggestion").click()
+    expect(page.get_by_text("your suggestion was sent")).to_be_visible()
+    topic = Roadmap.objects.get(slug="deep-learning").parts.first().topics.first()
+    for path in [f"/topics/{topic.pk}/suggest", "/me/"]:
+        page.goto(path)
+        assert serious_violations(page) == [], path
+    page.goto(ROADMAP)
+    page.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    page.get_by_label("What is wrong").select_option(label="The link is broken")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator(".form-done")).to_contain_text("your report was sent")
+
+    insights_refresh()
+    roadmap = Roadmap.objects.get(slug="deep-learning")
+    admin = new_page(user=curator)
+    admin.emulate_media(color_scheme=color_scheme)
+    for path in [
+        "/admin/",
+        "/admin/curation/suggestion/",
+        "/admin/curation/report/",
+        "/admin/curation/insights/",
+        f"/admin/curation/insights/{roadmap.pk}/figures/",
+    ]:
+        admin.goto(path)
+        assert serious_violations(admin) == [], path
+    admin.goto("/admin/curation/suggestion/")
+    admin.get_by_role("link", name=NEW).click()
+    assert serious_violations(admin) == [], "a suggestion's page"
