@@ -84,7 +84,9 @@ def test_a_report_reaches_a_curator_and_is_closed(new_page, learner, curator):
     page.get_by_role("button", name=f"Report a problem with {DATA_SCIENCE}").click()
     page.get_by_label("What is wrong").select_option(label="Something else")
     page.get_by_role("button", name="Send report").click()
-    expect(page.locator(".errorlist").get_by_text("Say what is wrong.")).to_be_visible()  # a comment is needed
+    expect(
+        page.locator(".errorlist").get_by_text("Say what is wrong.")
+    ).to_be_visible()  # a comment is needed
     page.get_by_label("Comment").fill("The second edition is out.")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator("#progress-announcer")).to_contain_text("your report was sent")
