@@ -4,7 +4,7 @@ and the ratio to /healthz measured in the same run; then what a learner on a pho
 (scripts/phone_bench.py).
 
     make bench [BENCH_SECONDS=8] [BENCH_ROUNDS=4] [BENCH_CLIENTS=8] [BENCH_ROWS=10000000]
-               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,digest,import]
+               [BENCH_ONLY=/me/,badge.svg,rows,phone,edit,cold,insights,digest,import]
                [BENCH_WORKERS=2]
 
 Runs against a scratch database `roadmap_bench` on the private PostgreSQL (or on
@@ -14,7 +14,7 @@ each endpoint is measured in BENCH_ROUNDS short windows, each right after a wind
 BENCH_ONLY measures just the endpoints it names (comma-separated; `rows` for the POST at
 BENCH_ROWS rows against a small copy, `phone` for the phone's section, `edit` for one
 curator's edit on the warm site, `cold` for a first render in-process, `digest` for
-the weekly summaries of 20,000 learners, `import`
+the weekly summaries of 20,000 learners, `insights` for a roadmap's insights page, `import`
 for the import of a 5,000-resource reading list), and nothing else.
 BENCH_WORKERS is how many workers serve (4 to see an edit's cost with more of them).
 BENCH_ROWS is the size of the progress table (smaller builds faster, for quick looks at
@@ -86,7 +86,10 @@ BUDGETS = {  # minimum ratio to /healthz
     "search (learner)": 0.30,
     "search with a typo": 0.15,
     "filtered roadmap": 0.20,
+    "suggestion POST (htmx)": 0.30,
+    "report POST (htmx)": 0.30,
 }
+INSIGHTS_SECONDS = 1.0  # a roadmap's insights page, at BENCH_ROWS progress rows
 # What the resources are about, by turns: each title and description names one, so that
 # a word of them is in 1 resource of 40 (250 of the 10,000): search's common word.
 SUBJECTS = [
@@ -783,6 +786,8 @@ def main() -> int:
         # The visitors' POSTs come from one address: measured with the limiter's own
         # work, not stopped by it.
         "VISITOR_WRITE_RATE_LIMIT": "100000/m/ip",
+        # (Per second, so that each learner's record of them stays as short as a day's 10.)
+        "SUGGESTION_RATE_LIMIT": "100000/s/user",
     }
     python = sys.executable
     for command in (["migrate", "-v0"], ["createcachetable"]):
@@ -798,7 +803,7 @@ def main() -> int:
     from django.db import connection
     from django.db.models import Count
 
-    from roadmap.models import Progress, Resource, Work
+    from roadmap.models import Progress, Resource, Topic, Work
     from roadmap.services import share_link_enable
 
     if "import" in ONLY and len(ONLY) == 1:
@@ -909,6 +914,43 @@ def main() -> int:
             for n, (cookie, csrf) in enumerate(sessions[:THREADS], start=1)
         ]
 
+        # Each learner suggests a resource for a topic of the first roadmap, every time
+        # one no roadmap lists (each is filed), and reports a problem with its resources
+        # in turn (filed once each; then answered as reported already).
+        topic_ids = list(
+            Topic.objects.filter(part__roadmap__slug="deep-learning").values_list("pk", flat=True)
+        )
+        suggestion_posts = [
+            [
+                (
+                    "POST",
+                    f"/topics/{topic_ids[(n + k) % len(topic_ids)]}/suggest",
+                    urlencode(
+                        {
+                            "url": f"https://example.org/suggested/{n}/{k}",
+                            "title": f"A suggested read {k}",
+                            "why": "Clear, free and *short*: it belongs here.",
+                        }
+                    ),
+                    headers(cookie, csrf, "POST", htmx=True),
+                )
+                for k in range(50)
+            ]
+            for n, (cookie, csrf) in enumerate(sessions[:THREADS])
+        ]
+        report_posts = [
+            [
+                (
+                    "POST",
+                    f"/resources/{public_id}/report",
+                    "problem=broken&comment=",
+                    headers(cookie, csrf, "POST", htmx=True),
+                )
+                for public_id in resource_ids[n * 61 % len(resource_ids) :] + resource_ids
+            ]
+            for n, (cookie, csrf) in enumerate(sessions[:THREADS])
+        ]
+
         endpoints = {
             "/healthz": per_connection([("GET", "/healthz", None, {})]),
             "learner / (home)": per_connection(as_learner("GET", "/")),
@@ -933,6 +975,8 @@ def main() -> int:
             "filtered roadmap": per_connection(
                 as_learner("GET", f"{ROADMAP}?state=not_started&kind=book")
             ),
+            "suggestion POST (htmx)": suggestion_posts,
+            "report POST (htmx)": report_posts,
         }
         healthz = endpoints.pop("/healthz")
         # First, while both tables are as built, so that only their size differs: the POST
@@ -984,6 +1028,8 @@ def main() -> int:
             met &= memory_met(server.pid)
             if "cold" in ONLY:
                 met &= cold_met()
+            if "insights" in ONLY:
+                met &= insights_met()
             if "digest" in ONLY:
                 met &= digest_met()
             return 0 if met else 1
@@ -1082,6 +1128,64 @@ def edit_met(base: str, slugs: list[str], cookie: str, master: int) -> bool:
         f" {'ok' if again <= 2 else 'MISSED'}; workers' CPU beyond the same requests warm:"
         f" {extra_cpu:.2f} s {'<= 0.5 ok' if extra_cpu <= 0.5 else '> 0.5 MISSED'}",
         flush=True,
+    )
+    return ok
+
+
+def insights_met() -> bool:
+    """The first roadmap's insights page (500 resources, every progress row on its works),
+    in this process, as a curator: the median of 5, against INSIGHTS_SECONDS; after its
+    figures are computed afresh (timed: what the job does every 30 minutes), and beside
+    what the plain aggregate of the progress table takes for part of the same figures."""
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from curation.insights import insights_refresh
+    from roadmap.models import Progress, Roadmap
+
+    refreshed = insights_refresh()
+    roadmap = Roadmap.objects.get(slug="deep-learning")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.work_id, p.state, count(*) FROM roadmap_progress p"
+            " WHERE p.work_id IN (SELECT r.work_id FROM roadmap_resource r"
+            " JOIN roadmap_topic t ON t.id = r.topic_id JOIN roadmap_part pa ON pa.id = t.part_id"
+            " WHERE pa.roadmap_id = %s) GROUP BY 1, 2",
+            [roadmap.pk],
+        )
+        cursor.fetchall()
+        counts = time.perf_counter() - started
+        cursor.execute(
+            "SELECT t.part_id, count(DISTINCT p.user_id) FROM roadmap_progress p"
+            " JOIN roadmap_resource r ON r.work_id = p.work_id"
+            " JOIN roadmap_topic t ON t.id = r.topic_id JOIN roadmap_part pa ON pa.id = t.part_id"
+            " WHERE pa.roadmap_id = %s GROUP BY 1",
+            [roadmap.pk],
+        )
+        cursor.fetchall()
+        funnel = time.perf_counter() - started - counts
+    curator, _ = User.objects.get_or_create(
+        username="bench-curator", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client, times = Client(), []
+    client.force_login(curator)
+    for query in ["", "", "?start=2020-01-01&end=2030-12-31", "", "?format=csv"]:
+        started = time.perf_counter()
+        answer = client.get(f"/admin/curation/insights/{roadmap.pk}/figures/{query}")
+        times.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise RuntimeError(f"the insights page answered {answer.status_code}")
+    median = sorted(times)[2]
+    ok = median <= INSIGHTS_SECONDS
+    print(
+        f"\nthe insights page of a 500-resource roadmap, {Progress.objects.count():,} rows:"
+        f" {median * 1000:.0f} ms (median of 5, one a CSV)"
+        f" {'<=' if ok else '>'} {INSIGHTS_SECONDS * 1000:.0f} {'ok' if ok else 'MISSED'};"
+        f" its figures computed afresh in {refreshed.seconds:.1f} s (every 30 minutes);"
+        f" the plain aggregate of the progress table takes {counts:.1f} s for the counts by"
+        f" state and {funnel:.1f} s for the funnel"
     )
     return ok
 
