@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 
 from activity.models import Event
+from curation.models import Report, Suggestion
 from roadmap.models import Note, Part, Progress, Resource, Roadmap, ShareLink, Work
 from roadmap.progress import learner_state
 
@@ -123,6 +124,31 @@ def account_export(*, user, share_url: str | None) -> dict:
             for listed in state.content.published
             for figure in [state.progress.get(listed.key)]
         },
+        # What they sent the curators, and what became of it.
+        "suggestions": [
+            {
+                "title": suggestion.title,
+                "url": suggestion.url,
+                "why": suggestion.why,
+                "credit": suggestion.credit,
+                "topic": suggestion.topic and suggestion.topic.title,
+                "status": suggestion.status,
+                "reason": suggestion.reason,
+                "sent_at": suggestion.created_at.isoformat(),
+            }
+            for suggestion in Suggestion.objects.of(user)
+        ],
+        "reports": [
+            {
+                "resource": report.resource.title,
+                "url": report.resource.url,
+                "problem": report.problem,
+                "comment": report.comment,
+                "status": report.status,
+                "sent_at": report.created_at.isoformat(),
+            }
+            for report in Report.objects.filter(user=user).select_related("resource").order_by("pk")
+        ],
         "sharing": {
             "enabled": link is not None,
             "url": share_url if link is not None else None,

@@ -178,8 +178,7 @@ ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)
 ACCOUNT_RATE_LIMITS = {
     "visitor_write": os.environ.get("VISITOR_WRITE_RATE_LIMIT", "60/m/ip"),
     "visitor_session": os.environ.get("VISITOR_SESSION_RATE_LIMIT", "100/h/ip"),
-    # A learner's suggestions (curation/views.py), and a visitor's reports by address.
-    "suggestion": os.environ.get("SUGGESTION_RATE_LIMIT", "10/d/user"),
+    # A visitor's reports of a problem, by address (curation/views.py).
     "report": os.environ.get("REPORT_RATE_LIMIT", "10/h/ip"),
 }
 

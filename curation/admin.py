@@ -422,7 +422,7 @@ def insights_csv(slug: str, found, span: dict) -> HttpResponse:
             ]
         )
     writer.writerow([])
-    writer.writerow(["Part", "Learners who reached it"])
+    writer.writerow(["Part", "Learners who got this far"])
     for reach in found.funnel:
         writer.writerow([reach.part.title, reach.learners])
     return response

@@ -4,10 +4,13 @@ with their outcome, so the learner can see what became of theirs."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from roadmap.models import Resource, Roadmap, Topic, url_key
 
@@ -18,6 +21,12 @@ REPORT_COMMENT_MAX = 2000
 class SuggestionQuerySet(models.QuerySet):
     def pending(self) -> SuggestionQuerySet:
         return self.filter(status=Suggestion.Status.PENDING)
+
+    def sent_today(self, user, *, up_to: int) -> int:
+        """How many suggestions the learner sent in the last 24 hours, counted up to
+        `up_to` (a quota: counting further would cost more and say nothing new)."""
+        since = timezone.now() - timedelta(days=1)
+        return self.filter(user=user, created_at__gt=since)[:up_to].count()
 
     def of(self, user) -> SuggestionQuerySet:
         """A learner's own, newest first, with what each became."""
@@ -37,8 +46,12 @@ class Suggestion(models.Model):
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
 
+    # (Its index is the queue's first column: suggestion_of_learner, below.)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suggestions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="suggestions",
+        db_index=False,
     )
     # A topic deleted since leaves the suggestion (and the learner's words) in place.
     topic = models.ForeignKey(
@@ -68,7 +81,11 @@ class Suggestion(models.Model):
     objects = SuggestionQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-created_at"], name="suggestion_queue")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="suggestion_queue"),
+            # A learner's, newest first: /me/ and the day's quota.
+            models.Index(fields=["user", "-created_at"], name="suggestion_of_learner"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -21,6 +21,7 @@ from functools import cached_property
 from itertools import chain
 
 from django.db import connection, transaction
+from django.http import Http404
 
 from roadmap.kept import ProcessCache
 from roadmap.models import Part, Resource, Roadmap, Topic
@@ -390,3 +391,17 @@ def latest_content() -> Content:
     """The newest content this process has read, without asking the database: most
     likely the current content."""
     return _latest or content_at(content_version())
+
+
+def counted_resource(key: str, *, current: bool = False) -> tuple[Content, Resource]:
+    """The resource with public id `key` if it counts now (404 otherwise), with its topic,
+    part and roadmap, and the content it was found in: the newest this process has read,
+    which saves reading the version first on the busiest writes, or the current one if
+    it is not there (or if `current`)."""
+    content = latest_content()
+    if current or key not in content.by_public_id:  # perhaps published since last looked
+        content = content_at(content_version())
+    resource = content.by_public_id.get(key)
+    if resource is None:
+        raise Http404
+    return content, resource

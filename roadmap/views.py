@@ -21,7 +21,7 @@ from roadmap.content import (
     RoadmapContent,
     content_at,
     content_version,
-    latest_content,
+    counted_resource,
 )
 from roadmap.filters import BadFilter, Filters
 from roadmap.forms import NoteForm, ProgressResetForm
@@ -138,19 +138,6 @@ def desired_state(data) -> str | None:
     if done == "1":
         return Progress.State.DONE
     return Progress.State.NOT_STARTED if was == Progress.State.DONE else was
-
-
-def counted_resource(key: str, *, current: bool = False) -> tuple[Content, Resource]:
-    """The resource with public id `key` if it counts now (404 otherwise), and the content
-    it was found in: the newest this process has read, which saves reading the version
-    first on the busiest writes, or the current one if it is not there (or if `current`)."""
-    content = latest_content()
-    if current or key not in content.by_public_id:  # perhaps published since last looked
-        content = content_at(content_version())
-    resource = content.by_public_id.get(key)
-    if resource is None:
-        raise Http404
-    return content, resource
 
 
 def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:

@@ -250,3 +250,15 @@ def test_a_learners_suggestions_go_with_their_account(client, ada, topic):
     client.post(suggest_url(topic), suggestion())
     ada.delete()
     assert not Suggestion.objects.exists()
+
+
+def test_a_learners_suggestions_and_reports_are_in_their_export(client, ada, three, topic):
+    client.post(suggest_url(topic), suggestion())
+    client.post(f"/resources/{three[0].public_id}/report", {"problem": "wrong", "comment": "Old."})
+    data = client.get("/me/export.json").json()
+    assert [(s["title"], s["status"], s["why"]) for s in data["suggestions"]] == [
+        ("A deep book", "pending", "Clear and free.")
+    ]
+    assert [(r["resource"], r["problem"], r["comment"]) for r in data["reports"]] == [
+        ("Book 0", "wrong", "Old.")
+    ]

@@ -20,18 +20,18 @@ GROUP BY 1, 2, 3, 4
 
 REACH = """
 WITH listed AS (
-    SELECT DISTINCT r.work_id, t.part_id, pa.roadmap_id
+    SELECT DISTINCT r.work_id, pa.roadmap_id, pa."order" AS part_order
     FROM roadmap_resource r
     JOIN roadmap_topic t ON t.id = r.topic_id
     JOIN roadmap_part pa ON pa.id = t.part_id
-    WHERE r.status = 'published'
+    WHERE r.status = 'published' AND pa.status = 'published'
 ), reached AS (
-    SELECT l.roadmap_id, coalesce(l.part_id, 0) AS part_id, min(p.completed_at) AS at
+    SELECT l.roadmap_id, p.user_id, max(l.part_order) AS furthest, min(p.completed_at) AS started
     FROM roadmap_progress p JOIN listed l ON l.work_id = p.work_id
     WHERE p.completed_at IS NOT NULL
-    GROUP BY GROUPING SETS ((l.roadmap_id, l.part_id, p.user_id), (l.roadmap_id, p.user_id))
+    GROUP BY 1, 2
 )
-SELECT roadmap_id, part_id, (at AT TIME ZONE 'UTC')::date AS day, count(*) AS learners
+SELECT roadmap_id, furthest, (started AT TIME ZONE 'UTC')::date AS day, count(*) AS learners
 FROM reached GROUP BY 1, 2, 3
 """
 
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 "CREATE UNIQUE INDEX curation_work_figures_key"
                 " ON curation_work_figures (work_id, state, day, days)",
                 f"CREATE MATERIALIZED VIEW curation_reach AS {REACH} WITH NO DATA",
-                "CREATE UNIQUE INDEX curation_reach_key ON curation_reach (roadmap_id, part_id, day)",
+                "CREATE UNIQUE INDEX curation_reach_key ON curation_reach (roadmap_id, furthest, day)",
             ],
             [
                 "DROP MATERIALIZED VIEW curation_reach",
