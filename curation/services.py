@@ -12,19 +12,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from curation.models import Report, Suggestion
-from roadmap.models import Resource, Topic, url_key
+from roadmap.content import Content
+from roadmap.models import Resource, Topic, Work, url_key
 from roadmap.roadmap_markdown import guess_kind
 
 
-def listings_of(url: str) -> QuerySet[Resource]:
-    """Where learners can see `url` listed now (as `url_key` compares URLs), in reading
-    order, with each listing's roadmap, part and topic."""
-    return (
-        Resource.objects.counted()
-        .filter(work__url_key=url_key(url))
-        .select_related("topic__part__roadmap")
-        .order_by("topic__part__roadmap__order", "topic__part__order", "topic__order", "order")
-    )
+def listings_of(content: Content, url: str) -> list[Resource]:
+    """Where learners can see `url` listed in `content` (as `url_key` compares URLs), in
+    reading order, with each listing's roadmap, part and topic."""
+    work = Work.objects.filter(url_key=url_key(url)).values_list("pk", flat=True).first()
+    return content.counted_works.get(work, [])
 
 
 def suggestion_create(*, user, topic: Topic, url: str, title: str, why: str, credit: bool):

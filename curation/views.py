@@ -6,8 +6,8 @@ from __future__ import annotations
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
@@ -16,8 +16,8 @@ from accounts.decorators import private_page
 from curation.forms import ReportForm, SuggestionForm
 from curation.models import Suggestion
 from curation.services import listings_of, report_create, suggestion_create
-from roadmap.content import counted_resource
-from roadmap.models import Part, Resource, Roadmap, Topic
+from roadmap.content import content_at, content_version, counted_resource
+from roadmap.models import Resource
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -31,23 +31,16 @@ SUGGESTIONS_A_DAY = 10
 REPORTER = "reporter"
 
 
-def topic_shown(request: HttpRequest, topic_id: int) -> Topic:
-    """The topic if the viewer can see its resources on the roadmap's page; 404 otherwise."""
-    topics = Topic.objects.select_related("part__roadmap")
-    if not request.user.is_staff:
-        topics = topics.filter(
-            part__status=Part.Status.PUBLISHED, part__roadmap__status=Roadmap.Status.PUBLISHED
-        )
-    return get_object_or_404(topics, pk=topic_id)
-
-
 @private_page
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
     """Suggest a resource for a topic. A URL this roadmap lists already is refused with
     where it is; one another roadmap lists is sent once the learner has seen where."""
-    topic = topic_shown(request, topic_id)
+    content = content_at(content_version())
+    topic = content.topic_shown(topic_id, staff=request.user.is_staff)
+    if topic is None:
+        raise Http404
     roadmap = topic.part.roadmap
     elsewhere: list[Resource] = []
     status = 200
@@ -55,7 +48,7 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
         form = SuggestionForm(request.POST)
         if form.is_valid():
             url = form.cleaned_data["url"]
-            listings = list(listings_of(url))
+            listings = listings_of(content, url)
             here = [r for r in listings if r.topic.part.roadmap_id == roadmap.pk]
             elsewhere = [r for r in listings if r.topic.part.roadmap_id != roadmap.pk]
             if here:
@@ -87,6 +80,7 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
         return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
     else:
         form = SuggestionForm()
+        form.fields["url"].widget.attrs["autofocus"] = request.htmx  # opened in place
     context = {
         "topic": topic,
         "roadmap": roadmap,
@@ -134,6 +128,7 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return render(request, "curation/row_actions.html#report-open", {"resource": resource})
     else:
         form = ReportForm()
+        form.fields["problem"].widget.attrs["autofocus"] = request.htmx  # opened in place
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}
     return render(request, template, context, status=status)

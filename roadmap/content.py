@@ -198,6 +198,23 @@ class Content:
         of the roadmaps they may see), by id, in reading order. Search finds these only."""
         return self._resources_shown[staff]
 
+    def topic_shown(self, pk: int, *, staff: bool) -> Topic | None:
+        """The topic `pk` if a viewer sees it on its roadmap's page (`RoadmapContent.shown`,
+        of the roadmaps they may see), with its part and roadmap; None otherwise."""
+        return self._topics_shown[staff].get(pk)
+
+    @cached_property
+    def _topics_shown(self) -> dict[bool, dict[int, Topic]]:
+        return {
+            staff: {
+                topic.pk: topic
+                for listed in self.visible(staff=staff)
+                for _part, topics in listed.shown(staff=staff)
+                for topic, _resources in topics
+            }
+            for staff in (False, True)
+        }
+
     def works_shown_to(self, *, staff: bool) -> dict[int, list[Resource]]:
         """Each work a viewer sees listed: its listings they see, in reading order."""
         return self._works_shown[staff]

@@ -55,7 +55,7 @@ def test_each_topic_offers_a_suggestion_to_learners_only(client, three, topic):
     client.force_login(UserFactory())
     page = client.get(ROADMAP).content.decode()
     assert page.count("Suggest a resource") == 1  # one topic
-    assert f'action="{suggest_url(topic)}"' in page
+    assert f'<a class="in-place" href="{suggest_url(topic)}">' in page
 
 
 def test_the_form_has_the_fields_the_contract_names(client, ada, topic):

@@ -34,3 +34,16 @@ for (const field of document.querySelectorAll('input[type="hidden"][name="time_z
     // an old browser: UTC, said on the profile
   }
 }
+
+// A link marked `in-place` (report a problem, suggest a resource) opens its page's form
+// where the link is, through htmx; without JavaScript, or opened in a new tab, it is a
+// link to that page. One listener for every row: a row carries a plain link.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a.in-place");
+  if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+    return;
+  }
+  event.preventDefault();
+  // (From the page, not the link: a row's own htmx settings are for its tick.)
+  htmx.ajax("GET", link.href, { target: link, swap: "outerHTML" });
+});

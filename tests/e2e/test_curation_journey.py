@@ -27,7 +27,7 @@ def test_a_suggestion_becomes_a_resource_through_the_queue(new_page, learner, cu
     learner.save()
     page = new_page(user=learner)
     page.goto(ROADMAP)
-    page.get_by_role("button", name="Suggest a resource for Machine learning").click()
+    page.get_by_role("link", name="Suggest a resource for Machine learning").click()
     page.get_by_label("URL").fill(
         "https://www.oreilly.com/library/view/data-science-from/9781492041122"
     )
@@ -73,7 +73,7 @@ def test_a_suggestion_becomes_a_resource_through_the_queue(new_page, learner, cu
 def test_a_report_reaches_a_curator_and_is_closed(new_page, learner, curator):
     visitor = new_page(javascript=False)
     visitor.goto(ROADMAP)
-    visitor.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    visitor.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}").click()
     visitor.get_by_label("What is wrong").select_option(label="The link is broken")
     visitor.get_by_role("button", name="Send report").click()
     expect(visitor.get_by_text("your report was sent to the curators")).to_be_visible()
@@ -81,7 +81,7 @@ def test_a_report_reaches_a_curator_and_is_closed(new_page, learner, curator):
 
     page = new_page(user=learner)
     page.goto(ROADMAP)
-    page.get_by_role("button", name=f"Report a problem with {DATA_SCIENCE}").click()
+    page.get_by_role("link", name=f"Report a problem with {DATA_SCIENCE}").click()
     page.get_by_label("What is wrong").select_option(label="Something else")
     page.get_by_role("button", name="Send report").click()
     expect(
@@ -108,10 +108,10 @@ def test_the_loop_passes_the_accessibility_audit(new_page, learner, curator, col
     page = new_page(user=learner)
     page.emulate_media(color_scheme=color_scheme)
     page.goto(ROADMAP)
-    page.get_by_role("button", name="Suggest a resource for Machine learning").click()
+    page.get_by_role("link", name="Suggest a resource for Machine learning").click()
     page.get_by_role("button", name="Send suggestion").click()  # errors shown in place
     expect(page.get_by_text("This field is required.").first).to_be_visible()
-    page.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}").click()
     expect(page.get_by_label("What is wrong")).to_be_visible()
     settled(page)
     assert serious_violations(page) == [], "roadmap with both forms open"
@@ -125,7 +125,7 @@ def test_the_loop_passes_the_accessibility_audit(new_page, learner, curator, col
         page.goto(path)
         assert serious_violations(page) == [], path
     page.goto(ROADMAP)
-    page.get_by_role("button", name=f"Report a problem with {PYTHON_BOOK}").click()
+    page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}").click()
     page.get_by_label("What is wrong").select_option(label="The link is broken")
     page.get_by_role("button", name="Send report").click()
     expect(page.locator(".form-done")).to_contain_text("your report was sent")
