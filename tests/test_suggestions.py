@@ -262,3 +262,17 @@ def test_a_learners_suggestions_and_reports_are_in_their_export(client, ada, thr
     assert [(r["resource"], r["problem"], r["comment"]) for r in data["reports"]] == [
         ("Book 0", "wrong", "Old.")
     ]
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_a_suggestion_and_a_report_take_few_queries_whatever_the_roadmap_s_size(
+    client, db, size, django_assert_max_num_queries
+):
+    resources = resources_in_one_topic(size, title="Book ")
+    client.force_login(UserFactory())
+    client.get(ROADMAP)  # the content snapshot read, as any worker has it
+    with django_assert_max_num_queries(5):  # session, version, URL, the day's count, insert
+        answer = client.post(suggest_url(resources[0].topic), suggestion(), headers=HTMX)
+    assert answer.status_code == 200 and Suggestion.objects.count() == 1
+    with django_assert_max_num_queries(4):  # session, and the insert in its savepoint
+        client.post(f"/resources/{resources[-1].public_id}/report", {"problem": "broken"})
