@@ -75,6 +75,9 @@ PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
 METADATA = re.compile(r"^\s*<!--(?P<body>.*)-->\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
+# A line that is only an HTML anchor (`<a name="python"></a>`), which large lists put
+# before each heading for their table of contents: the page makes anchors of its own.
+HTML_ANCHOR = re.compile(r"""^\s*<a\s+(?:name|id)\s*=\s*["']?[^"'<>]*["']?\s*>\s*</a>\s*$""", re.I)
 BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
 # A link Markdown could not read: "[text" then "(http..." with or without the "]", or a
 # "]" right before "(" or "[". Every pattern the importer runs is linear in its input (a
@@ -585,6 +588,8 @@ class _Reader:
             elif line.strip() in {"-- soon --", "-- draft --"}:
                 section.status = "coming_soon" if line.strip() == "-- soon --" else "draft"
                 section.status_line = number + 1
+            elif HTML_ANCHOR.match(line):
+                self.skip(number + 1, "an HTML anchor: set aside (the page makes its own)")
             elif not is_editor_note(line) and not self.slug_line(line, number + 1, section):
                 section.text.append(line.rstrip())
         self.links_set_aside(block, "a link in running text: kept in the text, not a resource")

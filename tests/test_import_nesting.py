@@ -286,3 +286,19 @@ def test_a_generated_list_of_two_thousand_lines_imports_in_seconds_then_again_un
     again = run("import_roadmap", str(path), "--roadmap", "ml", "--strict")
     assert "Resources: 0 created, 0 updated, 700 unchanged" in again
     assert rows() == first
+
+
+def test_html_anchors_before_headings_are_set_aside_not_kept_as_summaries():
+    text = (
+        '# Awesome\n\n<a name="python"></a>\n## Python\n\n'
+        "<a name='python-cv'></a>\n#### Computer Vision\n\n"
+        "* [OpenCV](https://example.org/opencv)\n\n"
+        '<a id="tools"></a>\n## Tools\n\nUseful things.\n\n### Editors\n\n'
+        "* [Vim](https://example.org/vim)\n"
+    )
+    doc = parse_roadmap(text)
+    summaries = [s.summary for part in doc.parts for s in [part, *part.topics]]
+    assert not any("<a" in summary for summary in summaries)
+    assert [part.summary for part in doc.parts] == ["", "Useful things."]
+    anchors = [s for s in doc.skipped if "HTML anchor" in s.reason]
+    assert [s.line for s in anchors] == [3, 6, 11] and not any(s.meant for s in anchors)
