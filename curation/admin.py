@@ -10,12 +10,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from procrastinate.exceptions import AlreadyEnqueued
 
 from curation.insights import figures
 from curation.models import Insights, Report, Suggestion
@@ -375,13 +378,20 @@ class InsightsAdmin(admin.ModelAdmin):
             return HttpResponse(
                 "POST, as a curator.", status=405 if request.method != "POST" else 403
             )
-        refresh_insights.defer(timestamp=0)
+        try:
+            with transaction.atomic():  # (a refused job leaves the request's transaction whole)
+                refresh_insights.defer(timestamp=0)
+        except AlreadyEnqueued:
+            pass  # asked for already, and not started yet: the same computation
         self.message_user(
             request,
             "The figures are being computed; reload this page in a minute.",
             messages.SUCCESS,
         )
-        return redirect(request.POST.get("next") or reverse("admin:curation_insights_changelist"))
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("admin:curation_insights_changelist")  # never off the site
+        return redirect(back)
 
 
 def insights_csv(slug: str, found, span: dict) -> HttpResponse:

@@ -154,3 +154,17 @@ def test_figures_are_as_of_the_last_computation(client, roadmap, curator):
 def test_learners_are_not_let_in(client, roadmap):
     client.force_login(UserFactory())
     assert client.get(f"/admin/curation/insights/{roadmap.pk}/figures/").status_code == 302
+
+
+def test_computing_afresh_is_asked_of_the_job_runner_and_goes_back_only_on_the_site(
+    client, roadmap, curator
+):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    page = f"/admin/curation/insights/{roadmap.pk}/figures/"
+    answer = client.post("/admin/curation/insights/refresh/", {"next": page})
+    assert answer.status_code == 302 and answer["Location"] == page
+    assert ProcrastinateJob.objects.filter(task_name__endswith="refresh_insights").exists()
+    away = client.post("/admin/curation/insights/refresh/", {"next": "https://evil.example/"})
+    assert away["Location"] == "/admin/curation/insights/"
+    assert client.get("/admin/curation/insights/refresh/").status_code == 405
