@@ -7,6 +7,7 @@ import csv
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.postgres.expressions import ArraySubquery
@@ -96,8 +97,9 @@ class ReportRoadmapFilter(RoadmapFilter):
 
 
 def suggested_by(user) -> str:
-    """How the queue names a learner: their display name, or username; never their email."""
-    return str(user)
+    """How the queue names a learner: their display name, else their number; never their
+    username, which may be an email address."""
+    return user.display_name.strip() or f"Learner #{user.pk}"
 
 
 @admin.register(Suggestion)
@@ -140,6 +142,10 @@ class SuggestionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # learners suggest; curators add resources as resources
 
+    def has_accept_permission(self, request: HttpRequest) -> bool:
+        """Accepting adds (and may publish) a resource: it takes both permissions."""
+        return request.user.has_perms(["curation.change_suggestion", "roadmap.add_resource"])
+
     @admin.display(description="URL")
     def link(self, suggestion: Suggestion) -> str:
         return format_html(
@@ -165,7 +171,7 @@ class SuggestionAdmin(admin.ModelAdmin):
     def listings(self, suggestion: Suggestion) -> str:
         return listings_column(getattr(suggestion, "listed", None) or [])
 
-    @admin.action(permissions=["change"], description="Accept selected suggestions")
+    @admin.action(permissions=["accept"], description="Accept selected suggestions")
     def accept(self, request: HttpRequest, queryset: QuerySet[Suggestion]) -> None:
         publish = request.POST.get("publish") == "on"
         accepted = 0
@@ -367,7 +373,11 @@ class InsightsAdmin(admin.ModelAdmin):
             return insights_csv(listed.roadmap.slug, found, span)
         csv_query = request.GET.copy()
         csv_query["format"] = "csv"
-        context.update(figures=found, csv_query=csv_query.urlencode())
+        context.update(
+            figures=found,
+            csv_query=csv_query.urlencode(),
+            refresh_cron=settings.INSIGHTS_REFRESH_CRON,
+        )
         return render(request, "admin/curation/insights.html", context)
 
     def refresh_view(self, request: HttpRequest) -> HttpResponse:
@@ -392,6 +402,13 @@ class InsightsAdmin(admin.ModelAdmin):
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = reverse("admin:curation_insights_changelist")  # never off the site
         return redirect(back)
+
+
+def cell(value) -> str:
+    """A CSV cell a spreadsheet reads as text: titles come from learners' suggestions,
+    and one starting with =, +, - or @ would be read as a formula."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def insights_csv(slug: str, found, span: dict) -> HttpResponse:
@@ -420,10 +437,10 @@ def insights_csv(slug: str, found, span: dict) -> HttpResponse:
         r = row.resource
         writer.writerow(
             [
-                r.topic.part.title,
-                r.topic.title,
-                r.title,
-                r.url,
+                cell(r.topic.part.title),
+                cell(r.topic.title),
+                cell(r.title),
+                cell(r.url),
                 row.in_progress,
                 row.done,
                 row.skipped,
@@ -434,5 +451,5 @@ def insights_csv(slug: str, found, span: dict) -> HttpResponse:
     writer.writerow([])
     writer.writerow(["Part", "Learners who got this far"])
     for reach in found.funnel:
-        writer.writerow([reach.part.title, reach.learners])
+        writer.writerow([cell(reach.part.title), reach.learners])
     return response

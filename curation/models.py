@@ -32,7 +32,7 @@ class SuggestionQuerySet(models.QuerySet):
         """A learner's own, newest first, with what each became."""
         return (
             self.filter(user=user)
-            .select_related("resource__topic__part__roadmap", "topic__part__roadmap")
+            .select_related("topic__part__roadmap")
             .order_by("-created_at", "-pk")
         )
 

@@ -24,8 +24,21 @@ def listings_of(content: Content, url: str) -> list[Resource]:
     return content.counted_works.get(work, [])
 
 
+# A learner's suggestions a day: counted from the suggestions themselves, so the quota is
+# exact in every worker and costs one look at an index (not a cache's lock, read and
+# write). Two sent in the same instant, at the tenth, may both be filed.
+SUGGESTIONS_A_DAY = 10
+
+
+class QuotaReached(Exception):
+    """The learner has sent SUGGESTIONS_A_DAY suggestions in the last 24 hours."""
+
+
 def suggestion_create(*, user, topic: Topic, url: str, title: str, why: str, credit: bool):
-    """File a learner's suggestion of `url` for `topic`, pending a curator."""
+    """File a learner's suggestion of `url` for `topic`, pending a curator, unless they
+    have sent as many as a day allows (QuotaReached)."""
+    if Suggestion.objects.sent_today(user, up_to=SUGGESTIONS_A_DAY) == SUGGESTIONS_A_DAY:
+        raise QuotaReached
     return Suggestion.objects.create(
         user=user,
         topic=topic,
@@ -45,9 +58,10 @@ MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
 def credit_line(suggestion: Suggestion) -> str:
-    """The Markdown line that credits the learner, by the name they show."""
-    name = MARKDOWN_PUNCTUATION.sub(r"\\\1", str(suggestion.user))
-    return f"*Suggested by {name}.*"
+    """The Markdown line that credits the learner by their display name ("" without
+    one: a username may be an email address)."""
+    name = MARKDOWN_PUNCTUATION.sub(r"\\\1", suggestion.user.display_name.strip())
+    return f"*Suggested by {name}.*" if name else ""
 
 
 @transaction.atomic
@@ -61,8 +75,8 @@ def suggestion_accept(*, suggestion: Suggestion, publish: bool) -> Resource:
     if suggestion.topic is None:
         raise SuggestionRefused(f"The topic of “{suggestion.title}” has been deleted.")
     description = suggestion.why.strip()
-    if suggestion.credit:
-        description = f"{description}\n\n{credit_line(suggestion)}".strip()
+    if suggestion.credit and (credit := credit_line(suggestion)):
+        description = f"{description}\n\n{credit}"
     resource = Resource(
         topic=suggestion.topic,
         title=suggestion.title,
@@ -108,9 +122,17 @@ def report_create(
             report = Report.objects.create(
                 resource=resource, problem=problem, comment=comment, **reporter
             )
-    except IntegrityError:  # their open report on it (report_one_open_per_*)
-        return Reported(Report.objects.open().get(resource=resource, **reporter), new=False)
+    except IntegrityError:
+        # Their open report on it (report_one_open_per_*); or the resource is gone since.
+        report = Report.objects.open().filter(resource=resource, **reporter).first()
+        if report is None:
+            raise ReportRefused from None
+        return Reported(report, new=False)
     return Reported(report, new=True)
+
+
+class ReportRefused(LookupError):
+    """A report on a resource that no longer is."""
 
 
 def report_close(*, reports: QuerySet[Report], status: str, reason: str = "") -> int:

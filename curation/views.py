@@ -15,20 +15,20 @@ from django_htmx.middleware import HtmxDetails
 from accounts.decorators import private_page
 from curation.forms import ReportForm, SuggestionForm
 from curation.models import Suggestion
-from curation.services import listings_of, report_create, suggestion_create
-from roadmap.content import content_at, content_version, counted_resource
+from curation.services import (
+    QuotaReached,
+    ReportRefused,
+    listings_of,
+    report_create,
+    suggestion_create,
+)
+from roadmap.content import content_at, content_version, counted_resource, latest_content
 from roadmap.models import Resource
+from roadmap.services import visitor_of
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-# A learner's suggestions a day: counted from the suggestions themselves, so the quota is
-# exact in every worker and costs one look at an index (not a cache's lock, read and write).
-SUGGESTIONS_A_DAY = 10
-# A visitor's session key is who "one open report each" means for them.
-REPORTER = "reporter"
 
 
 @private_page
@@ -43,7 +43,6 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
         raise Http404
     roadmap = topic.part.roadmap
     elsewhere: list[Resource] = []
-    status = 200
     if request.method == "POST":
         form = SuggestionForm(request.POST)
         if form.is_valid():
@@ -56,17 +55,16 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
                 elsewhere = here
             elif elsewhere and request.POST.get("seen_elsewhere") != url:
                 pass  # shown where it is listed; sent when they send it again
-            elif (
-                Suggestion.objects.sent_today(request.user, up_to=SUGGESTIONS_A_DAY)
-                == SUGGESTIONS_A_DAY
-            ):
-                form.add_error(
-                    None,
-                    "You have sent as many suggestions as a day allows. Nothing was saved: try again tomorrow.",
-                )
-                status = 429
             else:
-                suggestion_create(user=request.user, topic=topic, **form.cleaned_data)
+                try:
+                    suggestion_create(user=request.user, topic=topic, **form.cleaned_data)
+                except QuotaReached:
+                    form.add_error(
+                        None,
+                        "You have sent as many suggestions as a day allows. Nothing was"
+                        " saved: try again tomorrow.",
+                    )
+                    return suggestion_page(request, form, topic, [], status=429)
                 if request.htmx:
                     return render(
                         request, "curation/suggest.html#suggestion-sent", {"topic": topic}
@@ -80,13 +78,18 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
         return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
     else:
         form = SuggestionForm()
-        form.fields["url"].widget.attrs["autofocus"] = request.htmx  # opened in place
+        form.fields["url"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
+    return suggestion_page(request, form, topic, elsewhere)
+
+
+def suggestion_page(request, form, topic, listed: list[Resource], *, status: int = 200):
+    """The suggestion's form (in place with htmx), with where its URL is listed."""
     context = {
         "topic": topic,
-        "roadmap": roadmap,
+        "roadmap": topic.part.roadmap,
         "form": form,
-        "listed": elsewhere,
-        "listed_here": bool(form.errors.get("url")) and bool(elsewhere),
+        "listed": listed,
+        "listed_here": bool(form.errors.get("url")) and bool(listed),
         "in_place": request.htmx,
     }
     template = "curation/suggest.html#suggestion-form" if request.htmx else "curation/suggest.html"
@@ -111,9 +114,14 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 status = 429
             else:
                 reporter = (
-                    {"user": request.user} if signed_in else {"visitor": visitor_key(request)}
+                    {"user": request.user}
+                    if signed_in
+                    else {"visitor": visitor_of(request.session)}
                 )
-                reported = report_create(resource=resource, **reporter, **form.cleaned_data)
+                try:
+                    reported = report_create(resource=resource, **reporter, **form.cleaned_data)
+                except ReportRefused:
+                    raise Http404 from None  # deleted since this process last read it
                 said = (
                     "Thank you: your report was sent to the curators."
                     if reported.new
@@ -128,21 +136,19 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
         return render(request, "curation/row_actions.html#report-open", {"resource": resource})
     else:
         form = ReportForm()
-        form.fields["problem"].widget.attrs["autofocus"] = request.htmx  # opened in place
+        form.fields["problem"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}
     return render(request, template, context, status=status)
 
 
-def visitor_key(request: HttpRequest) -> str:
-    """The visitor's session key, their session made now if they have none."""
-    if request.session.session_key is None:
-        request.session[REPORTER] = True
-        request.session.save()
-    return request.session.session_key
-
-
 def your_suggestions(request: HttpRequest) -> str:
     """/me/'s section of the learner's suggestions and what became of each."""
-    suggestions = Suggestion.objects.of(request.user)
+    shown = latest_content().shown_to(staff=False)  # a link only to what they can see
+    suggestions = [
+        (suggestion, shown[suggestion.resource_id].get_absolute_url())
+        if suggestion.resource_id in shown
+        else (suggestion, None)
+        for suggestion in Suggestion.objects.of(request.user)
+    ]
     return render_to_string("curation/your_suggestions.html", {"suggestions": suggestions})

@@ -166,6 +166,19 @@ def _standing(version: int, done: list, skipped: list, pk: int, state: str) -> S
     )
 
 
+def visitor_of(session) -> str:
+    """Who a visitor is, for what the site keeps of them (their states, a report of
+    theirs): their session's key when they first kept something, made now if need be.
+    It stays theirs when the session's key changes."""
+    if VISITOR not in session:
+        visitor_rows(session)  # a session from before rows: its states first
+    if VISITOR not in session:
+        if session.session_key is None:
+            session.save()  # makes the key the rows are filed under
+        session[VISITOR] = session.session_key
+    return session[VISITOR]
+
+
 def visitor_progress_set(*, session, resource: Resource, state: str, content: Content) -> Standing:
     """Set a visitor's state of `resource`'s work, as `progress_set` does a learner's (the
     completion date kept between done and skipped), in a row of its own: concurrent ticks
@@ -176,14 +189,8 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
             rows = VisitorProgress.objects.filter(visitor=session[VISITOR], work=resource.work_id)
             rows.delete()
     else:
-        if VISITOR not in session:
-            visitor_rows(session)  # a session from before rows: its states first
-        if VISITOR not in session:
-            if session.session_key is None:
-                session.save()  # makes the key the rows are filed under
-            session[VISITOR] = session.session_key
         parameters = {
-            "visitor": session[VISITOR],
+            "visitor": visitor_of(session),
             "work": resource.work_id,
             "state": state,
             "now": timezone.now(),

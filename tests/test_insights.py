@@ -168,3 +168,18 @@ def test_computing_afresh_is_asked_of_the_job_runner_and_goes_back_only_on_the_s
     away = client.post("/admin/curation/insights/refresh/", {"next": "https://evil.example/"})
     assert away["Location"] == "/admin/curation/insights/"
     assert client.get("/admin/curation/insights/refresh/").status_code == 405
+
+
+def test_the_funnel_counts_what_counts(client, roadmap, curator):
+    """The view restates Resource.objects.counted() in SQL: a learner only on a draft
+    part's resource, or on an archived one, has not started the roadmap."""
+    draft = ResourceFactory(topic=TopicFactory(part=PartFactory(roadmap=roadmap, status="draft")))
+    archived = ResourceFactory(topic=roadmap.parts.get(title="One").topics.get(), status="archived")
+    for resource in (draft, archived):
+        Progress.objects.create(
+            user=UserFactory(), work=resource.work, completed_at=at("2026-01-02")
+        )
+    insights_refresh()
+    assert table(client, roadmap)["parts"] == {"One": 6, "Two": 3}
+    page = client.get(f"/admin/curation/insights/{roadmap.pk}/figures/").content.decode()
+    assert 'Learners who started it: <span class="insights-number">6</span>' in page

@@ -276,3 +276,46 @@ def test_a_suggestion_and_a_report_take_few_queries_whatever_the_roadmap_s_size(
     assert answer.status_code == 200 and Suggestion.objects.count() == 1
     with django_assert_max_num_queries(4):  # session, and the insert in its savepoint
         client.post(f"/resources/{resources[-1].public_id}/report", {"problem": "broken"})
+
+
+def test_a_learner_is_credited_and_named_by_display_name_only(client, topic, queue):
+    learner = UserFactory(username="ada@example.org", display_name="")
+    pending = Suggestion.objects.create(
+        user=learner, topic=topic, url="https://example.org/a", title="A", why="Good.", credit=True
+    )
+    client.force_login(queue)
+    page = client.get("/admin/curation/suggestion/").content.decode()
+    assert "ada@example.org" not in page and f"Learner #{learner.pk}" in page
+    act(client, "suggestion", "accept", [pending], publish="on")
+    assert "Suggested by" not in Resource.objects.get(url="https://example.org/a").description
+
+
+def test_accepting_takes_the_permission_to_add_resources(client, topic):
+    from django.contrib.auth.models import Permission
+
+    queue_only = StaffFactory()
+    queue_only.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="curation", codename__endswith="suggestion"
+        )
+    )
+    pending = Suggestion.objects.create(
+        user=UserFactory(), topic=topic, url="https://example.org/a", title="A", why="Good."
+    )
+    client.force_login(queue_only)
+    page = client.get("/admin/curation/suggestion/").content.decode()
+    assert "Decline selected suggestions" in page and "Accept selected suggestions" not in page
+    act(client, "suggestion", "accept", [pending], publish="on")
+    pending.refresh_from_db()
+    assert pending.status == "pending" and not Resource.objects.filter(url=pending.url).exists()
+
+
+def test_an_accepted_suggestion_links_only_to_what_the_learner_can_see(client, ada, topic):
+    from curation.services import suggestion_accept
+
+    pending = Suggestion.objects.create(
+        user=ada, topic=topic, url="https://example.org/a", title="Kept back", why="Good."
+    )
+    resource = suggestion_accept(suggestion=pending, publish=False)  # a draft
+    me = client.get("/me/").content.decode()
+    assert "Accepted" in me and f'href="{resource.get_absolute_url()}"' not in me

@@ -20,11 +20,13 @@ GROUP BY 1, 2, 3, 4
 
 REACH = """
 WITH listed AS (
+    -- What counts (Resource.objects.counted(): the one rule, restated here in SQL).
     SELECT DISTINCT r.work_id, pa.roadmap_id, pa."order" AS part_order
     FROM roadmap_resource r
     JOIN roadmap_topic t ON t.id = r.topic_id
     JOIN roadmap_part pa ON pa.id = t.part_id
-    WHERE r.status = 'published' AND pa.status = 'published'
+    JOIN roadmap_roadmap m ON m.id = pa.roadmap_id
+    WHERE r.status = 'published' AND pa.status = 'published' AND m.status = 'published'
 ), reached AS (
     SELECT l.roadmap_id, p.user_id, max(l.part_order) AS furthest, min(p.completed_at) AS started
     FROM roadmap_progress p JOIN listed l ON l.work_id = p.work_id
