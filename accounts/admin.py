@@ -1,7 +1,14 @@
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import User
+
+# Sign-in providers are configured from the environment (config/settings.py) and their
+# tokens are not kept; a learner's connections are theirs to manage on their profile.
+for model in (SocialApp, SocialToken, SocialAccount):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
 
 @admin.register(User)

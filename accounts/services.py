@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 
 from activity.models import Event
 from curation.models import Report, Suggestion
@@ -148,6 +149,13 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "sent_at": report.created_at.isoformat(),
             }
             for report in Report.objects.filter(user=user).select_related("resource").order_by("pk")
+        ],
+        # The providers they sign in with: which, and the provider's id of them.
+        "sign_in_providers": [
+            {"provider": provider, "id": uid}
+            for provider, uid in SocialAccount.objects.filter(user=user)
+            .order_by("provider")
+            .values_list("provider", "uid")
         ],
         "sharing": {
             "enabled": link is not None,

@@ -2,6 +2,7 @@ import json
 
 from allauth.account.utils import has_verified_email
 from allauth.core import ratelimit
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
-    context = {"form": form, "email_verified": has_verified_email(request.user, request.user.email)}
+    context = {
+        "form": form,
+        "email_verified": has_verified_email(request.user, request.user.email),
+        "providers": SocialAccount.objects.filter(user=request.user).order_by("provider"),
+    }
     return render(request, "accounts/profile.html", context)
 
 

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
     "django_htmx",
     "django_prometheus",
     "template_partials",  # wraps the template loaders and adds {% partialdef %}
@@ -163,6 +166,31 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_USER_DISPLAY = str
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
+# Sign-in with GitHub and Google (allauth's providers), each on when its client id and
+# secret are set: no database setup. An account is tied to the provider's stable user id;
+# a provider's verified email that matches an account's verified email signs into it
+# (connecting the provider), an unverified one never does (allauth's rules).
+SOCIALACCOUNT_PROVIDERS = {
+    provider: {
+        "APPS": [
+            {
+                "client_id": os.environ[f"{prefix}_CLIENT_ID"],
+                "secret": os.environ[f"{prefix}_CLIENT_SECRET"],
+            }
+        ],
+        **extra,
+    }
+    for provider, prefix, extra in [
+        ("github", "GITHUB", {"SCOPE": ["user:email"]}),
+        ("google", "GOOGLE", {"SCOPE": ["profile", "email"]}),
+    ]
+    if os.environ.get(f"{prefix}_CLIENT_ID") and os.environ.get(f"{prefix}_CLIENT_SECRET")
+}
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False  # nothing here calls the providers on a learner's behalf
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: the addresses and whether each is verified
 # allauth's per-address rate limits (failed logins, sign-ups, password resets) key on the
 # client's address. Behind N proxies of ours (nginx: 1), it is the N-th address from the
 # right of X-Forwarded-For, which those proxies wrote; anything a client put further

@@ -92,6 +92,33 @@ MATRIX = {
     # Suggesting is for learners; reporting a problem, for anyone.
     "topics/<int:topic_id>/suggest": ("get", "/topics/{topic}/suggest", LOGGED_IN),
     "resources/<uuid:public_id>/report": ("get", "/resources/{resource}/report", ALL),
+    # Sign-in providers (allauth's): the page of one's own, for learners; the pages a
+    # provider's answer lands on, for anyone; a social sign-up with none pending sends
+    # everyone back; the old addresses move to the new.
+    "accounts/3rdparty/": ("get", "/accounts/3rdparty/", LOGGED_IN),
+    "accounts/3rdparty/login/cancelled/": ("get", "/accounts/3rdparty/login/cancelled/", ALL),
+    "accounts/3rdparty/login/error/": (
+        "get",
+        "/accounts/3rdparty/login/error/",
+        dict.fromkeys(ROLES, 401),  # a page that says the sign-in failed
+    ),
+    "accounts/3rdparty/signup/": ("get", "/accounts/3rdparty/signup/", REDIRECT),
+    **{
+        f"accounts/social/{rest}": ("get", f"/accounts/social/{rest}", dict.fromkeys(ROLES, 301))
+        for rest in ("connections/", "login/cancelled/", "login/error/", "signup/")
+    },
+    # A provider not configured (none is, here) has no pages; tests/test_social_login.py
+    # drives them configured.
+    **{
+        route: ("get", f"/{route}", dict.fromkeys(ROLES, 404))
+        for route in (
+            "accounts/github/login/",
+            "accounts/github/login/callback/",
+            "accounts/google/login/",
+            "accounts/google/login/callback/",
+            "accounts/google/login/token/",
+        )
+    },
     # No login code is pending: everyone is sent back.
     "accounts/login/code/confirm/": ("get", "/accounts/login/code/confirm/", REDIRECT),
 }

@@ -1,0 +1,191 @@
+"""Sign-in with GitHub and Google through allauth's providers, the whole OAuth dance with
+the providers' endpoints mocked at the HTTP layer (`responses`): no network."""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import responses
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+
+from roadmap.models import Progress
+from tests.factories import UserFactory, resources_in_one_topic
+from tests.progress_helpers import ROADMAP, tick
+
+PROVIDERS = {
+    "github": {"APPS": [{"client_id": "gh-id", "secret": "gh-secret"}], "SCOPE": ["user:email"]},
+    "google": {
+        "APPS": [{"client_id": "g-id", "secret": "g-secret"}],
+        "SCOPE": ["profile", "email"],
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def providers(settings):
+    settings.SOCIALACCOUNT_PROVIDERS = PROVIDERS
+
+
+@pytest.fixture
+def mocked():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def github(mock, *, uid=4321, login="octo", email="octo@example.com", verified=True):
+    """GitHub as it answers a code: its token, the user, and their addresses."""
+    mock.upsert(responses.POST, "https://github.com/login/oauth/access_token",
+                 json={"access_token": "gh-token", "token_type": "bearer"})  # fmt: skip
+    mock.upsert(responses.GET, "https://api.github.com/user",
+                 json={"id": uid, "login": login, "name": "Octo Cat", "email": None})  # fmt: skip
+    mock.upsert(responses.GET, "https://api.github.com/user/emails",
+                 json=[{"email": email, "verified": verified, "primary": True}])  # fmt: skip
+
+
+def google(mock, *, sub="g-1", email="ada@example.com", verified=True):
+    """Google as it answers a code: a token with the user in its id_token (read, as
+    allauth does, without a signature check: it came straight from Google over TLS)."""
+    claims = {
+        "iss": "https://accounts.google.com", "aud": "g-id", "sub": sub, "email": email,
+        "email_verified": verified, "name": "Ada", "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }  # fmt: skip
+    token = jwt.encode(claims, "a key Google never makes anyone check", algorithm="HS256")
+    mock.upsert(responses.POST, "https://oauth2.googleapis.com/token",
+                 json={"access_token": "g-token", "id_token": token, "token_type": "Bearer",
+                       "expires_in": 3600})  # fmt: skip
+
+
+def dance(client, provider: str, process: str = "login"):
+    """Press the provider's button, come back from it with a code: the last answer."""
+    go = client.post(f"/accounts/{provider}/login/", {"process": process})
+    assert go.status_code == 302, go.content[:300]
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    return client.get(f"/accounts/{provider}/login/callback/", {"code": "a-code", "state": state})
+
+
+def signed_in(client):
+    return client.get("/me/").status_code == 200 and client.session.get("_auth_user_id")
+
+
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_a_new_learner_signs_up_with_a_provider(client, db, mocked, provider):
+    (github if provider == "github" else google)(mocked)
+    answer = dance(client, provider)
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    account = SocialAccount.objects.get(provider=provider)
+    assert account.uid == ("4321" if provider == "github" else "g-1")
+    assert int(signed_in(client)) == account.user_id
+    address = EmailAddress.objects.get(user=account.user)
+    assert address.verified  # the provider said so
+
+
+def test_a_returning_learner_is_found_by_the_provider_s_id_not_their_name_or_email(
+    client, db, mocked
+):
+    github(mocked)
+    dance(client, "github")
+    first = SocialAccount.objects.get().user
+    client.logout()
+    github(mocked, login="octo-renamed", email="new@example.com")  # both changed on GitHub
+    answer = dance(client, "github")
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    assert int(signed_in(client)) == first.pk
+    assert SocialAccount.objects.count() == 1 and type(first).objects.count() == 1
+
+
+def test_a_verified_email_that_matches_a_verified_account_signs_into_it(client, db, mocked):
+    ada = UserFactory(username="ada", email="ada@example.com")
+    EmailAddress.objects.create(user=ada, email="ada@example.com", verified=True, primary=True)
+    google(mocked)
+    dance(client, "google")
+    assert int(signed_in(client)) == ada.pk
+    assert SocialAccount.objects.get().user == ada  # connected
+
+
+@pytest.mark.parametrize("ours, theirs", [(True, False), (False, True)])
+def test_an_unverified_email_never_signs_into_an_account(client, db, mocked, ours, theirs):
+    ada = UserFactory(username="ada", email="ada@example.com")
+    EmailAddress.objects.create(user=ada, email="ada@example.com", verified=ours, primary=True)
+    google(mocked, verified=theirs)
+    dance(client, "google")
+    assert signed_in(client) != str(ada.pk)
+    assert not SocialAccount.objects.filter(user=ada).exists()
+
+
+def test_a_learner_connects_a_second_provider_and_lists_them_on_their_profile(client, db, mocked):
+    ada = UserFactory(username="ada", email="ada@example.com")
+    client.force_login(ada)
+    github(mocked, email="elsewhere@example.com")
+    dance(client, "github", process="connect")
+    assert list(SocialAccount.objects.values_list("user", "provider")) == [(ada.pk, "github")]
+    profile = client.get("/me/profile/").content.decode()
+    assert "Sign-in providers" in profile and "GitHub" in profile
+    assert 'href="/accounts/3rdparty/"' in profile
+
+
+def test_the_last_way_to_log_in_cannot_be_disconnected(client, db, mocked):
+    github(mocked)
+    dance(client, "github")
+    account = SocialAccount.objects.get()
+    assert not account.user.has_usable_password()
+    answer = client.post("/accounts/3rdparty/", {"account": account.pk})
+    page = answer.content.decode()
+    print(answer.status_code, answer.get("Location"), page[page.find("<main") :][:1500])
+    assert answer.status_code == 200 and "Your account has no password set up." in page
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+    # With a password set, it may go.
+    account.user.set_password("correct horse battery staple")
+    account.user.save()
+    client.force_login(account.user)
+    client.post("/accounts/3rdparty/", {"account": account.pk})
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_visitor_s_ticks_are_kept_at_a_social_sign_up(client, db, mocked):
+    resources = resources_in_one_topic(3, title="Book ")
+    client.get(ROADMAP)
+    tick(client, resources[0], done=True)
+    tick(client, resources[2], done=True)
+    github(mocked)
+    dance(client, "github")
+    user = SocialAccount.objects.get().user
+    assert set(Progress.objects.filter(user=user).values_list("work", flat=True)) == {
+        resources[0].work_id,
+        resources[2].work_id,
+    }
+
+
+def test_buttons_show_only_for_configured_providers(client, db, settings):
+    page = client.get("/accounts/login/").content.decode()
+    assert "GitHub" in page and "Google" in page
+    assert "GitHub" in client.get("/accounts/signup/").content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    page = client.get("/accounts/login/").content.decode()
+    assert "GitHub" not in page and "Google" not in page
+
+
+def test_a_provider_s_button_asks_before_it_leaves_the_site(client, db):
+    """Its page is a form (a POST, so that no link elsewhere signs anyone in), for
+    anyone; without the provider configured there is no such page."""
+    page = client.get("/accounts/github/login/?process=login")
+    assert page.status_code == 200 and 'method="post"' in page.content.decode()
+
+
+def test_an_unconfigured_provider_has_no_pages(client, db, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": PROVIDERS["github"]}
+    assert client.get("/accounts/google/login/").status_code == 404
+    assert client.post("/accounts/google/login/", {"process": "login"}).status_code == 404
+
+
+def test_a_learner_without_a_password_is_told_how_to_delete_and_their_export_names_providers(
+    client, db, mocked
+):
+    github(mocked)
+    dance(client, "github")
+    page = client.get("/me/delete/").content.decode()
+    assert "Set a password" in page and "Delete my account</button>" not in page
+    data = client.get("/me/export.json").json()
+    assert data["sign_in_providers"] == [{"provider": "github", "id": "4321"}]
