@@ -206,14 +206,15 @@ class Content:
     @cached_property
     def _topics_shown(self) -> dict[bool, dict[int, Topic]]:
         return {
-            staff: {
-                topic.pk: topic
-                for listed in self.visible(staff=staff)
-                for _part, topics in listed.shown(staff=staff)
-                for topic, _resources in topics
-            }
+            staff: {topic.pk: topic for topic, _resources in self._topics_to(staff)}
             for staff in (False, True)
         }
+
+    def _topics_to(self, staff: bool):
+        """Each topic a viewer sees, with its resources, in reading order."""
+        for listed in self.visible(staff=staff):
+            for _part, topics in listed.shown(staff=staff):
+                yield from topics
 
     def works_shown_to(self, *, staff: bool) -> dict[int, list[Resource]]:
         """Each work a viewer sees listed: its listings they see, in reading order."""
@@ -224,9 +225,7 @@ class Content:
         return {
             staff: {
                 resource.pk: resource
-                for listed in self.visible(staff=staff)
-                for _part, topics in listed.shown(staff=staff)
-                for _topic, resources in topics
+                for _topic, resources in self._topics_to(staff)
                 for resource in resources
             }
             for staff in (False, True)
