@@ -15,3 +15,15 @@ def curators_group_sync(*, group_model, permission_model, app_label="roadmap", m
     )
     group.permissions.add(*permissions)
     return group
+
+
+def permissions_create(apps) -> None:
+    """Make every app's permissions now, from a migration's historical `apps`: Django
+    makes them only after all migrations have run, too late for a migration that grants
+    them."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None

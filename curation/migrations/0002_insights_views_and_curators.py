@@ -1,7 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from roadmap.curators import curators_group_sync
+from roadmap.curators import curators_group_sync, permissions_create
 
 WORK_FIGURES = """
 SELECT p.work_id, p.state, (p.completed_at AT TIME ZONE 'UTC')::date AS day,
@@ -39,11 +38,7 @@ FROM reached GROUP BY 1, 2, 3
 
 
 def grant_curators(apps, schema_editor):
-    # Permissions are normally made after all migrations; make them now to grant them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    permissions_create(apps)
     curators_group_sync(
         group_model=apps.get_model("auth", "Group"),
         permission_model=apps.get_model("auth", "Permission"),

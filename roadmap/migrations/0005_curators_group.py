@@ -1,15 +1,10 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from roadmap.curators import curators_group_sync
+from roadmap.curators import curators_group_sync, permissions_create
 
 
 def create_curators_group(apps, schema_editor):
-    # Permissions are normally made after all migrations; make them now to grant them.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    permissions_create(apps)
     curators_group_sync(
         group_model=apps.get_model("auth", "Group"),
         permission_model=apps.get_model("auth", "Permission"),
