@@ -38,6 +38,19 @@ class QueueActionForm(ActionForm):
     reason = forms.CharField(required=False, max_length=1000, label="Reason for declining")
 
 
+def reason_for_declining(model_admin: admin.ModelAdmin, request: HttpRequest) -> str:
+    """The reason typed beside a "Decline" action (what the learner reads), or "" once
+    the curator is told that nothing was declined without one."""
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        model_admin.message_user(
+            request,
+            "Give a reason for declining: the learners read it. Nothing was declined.",
+            messages.ERROR,
+        )
+    return reason
+
+
 def listed_as(outer: str):
     """Every listing of the URL of the row (`outer`: the lookup of its url_key), as
     "Roadmap › Part › Topic: title", for a changelist's column, in its one query."""
@@ -187,13 +200,7 @@ class SuggestionAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Decline selected suggestions")
     def decline(self, request: HttpRequest, queryset: QuerySet[Suggestion]) -> None:
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(
-                request,
-                "Give a reason for declining: the learners read it. Nothing was declined.",
-                messages.ERROR,
-            )
+        if not (reason := reason_for_declining(self, request)):
             return
         declined = suggestion_decline(suggestions=queryset, reason=reason)
         self.message_user(request, f"{declined} declined.", messages.SUCCESS)
@@ -285,11 +292,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Decline selected reports")
     def decline(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(
-                request, "Give a reason for declining. Nothing was declined.", messages.ERROR
-            )
+        if not (reason := reason_for_declining(self, request)):
             return
         declined = report_close(reports=queryset, status=Report.Status.DECLINED, reason=reason)
         self.message_user(request, f"{declined} declined.", messages.SUCCESS)

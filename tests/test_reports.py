@@ -155,3 +155,22 @@ def test_admin_index_lists_suggestions_and_reports(client, three, curator):
     client.force_login(curator)
     page = client.get("/admin/").content.decode()
     assert ">Suggestions</a>" in page and ">Reports</a>" in page and ">Insights</a>" in page
+
+
+def test_cancel_in_place_gives_the_link_back(client, three):
+    answer = client.get(f"{report_url(three[0])}?close=1", headers=HTMX).content.decode()
+    assert answer.startswith('<a class="in-place" href="') and "<form" not in answer
+
+
+def test_a_curator_declines_a_report_only_with_a_reason(client, three, curator):
+    report = Report.objects.create(resource=three[0], visitor="abc", problem="wrong")
+    client.force_login(curator)
+    url = "/admin/curation/report/"
+    refused = client.post(url, {"action": "decline", "_selected_action": [report.pk]}, follow=True)
+    assert "Give a reason" in refused.content.decode()
+    report.refresh_from_db()
+    assert report.status == "open"
+    fields = {"action": "decline", "_selected_action": [report.pk], "reason": "It is right."}
+    client.post(url, fields)
+    report.refresh_from_db()
+    assert (report.status, report.reason) == ("declined", "It is right.")
