@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from roadmap.models import Resource, Roadmap, Topic, url_key
@@ -22,11 +22,18 @@ class SuggestionQuerySet(models.QuerySet):
     def pending(self) -> SuggestionQuerySet:
         return self.filter(status=Suggestion.Status.PENDING)
 
-    def sent_today(self, user, *, up_to: int) -> int:
-        """How many suggestions the learner sent in the last 24 hours, counted up to
-        `up_to` (a quota: counting further would cost more and say nothing new)."""
+    def sent_by(self, user, *, topic, url: str) -> tuple[int, bool]:
+        """How many suggestions the learner sent in the last 24 hours, and whether theirs
+        of `url` (as `url_key` compares URLs) for `topic` is pending: one look at their
+        suggestions (suggestion_of_learner)."""
         since = timezone.now() - timedelta(days=1)
-        return self.filter(user=user, created_at__gt=since)[:up_to].count()
+        found = self.filter(user=user).aggregate(
+            today=Count("pk", filter=Q(created_at__gt=since)),
+            pending=Count(
+                "pk", filter=Q(status=Suggestion.Status.PENDING, topic=topic, url_key=url_key(url))
+            ),
+        )
+        return found["today"], bool(found["pending"])
 
     def of(self, user) -> SuggestionQuerySet:
         """A learner's own, newest first, with what each became."""

@@ -34,10 +34,19 @@ class QuotaReached(Exception):
     """The learner has sent SUGGESTIONS_A_DAY suggestions in the last 24 hours."""
 
 
+class AlreadySuggested(Exception):
+    """The learner's suggestion of this URL for this topic is pending already (a second
+    click, a form sent again)."""
+
+
 def suggestion_create(*, user, topic: Topic, url: str, title: str, why: str, credit: bool):
-    """File a learner's suggestion of `url` for `topic`, pending a curator, unless they
-    have sent as many as a day allows (QuotaReached)."""
-    if Suggestion.objects.sent_today(user, up_to=SUGGESTIONS_A_DAY) == SUGGESTIONS_A_DAY:
+    """File a learner's suggestion of `url` for `topic`, pending a curator, unless it is
+    pending already (AlreadySuggested) or they have sent as many as a day allows
+    (QuotaReached)."""
+    today, pending = Suggestion.objects.sent_by(user, topic=topic, url=url)
+    if pending:
+        raise AlreadySuggested
+    if today >= SUGGESTIONS_A_DAY:
         raise QuotaReached
     return Suggestion.objects.create(
         user=user,
@@ -54,6 +63,8 @@ class SuggestionRefused(ValueError):
     """A suggestion that cannot be accepted as it is; the message says why."""
 
 
+# Every character Markdown could read as syntax, escaped in a name (roadmap_markdown's
+# escape_title leaves out what is harmless in link text, such as a final "1." or "#").
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 

@@ -16,6 +16,7 @@ from accounts.decorators import private_page
 from curation.forms import ReportForm, SuggestionForm
 from curation.models import Suggestion
 from curation.services import (
+    AlreadySuggested,
     QuotaReached,
     ReportRefused,
     listings_of,
@@ -56,8 +57,14 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
             elif elsewhere and request.POST.get("seen_elsewhere") != url:
                 pass  # shown where it is listed; sent when they send it again
             else:
+                said, again = "Thank you: your suggestion was sent to the curators.", False
                 try:
                     suggestion_create(user=request.user, topic=topic, **form.cleaned_data)
+                except AlreadySuggested:
+                    said, again = (
+                        "You have suggested it for this topic already: it is pending.",
+                        True,
+                    )
                 except QuotaReached:
                     form.add_error(
                         None,
@@ -65,21 +72,24 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
                         " saved: try again tomorrow.",
                     )
                     return suggestion_page(request, form, topic, [], status=429)
-                if request.htmx:
-                    return render(
-                        request, "curation/suggest.html#suggestion-sent", {"topic": topic}
-                    )
-                messages.success(
-                    request,
-                    "Thank you: your suggestion was sent to the curators. See it on My progress.",
-                )
-                return redirect(topic.get_absolute_url())
+                context = {"topic": topic, "said": said, "again": again}
+                partial = "curation/suggest.html#suggestion-sent"
+                return sent(request, partial, context, back=topic.get_absolute_url())
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
         return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
     else:
         form = SuggestionForm()
         form.fields["url"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     return suggestion_page(request, form, topic, elsewhere)
+
+
+def sent(request: HtmxHttpRequest, partial: str, context: dict, *, back: str) -> HttpResponse:
+    """What a sent form answers: with htmx, `partial` in the form's place (it announces
+    what `context["said"]` says); without, that as a message on the page it came from."""
+    if request.htmx:
+        return render(request, partial, context)
+    messages.success(request, context["said"])
+    return redirect(back)
 
 
 def suggestion_page(request, form, topic, listed: list[Resource], *, status: int = 200):
@@ -127,11 +137,9 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
                     if reported.new
                     else "You have reported a problem with this resource already; the curators will look at it."
                 )
-                if request.htmx:
-                    context = {"resource": resource, "said": said}
-                    return render(request, "curation/report.html#report-sent", context)
-                messages.success(request, said)
-                return redirect(resource.get_absolute_url())
+                context = {"resource": resource, "said": said}
+                partial = "curation/report.html#report-sent"
+                return sent(request, partial, context, back=resource.get_absolute_url())
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
         return render(request, "curation/row_actions.html#report-open", {"resource": resource})
     else:

@@ -319,3 +319,26 @@ def test_an_accepted_suggestion_links_only_to_what_the_learner_can_see(client, a
     resource = suggestion_accept(suggestion=pending, publish=False)  # a draft
     me = client.get("/me/").content.decode()
     assert "Accepted" in me and f'href="{resource.get_absolute_url()}"' not in me
+
+
+def test_a_second_click_files_nothing_more_and_says_it_is_pending(client, ada, topic):
+    client.post(suggest_url(topic), suggestion(), headers=HTMX)
+    again = client.post(
+        suggest_url(topic), suggestion(url="http://example.org/deep-book/"), headers=HTMX
+    )
+    assert "suggested it for this topic already" in again.content.decode()
+    assert Suggestion.objects.count() == 1
+    page = client.get(suggest_url(topic), headers=HTMX).content.decode()
+    assert 'hx-sync="this:drop"' in page  # with htmx, a second click is not even sent
+
+
+def test_cancel_in_place_gives_the_link_back(client, ada, topic):
+    answer = client.get(f"{suggest_url(topic)}?close=1", headers=HTMX).content.decode()
+    assert answer.startswith('<a class="in-place" href="') and "<form" not in answer
+
+
+def test_a_learner_sees_only_their_own_suggestions(client, ada, topic):
+    client.post(suggest_url(topic), suggestion())
+    client.force_login(UserFactory())
+    me = client.get("/me/").content.decode()
+    assert "Your suggestions" in me and "A deep book" not in me
