@@ -39,6 +39,7 @@ urlpatterns = [
     path("activity/", include("activity.urls")),
     path("search/", include("search.urls")),
     path("", include("curation.urls")),
+    path("", include("api.urls")),
     path("healthz", roadmap_views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),

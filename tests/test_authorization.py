@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from activity.tasks import send_digests
+from api.services import token_create
 from curation.services import report_create, suggestion_create
 from roadmap.curators import curators_group_sync
 from roadmap.models import Resource, Topic
@@ -119,6 +120,27 @@ MATRIX = {
             "accounts/google/login/token/",
         )
     },
+    # Tokens are made on a learner's page and revoked by their learner alone.
+    "me/tokens/": ("get", "/me/tokens/", LOGGED_IN),
+    "me/tokens/<int:pk>/revoke": (
+        "post",
+        "/me/tokens/{api_token}/revoke",
+        {"visitor": 302, "learner": 302, **dict.fromkeys(ROLES[2:], 404)},
+    ),
+    # The API: the session cookie opens nothing of it (API_MATRIX: what tokens open).
+    "api/v1/": ("get", "/api/v1/", dict.fromkeys(ROLES, 404)),
+    **{
+        route: ("get", f"/{route}", ALL)
+        for route in ("api/v1/openapi.json", "api/v1/docs", "api/v1/roadmaps")
+    },
+    "api/v1/roadmaps/<slug>": ("get", "/api/v1/roadmaps/deep-learning", ALL),
+    "api/v1/me/progress": ("get", "/api/v1/me/progress", dict.fromkeys(ROLES, 401)),
+    "api/v1/me/activity": ("get", "/api/v1/me/activity", dict.fromkeys(ROLES, 401)),
+    "api/v1/me/progress/<public_id>": (
+        "put",
+        "/api/v1/me/progress/{resource}",
+        dict.fromkeys(ROLES, 401),
+    ),
     # No login code is pending: everyone is sent back.
     "accounts/login/code/confirm/": ("get", "/accounts/login/code/confirm/", REDIRECT),
 }
@@ -280,6 +302,7 @@ def test_authorization_matrix(client, users, route):
         "token": share_link_enable(user=users["learner"]).token,
         "resource": Resource.objects.first().public_id,
         "topic": Topic.objects.first().pk,
+        "api_token": token_create(user=users["learner"], name="matrix", scope="read")[0].pk,
         **{
             f"{model._meta.app_label}/{model._meta.model_name}": model._default_manager.order_by(
                 "pk"
@@ -307,3 +330,50 @@ def test_authorization_matrix(client, users, route):
             else:
                 assert head.status_code == response.status_code, f"{role} HEAD {path}"
             assert head.content == b""
+
+
+# The API's routes, by what each role's token opens: "read" and "write" are the scopes of
+# a token of the role's own ("none": no token, a visitor). A route reaches its token's
+# learner's data only, so every learner, curator and superuser gets the same.
+OPENS = {"none": 401, "read": 200, "write": 200}
+API_MATRIX = {
+    "api/v1/": ("get", "/api/v1/", dict.fromkeys(OPENS, 404)),
+    "api/v1/openapi.json": ("get", "/api/v1/openapi.json", dict.fromkeys(OPENS, 200)),
+    "api/v1/docs": ("get", "/api/v1/docs", dict.fromkeys(OPENS, 200)),
+    "api/v1/roadmaps": ("get", "/api/v1/roadmaps", dict.fromkeys(OPENS, 200)),
+    "api/v1/roadmaps/<slug>": ("get", "/api/v1/roadmaps/deep-learning", dict.fromkeys(OPENS, 200)),
+    "api/v1/me/progress": ("get", "/api/v1/me/progress", OPENS),
+    "api/v1/me/activity": ("get", "/api/v1/me/activity", OPENS),
+    "api/v1/me/progress/<public_id>": (
+        "put",
+        "/api/v1/me/progress/{resource}",
+        {"none": 401, "read": 403, "write": 200},
+    ),
+}
+
+
+def test_every_api_route_has_an_entry():
+    routes = {route for route in walk(get_resolver().url_patterns) if route.startswith("api/")}
+    assert routes == set(API_MATRIX)
+
+
+@pytest.mark.parametrize("route", sorted(API_MATRIX))
+def test_api_authorization_matrix(client, users, route):
+    method, path, expected = API_MATRIX[route]
+    path = path.format(resource=Resource.objects.first().public_id)
+    for role in ROLES:
+        for scope, status in expected.items():
+            if (role == "visitor") != (scope == "none"):
+                continue
+            headers = {}
+            if scope != "none":
+                _token, secret = token_create(user=users[role], name=role, scope=scope)
+                headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+            if method == "put":
+                response = client.put(
+                    path, {"state": "done"}, content_type="application/json", **headers
+                )
+            else:
+                response = client.get(path, **headers)
+                assert client.head(path, **headers).status_code == status
+            assert response.status_code == status, f"{role} ({scope}) {method.upper()} {path}"

@@ -1,0 +1,34 @@
+"""Who an API request is from: a personal access token in `Authorization: Bearer …`,
+and only that. The session cookie is never read here, so a page on another site cannot
+act through a learner's browser (no CSRF to guard against)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.errors import AuthorizationError
+from ninja.security import HttpBearer
+
+from api.models import Token, digest_of
+from api.services import token_used
+
+
+class BearerToken(HttpBearer):
+    """A valid token of an active learner; with `write`, one of scope "Read and write"
+    (another is refused with 403, a missing, wrong, revoked or expired one with 401)."""
+
+    def __init__(self, *, write: bool = False) -> None:
+        super().__init__()
+        self.write = write
+
+    def authenticate(self, request: HttpRequest, token: str) -> Token | None:
+        found = Token.objects.valid().select_related("user").filter(digest=digest_of(token)).first()
+        if found is None or not found.user.is_active:
+            return None
+        if self.write and not found.writes:
+            raise AuthorizationError(message="This token may only read: make one that may write.")
+        token_used(token=found)
+        return found
+
+
+read = BearerToken()
+write = BearerToken(write=True)

@@ -1,0 +1,307 @@
+"""The API, version 1 (Django Ninja): the published roadmaps for anyone; a learner's
+progress and activity with their token. Every answer is made from what the pages use
+(the content snapshot, `learner_state`, `progress_set`), so it says what they say."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.throttling import AuthRateThrottle
+from pydantic import Field
+
+from activity.models import Event
+from activity.rhythm import rhythm_of
+from api import auth
+from api.schemas import (
+    ActivityOut,
+    Error,
+    ProgressOut,
+    ProgressSetOut,
+    RoadmapList,
+    RoadmapOut,
+    StateIn,
+)
+from roadmap.content import ROADMAP, Content, RoadmapContent, content_at, content_version
+from roadmap.content import counted_resource as counted
+from roadmap.models import Resource, Work
+from roadmap.progress import ProgressSummary, learner_state
+from roadmap.services import ContentBusy, NotCounted, progress_set
+
+api = NinjaAPI(
+    title="Deep Learning Roadmap API",
+    version="1",
+    description=(
+        "The published roadmaps, for anyone; your progress and activity with a personal"
+        " access token (made on /me/tokens/), sent as `Authorization: Bearer <token>`."
+    ),
+    urls_namespace="api",
+    # Per token (per address for requests without one), in Django's cache.
+    throttle=[AuthRateThrottle(settings.API_RATE_LIMIT)],
+)
+
+# Load balancers, uptime checkers and `curl -I` send HEAD: it is answered wherever GET is.
+READ_METHODS = ["GET", "HEAD"]
+
+# The errors each kind of operation may answer, as the schema states them.
+PUBLIC = {404: Error, 422: Error, 429: Error}
+PRIVATE = {400: Error, 401: Error, 422: Error, 429: Error}
+CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid",
+    429: "throttled",
+    503: "busy",
+}
+
+
+def error(request: HttpRequest, status: int, detail: str, **more) -> HttpResponse:
+    """The one shape of every error the API answers (`Error`)."""
+    body = {"code": CODES.get(status, "error"), "detail": detail, **more}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = error(
+        request, 401, "Send a valid token: Authorization: Bearer <token> (made on /me/tokens/)."
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "Not found.")
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors]
+    return error(request, 422, "The request is not valid.", errors=errors)
+
+
+class PageQuery(Schema):
+    limit: int = Field(100, ge=1, le=500, description="How many, at most.")
+    offset: int = Field(0, ge=0, le=1_000_000, description="How many to pass over first.")
+
+
+def page_of(request: HttpRequest, count: int, page: PageQuery) -> dict:
+    """The count and the neighbouring pages' URLs of a page of `count` items."""
+
+    def at(offset: int) -> str:
+        query = request.GET.copy()
+        query["limit"], query["offset"] = str(page.limit), str(offset)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    ahead = page.offset + page.limit
+    return {
+        "count": count,
+        "next": at(ahead) if ahead < count else None,
+        "previous": at(max(page.offset - page.limit, 0)) if page.offset else None,
+    }
+
+
+def summary_of(request: HttpRequest, listed: RoadmapContent) -> dict:
+    roadmap = listed.roadmap
+    return {
+        "slug": roadmap.slug,
+        "title": roadmap.title,
+        "summary": roadmap.summary,
+        "url": request.build_absolute_uri(roadmap.get_absolute_url()),
+        "resources": listed.works_counted,
+        "hours": listed.total_hours,
+        "prerequisites": [prerequisite.slug for prerequisite in listed.prerequisites],
+    }
+
+
+def listing_of(content: Content, resource: Resource) -> dict:
+    topic = resource.topic
+    return {
+        "id": resource.public_id,
+        "title": resource.title,
+        "url": resource.url,
+        "roadmap": content.by_id[topic.part.roadmap_id].roadmap.slug,
+        "part": topic.part.title,
+        "topic": topic.title,
+    }
+
+
+def figures_of(content: Content, progress: ProgressSummary, roadmaps) -> list[dict]:
+    return [
+        {"roadmap": listed.roadmap.slug, **figure._asdict(), "percent": figure.percent}
+        for listed in roadmaps
+        for figure in [progress.get(listed.key)]
+    ]
+
+
+@api.api_operation(
+    READ_METHODS, "/roadmaps", response={200: RoadmapList, **PUBLIC}, tags=["roadmaps"]
+)
+def roadmaps(request: HttpRequest, page: Query[PageQuery]):
+    """The published roadmaps, in order."""
+    published = content_at(content_version()).published
+    shown = published[page.offset : page.offset + page.limit]
+    return {
+        **page_of(request, len(published), page),
+        "items": [summary_of(request, listed) for listed in shown],
+    }
+
+
+@api.api_operation(
+    READ_METHODS, "/roadmaps/{slug}", response={200: RoadmapOut, **PUBLIC}, tags=["roadmaps"]
+)
+def roadmap(request: HttpRequest, slug: str):
+    """One published roadmap: its parts, topics and resources, as its page shows them
+    to everyone (a coming-soon part has no resources yet)."""
+    listed = content_at(content_version()).by_slug.get(slug)
+    if listed is None or not listed.visible_to(staff=False):
+        raise Http404
+    return {
+        **summary_of(request, listed),
+        "introduction": listed.roadmap.introduction,
+        "parts": [
+            {
+                "slug": part.slug,
+                "title": part.title,
+                "summary": part.summary,
+                "status": part.status,
+                "topics": [
+                    {
+                        "slug": topic.slug,
+                        "title": topic.title,
+                        "summary": topic.summary,
+                        "resources": [
+                            {
+                                "id": resource.public_id,
+                                "title": resource.title,
+                                "url": resource.url,
+                                "kind": resource.kind,
+                                "level": resource.level,
+                                "cost": resource.cost,
+                                "hours": resource.hours,
+                                "description": resource.description,
+                            }
+                            for resource in resources
+                        ],
+                    }
+                    for topic, resources in topics
+                ],
+            }
+            for part, topics in listed.shown(staff=False)
+        ],
+    }
+
+
+@api.api_operation(
+    READ_METHODS,
+    "/me/progress",
+    auth=auth.read,
+    response={200: ProgressOut, **PRIVATE},
+    tags=["your progress"],
+)
+def my_progress(request: HttpRequest, page: Query[PageQuery]):
+    """Every resource you have a state of (a URL listed in several places is one), where
+    it is listed, and your figures in each published roadmap: the numbers the pages
+    show. Resources are in the order you first gave them a state."""
+    state = learner_state(user=request.auth.user)
+    content = state.content
+    shown = content.works_shown_to(staff=False)
+    works = sorted(state.rows)[page.offset : page.offset + page.limit]
+    unlisted = [work for work in works if work not in shown]
+    addresses = dict(Work.objects.filter(pk__in=unlisted).values_list("pk", "url_key"))
+    since = state.since
+    return {
+        **page_of(request, len(state.rows), page),
+        "roadmaps": figures_of(content, state.progress, content.published),
+        "items": [
+            {
+                "state": state.rows[work],
+                "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
+                "counts": work in content.counted_works,
+                "url": shown[work][0].url if work in shown else addresses.get(work),
+                "listed_in": [listing_of(content, resource) for resource in shown.get(work, ())],
+            }
+            for work in works
+        ],
+    }
+
+
+@api.put(
+    "/me/progress/{public_id}",
+    auth=auth.write,
+    response={200: ProgressSetOut, 403: Error, 404: Error, 503: Error, **PRIVATE},
+    tags=["your progress"],
+)
+def my_progress_set(request: HttpRequest, public_id: UUID, body: StateIn):
+    """Set your state of a resource (by its public id): the desired state, so sending it
+    twice changes nothing more. Every listing of its URL shows the new state."""
+    content, resource = counted(str(public_id))
+    try:
+        standing = progress_set(
+            user=request.auth.user, resource=resource, state=body.state, content=content
+        )
+    except NotCounted:
+        raise Http404 from None
+    except ContentBusy:
+        raise HttpError(503, "The roadmap is being edited right now. Try again.") from None
+    content = standing.content
+    resource = content.by_public_id.get(str(public_id), resource)
+    listing = {pk for scope, pk in content.counted_in.get(resource.work_id, ()) if scope == ROADMAP}
+    return {
+        "id": public_id,
+        "state": body.state,
+        "roadmaps": figures_of(
+            content,
+            standing.progress,
+            [listed for listed in content.published if listed.roadmap.pk in listing],
+        ),
+    }
+
+
+@api.api_operation(
+    READ_METHODS,
+    "/me/activity",
+    auth=auth.read,
+    response={200: ActivityOut, **PRIVATE},
+    tags=["your progress"],
+)
+def my_activity(request: HttpRequest, page: Query[PageQuery]):
+    """Your streaks, this week's count against your goal, and every change of state you
+    made, newest first; days are in your time zone as it was then."""
+    user = request.auth.user
+    rhythm = rhythm_of(user)
+    events = Event.objects.filter(user=user).order_by("-id")
+    content = content_at(content_version())
+    shown = content.works_shown_to(staff=False)
+    return {
+        **page_of(request, events.count(), page),
+        "current_streak": rhythm.current_streak,
+        "longest_streak": rhythm.longest_streak,
+        "this_week": rhythm.this_week,
+        "weekly_goal": user.weekly_goal,
+        "items": [
+            {
+                "at": event.at,
+                "day": event.day,
+                "before": event.before,
+                "after": event.after,
+                "resource": listing_of(content, shown[event.work_id][0])
+                if event.work_id in shown
+                else None,
+            }
+            for event in events[page.offset : page.offset + page.limit]
+        ],
+    }

@@ -1,0 +1,40 @@
+from datetime import datetime, time, timedelta
+
+from django import forms
+
+from activity.rhythm import today_of
+from api.models import Token
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="What it is for, to tell your tokens apart."
+    )
+    scope = forms.ChoiceField(label="Scope", choices=Token.Scope.choices, initial=Token.Scope.READ)
+    expires = forms.DateField(
+        label="Expires",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the last day it works, in your time zone. Empty: until you revoke it.",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give it a name.")
+        return name
+
+    def clean_expires(self) -> datetime | None:
+        """The end of the last day it works, in the learner's zone."""
+        day = self.cleaned_data["expires"]
+        if day is None:
+            return None
+        if day < today_of(self.user):
+            raise forms.ValidationError("That day has passed: pick today or a later day.")
+        if day.year > 9998:
+            raise forms.ValidationError("Pick an earlier day.")
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.user.zone)

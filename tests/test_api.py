@@ -1,0 +1,442 @@
+"""The personal API: tokens made on /me/tokens/, the public roadmaps, a learner's
+progress and activity read and set with a token, and never with the session cookie."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from activity.models import Event
+from api.endpoints import api
+from api.models import Token
+from api.services import TOKENS_PER_LEARNER, token_create
+from roadmap.models import Part, Progress, Resource, Roadmap
+from roadmap.progress import learner_state
+from roadmap.services import progress_set
+from tests.factories import (
+    PartFactory,
+    ResourceFactory,
+    RoadmapFactory,
+    TopicFactory,
+    UserFactory,
+    build_roadmap,
+)
+from tests.progress_helpers import bars
+
+
+@pytest.fixture
+def roadmap(db):
+    """Part A: topic X with 3 resources; Part B (coming soon); a draft resource; a second
+    roadmap listing X one's URL again; a draft roadmap."""
+    part_a = PartFactory(title="Part A")
+    PartFactory(title="Part B", roadmap=part_a.roadmap, status=Part.Status.COMING_SOON)
+    x = TopicFactory(part=part_a, title="Topic X")
+    resources = {
+        "x1": ResourceFactory(topic=x, title="X one"),
+        "x2": ResourceFactory(topic=x, title="X two"),
+        "x3": ResourceFactory(topic=x, title="X three"),
+        "draft": ResourceFactory(topic=x, title="Not yet", status=Resource.Status.DRAFT),
+    }
+    second = RoadmapFactory(slug="vision", title="Vision")
+    twin = ResourceFactory(
+        topic=TopicFactory(part=PartFactory(roadmap=second, title="Seeing"), title="Eyes"),
+        title="X one, again",
+        url=resources["x1"].url,
+    )
+    hidden = RoadmapFactory(slug="hidden", title="Hidden", status=Roadmap.Status.DRAFT)
+    ResourceFactory(topic=TopicFactory(part=PartFactory(roadmap=hidden)), title="Secret")
+    return {"roadmap": part_a.roadmap, "second": second, "twin": twin, **resources}
+
+
+def bearer(secret: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def reader(learner):
+    return token_create(user=learner, name="widget", scope=Token.Scope.READ)[1]
+
+
+@pytest.fixture
+def writer(learner):
+    return token_create(user=learner, name="script", scope=Token.Scope.WRITE)[1]
+
+
+def put_state(client, resource, state, secret):
+    return client.put(
+        f"/api/v1/me/progress/{resource.public_id}",
+        {"state": state},
+        content_type="application/json",
+        **bearer(secret),
+    )
+
+
+# --- The token page -------------------------------------------------------------------
+
+
+def test_a_token_is_made_on_the_page_shown_once_and_kept_only_as_a_digest(client, learner):
+    client.force_login(learner)
+    page = client.post("/me/tokens/", {"name": "My widget", "scope": "read", "expires": ""})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert page["Cache-Control"].count("no-store")
+    [secret] = re.findall(r'<input type="text" id="new-token" value="([^"]+)" readonly', html)
+    assert '<label for="new-token">Your new token</label>' in html
+    token = Token.objects.get(user=learner)
+    assert (token.name, token.scope, token.expires_at) == ("My widget", "read", None)
+    assert secret not in str(Token.objects.values_list().get())  # only its digest
+    assert secret.startswith("dlr_") and len(secret) > 40
+    # It works, and the page says when it was last used; it is never shown again.
+    assert client.get("/api/v1/me/progress", **bearer(secret)).status_code == 200
+    again = client.get("/me/tokens/").content.decode()
+    assert secret not in again and "My widget" in again and "Never used" not in again
+    assert "Your new token" not in again
+
+
+def test_the_form_refuses_bad_input_and_makes_nothing(client, learner):
+    client.force_login(learner)
+    yesterday = (timezone.now() - timedelta(days=2)).date().isoformat()
+    for data, message in [
+        ({"name": "", "scope": "read"}, "This field is required."),
+        ({"name": "   ", "scope": "read"}, "This field is required."),
+        ({"name": "x", "scope": "admin"}, "Select a valid choice."),
+        ({"name": "x", "scope": "read", "expires": "not a day"}, "Enter a valid date."),
+        ({"name": "x", "scope": "read", "expires": yesterday}, "That day has passed"),
+        ({"name": "x" * 101, "scope": "read"}, "at most 100 characters"),
+    ]:
+        page = client.post("/me/tokens/", data)
+        assert page.status_code == 200
+        assert message in page.content.decode(), data
+    assert not Token.objects.exists()
+
+
+def test_a_learner_holds_a_limited_number_of_tokens(client, learner):
+    for n in range(TOKENS_PER_LEARNER):
+        token_create(user=learner, name=f"t{n}", scope="read")
+    client.force_login(learner)
+    page = client.post("/me/tokens/", {"name": "one more", "scope": "read"})
+    assert "revoke one" in page.content.decode()
+    assert Token.objects.filter(user=learner).count() == TOKENS_PER_LEARNER
+
+
+def test_an_expiry_is_the_end_of_the_day_in_the_learners_zone(client, learner):
+    learner.time_zone = "Asia/Tokyo"
+    learner.save()
+    client.force_login(learner)
+    day = (timezone.now() + timedelta(days=3)).date()
+    client.post("/me/tokens/", {"name": "x", "scope": "write", "expires": day.isoformat()})
+    expires = Token.objects.get().expires_at.astimezone(learner.zone)
+    assert (expires.date(), expires.hour, expires.minute) == (day + timedelta(days=1), 0, 0)
+
+
+def test_revoke_ends_a_token_and_only_its_learner_may(client, learner, reader):
+    token = Token.objects.get()
+    other = UserFactory()
+    client.force_login(other)
+    assert client.post(f"/me/tokens/{token.pk}/revoke").status_code == 404
+    assert client.get(f"/me/tokens/{token.pk}/revoke").status_code == 405
+    client.force_login(learner)
+    page = client.post(f"/me/tokens/{token.pk}/revoke", follow=True)
+    assert "revoked" in page.content.decode()
+    assert not Token.objects.exists()
+    answer = Client().get("/api/v1/me/progress", **bearer(reader))
+    assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated"
+
+
+def test_an_expired_token_or_a_deactivated_learners_opens_nothing(client, learner, reader):
+    assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 200
+    Token.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 401
+    Token.objects.update(expires_at=None)
+    learner.is_active = False
+    learner.save()
+    assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 401
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(client, learner, reader):
+    client.get("/api/v1/me/progress", **bearer(reader))
+    first = Token.objects.get().last_used_at
+    assert first is not None
+    client.get("/api/v1/me/progress", **bearer(reader))
+    assert Token.objects.get().last_used_at == first
+    Token.objects.update(last_used_at=first - timedelta(minutes=2))
+    client.get("/api/v1/me/progress", **bearer(reader))
+    assert Token.objects.get().last_used_at > first
+
+
+# --- Who may do what ---------------------------------------------------------------
+
+
+def test_the_session_cookie_never_opens_the_api(client, learner, roadmap):
+    client.force_login(learner)
+    for answer in [
+        client.get("/api/v1/me/progress"),
+        client.get("/api/v1/me/activity"),
+        client.put(
+            f"/api/v1/me/progress/{roadmap['x1'].public_id}",
+            {"state": "done"},
+            content_type="application/json",
+        ),
+    ]:
+        assert answer.status_code == 401
+        assert answer["Content-Type"].startswith("application/json")
+        assert answer["WWW-Authenticate"].startswith("Bearer")
+        assert set(answer.json()) >= {"code", "detail"}
+    assert not Progress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "Bearer", "Bearer ", "Bearer nope", "Basic dXNlcjpwYXNz", "Token dlr_x", "bearer  x"],
+)
+def test_a_missing_or_wrong_token_is_401_in_json(client, db, header):
+    answer = client.get("/api/v1/me/progress", HTTP_AUTHORIZATION=header)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "not_authenticated"
+
+
+def test_a_read_token_cannot_write(client, learner, roadmap, reader):
+    answer = put_state(client, roadmap["x1"], "done", reader)
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "forbidden"
+    assert not Progress.objects.exists()
+
+
+def test_requests_are_limited_per_token(client, learner, roadmap, reader, writer, monkeypatch):
+    [throttle] = api.throttle
+    monkeypatch.setattr(throttle, "num_requests", 3)
+    for _ in range(3):
+        assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 200
+    refused = client.get("/api/v1/me/progress", **bearer(reader))
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+    # Another token (here the same learner's) has an allowance of its own.
+    assert client.get("/api/v1/me/progress", **bearer(writer)).status_code == 200
+
+
+# --- The public roadmaps -------------------------------------------------------------
+
+
+def test_the_published_roadmaps_are_listed_for_anyone(client, roadmap):
+    answer = client.get("/api/v1/roadmaps")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [r["slug"] for r in body["items"]] == ["deep-learning", "vision"]
+    assert body["count"] == 2 and body["next"] is None
+    first = body["items"][0]
+    assert first["resources"] == 3
+    assert first["url"] == "http://testserver/roadmaps/deep-learning/"
+    paged = client.get("/api/v1/roadmaps?limit=1").json()
+    assert [r["slug"] for r in paged["items"]] == ["deep-learning"]
+    assert paged["next"] == "http://testserver/api/v1/roadmaps?limit=1&offset=1"
+    second = client.get(paged["next"]).json()
+    assert [r["slug"] for r in second["items"]] == ["vision"]
+    assert second["previous"] == "http://testserver/api/v1/roadmaps?limit=1&offset=0"
+
+
+def test_a_roadmap_is_what_its_page_shows_everyone(client, roadmap):
+    body = client.get("/api/v1/roadmaps/deep-learning").json()
+    [part_a, part_b] = body["parts"]
+    assert part_b["status"] == "coming_soon" and part_b["topics"] == []
+    [topic] = part_a["topics"]
+    assert [r["title"] for r in topic["resources"]] == ["X one", "X two", "X three"]
+    assert topic["resources"][0]["id"] == str(roadmap["x1"].public_id)
+    # A draft roadmap is no more there than an unknown one; a staff's page is not this.
+    for slug in ["hidden", "nope"]:
+        answer = client.get(f"/api/v1/roadmaps/{slug}")
+        assert answer.status_code == 404
+        assert answer.json() == {"code": "not_found", "detail": "Not found."}
+
+
+def test_a_curators_edit_shows_in_the_next_answer(client, roadmap):
+    assert (
+        len(
+            client.get("/api/v1/roadmaps/deep-learning").json()["parts"][0]["topics"][0][
+                "resources"
+            ]
+        )
+        == 3
+    )
+    roadmap["x3"].status = Resource.Status.ARCHIVED
+    roadmap["x3"].save()
+    answer = client.get("/api/v1/roadmaps/deep-learning").json()
+    assert [r["title"] for r in answer["parts"][0]["topics"][0]["resources"]] == ["X one", "X two"]
+
+
+# --- A learner's progress ------------------------------------------------------------
+
+
+def test_progress_says_what_the_pages_say(client, learner, roadmap, reader):
+    progress_set(user=learner, resource=roadmap["x1"], state="done")
+    progress_set(user=learner, resource=roadmap["x2"], state="in_progress")
+    body = client.get("/api/v1/me/progress", **bearer(reader)).json()
+    figures = {f["roadmap"]: f for f in body["roadmaps"]}
+    assert figures["deep-learning"] == {
+        "roadmap": "deep-learning",
+        "done": 1,
+        "skipped": 0,
+        "total": 3,
+        "percent": 33,
+    }
+    assert figures["vision"]["percent"] == 100  # X one's URL is listed there too
+    assert "hidden" not in figures
+    state = learner_state(user=learner)
+    for listed in state.content.published:
+        assert figures[listed.roadmap.slug]["percent"] == state.progress.get(listed.key).percent
+    client.force_login(learner)
+    for listed in state.content.published:  # and as the home page's bars say
+        assert (
+            bars(client.get("/").content.decode())[listed.key]
+            == figures[listed.roadmap.slug]["percent"]
+        )
+    items = {item["url"]: item for item in body["items"]}
+    done = items[roadmap["x1"].url]
+    assert done["state"] == "done" and done["counts"] and done["since"]
+    assert {place["roadmap"] for place in done["listed_in"]} == {"deep-learning", "vision"}
+    assert items[roadmap["x2"].url]["state"] == "in_progress"
+    assert body["count"] == 2
+
+
+def test_progress_is_paged(client, learner, reader):
+    build_roadmap(parts=1, topics_per_part=1, resources_per_topic=7)
+    for resource in Resource.objects.all():
+        progress_set(user=learner, resource=resource, state="done")
+    first = client.get("/api/v1/me/progress?limit=5", **bearer(reader)).json()
+    assert (first["count"], len(first["items"])) == (7, 5)
+    rest = client.get(first["next"], **bearer(reader)).json()
+    assert len(rest["items"]) == 2 and rest["next"] is None
+    urls = [i["url"] for i in first["items"] + rest["items"]]
+    assert sorted(urls) == sorted(Resource.objects.values_list("url", flat=True))
+    for query in ["limit=0", "limit=501", "offset=-1", "limit=x"]:
+        answer = client.get(f"/api/v1/me/progress?{query}", **bearer(reader))
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid", query
+
+
+def test_reading_progress_costs_the_same_at_any_size(
+    client, learner, reader, django_assert_max_num_queries
+):
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
+    for resource in Resource.objects.all()[:6]:
+        progress_set(user=learner, resource=resource, state="done")
+    client.get("/api/v1/me/progress", **bearer(reader))  # the snapshot read once
+    # The token, the rate limit's counter (six in the database cache, two in Redis), the
+    # learner's rows.
+    with django_assert_max_num_queries(8):
+        client.get("/api/v1/me/progress", **bearer(reader))
+    build_roadmap(parts=6, topics_per_part=4, resources_per_topic=8, slug="big", title="Big")
+    for resource in Resource.objects.filter(topic__part__roadmap__slug="big"):
+        progress_set(user=learner, resource=resource, state="skipped")
+    client.get("/api/v1/me/progress", **bearer(reader))
+    with django_assert_max_num_queries(8):
+        client.get("/api/v1/me/progress", **bearer(reader))
+
+
+def test_put_sets_the_desired_state_like_the_tick(client, learner, roadmap, writer):
+    first = put_state(client, roadmap["x1"], "done", writer)
+    assert first.status_code == 200
+    assert first.json() == {
+        "id": str(roadmap["x1"].public_id),
+        "state": "done",
+        "roadmaps": [
+            {"roadmap": "deep-learning", "done": 1, "skipped": 0, "total": 3, "percent": 33},
+            {"roadmap": "vision", "done": 1, "skipped": 0, "total": 1, "percent": 100},
+        ],
+    }
+    completed = Progress.objects.get(user=learner).completed_at
+    again = put_state(client, roadmap["x1"], "done", writer)  # idempotent: nothing moves
+    assert again.json() == first.json()
+    assert Progress.objects.get(user=learner).completed_at == completed
+    # The twin in the other roadmap is the same resource to the learner.
+    assert put_state(client, roadmap["twin"], "skipped", writer).json()["roadmaps"][0] == {
+        "roadmap": "deep-learning",
+        "done": 0,
+        "skipped": 1,
+        "total": 3,
+        "percent": 33,
+    }
+    assert put_state(client, roadmap["x1"], "not_started", writer).status_code == 200
+    assert not Progress.objects.filter(user=learner).exists()
+    # Every write is in the learner's history, as a tick's is.
+    assert [(e.before, e.after) for e in Event.objects.filter(user=learner).order_by("id")] == [
+        ("not_started", "done"),
+        ("done", "skipped"),
+        ("skipped", "not_started"),
+    ]
+
+
+def test_bad_writes_change_nothing(client, learner, roadmap, writer):
+    url = f"/api/v1/me/progress/{roadmap['x1'].public_id}"
+    for body, status in [
+        ('{"state": "finished"}', 422),
+        ('{"state": null}', 422),
+        ("{}", 422),
+        ("not json", 400),
+        ('{"done": true}', 422),
+    ]:
+        answer = client.put(url, body, content_type="application/json", **bearer(writer))
+        assert answer.status_code == status, body
+        assert answer.json()["code"] == {400: "bad_request", 422: "invalid"}[status]
+    for public_id in [roadmap["draft"].public_id, "00000000-0000-0000-0000-000000000000"]:
+        answer = put_state(client, type("R", (), {"public_id": public_id}), "done", writer)
+        assert answer.status_code == 404
+    assert (
+        client.put(
+            "/api/v1/me/progress/not-a-uuid",
+            '{"state": "done"}',
+            content_type="application/json",
+            **bearer(writer),
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            url, '{"state": "done"}', content_type="application/json", **bearer(writer)
+        ).status_code
+        == 405
+    )
+    assert not Progress.objects.exists()
+
+
+def test_a_write_touches_only_the_tokens_learner(client, learner, roadmap, writer):
+    other = UserFactory()
+    progress_set(user=other, resource=roadmap["x2"], state="in_progress")
+    put_state(client, roadmap["x2"], "done", writer)
+    assert Progress.objects.get(user=other).state == "in_progress"
+    assert Progress.objects.get(user=learner).state == "done"
+
+
+def test_activity_lists_changes_newest_first_with_the_streak(client, learner, roadmap, reader):
+    progress_set(user=learner, resource=roadmap["x1"], state="in_progress")
+    progress_set(user=learner, resource=roadmap["x1"], state="done")
+    body = client.get("/api/v1/me/activity", **bearer(reader)).json()
+    assert body["current_streak"] == 1 and body["this_week"] == 1
+    assert [(i["before"], i["after"]) for i in body["items"]] == [
+        ("in_progress", "done"),
+        ("not_started", "in_progress"),
+    ]
+    assert body["items"][0]["resource"]["title"] == "X one"
+    assert body["count"] == 2
+
+
+def test_the_schema_and_its_docs_are_served_by_the_app(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert {
+        "/api/v1/roadmaps",
+        "/api/v1/roadmaps/{slug}",
+        "/api/v1/me/progress",
+        "/api/v1/me/progress/{public_id}",
+        "/api/v1/me/activity",
+    } <= set(schema["paths"])
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/ninja/swagger-ui-bundle" in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing from a CDN
+    assert (
+        "script-src 'self'" in docs["Content-Security-Policy"]
+        or "script-src" not in docs["Content-Security-Policy"]
+    )
