@@ -4,9 +4,14 @@ act through a learner's browser (no CSRF to guard against)."""
 
 from __future__ import annotations
 
+import copy
+import threading
+
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
 
 from api.models import Token, digest_of
 from api.services import token_used
@@ -32,3 +37,23 @@ class BearerToken(HttpBearer):
 
 read = BearerToken()
 write = BearerToken(write=True)
+
+
+class PerToken(AuthRateThrottle):
+    """Django Ninja's limit per token (per address for a request without one), made safe
+    for gunicorn's threads: Ninja keeps one throttle for every request, and its
+    SimpleRateThrottle keeps the request it is counting (its key, its history) on itself,
+    where two threads would mix them up. So each request counts on a copy of its own,
+    which `wait` (asked next, in the same thread, when it is refused) reads."""
+
+    _counting = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        mine = self._counting.throttle = copy.copy(self)
+        return AuthRateThrottle.allow_request(mine, request)
+
+    def wait(self) -> float | None:
+        return AuthRateThrottle.wait(self._counting.throttle)
+
+
+per_token = PerToken(settings.API_RATE_LIMIT)

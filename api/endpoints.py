@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 
 from activity.models import Event
@@ -40,15 +38,15 @@ api = NinjaAPI(
         " access token (made on /me/tokens/), sent as `Authorization: Bearer <token>`."
     ),
     urls_namespace="api",
-    # Per token (per address for requests without one), in Django's cache.
-    throttle=[AuthRateThrottle(settings.API_RATE_LIMIT)],
 )
 
 # Load balancers, uptime checkers and `curl -I` send HEAD: it is answered wherever GET is.
 READ_METHODS = ["GET", "HEAD"]
 
+# The public operations are as open as the pages they mirror; a token's are limited per
+# token (auth.per_token), in Django's cache.
 # The errors each kind of operation may answer, as the schema states them.
-PUBLIC = {404: Error, 422: Error, 429: Error}
+PUBLIC = {404: Error, 422: Error}
 PRIVATE = {400: Error, 401: Error, 422: Error, 429: Error}
 CODES = {
     400: "bad_request",
@@ -209,6 +207,7 @@ def roadmap(request: HttpRequest, slug: str):
     READ_METHODS,
     "/me/progress",
     auth=auth.read,
+    throttle=auth.per_token,
     response={200: ProgressOut, **PRIVATE},
     tags=["your progress"],
 )
@@ -242,6 +241,7 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
 @api.put(
     "/me/progress/{public_id}",
     auth=auth.write,
+    throttle=auth.per_token,
     response={200: ProgressSetOut, 403: Error, 404: Error, 503: Error, **PRIVATE},
     tags=["your progress"],
 )
@@ -275,6 +275,7 @@ def my_progress_set(request: HttpRequest, public_id: UUID, body: StateIn):
     READ_METHODS,
     "/me/activity",
     auth=auth.read,
+    throttle=auth.per_token,
     response={200: ActivityOut, **PRIVATE},
     tags=["your progress"],
 )

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import http.cookiejar
+import json
 import multiprocessing
 import os
 import re
@@ -89,7 +90,13 @@ BUDGETS = {  # minimum ratio to /healthz
     "filtered roadmap": 0.20,
     "suggestion POST (htmx)": 0.30,
     "report POST (htmx)": 0.30,
+    "API roadmap JSON": 0.30,
+    "API GET /me/progress": 0.30,
+    "API PUT progress": 0.40,
 }
+# Tokens each measured learner's connection takes turns with: the API's limit (300 a
+# minute per token, as deployed) counts each apart, and none reaches it.
+API_TOKENS = 40
 INSIGHTS_SECONDS = 1.0  # a roadmap's insights page, at BENCH_ROWS progress rows
 # What the resources are about, by turns: each title and description names one, so that
 # a word of them is in 1 resource of 40 (250 of the 10,000): search's common word.
@@ -978,6 +985,38 @@ def main() -> int:
             for n, (cookie, csrf) in enumerate(sessions[:THREADS])
         ]
 
+        # Each measured learner reads and sets their progress through the API with tokens
+        # of their own (they are 10% to 90% through: halfway on average). More than a
+        # learner may make on the page (API_TOKENS): made here as token_create makes them.
+        from api.models import Token, digest_of
+        from api.services import PREFIX
+
+        api_bearers = []
+        for n in range(1, THREADS + 1):
+            user = User.objects.get(username=f"learner{n}")
+            secrets_of = [PREFIX + secrets.token_urlsafe(32) for _ in range(API_TOKENS)]
+            Token.objects.bulk_create(
+                Token(user=user, name="bench", scope=Token.Scope.WRITE, digest=digest_of(secret))
+                for secret in secrets_of
+            )
+            api_bearers.append([{"Authorization": f"Bearer {secret}"} for secret in secrets_of])
+        api_reads = [
+            [("GET", "/api/v1/me/progress", None, header) for header in mine]
+            for mine in api_bearers
+        ]
+        api_writes = [
+            [
+                (
+                    "PUT",
+                    f"/api/v1/me/progress/{public_id}",
+                    json.dumps({"state": "done" if done else "not_started"}),
+                    mine[k % len(mine)] | {"Content-Type": "application/json"},
+                )
+                for k, (public_id, done) in enumerate(plan)
+            ]
+            for mine, plan in zip(api_bearers, plans, strict=False)
+        ]
+
         endpoints = {
             "/healthz": per_connection([("GET", "/healthz", None, {})]),
             "learner / (home)": per_connection(as_learner("GET", "/")),
@@ -1004,6 +1043,11 @@ def main() -> int:
             ),
             "suggestion POST (htmx)": suggestion_posts,
             "report POST (htmx)": report_posts,
+            "API roadmap JSON": per_connection(
+                [("GET", "/api/v1/roadmaps/deep-learning", None, {})]
+            ),
+            "API GET /me/progress": api_reads,
+            "API PUT progress": api_writes,
         }
         healthz = endpoints.pop("/healthz")
         # First, while both tables are as built, so that only their size differs: the POST

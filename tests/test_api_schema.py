@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from activity.models import Event
-from api.endpoints import api
+from api.auth import per_token
 from api.models import Token, digest_of
 from config.wsgi import application
 from roadmap.models import Progress, Resource
@@ -85,8 +85,7 @@ def world(db, monkeypatch, in_this_transaction):
     progress_set(user=learner, resource=resources[0], state="in_progress")
     KNOWN["public_id"][:] = [str(r.public_id) for r in resources[:3]]
     KNOWN["slug"][:] = ["deep-learning"]
-    [throttle] = api.throttle
-    monkeypatch.setattr(throttle, "num_requests", 10_000)  # the fuzzer is one busy client
+    monkeypatch.setattr(per_token, "num_requests", 10_000)  # the fuzzer is one busy client
     Token.objects.create(user=learner, name="fuzz", scope="write", digest=digest_of(SECRET))
     return {"other": other, "before": other_learners_data(other)}
 
