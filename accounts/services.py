@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 
 from activity.models import Event
+from api.models import Token
 from curation.models import Report, Suggestion
 from roadmap.models import Note, Part, Progress, Resource, Roadmap, ShareLink, Work
 from roadmap.progress import learner_state
@@ -156,6 +157,18 @@ def account_export(*, user, share_url: str | None) -> dict:
             for provider, uid in SocialAccount.objects.filter(user=user)
             .order_by("provider")
             .values_list("provider", "uid")
+        ],
+        # Their API tokens: what each may do and when it was used (never the token, which
+        # is not kept).
+        "api_tokens": [
+            {
+                "name": token.name,
+                "scope": token.scope,
+                "created_at": token.created_at.isoformat(),
+                "expires_at": token.expires_at and token.expires_at.isoformat(),
+                "last_used_at": token.last_used_at and token.last_used_at.isoformat(),
+            }
+            for token in Token.objects.of(user)
         ],
         "sharing": {
             "enabled": link is not None,

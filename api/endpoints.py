@@ -26,6 +26,7 @@ from api.schemas import (
 )
 from roadmap.content import ROADMAP, Content, RoadmapContent, content_at, content_version
 from roadmap.content import counted_resource as counted
+from roadmap.kept import ProcessCache
 from roadmap.models import Resource, Work
 from roadmap.progress import ProgressSummary, learner_state
 from roadmap.services import ContentBusy, NotCounted, progress_set
@@ -112,13 +113,14 @@ def page_of(request: HttpRequest, count: int, page: PageQuery) -> dict:
     }
 
 
-def summary_of(request: HttpRequest, listed: RoadmapContent) -> dict:
+def summary_of(site: str, listed: RoadmapContent) -> dict:
+    """What a list of roadmaps says of the roadmap `listed`, whose page is on `site`."""
     roadmap = listed.roadmap
     return {
         "slug": roadmap.slug,
         "title": roadmap.title,
         "summary": roadmap.summary,
-        "url": request.build_absolute_uri(roadmap.get_absolute_url()),
+        "url": site.rstrip("/") + roadmap.get_absolute_url(),
         "resources": listed.works_counted,
         "hours": listed.total_hours,
         "prerequisites": [prerequisite.slug for prerequisite in listed.prerequisites],
@@ -154,7 +156,7 @@ def roadmaps(request: HttpRequest, page: Query[PageQuery]):
     shown = published[page.offset : page.offset + page.limit]
     return {
         **page_of(request, len(published), page),
-        "items": [summary_of(request, listed) for listed in shown],
+        "items": [summary_of(request.build_absolute_uri("/"), listed) for listed in shown],
     }
 
 
@@ -167,8 +169,21 @@ def roadmap(request: HttpRequest, slug: str):
     listed = content_at(content_version()).by_slug.get(slug)
     if listed is None or not listed.visible_to(staff=False):
         raise Http404
-    return {
-        **summary_of(request, listed),
+    site = request.build_absolute_uri("/")
+    document = documents.get((listed.scope, site), lambda: roadmap_document(site, listed))
+    return HttpResponse(document, content_type="application/json")
+
+
+# Each published roadmap's document, made once per version of the roadmap (and address
+# of the site) in each process and kept: it depends on the content alone. Cost: a few
+# megabytes per worker for 20 roadmaps; gain: docs/performance.md ("The personal API").
+documents = ProcessCache()
+
+
+def roadmap_document(site: str, listed: RoadmapContent) -> bytes:
+    """The roadmap `listed`, as its page shows it to everyone, in JSON (RoadmapOut)."""
+    document = {
+        **summary_of(site, listed),
         "introduction": listed.roadmap.introduction,
         "parts": [
             {
@@ -201,6 +216,7 @@ def roadmap(request: HttpRequest, slug: str):
             for part, topics in listed.shown(staff=False)
         ],
     }
+    return RoadmapOut.model_validate(document).model_dump_json().encode()
 
 
 @api.api_operation(
@@ -220,7 +236,7 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     shown = content.works_shown_to(staff=False)
     works = sorted(state.rows)[page.offset : page.offset + page.limit]
     unlisted = [work for work in works if work not in shown]
-    addresses = dict(Work.objects.filter(pk__in=unlisted).values_list("pk", "url_key"))
+    addresses = unlisted and dict(Work.objects.filter(pk__in=unlisted).values_list("pk", "url_key"))
     since = state.since
     return {
         **page_of(request, len(state.rows), page),

@@ -439,3 +439,13 @@ def test_the_schema_and_its_docs_are_served_by_the_app(client, db):
         "script-src 'self'" in docs["Content-Security-Policy"]
         or "script-src" not in docs["Content-Security-Policy"]
     )
+
+
+def test_a_learners_tokens_are_in_their_data_and_go_with_their_account(client, learner, reader):
+    client.force_login(learner)
+    [token] = client.get("/me/export.json").json()["api_tokens"]
+    assert token["name"] == "widget" and token["scope"] == "read"
+    assert reader not in str(token) and Token.objects.get().digest not in str(token)
+    learner.delete()
+    assert not Token.objects.exists()
+    assert Client().get("/api/v1/me/progress", **bearer(reader)).status_code == 401
