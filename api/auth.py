@@ -26,8 +26,11 @@ class BearerToken(HttpBearer):
         self.write = write
 
     def authenticate(self, request: HttpRequest, token: str) -> Token | None:
-        found = Token.objects.valid().select_related("user").filter(digest=digest_of(token)).first()
-        if found is None or not found.user.is_active:
+        try:
+            found = Token.objects.select_related("user").get(digest=digest_of(token))
+        except Token.DoesNotExist:
+            return None
+        if not found.opens:
             return None
         if self.write and not found.writes:
             raise AuthorizationError(message="This token may only read: make one that may write.")

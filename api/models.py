@@ -20,11 +20,6 @@ class TokenQuerySet(models.QuerySet):
         """A learner's tokens, newest first."""
         return self.filter(user=user).order_by("-created_at", "-pk")
 
-    def valid(self, now=None) -> TokenQuerySet:
-        """The tokens that open the API: not expired (a revoked token is deleted)."""
-        now = now or timezone.now()
-        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
-
 
 class Token(models.Model):
     """A personal access token. The secret is shown to its learner once, when it is made
@@ -47,6 +42,13 @@ class Token(models.Model):
     def __str__(self) -> str:
         # What the API's rate limit counts requests by (ninja's AuthRateThrottle).
         return f"token {self.pk}"
+
+    @property
+    def opens(self) -> bool:
+        """Whether it opens the API: not expired (a revoked token is deleted), and its
+        learner's account active."""
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return not expired and self.user.is_active
 
     @property
     def writes(self) -> bool:
