@@ -10,7 +10,7 @@ from uuid import UUID
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from activity.models import Event
 from activity.rhythm import rhythm_of
@@ -90,14 +90,6 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors]
     return error(request, 422, "The request is not valid.", errors=errors)
-
-
-def answer(model: type[BaseModel], data: dict) -> HttpResponse:
-    """`data`, validated as the schema's `model` says it is, in the JSON pydantic writes.
-    (Ninja would check it against a wrapper of `model`, turn it into Python values and
-    write them with the standard library's encoder: 1.2 ms of GET /me/progress's 4.3.)"""
-    body = model.model_validate(data).model_dump_json()
-    return HttpResponse(body, content_type="application/json")
 
 
 class PageQuery(Schema):
@@ -246,25 +238,20 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     unlisted = [work for work in works if work not in shown]
     addresses = unlisted and dict(Work.objects.filter(pk__in=unlisted).values_list("pk", "url_key"))
     since = state.since
-    return answer(
-        ProgressOut,
-        {
-            **page_of(request, len(state.rows), page),
-            "roadmaps": figures_of(content, state.progress, content.published),
-            "items": [
-                {
-                    "state": state.rows[work],
-                    "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
-                    "counts": work in content.counted_works,
-                    "url": shown[work][0].url if work in shown else addresses.get(work),
-                    "listed_in": [
-                        listing_of(content, resource) for resource in shown.get(work, ())
-                    ],
-                }
-                for work in works
-            ],
-        },
-    )
+    return {
+        **page_of(request, len(state.rows), page),
+        "roadmaps": figures_of(content, state.progress, content.published),
+        "items": [
+            {
+                "state": state.rows[work],
+                "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
+                "counts": work in content.counted_works,
+                "url": shown[work][0].url if work in shown else addresses.get(work),
+                "listed_in": [listing_of(content, resource) for resource in shown.get(work, ())],
+            }
+            for work in works
+        ],
+    }
 
 
 @api.put(
@@ -316,25 +303,22 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
     events = Event.objects.filter(user=user).order_by("-id")
     content = content_at(content_version())
     shown = content.works_shown_to(staff=False)
-    return answer(
-        ActivityOut,
-        {
-            **page_of(request, events.count(), page),
-            "current_streak": rhythm.current_streak,
-            "longest_streak": rhythm.longest_streak,
-            "this_week": rhythm.this_week,
-            "weekly_goal": user.weekly_goal,
-            "items": [
-                {
-                    "at": event.at,
-                    "day": event.day,
-                    "before": event.before,
-                    "after": event.after,
-                    "resource": listing_of(content, shown[event.work_id][0])
-                    if event.work_id in shown
-                    else None,
-                }
-                for event in events[page.offset : page.offset + page.limit]
-            ],
-        },
-    )
+    return {
+        **page_of(request, events.count(), page),
+        "current_streak": rhythm.current_streak,
+        "longest_streak": rhythm.longest_streak,
+        "this_week": rhythm.this_week,
+        "weekly_goal": user.weekly_goal,
+        "items": [
+            {
+                "at": event.at,
+                "day": event.day,
+                "before": event.before,
+                "after": event.after,
+                "resource": listing_of(content, shown[event.work_id][0])
+                if event.work_id in shown
+                else None,
+            }
+            for event in events[page.offset : page.offset + page.limit]
+        ],
+    }

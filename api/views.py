@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -56,3 +56,9 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     messages.success(request, f"Token “{token.name}” revoked: it opens nothing any more.")
     return redirect("api-tokens")
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """An address under /api/v1/ that names no operation: a 404 in the API's own shape."""
+    body = {"code": "not_found", "detail": "No such operation: see /api/v1/docs."}
+    return JsonResponse(body, status=404)

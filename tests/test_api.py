@@ -449,3 +449,10 @@ def test_a_learners_tokens_are_in_their_data_and_go_with_their_account(client, l
     learner.delete()
     assert not Token.objects.exists()
     assert Client().get("/api/v1/me/progress", **bearer(reader)).status_code == 401
+
+
+def test_an_address_that_names_no_operation_is_a_json_404(client, db):
+    for path in ["/api/v1/", "/api/v1/nothing", "/api/v1/roadmaps/deep-learning/extra"]:
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer.json()["code"] == "not_found", path
