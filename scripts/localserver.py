@@ -24,6 +24,13 @@ def start_server(
 ) -> tuple[subprocess.Popen, str]:
     """scripts/serve on 127.0.0.1 and a free port (with its own default of threads unless
     `threads` is given); returns once /healthz answers."""
+    return wait_for(*launch_server(env, workers=workers, threads=threads))
+
+
+def launch_server(
+    env: dict, *, workers: int, threads: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`start_server` without the wait: several start at once (`wait_for` each)."""
     port = free_port()
     settings = {
         "HOST": "127.0.0.1",
@@ -40,7 +47,11 @@ def start_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_for(server: subprocess.Popen, base: str) -> tuple[subprocess.Popen, str]:
+    """The server launched at `base`, once its /healthz answers."""
     for _ in range(300):
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=2).read()

@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 
 from roadmap.models import Resource
-from scripts.localserver import start_server
+from scripts.localserver import launch_server, wait_for
 from tests.factories import UserFactory
 from tests.progress_helpers import ticked
 
@@ -53,7 +53,9 @@ def servers(transactional_db, seed):
         # As in docker-compose.yml: one proxy of ours in front.
         "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
     }
-    started = [start_server(env, workers=1, threads=2) for _ in range(2)]
+    # Both start at once: each waits on its own imports, not on the other's.
+    launched = [launch_server(env, workers=1, threads=2) for _ in range(2)]
+    started = [wait_for(*server) for server in launched]
     processes, bases = [p for p, _ in started], [b for _, b in started]
     yield bases
     for process in processes:
