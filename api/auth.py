@@ -9,9 +9,9 @@ import threading
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja.errors import AuthorizationError
+from ninja.errors import AuthorizationError, Throttled
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
+from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from api.models import Token, digest_of
 from api.services import token_used
@@ -29,8 +29,10 @@ class BearerToken(HttpBearer):
         try:
             found = Token.objects.select_related("user").get(digest=digest_of(token))
         except Token.DoesNotExist:
-            return None
-        if not found.opens:
+            found = None
+        if found is None or not found.opens:
+            if not wrong_tokens.allow_request(request):
+                raise Throttled(wait=wrong_tokens.wait())
             return None
         if self.write and not found.writes:
             raise AuthorizationError(message="This token may only read: make one that may write.")
@@ -42,21 +44,36 @@ read = BearerToken()
 write = BearerToken(write=True)
 
 
-class PerToken(AuthRateThrottle):
-    """Django Ninja's limit per token (per address for a request without one), made safe
-    for gunicorn's threads: Ninja keeps one throttle for every request, and its
-    SimpleRateThrottle keeps the request it is counting (its key, its history) on itself,
-    where two threads would mix them up. So each request counts on a copy of its own,
-    which `wait` (asked next, in the same thread, when it is refused) reads."""
+class CountedApart:
+    """A Django Ninja throttle made safe for gunicorn's threads: Ninja keeps one throttle
+    for every request, and its SimpleRateThrottle keeps the request it is counting (its
+    key, its history) on itself, where two threads would mix them up. So each request
+    counts on a copy of its own, which `wait` (asked next, in the same thread, when it
+    is refused) reads. Like every throttle on a cache, it is approximate: two requests
+    at the same instant may both take the last place."""
 
     _counting = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
         mine = self._counting.throttle = copy.copy(self)
-        return AuthRateThrottle.allow_request(mine, request)
+        return super(CountedApart, mine).allow_request(request)
 
     def wait(self) -> float | None:
-        return AuthRateThrottle.wait(self._counting.throttle)
+        return super(CountedApart, self._counting.throttle).wait()
+
+
+class PerToken(CountedApart, AuthRateThrottle):
+    """Requests with a valid token, counted per token (each token its own allowance)."""
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        return self.cache_format % {"scope": "token", "ident": request.auth.pk}
+
+
+class PerAddress(CountedApart, AnonRateThrottle):
+    """Requests counted per client address (as allauth finds it: NINJA_NUM_PROXIES)."""
 
 
 per_token = PerToken(settings.API_RATE_LIMIT)
+# Tokens that open nothing, per address: guessing one is hopeless (256 bits), but each
+# guess costs a look in the database.
+wrong_tokens = PerAddress(settings.API_WRONG_TOKEN_RATE_LIMIT)

@@ -4,13 +4,18 @@ progress and activity with their token. Every answer is made from what the pages
 
 from __future__ import annotations
 
+import logging
+import math
+import warnings
 from datetime import UTC, datetime
 from uuid import UUID
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from pydantic import Field
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Query
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from pydantic import BaseModel, Field
 
 from activity.models import Event
 from activity.rhythm import rhythm_of
@@ -27,7 +32,7 @@ from api.schemas import (
 from roadmap.content import ROADMAP, Content, RoadmapContent, content_at, content_version
 from roadmap.content import counted_resource as counted
 from roadmap.kept import ProcessCache
-from roadmap.models import Resource, Work
+from roadmap.models import Resource
 from roadmap.progress import ProgressSummary, learner_state
 from roadmap.services import ContentBusy, NotCounted, progress_set
 
@@ -40,9 +45,6 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
-
-# Load balancers, uptime checkers and `curl -I` send HEAD: it is answered wherever GET is.
-READ_METHODS = ["GET", "HEAD"]
 
 # The public operations are as open as the pages they mirror; a token's are limited per
 # token (auth.per_token), in Django's cache.
@@ -57,8 +59,11 @@ CODES = {
     405: "method_not_allowed",
     422: "invalid",
     429: "throttled",
+    500: "server_error",
     503: "busy",
 }
+# Every method a client may send; an address answers those it does not take with a 405.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def error(request: HttpRequest, status: int, detail: str, **more) -> HttpResponse:
@@ -67,12 +72,50 @@ def error(request: HttpRequest, status: int, detail: str, **more) -> HttpRespons
     return api.create_response(request, body, status=status)
 
 
+def operation(method: str, path: str, **options):
+    """Register a view as the operation `method` on `path` (with Ninja's `options`). A
+    GET also answers HEAD, which load balancers and `curl -I` send (kept out of the
+    schema: it is the GET without a body); every other method gets a 405 in the API's
+    shape, with `Allow`."""
+    taken = [method, "HEAD"] if method == "GET" else [method]
+
+    def refuse(request: HttpRequest) -> HttpResponse:
+        response = error(request, 405, f"{path} takes {', '.join(taken)}.")
+        response["Allow"] = ", ".join(taken)
+        return response
+
+    def register(view):
+        api.api_operation([method], path, **options)(view)
+        if method == "GET":
+            api.api_operation(["HEAD"], path, include_in_schema=False, **options)(view)
+        others = [other for other in METHODS if other not in taken]
+        with warnings.catch_warnings():  # (the refusal reads none of the path's parameters)
+            warnings.simplefilter("ignore", UserWarning)
+            api.api_operation(others, path, include_in_schema=False)(refuse)
+        return view
+
+    return register
+
+
+@csrf_exempt  # (never signed in by a cookie: there is nothing to forge)
+def no_operation(request: HttpRequest, *args) -> HttpResponse:
+    """An address under /api/v1/ that names no operation: a 404 in the API's shape."""
+    return error(request, 404, "No such operation: see /api/v1/docs.")
+
+
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = error(
         request, 401, "Send a valid token: Authorization: Bearer <token> (made on /me/tokens/)."
     )
     response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = error(request, 429, "Too many requests: wait a little.")
+    response["Retry-After"] = str(math.ceil(exc.wait or 60))
     return response
 
 
@@ -92,7 +135,18 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return error(request, 422, "The request is not valid.", errors=errors)
 
 
-class PageQuery(Schema):
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if isinstance(exc, BadRequest | SuspiciousOperation):  # a body Django cannot read
+        return error(request, 400, "The request could not be read.")
+    # Logged as Django logs an error it answers with a 500 (and so reported to Sentry).
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s", request.path, exc_info=exc
+    )
+    return error(request, 500, "Something went wrong on our side. It has been recorded.")
+
+
+class PageQuery(BaseModel):
     limit: int = Field(100, ge=1, le=500, description="How many, at most.")
     offset: int = Field(0, ge=0, le=1_000_000, description="How many to pass over first.")
 
@@ -109,7 +163,8 @@ def page_of(request: HttpRequest, count: int, page: PageQuery) -> dict:
     return {
         "count": count,
         "next": at(ahead) if ahead < count else None,
-        "previous": at(max(page.offset - page.limit, 0)) if page.offset else None,
+        # (From past the end: the last page.)
+        "previous": at(max(min(page.offset, count) - page.limit, 0)) if page.offset else None,
     }
 
 
@@ -128,6 +183,7 @@ def summary_of(site: str, listed: RoadmapContent) -> dict:
 
 
 def listing_of(content: Content, resource: Resource) -> dict:
+    """Where `resource` is listed (`Listing`)."""
     topic = resource.topic
     return {
         "id": resource.public_id,
@@ -139,7 +195,8 @@ def listing_of(content: Content, resource: Resource) -> dict:
     }
 
 
-def figures_of(content: Content, progress: ProgressSummary, roadmaps) -> list[dict]:
+def figures_of(progress: ProgressSummary, roadmaps: list[RoadmapContent]) -> list[dict]:
+    """A learner's figures (`progress`) in each of `roadmaps` (`Figure`)."""
     return [
         {"roadmap": listed.roadmap.slug, **figure._asdict(), "percent": figure.percent}
         for listed in roadmaps
@@ -147,9 +204,7 @@ def figures_of(content: Content, progress: ProgressSummary, roadmaps) -> list[di
     ]
 
 
-@api.api_operation(
-    READ_METHODS, "/roadmaps", response={200: RoadmapList, **PUBLIC}, tags=["roadmaps"]
-)
+@operation("GET", "/roadmaps", response={200: RoadmapList, **PUBLIC}, tags=["roadmaps"])
 def roadmaps(request: HttpRequest, page: Query[PageQuery]):
     """The published roadmaps, in order."""
     published = content_at(content_version()).published
@@ -160,9 +215,7 @@ def roadmaps(request: HttpRequest, page: Query[PageQuery]):
     }
 
 
-@api.api_operation(
-    READ_METHODS, "/roadmaps/{slug}", response={200: RoadmapOut, **PUBLIC}, tags=["roadmaps"]
-)
+@operation("GET", "/roadmaps/{slug}", response={200: RoadmapOut, **PUBLIC}, tags=["roadmaps"])
 def roadmap(request: HttpRequest, slug: str):
     """One published roadmap: its parts, topics and resources, as its page shows them
     to everyone (a coming-soon part has no resources yet)."""
@@ -175,7 +228,8 @@ def roadmap(request: HttpRequest, slug: str):
 
 
 # Each published roadmap's document, made once per version of the roadmap (and address
-# of the site) in each process and kept: it depends on the content alone. Cost: a few
+# of the site, one of DJANGO_ALLOWED_HOSTS) in each process and kept: it depends on the
+# content alone. Cost: a few
 # megabytes per worker for 20 roadmaps; gain: docs/performance.md ("The personal API").
 documents = ProcessCache()
 
@@ -219,8 +273,8 @@ def roadmap_document(site: str, listed: RoadmapContent) -> bytes:
     return RoadmapOut.model_validate(document).model_dump_json().encode()
 
 
-@api.api_operation(
-    READ_METHODS,
+@operation(
+    "GET",
     "/me/progress",
     auth=auth.read,
     throttle=auth.per_token,
@@ -230,23 +284,22 @@ def roadmap_document(site: str, listed: RoadmapContent) -> bytes:
 def my_progress(request: HttpRequest, page: Query[PageQuery]):
     """Every resource you have a state of (a URL listed in several places is one), where
     it is listed, and your figures in each published roadmap: the numbers the pages
-    show. Resources are in the order you first gave them a state."""
+    show, in a stable order (of when each resource's address was first listed). One no
+    roadmap lists now keeps its state, with no `url` and no listings."""
     state = learner_state(user=request.auth.user)
     content = state.content
     shown = content.works_shown_to(staff=False)
     works = sorted(state.rows)[page.offset : page.offset + page.limit]
-    unlisted = [work for work in works if work not in shown]
-    addresses = unlisted and dict(Work.objects.filter(pk__in=unlisted).values_list("pk", "url_key"))
     since = state.since
     return {
         **page_of(request, len(state.rows), page),
-        "roadmaps": figures_of(content, state.progress, content.published),
+        "roadmaps": figures_of(state.progress, content.published),
         "items": [
             {
                 "state": state.rows[work],
                 "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
                 "counts": work in content.counted_works,
-                "url": shown[work][0].url if work in shown else addresses.get(work),
+                "url": shown[work][0].url if work in shown else None,
                 "listed_in": [listing_of(content, resource) for resource in shown.get(work, ())],
             }
             for work in works
@@ -254,7 +307,8 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     }
 
 
-@api.put(
+@operation(
+    "PUT",
     "/me/progress/{public_id}",
     auth=auth.write,
     throttle=auth.per_token,
@@ -280,15 +334,14 @@ def my_progress_set(request: HttpRequest, public_id: UUID, body: StateIn):
         "id": public_id,
         "state": body.state,
         "roadmaps": figures_of(
-            content,
             standing.progress,
             [listed for listed in content.published if listed.roadmap.pk in listing],
         ),
     }
 
 
-@api.api_operation(
-    READ_METHODS,
+@operation(
+    "GET",
     "/me/activity",
     auth=auth.read,
     throttle=auth.per_token,

@@ -22,12 +22,6 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Give it a name.")
-        return name
-
     def clean_expires(self) -> datetime | None:
         """The end of the last day it works, in the learner's zone."""
         day = self.cleaned_data["expires"]

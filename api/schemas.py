@@ -9,8 +9,7 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel as Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from roadmap.models import Progress
 
@@ -18,7 +17,7 @@ State = Literal["not_started", "in_progress", "done", "skipped"]
 assert set(State.__args__) == set(Progress.State.values)  # noqa: S101 (one list of states)
 
 
-class Error(Schema):
+class Error(BaseModel):
     """Every error: a code a program can test and a sentence a person can read."""
 
     code: str = Field(examples=["not_authenticated"])
@@ -26,7 +25,7 @@ class Error(Schema):
     errors: list[dict] | None = Field(None, description="What is wrong with the input (422).")
 
 
-class Page(Schema):
+class Page(BaseModel):
     """A page of a long list: `limit` and `offset` in the query pick it."""
 
     count: int = Field(description="How many there are in all.")
@@ -34,7 +33,7 @@ class Page(Schema):
     previous: str | None = Field(description="The previous page's URL, if there is one.")
 
 
-class RoadmapSummary(Schema):
+class RoadmapSummary(BaseModel):
     slug: str
     title: str
     summary: str = Field(description="Markdown.")
@@ -50,7 +49,7 @@ class RoadmapList(Page):
     items: list[RoadmapSummary]
 
 
-class ResourceOut(Schema):
+class ResourceOut(BaseModel):
     id: UUID = Field(description="The resource's public id.")
     title: str
     url: str
@@ -61,14 +60,14 @@ class ResourceOut(Schema):
     description: str = Field(description="Markdown.")
 
 
-class TopicOut(Schema):
+class TopicOut(BaseModel):
     slug: str
     title: str
     summary: str
     resources: list[ResourceOut]
 
 
-class PartOut(Schema):
+class PartOut(BaseModel):
     slug: str
     title: str
     summary: str
@@ -81,7 +80,7 @@ class RoadmapOut(RoadmapSummary):
     parts: list[PartOut]
 
 
-class Figure(Schema):
+class Figure(BaseModel):
     """A learner's completion of one roadmap, as every page shows it."""
 
     roadmap: str = Field(description="The roadmap's slug.")
@@ -91,7 +90,7 @@ class Figure(Schema):
     percent: int = Field(description="floor(100 * (done + skipped) / total)")
 
 
-class Listing(Schema):
+class Listing(BaseModel):
     """Where a resource is listed."""
 
     id: UUID
@@ -102,7 +101,7 @@ class Listing(Schema):
     topic: str
 
 
-class WorkProgress(Schema):
+class WorkProgress(BaseModel):
     """A learner's state of one resource: the same URL listed in several places is one."""
 
     state: State
@@ -119,17 +118,17 @@ class ProgressOut(Page):
     items: list[WorkProgress]
 
 
-class StateIn(Schema):
+class StateIn(BaseModel):
     state: State
 
 
-class ProgressSetOut(Schema):
+class ProgressSetOut(BaseModel):
     id: UUID
     state: State
     roadmaps: list[Figure] = Field(description="The figures of each roadmap listing it.")
 
 
-class ActivityItem(Schema):
+class ActivityItem(BaseModel):
     at: datetime
     day: date = Field(description="The learner's date then, in their time zone then.")
     before: State = Field(description="The state it was in.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +20,8 @@ from api.services import TOKENS_PER_LEARNER, TooManyTokens, token_create, token_
 @require_http_methods(["GET", "HEAD", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     """The learner's tokens, and a form to make one. A new token's secret is in the
-    answer to the POST that made it, and nowhere else, ever."""
+    answer to the POST that made it, and nowhere else, ever (so that answer is not a
+    redirect: the browser asks before sending the form again on a reload)."""
     form = TokenForm(request.POST if request.method == "POST" else None, user=request.user)
     made = secret = None
     if request.method == "POST" and form.is_valid():
@@ -56,9 +57,3 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     messages.success(request, f"Token “{token.name}” revoked: it opens nothing any more.")
     return redirect("api-tokens")
-
-
-def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    """An address under /api/v1/ that names no operation: a 404 in the API's own shape."""
-    body = {"code": "not_found", "detail": "No such operation: see /api/v1/docs."}
-    return JsonResponse(body, status=404)

@@ -198,10 +198,12 @@ SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub: the addresses and whether each is ve
 # right of X-Forwarded-For, which those proxies wrote; anything a client put further
 # left is ignored, so a forged header cannot buy a fresh allowance. 0: REMOTE_ADDR.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
-# The API's rate limit (api/endpoints.py) finds the client's address the same way.
+# The API's limit on wrong tokens (api/auth.py) finds the client's address the same way.
 NINJA_NUM_PROXIES = ALLAUTH_TRUSTED_PROXY_COUNT
-# Requests to the API: per token, or per address without one (Django Ninja's throttle).
+# The API's limits (Django Ninja's throttles): requests per valid token, and requests
+# with a token that opens nothing per client address.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/m")
+API_WRONG_TOKEN_RATE_LIMIT = os.environ.get("API_WRONG_TOKEN_RATE_LIMIT", "30/m")
 # How long admin's import may read an upload (roadmap/roadmap_markdown.py): well inside
 # gunicorn's request timeout (WEB_TIMEOUT, 30 s), whose threads it does not kill.
 ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)

@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from activity.models import Event
-from api.auth import per_token
+from api import endpoints
+from api.auth import per_token, wrong_tokens
 from api.models import Token
 from api.services import TOKENS_PER_LEARNER, token_create
 from roadmap.models import Part, Progress, Resource, Roadmap
@@ -456,3 +457,69 @@ def test_an_address_that_names_no_operation_is_a_json_404(client, db):
         answer = client.get(path)
         assert answer.status_code == 404
         assert answer.json()["code"] == "not_found", path
+
+
+def test_every_error_is_json_of_one_shape(client, learner, roadmap, reader, monkeypatch):
+    wrong_method = client.post("/api/v1/roadmaps")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert wrong_method["Allow"] == "GET, HEAD"
+    put_only = client.get(f"/api/v1/me/progress/{roadmap['x1'].public_id}", **bearer(reader))
+    assert put_only.status_code == 405 and put_only["Allow"] == "PUT"
+    # A write to an address that names nothing is a 404 too, never a page about cookies.
+    strict = Client(enforce_csrf_checks=True)
+    nowhere = strict.put(f"/api/v1/me/progress/{roadmap['x1'].public_id}/", "{}")
+    assert nowhere.status_code == 404 and nowhere.json()["code"] == "not_found"
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(endpoints, "learner_state", broken)
+    failed = Client(raise_request_exception=False).get("/api/v1/me/progress", **bearer(reader))
+    assert failed.status_code == 500
+    assert failed.json() == {
+        "code": "server_error",
+        "detail": "Something went wrong on our side. It has been recorded.",
+    }
+
+
+def test_wrong_tokens_are_limited_per_address(client, learner, reader, monkeypatch):
+    monkeypatch.setattr(wrong_tokens, "num_requests", 2)
+    for _ in range(2):
+        assert client.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
+    refused = client.get("/api/v1/me/progress", **bearer("dlr_guess"))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # A valid token is not counted against its address, nor refused by it.
+    assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 200
+    other = Client(REMOTE_ADDR="10.0.0.9")
+    assert other.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
+
+
+def test_activity_is_paged_and_a_page_past_the_end_points_back_to_the_last(
+    client, learner, roadmap, reader
+):
+    for state in ["in_progress", "done", "skipped", "done", "in_progress"]:
+        progress_set(user=learner, resource=roadmap["x2"], state=state)
+    first = client.get("/api/v1/me/activity?limit=2", **bearer(reader)).json()
+    assert first["count"] == 5 and first["previous"] is None
+    assert [i["after"] for i in first["items"]] == ["in_progress", "done"]
+    last = client.get(first["next"].replace("offset=2", "offset=4"), **bearer(reader)).json()
+    assert [i["after"] for i in last["items"]] == ["in_progress"] and last["next"] is None
+    past = client.get("/api/v1/me/activity?limit=2&offset=40", **bearer(reader)).json()
+    assert past["items"] == []
+    assert past["previous"].endswith("limit=2&offset=3")
+
+
+def test_a_write_costs_the_same_at_any_size(client, learner, writer, django_assert_max_num_queries):
+    build_roadmap(parts=1, topics_per_part=1, resources_per_topic=3)
+    small = Resource.objects.first()
+    put_state(client, small, "done", writer)
+    with django_assert_max_num_queries(9):  # the token, the limit's counter, the write
+        put_state(client, small, "skipped", writer)
+    build_roadmap(parts=6, topics_per_part=4, resources_per_topic=8, slug="big", title="Big")
+    big = list(Resource.objects.filter(topic__part__roadmap__slug="big"))
+    for resource in big[:100]:
+        progress_set(user=learner, resource=resource, state="done")
+    put_state(client, big[-1], "done", writer)
+    with django_assert_max_num_queries(9):
+        put_state(client, big[-1], "skipped", writer)

@@ -129,7 +129,7 @@ MATRIX = {
     ),
     # The API: the session cookie opens nothing of it (API_MATRIX: what tokens open).
     "api/v1/": ("get", "/api/v1/", dict.fromkeys(ROLES, 404)),
-    "^api/v1/(?P<rest>.+)$": ("get", "/api/v1/nothing/here", dict.fromkeys(ROLES, 404)),
+    "^api/v1/.": ("get", "/api/v1/nothing/here", dict.fromkeys(ROLES, 404)),
     **{
         route: ("get", f"/{route}", ALL)
         for route in ("api/v1/openapi.json", "api/v1/docs", "api/v1/roadmaps")
@@ -181,7 +181,7 @@ def admin_matrix() -> dict:
             "/admin/r/0/0/",
             {**REDIRECT, "curator": 404, "superuser": 404},
         ),
-        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap|curation)/$": (
+        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap|curation|api)/$": (
             "get",
             "/admin/roadmap/",
             {**REDIRECT, "curator": 200, "superuser": 200},
@@ -222,12 +222,13 @@ def admin_matrix() -> dict:
         # The first roadmap object of each kind holds a learner's tick: deleting it is
         # refused with a redirect to its change page, for staff too. The job runner's
         # pages are read-only: nobody adds or deletes a job there. Suggestions and
-        # reports come from learners, never from admin; insights are only read.
+        # reports come from learners, never from admin; insights are only read. API tokens
+        # are made by their learners only (admin may revoke one).
         deletable = REDIRECT if model._meta.app_label == "roadmap" else allowed
         addable = allowed
         if model._meta.app_label == "procrastinate" or label == "curation/insights":
             deletable = addable = nobody
-        elif model._meta.app_label == "curation":
+        elif model._meta.app_label in ("curation", "api"):
             addable = nobody
         entries |= {
             f"admin/{label}/": ("get", f"/admin/{label}/", allowed),
@@ -339,7 +340,7 @@ def test_authorization_matrix(client, users, route):
 OPENS = {"none": 401, "read": 200, "write": 200}
 API_MATRIX = {
     "api/v1/": ("get", "/api/v1/", dict.fromkeys(OPENS, 404)),
-    "^api/v1/(?P<rest>.+)$": ("get", "/api/v1/nothing/here", dict.fromkeys(OPENS, 404)),
+    "^api/v1/.": ("get", "/api/v1/nothing/here", dict.fromkeys(OPENS, 404)),
     "api/v1/openapi.json": ("get", "/api/v1/openapi.json", dict.fromkeys(OPENS, 200)),
     "api/v1/docs": ("get", "/api/v1/docs", dict.fromkeys(OPENS, 200)),
     "api/v1/roadmaps": ("get", "/api/v1/roadmaps", dict.fromkeys(OPENS, 200)),
