@@ -273,14 +273,20 @@ def roadmap_document(site: str, listed: RoadmapContent) -> bytes:
     return RoadmapOut.model_validate(document).model_dump_json().encode()
 
 
-@operation(
-    "GET",
-    "/me/progress",
-    auth=auth.read,
-    throttle=auth.per_token,
-    response={200: ProgressOut, **PRIVATE},
-    tags=["your progress"],
-)
+def yours(method: str, path: str, answer: type, *, write: bool = False, errors=None):
+    """Register an operation on the token's learner's own data: with a token (one that
+    may write, for `write`), limited per token; `errors`: what else it may answer."""
+    return operation(
+        method,
+        path,
+        auth=auth.write if write else auth.read,
+        throttle=auth.per_token,
+        response={200: answer, **PRIVATE, **(errors or {})},
+        tags=["your progress"],
+    )
+
+
+@yours("GET", "/me/progress", ProgressOut)
 def my_progress(request: HttpRequest, page: Query[PageQuery]):
     """Every resource you have a state of (a URL listed in several places is one), where
     it is listed, and your figures in each published roadmap: the numbers the pages
@@ -307,13 +313,12 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     }
 
 
-@operation(
+@yours(
     "PUT",
     "/me/progress/{public_id}",
-    auth=auth.write,
-    throttle=auth.per_token,
-    response={200: ProgressSetOut, 403: Error, 404: Error, 503: Error, **PRIVATE},
-    tags=["your progress"],
+    ProgressSetOut,
+    write=True,
+    errors={403: Error, 404: Error, 503: Error},
 )
 def my_progress_set(request: HttpRequest, public_id: UUID, body: StateIn):
     """Set your state of a resource (by its public id): the desired state, so sending it
@@ -340,14 +345,7 @@ def my_progress_set(request: HttpRequest, public_id: UUID, body: StateIn):
     }
 
 
-@operation(
-    "GET",
-    "/me/activity",
-    auth=auth.read,
-    throttle=auth.per_token,
-    response={200: ActivityOut, **PRIVATE},
-    tags=["your progress"],
-)
+@yours("GET", "/me/activity", ActivityOut)
 def my_activity(request: HttpRequest, page: Query[PageQuery]):
     """Your streaks, this week's count against your goal, and every change of state you
     made, newest first; days are in your time zone as it was then."""
