@@ -5,6 +5,7 @@ act through a learner's browser (no CSRF to guard against)."""
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from api.models import Token, digest_of
 from api.services import token_used
+
+logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
@@ -31,13 +34,20 @@ class BearerToken(HttpBearer):
         except Token.DoesNotExist:
             found = None
         if found is None or not found.opens:
-            if not wrong_tokens.allow_request(request):
-                raise Throttled(wait=wrong_tokens.wait())
+            counted_wrong(request)
             return None
         if self.write and not found.writes:
+            counted_wrong(request)
             raise AuthorizationError(message="This token may only read: make one that may write.")
         token_used(token=found)
         return found
+
+
+def counted_wrong(request: HttpRequest) -> None:
+    """Count a token refused (it opens nothing, or not this), per address: past the limit,
+    429."""
+    if not wrong_tokens.allow_request(request):
+        raise Throttled(wait=wrong_tokens.wait())
 
 
 read = BearerToken()
@@ -56,7 +66,12 @@ class CountedApart:
 
     def allow_request(self, request: HttpRequest) -> bool:
         mine = self._counting.throttle = copy.copy(self)
-        return super(CountedApart, mine).allow_request(request)
+        try:
+            return super(CountedApart, mine).allow_request(request)
+        except Exception:  # the cache is down: the request is served, not limited, and said
+            logger.exception("The API's rate limit could not be counted; not applied.")
+            mine.history = []
+            return True
 
     def wait(self) -> float | None:
         return super(CountedApart, self._counting.throttle).wait()

@@ -8,6 +8,7 @@ import logging
 import math
 import warnings
 from datetime import UTC, datetime
+from functools import wraps
 from uuid import UUID
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
@@ -36,6 +37,23 @@ from roadmap.models import Resource
 from roadmap.progress import ProgressSummary, learner_state
 from roadmap.services import ContentBusy, NotCounted, progress_set
 
+
+def schema_page(view):
+    """The schema and the docs (Ninja's views): GET and HEAD, and a 405 in the API's shape
+    for anything else (never the CSRF check's page: nothing here is signed in)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = error(request, 405, f"{request.path} takes GET, HEAD.")
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return page
+
+
 api = NinjaAPI(
     title="Deep Learning Roadmap API",
     version="1",
@@ -44,12 +62,13 @@ api = NinjaAPI(
         " access token (made on /me/tokens/), sent as `Authorization: Bearer <token>`."
     ),
     urls_namespace="api",
+    docs_decorator=schema_page,
 )
 
 # The public operations are as open as the pages they mirror; a token's are limited per
 # token (auth.per_token), in Django's cache.
 # The errors each kind of operation may answer, as the schema states them.
-PUBLIC = {404: Error, 422: Error}
+PUBLIC = {400: Error, 404: Error, 422: Error}
 PRIVATE = {400: Error, 401: Error, 422: Error, 429: Error}
 CODES = {
     400: "bad_request",
@@ -63,7 +82,8 @@ CODES = {
     503: "busy",
 }
 # Every method a client may send; an address answers those it does not take with a 405.
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# (A verb nobody uses, PROPFIND say, gets Ninja's own plain 405.)
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 def error(request: HttpRequest, status: int, detail: str, **more) -> HttpResponse:
@@ -137,11 +157,17 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    if isinstance(exc, BadRequest | SuspiciousOperation):  # a body Django cannot read
+    """Logged as Django logs what it answers with a 400 or 500 (and so reported to
+    Sentry), answered in the API's shape."""
+    if isinstance(exc, BadRequest | SuspiciousOperation):  # a request Django cannot read
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
         return error(request, 400, "The request could not be read.")
-    # Logged as Django logs an error it answers with a 500 (and so reported to Sentry).
     logging.getLogger("django.request").error(
-        "Internal Server Error: %s", request.path, exc_info=exc
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exc,
+        extra={"status_code": 500, "request": request},
     )
     return error(request, 500, "Something went wrong on our side. It has been recorded.")
 
@@ -223,7 +249,9 @@ def roadmap(request: HttpRequest, slug: str):
     if listed is None or not listed.visible_to(staff=False):
         raise Http404
     site = request.build_absolute_uri("/")
-    document = documents.get((listed.scope, site), lambda: roadmap_document(site, listed))
+    # (Its prerequisites are other roadmaps, whose edits leave its version as it is.)
+    shown = (site, *(prerequisite.slug for prerequisite in listed.prerequisites))
+    document = documents.get((listed.scope, *shown), lambda: roadmap_document(site, listed))
     return HttpResponse(document, content_type="application/json")
 
 

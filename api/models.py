@@ -40,7 +40,6 @@ class Token(models.Model):
     objects = TokenQuerySet.as_manager()
 
     def __str__(self) -> str:
-        # What the API's rate limit counts requests by (ninja's AuthRateThrottle).
         return f"token {self.pk}"
 
     @property

@@ -251,6 +251,25 @@ def test_a_roadmap_is_what_its_page_shows_everyone(client, roadmap):
         assert answer.json() == {"code": "not_found", "detail": "Not found."}
 
 
+def test_a_prerequisite_unpublished_leaves_the_roadmaps_document(client, roadmap):
+    roadmap["roadmap"].prerequisites.add(roadmap["second"])
+    roadmap["roadmap"].save()
+    listed = client.get("/api/v1/roadmaps/deep-learning").json()
+    assert listed["prerequisites"] == ["vision"]
+    roadmap["second"].status = Roadmap.Status.DRAFT  # an edit of the other roadmap only
+    roadmap["second"].save()
+    assert client.get("/api/v1/roadmaps/deep-learning").json()["prerequisites"] == []
+    assert client.get("/api/v1/roadmaps").json()["items"][0]["prerequisites"] == []
+
+
+def test_a_limit_that_cannot_be_counted_is_not_applied(client, learner, reader, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(per_token.cache, "get", down)
+    assert client.get("/api/v1/me/progress", **bearer(reader)).status_code == 200
+
+
 def test_a_curators_edit_shows_in_the_next_answer(client, roadmap):
     assert (
         len(
@@ -436,10 +455,15 @@ def test_the_schema_and_its_docs_are_served_by_the_app(client, db):
     html = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle" in html
     assert not re.search(r"""(src|href)=["']https?://""", html)  # nothing from a CDN
-    assert (
-        "script-src 'self'" in docs["Content-Security-Policy"]
-        or "script-src" not in docs["Content-Security-Policy"]
-    )
+    assert "script-src 'self';" in docs["Content-Security-Policy"]
+    # HEAD answers wherever GET does, but is no operation of its own in the schema.
+    operations = [
+        (method, spec["operationId"])
+        for path in schema["paths"].values()
+        for method, spec in path.items()
+    ]
+    assert "head" not in {method for method, _ in operations}
+    assert len({name for _, name in operations}) == len(operations)
 
 
 def test_a_learners_tokens_are_in_their_data_and_go_with_their_account(client, learner, reader):
@@ -464,6 +488,9 @@ def test_every_error_is_json_of_one_shape(client, learner, roadmap, reader, monk
     assert wrong_method.status_code == 405
     assert wrong_method.json()["code"] == "method_not_allowed"
     assert wrong_method["Allow"] == "GET, HEAD"
+    for path in ["/api/v1/openapi.json", "/api/v1/docs"]:
+        answer = Client(enforce_csrf_checks=True).post(path)
+        assert answer.status_code == 405 and answer.json()["code"] == "method_not_allowed"
     put_only = client.get(f"/api/v1/me/progress/{roadmap['x1'].public_id}", **bearer(reader))
     assert put_only.status_code == 405 and put_only["Allow"] == "PUT"
     # A write to an address that names nothing is a 404 too, never a page about cookies.
@@ -483,10 +510,10 @@ def test_every_error_is_json_of_one_shape(client, learner, roadmap, reader, monk
     }
 
 
-def test_wrong_tokens_are_limited_per_address(client, learner, reader, monkeypatch):
+def test_wrong_tokens_are_limited_per_address(client, learner, roadmap, reader, monkeypatch):
     monkeypatch.setattr(wrong_tokens, "num_requests", 2)
-    for _ in range(2):
-        assert client.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
+    assert client.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
+    assert put_state(client, roadmap["x1"], "done", reader).status_code == 403  # counted too
     refused = client.get("/api/v1/me/progress", **bearer("dlr_guess"))
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     # A valid token is not counted against its address, nor refused by it.
