@@ -169,12 +169,7 @@ class SuggestionAdmin(admin.ModelAdmin):
 
     @admin.display(description="For")
     def place(self, suggestion: Suggestion) -> str:
-        topic = suggestion.topic
-        return (
-            f"{topic.part.roadmap.title} › {topic.part.title} › {topic.title}"
-            if topic
-            else "(topic deleted)"
-        )
+        return suggestion.topic.place if suggestion.topic else "(topic deleted)"
 
     @admin.display(description="Suggested by")
     def by(self, suggestion: Suggestion) -> str:

@@ -96,7 +96,6 @@ def suggestion_page(request, form, topic, listed: list[Resource], *, status: int
     """The suggestion's form (in place with htmx), with where its URL is listed."""
     context = {
         "topic": topic,
-        "roadmap": topic.part.roadmap,
         "form": form,
         "listed": listed,
         "listed_here": bool(form.errors.get("url")) and bool(listed),

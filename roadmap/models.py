@@ -273,6 +273,11 @@ class Topic(OrderedModel, MarkdownModel):
     def anchor(self) -> str:
         return f"topic-{self.part.slug}-{self.slug}"
 
+    @property
+    def place(self) -> str:
+        """Where it is, as every page names a place: "Roadmap › Part › Topic"."""
+        return f"{self.part.roadmap.title} › {self.part.title} › {self.title}"
+
 
 def url_key(url: str) -> str:
     """What two resource URLs are compared by: the same key is the same thing to a learner

@@ -48,7 +48,7 @@ def where(resource: Resource, roadmap_urls: dict[int, str]) -> tuple[str, str]:
     if roadmap.pk not in roadmap_urls:
         roadmap_urls[roadmap.pk] = roadmap.get_absolute_url()
     url = f"{roadmap_urls[roadmap.pk]}#{resource.anchor}"
-    return url, f"{roadmap.title} › {topic.part.title} › {topic.title}"
+    return url, topic.place
 
 
 def best_listings(ranks: dict[int, float], shown: dict[int, Resource]) -> list[Resource]:
