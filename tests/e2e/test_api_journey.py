@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from api.models import Token, digest_of
 from roadmap.models import Resource
 from tests.e2e.test_curation_journey import audit
 from tests.e2e.test_learner_journey import PYTHON_BOOK, checkbox
@@ -42,6 +43,9 @@ def test_a_token_made_on_the_page_sets_progress_from_a_script(new_page, learner,
     expect(field).to_have_attribute("readonly", "")
     token = field.input_value()
     assert token.startswith("dlr_")
+    expect(page.get_by_role("button", name="Copy token")).to_be_visible()
+    assert Token.objects.filter(user=learner).count() == 1
+    assert Token.objects.get(user=learner).digest == digest_of(token)
 
     book = Resource.objects.get(title=PYTHON_BOOK)
     path = f"/api/v1/me/progress/{book.public_id}"
