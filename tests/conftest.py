@@ -7,13 +7,19 @@ import pytest
 from django.core.management import call_command
 
 from scripts.chromium import CHROMIUM as CHROMIUM_PATH
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, resources_in_one_topic
 
 
 @pytest.fixture
 def seed(db):
     """The author's seed roadmap, loaded the way `make run` loads it."""
     call_command("seed_roadmap", stdout=io.StringIO())
+
+
+@pytest.fixture
+def three(db):
+    """Three published resources in one topic of the first roadmap, "Book 0" to "Book 2"."""
+    return resources_in_one_topic(3, title="Book ")
 
 
 @pytest.fixture

@@ -17,6 +17,10 @@ BAR = re.compile(
 ROADMAP = "/roadmaps/deep-learning/"
 
 
+# What htmx sends with each of its requests.
+HTMX = {"HX-Request": "true"}
+
+
 def bars(html: str) -> dict[str, int]:
     """Every progress bar on the page: {"overall": 40, "part-1": 40, "topic-2": 50, ...};
     "overall" is the one named "Overall progress" (a roadmap page's), and the bars of

@@ -10,16 +10,8 @@ from roadmap.services import note_save, progress_set, resource_status_set, share
 from tests.factories import (
     ResourceFactory,
     UserFactory,
-    resources_in_one_topic,
 )
-from tests.progress_helpers import ROADMAP, count_queries, tick
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def three(db):
-    return resources_in_one_topic(3, title="Book ")
+from tests.progress_helpers import HTMX, ROADMAP, count_queries, tick
 
 
 @pytest.fixture

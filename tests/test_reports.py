@@ -6,15 +6,8 @@ from django.utils import timezone
 
 from curation.models import Report
 from roadmap.curators import CURATORS
-from tests.factories import StaffFactory, UserFactory, resources_in_one_topic
-from tests.progress_helpers import ROADMAP
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def three(db):
-    return resources_in_one_topic(3, title="Book ")
+from tests.factories import StaffFactory, UserFactory
+from tests.progress_helpers import HTMX, ROADMAP
 
 
 def report_url(resource) -> str:

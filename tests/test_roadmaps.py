@@ -22,9 +22,8 @@ from tests.factories import (
     UserFactory,
     build_roadmap,
 )
-from tests.progress_helpers import bars, count_queries, queries_cold_and_warm, ticked
+from tests.progress_helpers import HTMX, bars, count_queries, queries_cold_and_warm, ticked
 
-HTMX = {"HX-Request": "true"}
 BOOK = "https://www.deeplearningbook.org/"
 
 

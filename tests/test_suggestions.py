@@ -15,14 +15,7 @@ from tests.factories import (
     UserFactory,
     resources_in_one_topic,
 )
-from tests.progress_helpers import ROADMAP
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def three(db):
-    return resources_in_one_topic(3, title="Book ")
+from tests.progress_helpers import HTMX, ROADMAP
 
 
 @pytest.fixture

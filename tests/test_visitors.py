@@ -17,10 +17,9 @@ from tests.factories import (
     UserFactory,
     resources_in_one_topic,
 )
-from tests.progress_helpers import ROADMAP, bars, tick, ticked
+from tests.progress_helpers import HTMX, ROADMAP, bars, tick, ticked
 
 PASSWORD = "a-long-Passphrase-42"
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
