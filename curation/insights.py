@@ -2,8 +2,9 @@
 progress, done and skipped, its skip rate and the median days from started to done; how
 many learners reached each part; all within a date range.
 
-Read from two materialized views (migration curation 0002 defines them), refreshed by a job every
-INSIGHTS_REFRESH_MINUTES (`manage.py refresh_insights`), not from the progress table:
+Read from two materialized views (migration curation 0002 defines them), refreshed by a
+job as INSIGHTS_REFRESH_CRON says (every 30 minutes; `manage.py refresh_insights` at
+once), not from the progress table:
 the same figures aggregated from 10M progress rows take seconds (`make bench` prints
 both), the views a few milliseconds. Each view is grouped so that its aggregation has
 as few groups as it can: per learner only one per roadmap (not one per part). What it costs: figures as old as the last refresh,
