@@ -550,3 +550,17 @@ def test_a_write_costs_the_same_at_any_size(client, learner, writer, django_asse
     put_state(client, big[-1], "done", writer)
     with django_assert_max_num_queries(9):
         put_state(client, big[-1], "skipped", writer)
+
+
+def test_the_list_says_which_tokens_were_never_used_and_which_have_expired(client, learner):
+    token_create(user=learner, name="fresh", scope="read")
+    old, _secret = token_create(user=learner, name="old", scope="read")
+    Token.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    client.force_login(learner)
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>(.*?)</tr>", client.get("/me/tokens/").content.decode(), re.S)
+        for name in re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', row)
+    }
+    assert "Never used" in rows["fresh"] and "Expired" not in rows["fresh"]
+    assert "Expired" in rows["old"]
