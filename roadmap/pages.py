@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from roadmap.content import Content, RoadmapContent
 from roadmap.filters import FACETS
 from roadmap.models import Note
-from roadmap.render_once import Filled, Rendering, render_once, renderings
+from roadmap.render_once import Filled, Holes, Rendering, render_once, renderings, rows
 
 # The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
 # `drafts`: the parts and resources only staff see are shown; a share page never shows
@@ -39,17 +39,12 @@ def viewer_of(user) -> str:
     return "staff" if user.is_staff else "learner" if user.is_authenticated else "visitor"
 
 
-def kept(
-    listed: RoadmapContent, template: str, key: tuple, context, *, shared: bool = False
-) -> Rendering:
+def kept(listed: RoadmapContent, template: str, key: tuple, context) -> Rendering:
     """`template` rendered once for everybody with `context()` (called only to render),
-    kept under the version of the roadmap `listed` it shows and `key` (all else that the
-    context depends on), in this process; with `shared`, in Django's cache for every
-    other too (a whole roadmap, which takes long to render; a small piece is made from
-    kept rows sooner than it is fetched)."""
-    return renderings.get(
-        (listed.scope, template, *key), lambda: render_once(template, context()), shared=shared
-    )
+    kept in this process under the version of the roadmap `listed` it shows and `key`
+    (all else that the context depends on): a small piece, made from kept rows sooner
+    than it is fetched."""
+    return renderings.get((listed.scope, template, *key), lambda: render_once(template, context()))
 
 
 def roadmap_rendering(
@@ -62,8 +57,9 @@ def roadmap_rendering(
 ) -> Rendering:
     """The roadmap `listed` in `template` as `viewer` sees it (`context`: the template's
     own arguments, plain values), made once per version of the roadmap; kept for every
-    process (`everywhere`: the whole roadmap, slow to render) or in this one (a piece
-    that shows a little of it, made sooner than fetched)."""
+    process (`everywhere`: the whole roadmap, slow to render, with the rows it was made
+    of, for the process that makes its next version) or in this one (a piece that shows
+    a little of it, made sooner than fetched)."""
 
     def everything() -> dict:
         seen = {**VIEWERS[viewer], **context}
@@ -82,7 +78,19 @@ def roadmap_rendering(
     # What it shows of other roadmaps: their titles and addresses.
     shown = tuple((p.pk, p.title, p.slug) for p in listed.prerequisites)
     key = (viewer, shown, *sorted(context.items()))
-    return kept(listed, template, key, everything, shared=everywhere)
+    if not everywhere:
+        return kept(listed, template, key, everything)
+    name = (listed.roadmap.pk, template, viewer, *sorted(context.items()))
+
+    def build() -> Rendering:
+        shared = rows.fetch(name)  # the rows another process made this page of, if any
+        holes = Holes()
+        rendering = render_once(template, everything(), holes)
+        if not shared:
+            rows.share(name, holes.rows)
+        return rendering
+
+    return renderings.get((listed.scope, template, *key), build, shared=True)
 
 
 def share_page_shell(content: Content, viewer: str) -> Rendering:

@@ -59,7 +59,7 @@ BUILDING = "render_once"
 MARKER = re.compile("\x00(\\d+)\x00")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateHole:
     """A resource's markup in each state, by state."""
 
@@ -67,7 +67,7 @@ class StateHole:
     branches: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FigureHole:
     """A figure's markup, rendered from the request's `Completion` for `key`."""
 
@@ -77,7 +77,7 @@ class FigureHole:
     viewers_own: bool = False  # the viewer's figure (the navigation's), not the page's
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValueHole:
     name: str
     key: str | None = None  # one of many holes named `name`, by key
@@ -85,7 +85,7 @@ class ValueHole:
     # template's own text (a literal there is markup)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShownHole:
     """Where a piece a filter may hide (`{% shown %}`) starts, or ends."""
 
@@ -93,7 +93,7 @@ class ShownHole:
     start: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestHole:
     """A value of the layout's own, taken from the request (`REQUEST_VALUES`)."""
 
@@ -148,6 +148,7 @@ class Holes:
 
     def __init__(self) -> None:
         self.found: list[StateHole | FigureHole | ValueHole | RequestHole | ShownHole] = []
+        self.rows: dict = {}  # the kept rows (`{% row %}`) it was made of, by key
 
     def add(self, hole: StateHole | FigureHole | ValueHole | RequestHole | ShownHole) -> SafeString:
         self.found.append(hole)
@@ -167,13 +168,16 @@ class Holes:
 RENDERINGS = Counter(
     "roadmap_renderings", "Pages and fragments rendered once for everybody.", ["template"]
 )
-ROWS = Counter("roadmap_rows_rendered", "Rows of those made anew (the rest were kept).")
+ROWS = Counter(
+    "roadmap_rows_rendered", "Pieces of rows ({% row %}) made anew (the rest were kept)."
+)
 
 
-def render_once(template: str, context: dict) -> Rendering:
-    """`template` rendered with `context` for everybody, cut at its holes."""
+def render_once(template: str, context: dict, holes: Holes | None = None) -> Rendering:
+    """`template` rendered with `context` for everybody, cut at its holes (`holes`, to
+    learn what else it was made of)."""
     RENDERINGS.labels(template).inc()
-    holes = Holes()
+    holes = holes or Holes()
     return Rendering(render_to_string(template, {**context, BUILDING: holes}), holes.found)
 
 
@@ -227,15 +231,21 @@ class Rendering:
         self._request: dict[str, list[int]] = {}
         self._spans: list[tuple[str, int, int]] = []  # (key, first part, part after)
         opened: list[tuple[str, int]] = []
+        # A slot's branches, encoded once: most are the same few in every row
+        # (`{% state_slot %}`), and one dict for each of 500 rows was a megabyte a page.
+        encoded: dict[tuple, dict[str, bytes]] = {}
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
                 self._parts.append(piece.encode())
                 continue
             hole, position = holes[int(piece)], len(self._parts)
             if isinstance(hole, StateHole):
-                branches = {state: text.encode() for state, text in hole.branches}
-                if any(MARKER.search(text) for _state, text in hole.branches):
-                    raise ValueError("A {% by_state %} branch may not hold another hole.")
+                branches = encoded.get(hole.branches)
+                if branches is None:
+                    if any(MARKER.search(text) for _state, text in hole.branches):
+                        raise ValueError("A {% by_state %} branch may not hold another hole.")
+                    branches = {state: text.encode() for state, text in hole.branches}
+                    encoded[hole.branches] = branches
                 self._parts.append(branches[hole.branches[0][0]])  # the first state's
                 self._states.setdefault(hole.resource, []).append((position, branches))
             elif isinstance(hole, FigureHole):
@@ -308,9 +318,10 @@ class Rendering:
 
 
 renderings = ProcessCache()
-# The rows renderings are made of, by what each shows (`{% row %}`): some 20 roadmaps of
-# 500 rows for three kinds of viewer, and the rows of pages a little older.
-rows = MadeOf(size=40_000)
+# The rows renderings are made of, by what each shows (`{% row %}`): for some 20 roadmaps
+# of 500 rows, each row's resource, its tail for visitors and for learners, and its share
+# page's row; and the rows of pages a little older.
+rows = MadeOf(size=50_000)
 
 
 def forget_everything() -> None:

@@ -336,13 +336,13 @@ def test_an_edit_makes_one_row_again_and_the_page_from_the_rows_it_had(client, d
     build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
     before = rows_made(client)
     client.get("/roadmaps/deep-learning/")
-    assert rows_made(client) == before + 12
+    assert rows_made(client) == before + 2 * 12  # each row: what it shows, and its tail
     edited = Resource.objects.order_by("pk")[4]
     edited.title = "Renamed, one row"
     edited.save()
     page = client.get("/roadmaps/deep-learning/").content.decode()
     assert "Renamed, one row" in page
-    assert rows_made(client) == before + 13
+    assert rows_made(client) == before + 2 * 13
     # The rows a page is put together from hold each learner's own state all the same.
     from tests.factories import UserFactory
     from tests.progress_helpers import tick, ticked
@@ -352,3 +352,23 @@ def test_an_edit_makes_one_row_again_and_the_page_from_the_rows_it_had(client, d
     assert ticked(client.get("/roadmaps/deep-learning/").content.decode()) == {
         str(edited.public_id)
     }
+
+
+def test_a_worker_that_took_a_page_from_the_shared_cache_makes_only_the_edited_row(client, db):
+    """A process that fetched a page has none of its rows; the next edit makes it take
+    them from the shared cache, not render every row again."""
+    from roadmap.render_once import forget_everything
+    from tests.factories import build_roadmap
+
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
+    client.get("/roadmaps/deep-learning/")  # one worker makes the page
+    forget_everything()  # another worker
+    before_fetch = rows_made(client)
+    client.get("/roadmaps/deep-learning/")  # takes it from the shared cache
+    assert rows_made(client) == before_fetch  # and makes no row
+    edited = Resource.objects.order_by("pk")[7]
+    edited.title = "Renamed where the page was fetched"
+    edited.save()
+    page = client.get("/roadmaps/deep-learning/").content.decode()
+    assert "Renamed where the page was fetched" in page
+    assert rows_made(client) == before_fetch + 2  # the edited row: what it shows, its tail

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from roadmap.kept import code_version
 from roadmap.models import Progress
 from roadmap.pages import roadmap_rendering, viewer_of
 from roadmap.progress import EMPTY
@@ -47,33 +48,43 @@ class ByStateNode(template.Node):
         ):
             return self.nodelist.render(context)
 
+    def branches(self, context) -> tuple[tuple[str, str], ...]:
+        return tuple((state, self.branch(context, state)) for state in STATES)
+
     def render(self, context) -> str:
         public_id = str(self.resource.resolve(context).public_id)
         holes = context.get(BUILDING)
         if holes is None:  # rendered for one viewer: their state now
             state = context.get("states", {}).get(public_id, Progress.State.NOT_STARTED)
             return self.branch(context, state)
-        branches = tuple((state, self.branch(context, state)) for state in STATES)
-        return holes.add(StateHole(public_id, branches))
+        return holes.add(StateHole(public_id, self.branches(context)))
 
 
 class StateSlotNode(ByStateNode):
-    """A `{% by_state %}` whose markup depends on the state alone: each state's is made
-    once and reused in every row, where a page of 500 rows made it 500 times over."""
+    """A `{% by_state %}` whose markup depends on the state alone: made once and reused
+    in every row (one tuple of branches for the 10,000 rows a process keeps), where a page
+    of 500 rows made it 500 times over."""
 
     def __init__(self, resource, nodelist) -> None:
         super().__init__(resource, nodelist)
         self.made: dict[str, str] = {}
+        self.all_made: tuple[tuple[str, str], ...] | None = None
 
     def branch(self, context, state: str) -> str:
         if state not in self.made:
             self.made[state] = super().branch(context, state)
         return self.made[state]
 
+    def branches(self, context) -> tuple[tuple[str, str], ...]:
+        if self.all_made is None:
+            self.all_made = super().branches(context)
+        return self.all_made
+
 
 class RowNode(template.Node):
-    def __init__(self, resource, counted, readonly, twin, nodelist) -> None:
-        self.resource, self.counted, self.readonly, self.twin = resource, counted, readonly, twin
+    def __init__(self, name: tuple, resource, counted, flags, nodelist) -> None:
+        self.name = name
+        self.resource, self.counted, self.flags = resource, counted, flags
         self.nodelist = nodelist
 
     def render(self, context) -> str:
@@ -83,12 +94,10 @@ class RowNode(template.Node):
         resource = self.resource.resolve(context)
         shown = tuple(getattr(resource, field.attname) for field in resource._meta.concrete_fields)
         key = (
-            self,  # this template's row: a template changed is a new node (held here, so
-            # that no new node can take a freed one's id)
+            self.name,
             shown,
             resource.pk in (self.counted.resolve(context) or ()),
-            bool(self.readonly.resolve(context)),
-            bool(self.twin.resolve(context)),
+            *(bool(flag.resolve(context)) for flag in self.flags),
         )
 
         def make() -> tuple[str, list]:
@@ -97,21 +106,33 @@ class RowNode(template.Node):
             with context.push({BUILDING: mine}):
                 return self.nodelist.render(context), mine.found
 
-        return holes.take(*rows.get(key, make))
+        made = holes.rows[key] = rows.get(key, make)
+        return holes.take(*made)
 
 
 @register.tag
 def row(parser, token) -> RowNode:
-    """`{% row resource counted readonly twin %}...{% endrow %}`: a resource's row in a
-    page made once, itself made once for every page that shows it as it is, and kept by
-    what it shows: every field of the resource, whether it counts (`counted`, what
-    counts), and the page's `readonly` and `twin`. So an edit makes one row again, and
-    the page of the roadmap it is in is put together from the rows it had. A row may show
-    nothing else of the page (give the tag what it does)."""
-    _name, *names = token.split_contents()
+    """`{% row resource counted flag... %}...{% endrow %}`: a piece of a resource's row
+    in a page made once, itself made once for every page that shows it as it is, and kept
+    by what it shows: every field of the resource, whether it counts (`counted`, what
+    counts), and the page's flags it names (`readonly`, `twin`, `signed_in`: each true or
+    false). So an edit makes one row again, and the page of the roadmap it is in is put
+    together from the rows it had. A row may show nothing else of the page (name the
+    flags it does)."""
+    _name, resource, counted, *flags = token.split_contents()
+    # Its name, the same in every process running this code: the template, and which of
+    # its rows it is (a template changed is new code: code_version).
+    number = parser.extra_data["roadmap.rows"] = parser.extra_data.get("roadmap.rows", 0) + 1
+    name = (code_version(), parser.origin.template_name, number)
     nodelist = parser.parse(("endrow",))
     parser.delete_first_token()
-    return RowNode(*(parser.compile_filter(name) for name in names), nodelist)
+    return RowNode(
+        name,
+        parser.compile_filter(resource),
+        parser.compile_filter(counted),
+        [parser.compile_filter(flag) for flag in flags],
+        nodelist,
+    )
 
 
 @register.tag
