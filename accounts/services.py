@@ -138,7 +138,7 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "reason": suggestion.reason,
                 "sent_at": suggestion.created_at.isoformat(),
             }
-            for suggestion in Suggestion.objects.of(user)
+            for suggestion in Suggestion.objects.of(user).prefetch_related("topic")
         ],
         "reports": [
             {

@@ -10,11 +10,18 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
 from roadmap.models import Resource, Roadmap, Topic, url_key
 
 SUGGESTION_WHY_MAX = 2000
+# A learner's suggestions, newest first (the index suggestion_of_learner): on every /me/,
+# SQL of its own, as activity's latest event is, where the ORM's building of the query
+# cost three times its run (in-process: 0.3 ms a request against 1.1 ms).
+OF_LEARNER = (
+    "SELECT * FROM curation_suggestion WHERE user_id = %s ORDER BY created_at DESC, id DESC"
+)
 REPORT_COMMENT_MAX = 2000
 
 
@@ -35,13 +42,10 @@ class SuggestionQuerySet(models.QuerySet):
         )
         return found["today"], bool(found["pending"])
 
-    def of(self, user) -> SuggestionQuerySet:
-        """A learner's own, newest first, with what each became."""
-        return (
-            self.filter(user=user)
-            .select_related("topic__part__roadmap")
-            .order_by("-created_at", "-pk")
-        )
+    def of(self, user) -> RawQuerySet:
+        """A learner's own, newest first, with what each became (their topics are not
+        read: /me/ names those it shows from the content snapshot)."""
+        return self.raw(OF_LEARNER, [user.pk])
 
 
 class Suggestion(models.Model):

@@ -150,12 +150,18 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
 
 
 def your_suggestions(request: HttpRequest) -> str:
-    """/me/'s section of the learner's suggestions and what became of each."""
-    shown = latest_content().shown_to(staff=False)  # a link only to what they can see
+    """/me/'s section of the learner's suggestions and what became of each: a link to the
+    resource, and the place of the topic, only where they can see it."""
+    content = latest_content()
+    shown = content.shown_to(staff=False)
     suggestions = [
-        (suggestion, shown[suggestion.resource_id].get_absolute_url())
-        if suggestion.resource_id in shown
-        else (suggestion, None)
+        (
+            suggestion,
+            shown[suggestion.resource_id].get_absolute_url()
+            if suggestion.resource_id in shown
+            else None,
+            content.topic_shown(suggestion.topic_id, staff=False),
+        )
         for suggestion in Suggestion.objects.of(request.user)
     ]
     return render_to_string("curation/your_suggestions.html", {"suggestions": suggestions})
