@@ -869,6 +869,7 @@ def main() -> int:
     if COMPARE_ROWS:
         started = time.monotonic()
         small_url, small_rows = copy_small(url)
+        django.db.connections.close_all()  # its making ended this process's connection
         print(
             f"the POST's comparison: {SMALL_DATABASE} with {small_rows:,} progress rows"
             f" ({time.monotonic() - started:.0f} s to copy)",
