@@ -152,15 +152,15 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
 def your_suggestions(request: HttpRequest) -> str:
     """/me/'s section of the learner's suggestions and what became of each: a link to the
     resource, and the place of the topic, only where they can see it."""
-    content = latest_content()
-    shown = content.shown_to(staff=False)
+    content, staff = latest_content(), request.user.is_staff
+    shown = content.shown_to(staff=staff)
     suggestions = [
         (
             suggestion,
             shown[suggestion.resource_id].get_absolute_url()
             if suggestion.resource_id in shown
             else None,
-            content.topic_shown(suggestion.topic_id, staff=False),
+            content.topic_shown(suggestion.topic_id, staff=staff),
         )
         for suggestion in Suggestion.objects.of(request.user)
     ]

@@ -100,15 +100,23 @@ SHARED_SECONDS = 24 * 60 * 60
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """What the renderings' markup is made by: the templates and the tags that fill
-    them, as a digest, so that two releases running side by side keep theirs apart."""
+    """What the renderings' markup is made by: the project's templates (its apps' too:
+    other apps add to a roadmap's rows) and the tags that fill them, as a digest, so that
+    two releases running side by side keep theirs apart."""
+    from django.apps import apps
     from django.conf import settings
 
+    base = Path(settings.BASE_DIR).resolve()
+    folders = [base / "templates"] + [
+        Path(app.path, "templates")
+        for app in apps.get_app_configs()
+        if Path(app.path).resolve().is_relative_to(base)
+    ]
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
     for path in sorted(
         [
-            *Path(settings.BASE_DIR, "templates").rglob("*"),
+            *(path for folder in folders for path in folder.rglob("*")),
             here / "render_once.py",
             *(here / "templatetags").glob("*.py"),
         ]
@@ -121,7 +129,9 @@ def code_version() -> str:
 @receiver(file_changed)
 def code_changed(sender, file_path, **kwargs) -> None:
     """Under the development server, a template edited is new code (its reloader sends
-    this, and Django reads the template again without restarting)."""
+    this, and Django reads the template again without restarting). (A request between
+    Django's own receiver and this one may name a new row by the old digest: the
+    development server's, until its next edit.)"""
     code_version.cache_clear()
 
 
@@ -137,10 +147,12 @@ class MadeOf:
     edited (roadmap/templatetags/render_once.py, `{% row %}`).
 
     A process that took a page from the shared cache has none of its rows: so that the
-    next edit does not make it render the page whole, the rows a page was made of are
-    shared under the page's name (`share`), and a process about to make that page takes
-    them once (`fetch`). In-process, the first page after an edit: 70-80 ms with its rows,
-    200-280 ms without."""
+    next edit does not make it render the page whole, the rows a page was first made of
+    are shared under the page's name (`share`), and a process about to make that page
+    takes them once (`fetch`). In-process, the first page after an edit: 70-80 ms with
+    its rows, 200-280 ms without. Cost: a page made when none of its rows were shared
+    writes them too (a second value of about its size; six statements on the database
+    cache), and a process's first making of a page reads them."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -167,16 +179,17 @@ class MadeOf:
     def fetch(self, name: tuple) -> bool:
         """What some process made the page `name` of (`share`), into this one's values:
         once a process, before it first makes that page. False the first time if none
-        were shared: this process makes them, and shares them (once for the deployment,
-        so an edit costs one page's write; an older value is only one to make again)."""
+        were shared: this process makes them and shares them (once for the deployment,
+        but for workers that start together; an edit then costs one page's write, and a
+        row older than its page's is only one to make again)."""
         with self._lock:
             if name in self._fetched:
                 return True
-            self._fetched.add(name)
         shared = cache.get(shared_key(("made of", name)))
-        if shared is None:
-            return False
         with self._lock:
+            self._fetched.add(name)
+            if shared is None:
+                return False
             for key, value in shared.items():
                 self._entries.setdefault(key, value)
             while len(self._entries) > self.size:

@@ -30,7 +30,8 @@ VIEWERS = {
 # What other apps add to a roadmap's page, as templates included, with the page's
 # context, into each topic (`topic`) and each listed resource's row (`resource`): part
 # of the page made once for everybody, so they may use nothing of the viewer but
-# `signed_in` and `staff`. curation adds its suggestions and reports; roadmap names none.
+# `signed_in` and `staff`; a row's, kept with the row's tail (`{% row %}`), nothing of
+# the page but `resource`. curation adds its suggestions and reports; roadmap names none.
 TOPIC_ACTIONS: list[str] = []
 RESOURCE_ACTIONS: list[str] = []
 

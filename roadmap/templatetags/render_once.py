@@ -122,6 +122,8 @@ def row(parser, token) -> RowNode:
     _name, resource, counted, *flags = token.split_contents()
     # Its name, the same in every process running this code: the template, and which of
     # its rows it is (a template changed is new code: code_version).
+    if parser.origin.template_name is None:
+        raise template.TemplateSyntaxError("{% row %} names its rows by their template's name.")
     number = parser.extra_data["roadmap.rows"] = parser.extra_data.get("roadmap.rows", 0) + 1
     name = (code_version(), parser.origin.template_name, number)
     nodelist = parser.parse(("endrow",))
