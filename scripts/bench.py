@@ -1132,6 +1132,8 @@ def main() -> int:
         server.wait(timeout=30)
     if not ONLY or "cold" in ONLY:
         met &= cold_met()
+    if not ONLY or "insights" in ONLY:
+        met &= insights_met()
     if not ONLY or "digest" in ONLY:
         met &= digest_met()
     if not ONLY or "import" in ONLY:
