@@ -31,6 +31,8 @@ def test_skipping_a_resource_counts_it_and_reads_so(new_page, learner):
     ).to_contain_text("20% · 1 done of 5")
     settled(page)
     page.get_by_label(f"Status of {MATHS}").select_option(label="In progress")
+    # (The answer, before the reload below: the bars do not move, so they cannot say it came.)
+    expect(page.locator("#progress-announcer")).to_contain_text(f"{MATHS} marked as in progress.")
     expect(page.get_by_label(f"Status of {MATHS}")).to_have_value("in_progress")
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")  # counts for nothing
     assert page.evaluate("window.__sameDocument") == "yes"
