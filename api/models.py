@@ -43,11 +43,14 @@ class Token(models.Model):
         return f"token {self.pk}"
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def opens(self) -> bool:
         """Whether it opens the API: not expired (a revoked token is deleted), and its
         learner's account active."""
-        expired = self.expires_at is not None and self.expires_at <= timezone.now()
-        return not expired and self.user.is_active
+        return not self.expired and self.user.is_active
 
     @property
     def writes(self) -> bool:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import private_page
@@ -43,7 +42,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
         "made": made,
         "secret": secret,
         "tokens": Token.objects.of(request.user),
-        "now": timezone.now(),
     }
     return render(request, "api/tokens.html", context)
 
