@@ -24,12 +24,17 @@ class TooManyTokens(Exception):
     """The learner holds TOKENS_PER_LEARNER tokens already."""
 
 
+def token_secret() -> str:
+    """A new token's secret: PREFIX and 256 random bits."""
+    return PREFIX + secrets.token_urlsafe(32)
+
+
 def token_create(
     *, user, name: str, scope: str, expires_at: datetime | None = None
 ) -> tuple[Token, str]:
     """Make a token for `user`; return it and its secret, which is not kept (only its
     digest is) and so can be shown this once."""
-    secret = PREFIX + secrets.token_urlsafe(32)
+    secret = token_secret()
     with transaction.atomic():
         # The learner's row, locked: two forms sent at once cannot both pass the limit.
         get_user_model().objects.select_for_update().filter(pk=user.pk).exists()

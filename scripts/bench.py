@@ -990,12 +990,12 @@ def main() -> int:
         # of their own (they are 10% to 90% through: halfway on average). More than a
         # learner may make on the page (API_TOKENS): made here as token_create makes them.
         from api.models import Token, digest_of
-        from api.services import PREFIX
+        from api.services import token_secret
 
         api_bearers = []
         for n in range(1, THREADS + 1):
             user = User.objects.get(username=f"learner{n}")
-            secrets_of = [PREFIX + secrets.token_urlsafe(32) for _ in range(API_TOKENS)]
+            secrets_of = [token_secret() for _ in range(API_TOKENS)]
             Token.objects.bulk_create(
                 Token(user=user, name="bench", scope=Token.Scope.WRITE, digest=digest_of(secret))
                 for secret in secrets_of
