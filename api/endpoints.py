@@ -235,9 +235,10 @@ def roadmaps(request: HttpRequest, page: Query[PageQuery]):
     """The published roadmaps, in order."""
     published = content_at(content_version()).published
     shown = published[page.offset : page.offset + page.limit]
+    site = request.build_absolute_uri("/")
     return {
         **page_of(request, len(published), page),
-        "items": [summary_of(request.build_absolute_uri("/"), listed) for listed in shown],
+        "items": [summary_of(site, listed) for listed in shown],
     }
 
 
