@@ -335,3 +335,22 @@ def test_a_learner_sees_only_their_own_suggestions(client, ada, topic):
     client.force_login(UserFactory())
     me = client.get("/me/").content.decode()
     assert "Your suggestions" in me and "A deep book" not in me
+
+
+def test_me_names_where_each_suggestion_was_for_only_where_the_learner_can_see_it(
+    client, ada, topic
+):
+    from django.utils.html import escape
+
+    from roadmap.models import Part
+
+    client.post(suggest_url(topic), suggestion())
+    place = escape(f"for {topic.place},")
+    assert place in client.get("/me/").content.decode()
+    Part.objects.filter(pk=topic.part_id).update(status=Part.Status.DRAFT)
+    me = client.get("/me/").content.decode()
+    assert "A deep book" in me and place not in me  # a draft part's name is the staff's
+    curator = StaffFactory()
+    Suggestion.objects.filter(user=ada).update(user=curator)
+    client.force_login(curator)
+    assert place in client.get("/me/").content.decode()
