@@ -372,3 +372,12 @@ def test_a_worker_that_took_a_page_from_the_shared_cache_makes_only_the_edited_r
     page = client.get("/roadmaps/deep-learning/").content.decode()
     assert "Renamed where the page was fetched" in page
     assert rows_made(client) == before_fetch + 2  # the edited row: what it shows, its tail
+
+
+def test_a_row_needs_a_template_with_a_name_to_be_kept_by():
+    """Rows are kept by their template's name and place in it, the same in every process:
+    a template made from a string has none, and is refused rather than kept under None."""
+    from django.template import TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError, match="template's name"):
+        engines["django"].from_string("{% row resource counted %}{% endrow %}")
