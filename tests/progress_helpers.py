@@ -31,6 +31,12 @@ def bars(html: str) -> dict[str, int]:
     }
 
 
+def csp_directives(response) -> dict[str, str]:
+    """A response's Content-Security-Policy, by directive (in whatever order it came)."""
+    policy = response["Content-Security-Policy"]
+    return dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+
+
 def ticked(html: str) -> set[str]:
     """public ids of the resources whose checkbox is checked."""
     return set(re.findall(r'id="done-([0-9a-f-]{36})" checked', html))
