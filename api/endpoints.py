@@ -24,6 +24,7 @@ from api import auth
 from api.schemas import (
     ActivityOut,
     Error,
+    Listing,
     ProgressOut,
     ProgressSetOut,
     RoadmapList,
@@ -208,17 +209,31 @@ def summary_of(site: str, listed: RoadmapContent) -> dict:
     }
 
 
-def listing_of(content: Content, resource: Resource) -> dict:
-    """Where `resource` is listed (`Listing`)."""
+def listing_of(content: Content, resource: Resource) -> Listing:
+    """Where `resource` is listed."""
     topic = resource.topic
-    return {
-        "id": resource.public_id,
-        "title": resource.title,
-        "url": resource.url,
-        "roadmap": content.by_id[topic.part.roadmap_id].roadmap.slug,
-        "part": topic.part.title,
-        "topic": topic.title,
-    }
+    return Listing(
+        id=resource.public_id,
+        title=resource.title,
+        url=resource.url,
+        roadmap=content.by_id[topic.part.roadmap_id].roadmap.slug,
+        part=topic.part.title,
+        topic=topic.title,
+    )
+
+
+# Where each work is listed (`Listing`), made when first asked for and kept per content
+# version in each process: it depends on the content alone.
+listings = ProcessCache()
+
+
+def listed_in(content: Content, work: int) -> list[Listing]:
+    """Where the work `work` is listed now, for everyone (none: not listed)."""
+    kept = listings.get((content.version, "listings"), dict)
+    if (found := kept.get(work)) is None:
+        shown = content.works_shown_to(staff=False).get(work, ())
+        found = kept[work] = [listing_of(content, resource) for resource in shown]
+    return found
 
 
 def figures_of(progress: ProgressSummary, roadmaps: list[RoadmapContent]) -> list[dict]:
@@ -335,7 +350,7 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
                 "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
                 "counts": work in content.counted_works,
                 "url": shown[work][0].url if work in shown else None,
-                "listed_in": [listing_of(content, resource) for resource in shown.get(work, ())],
+                "listed_in": listed_in(content, work),
             }
             for work in works
         ],
@@ -382,7 +397,6 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
     rhythm = rhythm_of(user)
     events = Event.objects.filter(user=user).order_by("-id")
     content = content_at(content_version())
-    shown = content.works_shown_to(staff=False)
     return {
         **page_of(request, events.count(), page),
         "current_streak": rhythm.current_streak,
@@ -395,9 +409,7 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
                 "day": event.day,
                 "before": event.before,
                 "after": event.after,
-                "resource": listing_of(content, shown[event.work_id][0])
-                if event.work_id in shown
-                else None,
+                "resource": next(iter(listed_in(content, event.work_id)), None),
             }
             for event in events[page.offset : page.offset + page.limit]
         ],

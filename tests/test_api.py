@@ -319,6 +319,17 @@ def test_progress_says_what_the_pages_say(client, learner, roadmap, reader):
     assert body["count"] == 2
 
 
+def test_a_curators_edit_shows_in_the_learners_progress_next(client, learner, roadmap, reader):
+    progress_set(user=learner, resource=roadmap["x1"], state="done")
+    client.get("/api/v1/me/progress", **bearer(reader))  # (where it is listed, now kept)
+    Resource.objects.filter(pk=roadmap["x1"].pk).update(title="X one, revised")
+    Part.objects.filter(roadmap__slug="vision").update(status=Part.Status.DRAFT)
+    (item,) = client.get("/api/v1/me/progress", **bearer(reader)).json()["items"]
+    assert [(place["roadmap"], place["title"]) for place in item["listed_in"]] == [
+        ("deep-learning", "X one, revised")
+    ]
+
+
 def test_progress_is_paged(client, learner, reader):
     build_roadmap(parts=1, topics_per_part=1, resources_per_topic=7)
     for resource in Resource.objects.all():
