@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from functools import wraps
 from uuid import UUID
 
+import pydantic_core
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.renderers import BaseRenderer
 from pydantic import BaseModel, Field
 
 from activity.models import Event
@@ -55,6 +57,18 @@ def schema_page(view):
     return page
 
 
+class JSON(BaseRenderer):
+    """Answers written by pydantic's serializer, as the kept roadmap documents are, rather
+    than by the json module with Ninja's encoder: a page of 100 resources of
+    `GET /me/progress` in 0.3 ms instead of 1.5 (docs/performance.md, "The personal API").
+    Django's lazy strings are written as strings, as Ninja's encoder writes them."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data, *, response_status: int) -> bytes:
+        return pydantic_core.to_json(data, fallback=str)
+
+
 api = NinjaAPI(
     title="Deep Learning Roadmap API",
     version="1",
@@ -64,6 +78,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     docs_decorator=schema_page,
+    renderer=JSON(),
 )
 
 # The public operations are as open as the pages they mirror; a token's are limited per
