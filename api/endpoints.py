@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import wraps
 from uuid import UUID
@@ -242,13 +243,14 @@ def listing_of(content: Content, resource: Resource) -> Listing:
 listings = ProcessCache()
 
 
-def listed_in(content: Content, work: int) -> list[Listing]:
-    """Where the work `work` is listed now, for everyone (none: not listed)."""
+def listed_in(content: Content, works: Iterable[int]) -> dict[int, list[Listing]]:
+    """Where each of `works` is listed now, for everyone (an empty list: nowhere)."""
     kept = listings.get((content.version, "listings"), dict)
-    if (found := kept.get(work)) is None:
-        shown = content.works_shown_to(staff=False).get(work, ())
-        found = kept[work] = [listing_of(content, resource) for resource in shown]
-    return found
+    for work in works:
+        if work not in kept:
+            shown = content.works_shown_to(staff=False).get(work, ())
+            kept[work] = [listing_of(content, resource) for resource in shown]
+    return kept
 
 
 def figures_of(progress: ProgressSummary, roadmaps: list[RoadmapContent]) -> list[dict]:
@@ -353,8 +355,8 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     roadmap lists now keeps its state, with no `url` and no listings."""
     state = learner_state(user=request.auth.user)
     content = state.content
-    shown = content.works_shown_to(staff=False)
     works = sorted(state.rows)[page.offset : page.offset + page.limit]
+    places = listed_in(content, works)
     since = state.since
     return {
         **page_of(request, len(state.rows), page),
@@ -364,8 +366,8 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
                 "state": state.rows[work],
                 "since": datetime.fromtimestamp(since[work], UTC) if work in since else None,
                 "counts": work in content.counted_works,
-                "url": shown[work][0].url if work in shown else None,
-                "listed_in": listed_in(content, work),
+                "url": places[work][0].url if places[work] else None,
+                "listed_in": places[work],
             }
             for work in works
         ],
@@ -411,7 +413,8 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
     user = request.auth.user
     rhythm = rhythm_of(user)
     events = Event.objects.filter(user=user).order_by("-id")
-    content = content_at(content_version())
+    shown = events[page.offset : page.offset + page.limit]
+    places = listed_in(content_at(content_version()), [event.work_id for event in shown])
     return {
         **page_of(request, events.count(), page),
         "current_streak": rhythm.current_streak,
@@ -424,8 +427,8 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
                 "day": event.day,
                 "before": event.before,
                 "after": event.after,
-                "resource": next(iter(listed_in(content, event.work_id)), None),
+                "resource": next(iter(places[event.work_id]), None),
             }
-            for event in events[page.offset : page.offset + page.limit]
+            for event in shown
         ],
     }
