@@ -325,8 +325,8 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
-# Cache: shared by every process. Django's database cache needs no other service;
-# REDIS_URL switches to Redis.
+# Cache: shared by every process. Django's database cache (each write one statement:
+# config/cache.py) needs no other service; REDIS_URL switches to Redis.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -337,7 +337,7 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "config.cache.PostgresCache",
             "LOCATION": "django_cache",
             # Kept renderings live here too (roadmap/render_once.py): a page per roadmap
             # and kind of viewer, an answer per resource ticked; Django's default of 300

@@ -43,9 +43,9 @@ def ticked(html: str) -> set[str]:
 
 
 # A rendering every process shares, not kept yet: its read from Django's cache, and its
-# write (the database cache counts its rows, reads the key and writes it, in a savepoint);
-# the same for the rows it is made of (roadmap/kept.py, MadeOf.share).
-SHARED_MISS = 2 * 6
+# write (one statement: config/cache.py); the same for the rows it is made of
+# (roadmap/kept.py, MadeOf.share).
+SHARED_MISS = 2 * 2
 
 
 def tick(client, resource, *, done: bool, htmx: bool = False):
