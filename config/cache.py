@@ -10,10 +10,13 @@ allauth's takes a lock as well: on Django's backend a visitor's tick spends twel
 statements on its limit, here four. Gain and cost: docs/performance.md ("The shared
 cache's writes").
 
-Reads, deletes and the table (`createcachetable`) are Django's. The table is culled as
-Django culls it (expired entries, then a share of the rest when it holds more than
-MAX_ENTRIES), but once every CULL_EVERY writes of a process instead of counted on every
-write: it may hold up to CULL_EVERY more entries per process between two culls.
+Reads, deletes and the table (`createcachetable`) are Django's. Unlike Django's, a
+write that fails raises (Django's returned False), and inside a transaction a refused
+`add` keeps the live row locked until the commit: nothing here writes to the cache
+inside a transaction. The table is culled as Django culls it (expired entries, then a
+share of the rest when it holds more than MAX_ENTRIES), but once every CULL_EVERY writes
+of each cache object (Django makes one per thread) instead of counted on every write:
+between two culls it may hold up to CULL_EVERY more entries per thread.
 """
 
 from __future__ import annotations
@@ -51,9 +54,10 @@ class PostgresCache(DatabaseCache):
         super().__init__(table, params)
         options = params.get("OPTIONS", {})
         self.table = table
-        self.max_entries = int(options.get("MAX_ENTRIES", 300))
-        self.cull_frequency = int(options.get("CULL_FREQUENCY", 3))
-        self.cull_every = int(options.get("CULL_EVERY", 100))
+        # (Read as BaseCache reads them.)
+        self.max_entries = int(params.get("max_entries", options.get("MAX_ENTRIES", 300)))
+        self.cull_frequency = int(params.get("cull_frequency", options.get("CULL_FREQUENCY", 3)))
+        self.cull_every = max(1, int(options.get("CULL_EVERY", 100)))
         self.writes = itertools.count(1)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
@@ -65,6 +69,7 @@ class PostgresCache(DatabaseCache):
         return self.write(key, value, timeout, only_if_absent=True)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        """Move the expiry of a live value (an expired one stays expired, as on Redis)."""
         key = self.make_and_validate_key(key, version=version)
         with self.cursor() as (cursor, statement):
             cursor.execute(statement(TOUCH), [self.expiry(timeout), key, now()])
@@ -103,10 +108,13 @@ class PostgresCache(DatabaseCache):
         when = datetime.max.replace(tzinfo=UTC) if at is None else datetime.fromtimestamp(at, UTC)
         return when.replace(microsecond=0)
 
+    def connection(self):
+        return connections[router.db_for_write(self.cache_model_class)]
+
     @contextmanager
     def cursor(self):
         """A cursor on the cache's database, and the statements on its table."""
-        connection = connections[router.db_for_write(self.cache_model_class)]
+        connection = self.connection()
         table = connection.ops.quote_name(self.table)
         with connection.cursor() as cursor:
             yield cursor, lambda sql: sql.format(table=table)

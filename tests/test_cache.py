@@ -3,10 +3,12 @@ one statement. It must keep every promise of Django's cache: the rate limits cou
 it and take their locks with `add`."""
 
 import threading
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
+from django.utils import timezone
 
 from config.cache import PostgresCache
 
@@ -21,7 +23,9 @@ def test_a_value_is_kept_until_it_expires():
     cache.set("gone", "x", timeout=-1)
     assert cache.get("gone", "missing") == "missing"
     cache.set("forever", "x", timeout=None)
-    assert cache.get("forever") == "x"
+    assert cache.get("forever") == "x" and expires("forever").year == 9999
+    assert cache.add("at-once", "x", timeout=0)  # (a timeout of 0: expired as written)
+    assert cache.get("at-once") is None
     cache.delete("k")
     assert cache.get("k") is None
 
@@ -35,17 +39,27 @@ def test_add_sets_only_what_holds_nothing_live():
     assert cache.get("stale") == 2
 
 
+def expires(key: str) -> datetime:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT expires FROM django_cache WHERE cache_key = %s", [cache.make_key(key)]
+        )
+        return cursor.fetchone()[0]
+
+
 def test_touch_moves_the_expiry_of_a_live_value_only():
     cache.set("k", "v", timeout=1)
-    assert cache.touch("k", timeout=60)
+    assert cache.touch("k", timeout=3600)
+    assert expires("k") > timezone.now() + timedelta(minutes=59)
     assert not cache.touch("nothing", timeout=60)
     cache.set("stale", "v", timeout=-1)
     assert not cache.touch("stale", timeout=60)
     assert cache.get("stale") is None
 
 
-def test_the_rest_of_djangos_cache_works_on_it():
-    assert cache.get_or_set("n", 1, timeout=60) == 1
+def test_the_rest_of_djangos_cache_works_on_it(django_assert_num_queries):
+    with django_assert_num_queries(3):  # (a read, the add, a read: one write)
+        assert cache.get_or_set("n", 1, timeout=60) == 1
     assert cache.incr("n", 2) == 3
     cache.set_many({"a": 1, "b": 2}, timeout=60)
     assert cache.get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
@@ -94,14 +108,17 @@ def test_two_processes_cannot_both_take_a_lock():
     start, taken = threading.Barrier(8), []
 
     def take() -> None:
+        connection.ensure_connection()  # (so that the adds meet, not the connects)
         start.wait()
-        taken.append(cache.add("lock", threading.get_ident(), timeout=60))
-        connections.close_all()
+        try:
+            taken.append(cache.add("lock", threading.get_ident(), timeout=60))
+        finally:
+            connections.close_all()
 
     threads = [threading.Thread(target=take) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert taken.count(True) == 1
+    assert len(taken) == 8 and taken.count(True) == 1
     cache.delete("lock")
