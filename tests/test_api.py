@@ -1,12 +1,14 @@
 """The personal API: tokens made on /me/tokens/, the public roadmaps, a learner's
 progress and activity read and set with a token, and never with the session cookie."""
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from activity.models import Event
 from api import endpoints
@@ -485,6 +487,13 @@ def test_a_learners_tokens_are_in_their_data_and_go_with_their_account(client, l
     learner.delete()
     assert not Token.objects.exists()
     assert Client().get("/api/v1/me/progress", **bearer(reader)).status_code == 401
+
+
+def test_answers_write_djangos_lazy_text_and_refuse_what_they_cannot_write():
+    written = endpoints.JSON().render(None, {"state": gettext_lazy("Done")}, response_status=200)
+    assert json.loads(written) == {"state": "Done"}
+    with pytest.raises(ValueError, match="cannot be written as JSON"):
+        endpoints.JSON().render(None, {"state": object()}, response_status=200)
 
 
 def test_an_address_that_names_no_operation_is_a_json_404(client, db):
