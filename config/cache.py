@@ -11,9 +11,9 @@ statements on its limit, here four. Gain and cost: docs/performance.md ("The sha
 cache's writes").
 
 Reads, deletes and the table (`createcachetable`) are Django's. Unlike Django's, a
-write that fails raises (Django's returned False), and inside a transaction a refused
-`add` keeps the live row locked until the commit: nothing here writes to the cache
-inside a transaction. The table is culled as Django culls it (expired entries, then a
+write that fails raises (Django's returned False; a key too long for its column is not
+kept by either), and inside a transaction a refused `add` keeps the live row locked
+until the commit: nothing here writes to the cache inside a transaction. The table is culled as Django culls it (expired entries, then a
 share of the rest when it holds more than MAX_ENTRIES), but once every CULL_EVERY writes
 of each cache object (Django makes one per thread) instead of counted on every write:
 between two culls it may hold up to CULL_EVERY more entries per thread.
@@ -32,6 +32,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router
 from django.utils.timezone import now
 
+KEY_LENGTH = 255  # the key column's, as `createcachetable` makes it
 # Each statement names the table as {table}, quoted (it comes from the settings).
 WRITE = (
     "INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s)"
@@ -80,6 +81,8 @@ class PostgresCache(DatabaseCache):
         value is there); every CULL_EVERY writes, cull the table first."""
         if next(self.writes) % self.cull_every == 0:
             self.cull()
+        if len(key) > KEY_LENGTH:  # (not kept, as Django's backend does: its insert fails)
+            return False
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         with self.cursor() as (cursor, statement):
             if only_if_absent:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -45,6 +46,18 @@ def expires(key: str) -> datetime:
             "SELECT expires FROM django_cache WHERE cache_key = %s", [cache.make_key(key)]
         )
         return cursor.fetchone()[0]
+
+
+def test_a_key_too_long_for_the_table_is_not_kept_and_breaks_nothing():
+    key = "k" * 300
+    with pytest.warns(CacheKeyWarning):
+        cache.set(key, "v", timeout=60)
+    with pytest.warns(CacheKeyWarning):
+        assert not cache.add(key, "v", timeout=60)
+    with pytest.warns(CacheKeyWarning):
+        assert cache.get(key) is None
+    cache.set("k", "v", timeout=60)
+    assert cache.get("k") == "v"
 
 
 def test_touch_moves_the_expiry_of_a_live_value_only():
