@@ -354,6 +354,16 @@ CACHES["pages"] = {
     "TIMEOUT": 24 * 60 * 60,
 }
 
+# Share pages' sections, each filled for one learner (roadmap/pages.py,
+# `shared_sections`): kept in each process, the least recently used culled past 100
+# (a 500-resource roadmap's is about 200 KB).
+CACHES["shares"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "shares",
+    "TIMEOUT": 24 * 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": 100},
+}
+
 # Logs go to stdout; in production (or with DJANGO_LOG_FORMAT=json) one JSON object a line.
 LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "json" if PRODUCTION else "text")
 # Metrics (roadmap/metrics.py): /metrics answers only these addresses or networks, as

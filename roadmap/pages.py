@@ -10,11 +10,15 @@ arguments. A view asks for a page by what it is about and fills it in.
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import caches
 from django.utils.safestring import mark_safe
 
 from roadmap.content import Content, RoadmapContent
 from roadmap.filters import FACETS
 from roadmap.models import Note
+from roadmap.progress import LearnerState
 from roadmap.render_once import Filled, Holes, Rendering, render_once, renderings, rows
 
 # The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
@@ -119,6 +123,27 @@ def shared_section(listed: RoadmapContent) -> Rendering:
         readonly=True,
         anchor_prefix=f"{listed.roadmap.slug}-",  # ids unique on a page of several
     )
+
+
+def shared_sections(shared: LearnerState, owner_name: str) -> list[Filled]:
+    """Each roadmap a learner has started, as their share page shows it (`shared_section`
+    filled with their states and figures, under their name). Kept in each process
+    (`caches["shares"]`), each named by all it is made of, as /me/'s pieces are: a link
+    posted somewhere is viewed far more often than its owner ticks. Gain and cost:
+    docs/performance.md ("The share page's sections kept")."""
+    made_of = hashlib.blake2b(
+        f"{shared.fingerprint}:{owner_name}".encode(), digest_size=16
+    ).hexdigest()
+    kept_sections = caches["shares"]
+    return [
+        kept_sections.get_or_set(
+            f"shared-section:{made_of}:{listed.roadmap.pk}",
+            lambda listed=listed: shared_section(listed).fill_value(
+                states=shared.states_in(listed), progress=shared.progress, owner_name=owner_name
+            ),
+        )
+        for listed in shared.roadmaps_started()
+    ]
 
 
 def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:

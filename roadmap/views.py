@@ -30,7 +30,7 @@ from roadmap.pages import (
     notes_shown,
     roadmap_rendering,
     share_page_shell,
-    shared_section,
+    shared_sections,
     tick_answer,
     viewer_of,
 )
@@ -288,14 +288,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     owner = shared.name or "A learner"
     first = shown[0]  # the headline's
     percent = shared.progress.get(first.key).percent
-    sections = Filled.joined(
-        [
-            shared_section(listed).fill_value(
-                states=shared.states_in(listed), progress=shared.progress, owner_name=owner
-            )
-            for listed in shown
-        ]
-    )
+    sections = Filled.joined(shared_sections(shared, owner))
     # Visibility as for a visitor, whoever the owner or the viewer is; the navigation is
     # the viewer's own.
     page = share_page_shell(shared.content, viewer_of(request.user)).fill(

@@ -62,12 +62,12 @@ def fresh_cache(request):
     request.getfixturevalue(
         "db" if "live_server" not in request.fixturenames else "transactional_db"
     )
-    for alias in ("default", "pages"):
+    for alias in ("default", "pages", "shares"):
         caches[alias].clear()
     if hasattr(caches["default"], "writes"):  # (config/cache.py: no test culls by chance)
         caches["default"].writes = itertools.count(1)
     yield
-    for alias in ("default", "pages"):
+    for alias in ("default", "pages", "shares"):
         caches[alias].clear()
 
 

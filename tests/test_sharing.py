@@ -73,6 +73,20 @@ def test_share_page_shows_the_owners_progress_read_only(client, ada):
     assert '<meta name="twitter:card" content="summary">' in html
 
 
+def test_the_share_page_shows_a_tick_a_new_name_and_an_edit_on_the_next_view(client, ada):
+    url = share_url(ada)
+    assert client.get(url).content.decode().count('class="badge badge-done"') == 2
+    third = Resource.objects.order_by("pk")[2]
+    progress_set(user=ada, resource=third, done=True)
+    html = client.get(url).content.decode()
+    assert html.count('class="badge badge-done"') == 3
+    ada.display_name = "Ada L."
+    ada.save()
+    assert "Ada L. is 60% through the Deep Learning Roadmap." in client.get(url).content.decode()
+    Resource.objects.filter(pk=third.pk).update(title="A title the curator just wrote")
+    assert "A title the curator just wrote" in client.get(url).content.decode()
+
+
 def test_share_page_viewed_by_a_logged_in_learner_shows_the_owners_ticks(client, ada, learner):
     client.force_login(learner)
     html = client.get(share_url(ada)).content.decode()
