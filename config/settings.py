@@ -355,13 +355,14 @@ CACHES["pages"] = {
 }
 
 # Share pages' sections, each filled for one learner (roadmap/pages.py,
-# `shared_sections`): kept in each process, the least recently used culled past 100
-# (a 500-resource roadmap's is about 200 KB).
+# `shared_sections`): kept in each process, the least recently used culled past 40, two
+# learners' pages of 20 roadmaps (a 500-resource roadmap's section is about 210 KB: some
+# 8 MB in all; 2,000 resources, some 34 MB).
 CACHES["shares"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "shares",
     "TIMEOUT": 24 * 60 * 60,
-    "OPTIONS": {"MAX_ENTRIES": 100},
+    "OPTIONS": {"MAX_ENTRIES": 40},
 }
 
 # Logs go to stdout; in production (or with DJANGO_LOG_FORMAT=json) one JSON object a line.

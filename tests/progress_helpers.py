@@ -66,6 +66,7 @@ def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     forget_everything()
     cache.clear()  # the renderings every process shares
     caches["pages"].clear()  # a learner's pieces of /me/, kept in this process
+    caches["shares"].clear()  # share pages' sections, kept in this process
     return count_queries(first), count_queries(then or first)
 
 

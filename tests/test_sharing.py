@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 import pytest
 
 from roadmap.models import Progress, Resource, Roadmap, ShareLink
+from roadmap.render_once import Rendering
 from roadmap.services import progress_set, share_link_enable
 from tests.factories import UserFactory, build_roadmap
 from tests.progress_helpers import ROADMAP, SHARED_MISS, bars, queries_cold_and_warm, ticked
@@ -73,9 +74,19 @@ def test_share_page_shows_the_owners_progress_read_only(client, ada):
     assert '<meta name="twitter:card" content="summary">' in html
 
 
-def test_the_share_page_shows_a_tick_a_new_name_and_an_edit_on_the_next_view(client, ada):
+def test_the_share_page_shows_a_tick_a_new_name_and_an_edit_on_the_next_view(
+    client, ada, monkeypatch
+):
     url = share_url(ada)
     assert client.get(url).content.decode().count('class="badge badge-done"') == 2
+    # Viewed again with nothing changed, its section is not filled again: it was kept.
+    filled = []
+    fill_value = Rendering.fill_value
+    monkeypatch.setattr(
+        Rendering, "fill_value", lambda self, **f: filled.append(1) or fill_value(self, **f)
+    )
+    assert client.get(url).content.decode().count('class="badge badge-done"') == 2
+    assert filled == []
     third = Resource.objects.order_by("pk")[2]
     progress_set(user=ada, resource=third, done=True)
     html = client.get(url).content.decode()
@@ -85,6 +96,7 @@ def test_the_share_page_shows_a_tick_a_new_name_and_an_edit_on_the_next_view(cli
     assert "Ada L. is 60% through the Deep Learning Roadmap." in client.get(url).content.decode()
     Resource.objects.filter(pk=third.pk).update(title="A title the curator just wrote")
     assert "A title the curator just wrote" in client.get(url).content.decode()
+    assert filled  # (each change filled it again)
 
 
 def test_share_page_viewed_by_a_logged_in_learner_shows_the_owners_ticks(client, ada, learner):
