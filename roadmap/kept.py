@@ -151,8 +151,8 @@ class MadeOf:
     are shared under the page's name (`share`), and a process about to make that page
     takes them once (`fetch`). In-process, the first page after an edit: 70-80 ms with
     its rows, 200-280 ms without. Cost: a page made when none of its rows were shared
-    writes them too (a second value of about its size; six statements on the database
-    cache), and a process's first making of a page reads them."""
+    writes them too (a second value of about its size; one statement on the database
+    cache, config/cache.py), and a process's first making of a page reads them."""
 
     def __init__(self, size: int) -> None:
         self.size = size
