@@ -252,6 +252,7 @@ def test_a_learners_suggestions_and_reports_are_in_their_export(client, ada, thr
     assert [(s["title"], s["status"], s["why"]) for s in data["suggestions"]] == [
         ("A deep book", "pending", "Clear and free.")
     ]
+    assert [s["topic"] for s in data["suggestions"]] == [topic.title]
     assert [(r["resource"], r["problem"], r["comment"]) for r in data["reports"]] == [
         ("Book 0", "wrong", "Old.")
     ]
