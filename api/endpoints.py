@@ -93,7 +93,7 @@ api = NinjaAPI(
 )
 
 # The public operations are as open as the pages they mirror; a token's are limited per
-# token (auth.per_token), in Django's cache.
+# token (auth.per_token), counted in the token's row.
 # The errors each kind of operation may answer, as the schema states them.
 PUBLIC = {400: Error, 404: Error, 422: Error}
 PRIVATE = {400: Error, 401: Error, 422: Error, 429: Error}

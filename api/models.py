@@ -36,6 +36,10 @@ class Token(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its rate limit's count (api/auth.py, PerToken): the requests made with it since
+    # `window_start`, counted by the statement that finds it (api/services.py, token_use).
+    window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    window_requests = models.PositiveIntegerField(default=0, editable=False)
 
     objects = TokenQuerySet.as_manager()
 

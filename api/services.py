@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import Token, digest_of
@@ -15,9 +15,6 @@ from api.models import Token, digest_of
 PREFIX = "dlr_"
 # Tokens a learner may hold at once: enough for every script they run.
 TOKENS_PER_LEARNER = 20
-# A token's last use is written at most this often: an API request is then a read only,
-# and the page still says when it was last used to the minute.
-LAST_USE_STEP = timedelta(minutes=1)
 
 
 class TooManyTokens(Exception):
@@ -54,9 +51,47 @@ def token_revoke(*, user, pk: int) -> Token | None:
     return token
 
 
-def token_used(*, token: Token, now: datetime | None = None) -> None:
-    """Record that `token` was used now, if its last use is older than LAST_USE_STEP."""
+User = get_user_model()
+TOKEN_COLUMNS = [field.attname for field in Token._meta.concrete_fields]
+USER_COLUMNS = [field.attname for field in User._meta.concrete_fields]
+# A request's token found by its digest, with its learner, its use recorded and counted in
+# its rate limit's window (a new window from the first request after the last one ended).
+# (In SET, every column named is its value before this statement.)
+TOKEN_USE = """
+UPDATE {token} t SET
+  window_requests = CASE WHEN t.window_start > %(since)s THEN t.window_requests + 1 ELSE 1 END,
+  window_start = CASE WHEN t.window_start > %(since)s THEN t.window_start ELSE %(now)s END,
+  last_used_at = %(now)s
+FROM {user} u
+WHERE t.digest = %(digest)s AND u.id = t.user_id
+RETURNING {token_columns}, {user_columns}
+""".format(
+    token=Token._meta.db_table,
+    user=User._meta.db_table,
+    token_columns=", ".join(f't."{column}"' for column in TOKEN_COLUMNS),
+    user_columns=", ".join(f'u."{column}"' for column in USER_COLUMNS),
+)
+
+
+def token_use(*, secret: str, window: timedelta, now: datetime | None = None) -> Token | None:
+    """The token whose secret is `secret`, with its learner (`token.user`), its use
+    recorded (`last_used_at`) and counted in its rate limit's window of length `window`
+    (`window_requests`, this request included); None when no token has it. Whether it
+    opens anything, and whether its count is within the limit, is for the caller to say
+    (api/auth.py): every request that presents it is counted.
+
+    One statement (the row locked only while it runs), where the ORM took one to find the
+    token and Django Ninja's throttle two more on Django's cache to count it: GET and PUT
+    on the API X -> Y of /healthz (docs/performance.md, "The personal API"). Two requests
+    at the same instant are both counted, which a count kept in a cache could not
+    promise. Cost: a write of the token's row on each request."""
     now = now or timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_STEP:
-        Token.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    params = {"digest": digest_of(secret), "since": now - window, "now": now}
+    with connection.cursor() as cursor:
+        cursor.execute(TOKEN_USE, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = Token.from_db(connection.alias, TOKEN_COLUMNS, row[: len(TOKEN_COLUMNS)])
+    token.user = User.from_db(connection.alias, USER_COLUMNS, row[len(TOKEN_COLUMNS) :])
+    return token
