@@ -81,7 +81,8 @@ class PerToken(SimpleRateThrottle):
     request after the last one ended; a refused request is told to retry when it ends.
     Counted not in Django's cache but in the token's own row, by the statement that finds
     it (api/services.py, `token_use`): Django Ninja's throttle, its rate's syntax and its
-    429, with the count read from the request's token."""
+    429, with the count read from the request's token. Cost of a fixed window: a client
+    may send up to twice the limit within one period that straddles two windows."""
 
     _refused = threading.local()
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from api.models import Token, digest_of
 
+User = get_user_model()
+
 # What every token starts with: a leaked one is recognisable (secret scanners, logs).
 PREFIX = "dlr_"
 # Tokens a learner may hold at once: enough for every script they run.
@@ -34,7 +36,7 @@ def token_create(
     secret = token_secret()
     with transaction.atomic():
         # The learner's row, locked: two forms sent at once cannot both pass the limit.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        User.objects.select_for_update().filter(pk=user.pk).exists()
         if Token.objects.filter(user=user).count() >= TOKENS_PER_LEARNER:
             raise TooManyTokens
         token = Token.objects.create(
@@ -51,7 +53,6 @@ def token_revoke(*, user, pk: int) -> Token | None:
     return token
 
 
-User = get_user_model()
 TOKEN_COLUMNS = [field.attname for field in Token._meta.concrete_fields]
 USER_COLUMNS = [field.attname for field in User._meta.concrete_fields]
 # A request's token found by its digest, with its learner, its use recorded and counted in
@@ -63,17 +64,19 @@ UPDATE {token} t SET
   window_start = CASE WHEN t.window_start > %(since)s THEN t.window_start ELSE %(now)s END,
   last_used_at = %(now)s
 FROM {user} u
-WHERE t.digest = %(digest)s AND u.id = t.user_id
+WHERE t.digest = %(digest)s AND u.{user_pk} = t.{token_user}
 RETURNING {token_columns}, {user_columns}
 """.format(
     token=Token._meta.db_table,
     user=User._meta.db_table,
-    token_columns=", ".join(f't."{column}"' for column in TOKEN_COLUMNS),
-    user_columns=", ".join(f'u."{column}"' for column in USER_COLUMNS),
+    user_pk=User._meta.pk.column,
+    token_user=Token._meta.get_field("user").column,
+    token_columns=", ".join(f't."{field.column}"' for field in Token._meta.concrete_fields),
+    user_columns=", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields),
 )
 
 
-def token_use(*, secret: str, window: timedelta, now: datetime | None = None) -> Token | None:
+def token_use(*, secret: str, window: timedelta) -> Token | None:
     """The token whose secret is `secret`, with its learner (`token.user`), its use
     recorded (`last_used_at`) and counted in its rate limit's window of length `window`
     (`window_requests`, this request included); None when no token has it. Whether it
@@ -85,8 +88,9 @@ def token_use(*, secret: str, window: timedelta, now: datetime | None = None) ->
     bench, GET /me/progress 0.22-0.24 -> 0.33-0.34 of /healthz and PUT 0.25-0.28 ->
     0.37-0.38, as fast as the tick (docs/performance.md, "The personal API"). Two
     requests at the same instant are both counted, which a count kept in a cache could
-    not promise. Cost: a write of the token's row on each request, and SQL of our own."""
-    now = now or timezone.now()
+    not promise. Cost: a write of the token's row on each request, even one it then
+    refuses (expired, its learner deactivated, a Read token's PUT), and SQL of our own."""
+    now = timezone.now()
     params = {"digest": digest_of(secret), "since": now - window, "now": now}
     with connection.cursor() as cursor:
         cursor.execute(TOKEN_USE, params)

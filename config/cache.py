@@ -5,7 +5,7 @@ Django's `DatabaseCache` writes a key in five statements, to work on every datab
 count of the whole table (to cull it when it is full), then, in a transaction, a read of
 the key and an insert or an update. PostgreSQL's `INSERT ... ON CONFLICT` writes it in
 one, atomically, so `add` is still a lock two processes cannot both take. The rate
-limits (allauth's, and the API's per token) write on every request they count, and
+limits (allauth's, and the API's of wrong tokens) write on every request they count, and
 allauth's takes a lock as well: on Django's backend a visitor's tick spends twelve
 statements on its limit, here four. Gain and cost: docs/performance.md ("The shared
 cache's writes").
