@@ -39,7 +39,9 @@ class Token(models.Model):
     # Its rate limit's count (api/auth.py, PerToken): the requests made with it since
     # `window_start`, counted by the statement that finds it (api/services.py, token_use).
     window_start = models.DateTimeField(null=True, blank=True, editable=False)
-    window_requests = models.PositiveIntegerField(default=0, editable=False)
+    # (With a database default too: a process still running the code before it writes
+    # tokens without it.)
+    window_requests = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = TokenQuerySet.as_manager()
 
