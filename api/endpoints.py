@@ -258,10 +258,10 @@ listings = ProcessCache()
 def listed_in(content: Content, works: Iterable[int]) -> dict[int, list[Listing]]:
     """Where each of `works` is listed now, for everyone (an empty list: nowhere)."""
     kept = listings.get((content.version, "listings"), dict)
+    shown = content.works_shown_to(staff=False)
     for work in works:
         if work not in kept:
-            shown = content.works_shown_to(staff=False).get(work, ())
-            kept[work] = [listing_of(content, resource) for resource in shown]
+            kept[work] = [listing_of(content, resource) for resource in shown.get(work, ())]
     return kept
 
 

@@ -10,13 +10,14 @@ allauth's takes a lock as well: on Django's backend a visitor's tick spends twel
 statements on its limit, here four. Gain and cost: docs/performance.md ("The shared
 cache's writes").
 
-Reads, deletes and the table (`createcachetable`) are Django's. Unlike Django's, a
-write that fails raises (Django's returned False; a key too long for its column is not
-kept by either), and inside a transaction a refused `add` keeps the live row locked
-until the commit: nothing here writes to the cache inside a transaction. The table is culled as Django culls it (expired entries, then a
-share of the rest when it holds more than MAX_ENTRIES), but once every CULL_EVERY writes
-of each cache object (Django makes one per thread) instead of counted on every write:
-between two culls it may hold up to CULL_EVERY more entries per thread.
+Reads, deletes and the table (`createcachetable`) are Django's. Unlike Django's, a write
+that fails raises (Django's returned False; a key too long for its column is not kept by
+either), and inside a transaction a refused `add` keeps the live row locked until the
+commit: nothing here writes to the cache inside a transaction. The table is culled as
+Django culls it (expired entries, then a share of the rest when it holds more than
+MAX_ENTRIES), but once every CULL_EVERY writes of each cache object (Django makes one
+per thread) instead of counted on every write: between two culls it may hold up to
+CULL_EVERY more entries per thread.
 """
 
 from __future__ import annotations
