@@ -257,28 +257,27 @@ def test_a_verified_session_sending_no_clear_state_changes_nothing(ada, resource
     assert not Progress.objects.exists()
 
 
-def test_a_session_under_the_old_cookie_name_goes_on_under_the_new(ada, settings):
-    """Production's cookie took the __Host- prefix: a learner signed in before, and a
-    visitor's ticks, are still there, now under the new name, and the old cookie goes."""
-    from roadmap.models import VisitorProgress
-    from roadmap.progress import VISITOR
+def test_a_session_planted_under_another_cookie_name_is_not_taken(ada, settings):
+    """Production's cookie is __Host-sessionid, which only this host can set over HTTPS.
+    A plain "sessionid" cookie, which a sibling subdomain or a man in the middle could
+    plant, is never taken for a session: neither a signed-in one (the victim would act
+    as the attacker) nor a visitor's (its ticks would merge into the victim's account)."""
+    from roadmap.models import Progress
     from tests.factories import ResourceFactory
     from tests.progress_helpers import ticked
 
     resource = ResourceFactory()
-    learner = signed_in(ada)  # under "sessionid", as before the change
-    visitor = Client()
+    attacker = signed_in(ada)  # a signed-in session, under "sessionid"
+    visitor = Client()  # and a visitor's with a tick
     visitor.post(f"/resources/{resource.public_id}/progress", {"done": "1"})
-    assert VisitorProgress.objects.filter(visitor=visitor.session[VISITOR]).exists()
     settings.SESSION_COOKIE_NAME = "__Host-sessionid"
-    response = learner.get("/me/")
-    assert response.status_code == 200 and "Hello, ada." in response.content.decode()
-    assert response.cookies["__Host-sessionid"].value
-    assert response.cookies["sessionid"]["max-age"] == 0  # deleted
-    assert learner.get("/me/").status_code == 200  # now by the new cookie alone
-    page = visitor.get(ROADMAP).content.decode()
-    assert ticked(page) == {str(resource.public_id)}
-    # An unknown key under the old name is no session, as under the new.
-    stranger = Client()
-    stranger.cookies["sessionid"] = "a" * 32
-    assert stranger.get("/me/").status_code == 302
+    victim = Client()
+    victim.cookies["sessionid"] = attacker.cookies["sessionid"].value
+    assert victim.get("/me/").status_code == 302  # not signed in as ada
+    victim = Client()
+    victim.cookies["sessionid"] = visitor.cookies["sessionid"].value
+    assert ticked(victim.get(ROADMAP).content.decode()) == set()
+    UserFactory(username="victim", password=PASSWORD)
+    victim.post("/accounts/login/", {"login": "victim", "password": PASSWORD})
+    assert "Hello, victim." in victim.get("/me/").content.decode()
+    assert not Progress.objects.filter(user__username="victim").exists()
