@@ -77,7 +77,11 @@ LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])(?:[ \t]+|$)")
 ASIDE = re.compile(r"^\[[^\]]*\]$")
 # A line that is only an HTML anchor (`<a name="python"></a>`), which large lists put
 # before each heading for their table of contents: the page makes anchors of its own.
-HTML_ANCHOR = re.compile(r"""^\s*<a\s+(?:name|id)\s*=\s*["']?[^"'<>]*["']?\s*>\s*</a>\s*$""", re.I)
+# (Possessive, like BROKEN_LINK below: no two parts can share the same spaces.)
+HTML_ANCHOR = re.compile(
+    r"""^\s*+<a\s++(?:name|id)\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'<>]*+)\s*+>\s*+</a>\s*+$""",
+    re.IGNORECASE,
+)
 BARE_URL = re.compile(r"https?://[^\s<>\[\]]+", re.IGNORECASE)
 # A link Markdown could not read: "[text" then "(http..." with or without the "]", or a
 # "]" right before "(" or "[". Every pattern the importer runs is linear in its input (a

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from roadmap.models import Progress, Resource, Roadmap
 from roadmap.roadmap_markdown import (
     BROKEN_LINK,
+    HTML_ANCHOR,
     RoadmapParseError,
     bare_url,
     parse_roadmap,
@@ -639,6 +640,7 @@ HOSTILE = {
     "brackets": "[" * MEGABYTE,  # BROKEN_LINK searched from every "["
     "comments": "[a](https://a.example/) " + "<!--" * (MEGABYTE // 4),  # the trailing comment
     "parentheses": "http://a/" + ")" * MEGABYTE,  # a bare URL's ")" dropped one by one
+    "anchor": "<a name=" + " " * MEGABYTE,  # HTML_ANCHOR's parts each took the spaces
 }
 
 
@@ -649,6 +651,7 @@ def test_the_importers_own_patterns_are_linear(shape):
     words = HOSTILE[shape]
     started = time.monotonic()
     BROKEN_LINK.search(words)
+    HTML_ANCHOR.match(words)
     trailing_comment(words)
     bare_url(words)
     assert time.monotonic() - started < 2
