@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
@@ -197,7 +198,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         # counts: the page comes back as it now is.)
         label = Progress.State(desired).label.lower()
         messages.success(request, f"{resource.title} marked as {label}.")
-        target = resource.get_absolute_url()
+        target = back_to_row(request, resource)
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
     here = standing.content.roadmap_of(standing.content.by_public_id[key])
     answer = tick_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
@@ -206,6 +207,19 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         progress=standing.progress,
     )
     return HttpResponse(answer)
+
+
+def back_to_row(request: HttpRequest, resource: Resource) -> str:
+    """Where a tick sent without JavaScript goes back to: the page it was sent from (a
+    filtered roadmap, search results), at the resource's row, if that page is this site's
+    (its Referer, sent by browsers under the same-origin policy); otherwise the row on its
+    roadmap's page."""
+    came_from = request.headers.get("Referer", "").partition("#")[0]
+    if url_has_allowed_host_and_scheme(
+        came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return f"{came_from}#{resource.anchor}"
+    return resource.get_absolute_url()
 
 
 def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, float]]:

@@ -72,6 +72,29 @@ def test_plain_post_redirects_back_to_the_resource_and_the_page_shows_it(learner
     assert bars(html)["overall"] == 20
 
 
+@pytest.mark.parametrize(
+    ("came_from", "back"),
+    [
+        ("http://testserver/search/?q=one", "http://testserver/search/?q=one"),
+        (f"http://testserver{ROADMAP}?kind=book#part-a", f"http://testserver{ROADMAP}?kind=book"),
+        ("https://elsewhere.example/page", ROADMAP),  # not this site: its roadmap's page
+        ("javascript:alert(1)", ROADMAP),
+        ("", ROADMAP),
+    ],
+)
+def test_plain_post_goes_back_to_the_page_it_was_sent_from(
+    learner_client, roadmap, came_from, back
+):
+    """Without JavaScript, a tick on search results or a filtered roadmap comes back to
+    them, at the resource's row."""
+    resource = roadmap["y1"]
+    response = learner_client.post(
+        f"/resources/{resource.public_id}/progress", {"done": "1"}, headers={"Referer": came_from}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{back}#resource-{resource.public_id}"
+
+
 def test_unticking_removes_the_tick(learner_client, learner, roadmap):
     tick(learner_client, roadmap["x1"], done=True)
     tick(learner_client, roadmap["x1"], done=False)
