@@ -89,7 +89,7 @@ def marked(resources: list[Resource], query: SearchQuery) -> dict[int, tuple[str
 
 def found(words: str, content: Content, *, staff: bool) -> tuple[list[int], bool]:
     """The ids of the listings `words` finds in `content` for a viewer (one per work,
-    best first), and whether by similar words (none matched). Kept a day in this process
+    best first), and whether by similar words (none matched, some were similar). Kept a day in this process
     under the content's version: a search asked again costs no query."""
 
     def search() -> tuple[list[int], bool]:
@@ -98,7 +98,7 @@ def found(words: str, content: Content, *, staff: bool) -> tuple[list[int], bool
         if listings := best_listings(SearchEntry.objects.matching(query).ranks(), shown):
             return [resource.pk for resource in listings], False
         listings = best_listings(SearchEntry.objects.similar_to(words).ranks(), shown)
-        return [resource.pk for resource in listings], True
+        return [resource.pk for resource in listings], bool(listings)
 
     return caches["pages"].get_or_set(named("found", content, staff, words), search)
 
@@ -158,7 +158,8 @@ def found_page(words: str, content: Content, page: Page, *, viewer: str, similar
 def search(request: HttpRequest) -> HttpResponse:
     """The search page; with `q`, its results (`page` for the next 20). What it finds
     is what the viewer sees on the roadmaps' pages (`Content.shown_to`)."""
-    words = " ".join(request.GET.get("q", "").split())[:LONGEST_QUERY]
+    # (NUL is the one character PostgreSQL's text cannot hold: a space, as no one types it.)
+    words = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:LONGEST_QUERY]
     if not words:
         return render(request, "search/search.html", {"q": ""})
     state = viewer_state(request)

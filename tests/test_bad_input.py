@@ -225,3 +225,46 @@ def test_a_body_django_cannot_read_is_a_400_on_every_url(seed, route):
     # The API never reads a form: its operations take no POST (405), an address that
     # names none is a 404, its schema and docs are Django's (400).
     assert response.status_code in ({400, 404, 405} if "api/v1/" in route else {400}), path
+
+
+# Every name a page or the API reads from a query string.
+QUERY_NAMES = [
+    "q",
+    "page",
+    "kind",
+    "level",
+    "cost",
+    "state",
+    "theme",
+    "next",
+    "limit",
+    "offset",
+    "days",
+    "since",
+    "roadmap",
+    "scope",
+]
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r, (method, *_) in MATRIX.items() if method == "get")
+)
+def test_a_nul_in_any_query_parameter_is_never_a_5xx(client, seed, learner, route):
+    """NUL is the one character PostgreSQL's text cannot hold: a query string full of it
+    is answered (or refused), never a 500, for a visitor and a learner."""
+    values = AnyId(token="A" * 32, resource=Resource.objects.first().public_id)
+    path = MATRIX[route][1].format_map(values).partition("?")[0]
+    for who in (None, learner):
+        client.logout()
+        if who is not None:
+            client.force_login(who)
+        for value in ("\x00", "a\x00b"):
+            response = client.get(path, dict.fromkeys(QUERY_NAMES, value))
+            assert response.status_code < 500, f"{path} {value!r}"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/roadmaps", "/api/v1/roadmaps/deep-learning"])
+def test_a_nul_in_an_api_query_is_never_a_5xx(client, seed, path):
+    for value in ("\x00", "a\x00b"):
+        response = client.get(path, dict.fromkeys(QUERY_NAMES, value))
+        assert response.status_code < 500, f"{path} {value!r}"

@@ -84,6 +84,12 @@ def test_nothing_found_says_so(client, seed):
     assert "Search results" not in html
 
 
+def test_nothing_found_nor_similar_says_only_that(client, seed):
+    html = search(client, "zzzzqqq")
+    assert "No resources match “zzzzqqq”" in html
+    assert "Showing results for similar words" not in html
+
+
 def test_a_typo_finds_titles_with_a_similar_word(client, seed):
     html = search(client, "Statistcs")
     assert "Showing results for similar words" in html
@@ -212,7 +218,9 @@ def test_a_description_the_text_parser_finds_hard_is_indexed_and_shown_at_once(c
     assert "<mark>Zebra</mark> stripes" in html
 
 
-@pytest.mark.parametrize("q", ["!!!", "-", '"', "or", "a" * 5000, "<script>alert(1)</script>"])
+@pytest.mark.parametrize(
+    "q", ["!!!", "-", '"', "or", "a" * 5000, "<script>alert(1)</script>", "\x00", "py\x00thon"]
+)
 def test_a_query_of_any_shape_is_answered_and_escaped(client, seed, q):
     html = search(client, q)
     assert "<script>alert(1)</script>" not in html
