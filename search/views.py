@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 from accounts.decorators import private_page
 from roadmap.content import Content
 from roadmap.models import Resource
-from roadmap.pages import VIEWERS, viewer_of
+from roadmap.pages import RESOURCE_ACTIONS, VIEWERS, viewer_of
 from roadmap.progress import viewer_state
 from roadmap.render_once import Rendering, render_once
 from search.models import CONFIG, SearchEntry
@@ -146,6 +146,7 @@ def found_page(words: str, content: Content, page: Page, *, viewer: str, similar
             "similar": similar,
             "results": results,
             "counted": content.shown_to(staff=False),  # what counts, everywhere
+            "resource_actions": RESOURCE_ACTIONS,  # what other apps add to a row
         }
         return render_once("search/search.html#found", context)
 

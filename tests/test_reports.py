@@ -23,6 +23,15 @@ def test_every_resource_offers_a_report_to_visitors_and_learners(client, three):
         assert f'<a class="in-place" href="{report_url(three[1])}">' in page
 
 
+def test_every_search_result_offers_a_report(client, three):
+    for who in (None, UserFactory()):
+        if who:
+            client.force_login(who)
+        page = client.get("/search/", {"q": "book"}).content.decode()
+        assert page.count("Report a problem") == 3
+        assert f'<a class="in-place" href="{report_url(three[1])}">' in page
+
+
 def test_the_form_has_what_the_contract_names(client, three):
     page = client.get(report_url(three[0])).content.decode()
     assert ">What is wrong:</label>" in page and ">Comment:</label>" in page
