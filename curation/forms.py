@@ -4,13 +4,18 @@ from django.core.validators import URLValidator
 from curation.models import Report, Suggestion
 
 
+class WebURLField(forms.URLField):
+    """A web page's address: http or https only, said once when it is not one."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
 class SuggestionForm(forms.ModelForm):
     # A URL typed without its scheme is read as https, as browsers do.
-    url = forms.URLField(
+    url = WebURLField(
         label="URL",
         max_length=500,
         assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
         help_text="The address of the book, course, video or paper.",
     )
 
@@ -19,8 +24,8 @@ class SuggestionForm(forms.ModelForm):
         fields = ["url", "title", "why", "credit"]
         widgets = {"why": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
-            "credit": "Your display name (or your username if you have none) is shown "
-            "with the resource if it is added.",
+            "credit": "Your display name (set it on your profile) is shown with the "
+            "resource if it is added; without one, nobody is credited.",
         }
 
 
