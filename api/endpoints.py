@@ -364,7 +364,10 @@ def my_progress(request: HttpRequest, page: Query[PageQuery]):
     """Every resource you have a state of (a URL listed in several places is one), where
     it is listed, and your figures in each published roadmap: the numbers the pages
     show, in a stable order (of when each resource's address was first listed). One no
-    roadmap lists now keeps its state, with no `url` and no listings."""
+    roadmap shows now (archived, or only in a draft) keeps its state, with no `url` and
+    no listings; a state kept under an address no resource has any more (a curator
+    moved a resource to a new one and kept the states with the old) is not here, but in
+    /me/export.json."""
     state = learner_state(user=request.auth.user)
     content = state.content
     works = sorted(state.rows)[page.offset : page.offset + page.limit]
