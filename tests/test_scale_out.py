@@ -394,6 +394,16 @@ def test_behind_the_proxy_sessions_and_ticks_work_and_pages_are_compressed(proxy
 
 
 @pytest.mark.nginx
+def test_behind_the_proxy_the_app_sees_the_scheme_the_client_used(proxy):
+    """nginx's own when it is the edge; with TLS ended at a load balancer in front of it,
+    the balancer's X-Forwarded-Proto (else every page would be sent to HTTPS forever)."""
+    _, plain = Browser().get(f"{proxy}/api/v1/roadmaps")
+    _, secure = Browser().get(f"{proxy}/api/v1/roadmaps", **{"X-Forwarded-Proto": "https"})
+    assert f'"http://{PUBLIC_HOST}/' in plain and "https://" not in plain
+    assert f'"https://{PUBLIC_HOST}/' in secure and "http://" not in secure
+
+
+@pytest.mark.nginx
 def test_metrics_reach_the_scraper_directly_and_never_through_the_proxy(proxy, servers):
     for _ in range(3):
         assert Browser().get(f"{servers[0]}/healthz")[0] == 200

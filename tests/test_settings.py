@@ -74,6 +74,21 @@ def test_production_cookies_are_bound_to_this_host():
     ]
 
 
+def test_production_sends_pages_to_https_but_not_health_checks_or_the_scraper():
+    """A health check and the metrics scraper reach a replica directly, over plain HTTP."""
+    probe = (
+        "import django; django.setup();"
+        " from django.middleware.security import SecurityMiddleware;"
+        " from django.test import RequestFactory;"
+        " check = SecurityMiddleware(lambda request: None).process_request;"
+        " get = RequestFactory(HTTP_HOST='roadmap.example.org').get;"
+        " print([getattr(check(get(p)), 'status_code', 0) for p in ('/healthz', '/metrics', '/')])"
+    )
+    result = load_settings(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[0, 0, 301]"  # (after setup's log lines)
+
+
 @pytest.mark.parametrize(
     "missing",
     ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS"],
