@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
 
 
@@ -26,3 +27,24 @@ def allauth_pages_private(get_response):
         return response
 
     return middleware
+
+
+class NulRefused:
+    """A query string with a NUL character is a 400 on every page: PostgreSQL's text cannot
+    hold one, so a search or an admin filter given one would end in a 500. (Forms refuse
+    it themselves, as Django's form fields do; the API answers its own errors, in JSON.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        if view.__module__.startswith("ninja."):
+            return None
+        if any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists()):
+            return HttpResponseBadRequest(
+                "A query parameter may not contain a NUL character.", content_type="text/plain"
+            )
+        return None

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "config.middleware.permissions_policy",
     "config.middleware.allauth_pages_private",
     "csp.middleware.CSPMiddleware",
+    "config.middleware.NulRefused",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

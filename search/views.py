@@ -159,8 +159,7 @@ def found_page(words: str, content: Content, page: Page, *, viewer: str, similar
 def search(request: HttpRequest) -> HttpResponse:
     """The search page; with `q`, its results (`page` for the next 20). What it finds
     is what the viewer sees on the roadmaps' pages (`Content.shown_to`)."""
-    # (NUL is the one character PostgreSQL's text cannot hold: a space, as no one types it.)
-    words = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:LONGEST_QUERY]
+    words = " ".join(request.GET.get("q", "").split())[:LONGEST_QUERY]
     if not words:
         return render(request, "search/search.html", {"q": ""})
     state = viewer_state(request)
