@@ -179,3 +179,12 @@ def test_a_content_change_shows_at_once_whatever_made_it(client, seed, learner, 
     Part.objects.filter(slug="pre-requisites").update(status=Part.Status.DRAFT)
     html = client.get(ROADMAP).content.decode()
     assert ("Changed in bulk" in html) == (who == "curator")
+
+
+def test_every_page_names_its_icon_so_browsers_do_not_ask_for_favicon_ico(client, db):
+    from django.contrib.staticfiles import finders
+
+    for path in ("/", "/search/", "/no/such/page/"):
+        html = client.get(path).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    assert finders.find("favicon.svg")
