@@ -30,6 +30,9 @@ class SuggestionForm(forms.ModelForm):
 
 
 class ReportForm(forms.ModelForm):
+    # The four problems and nothing else to choose (no empty first choice).
+    problem = forms.ChoiceField(label="What is wrong", choices=Report.Problem.choices)
+
     class Meta:
         model = Report
         fields = ["problem", "comment"]

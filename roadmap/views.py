@@ -1,5 +1,6 @@
 import heapq
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from allauth.core import ratelimit
 from django.contrib import messages
@@ -215,9 +216,12 @@ def back_to_row(request: HttpRequest, resource: Resource) -> str:
     (its Referer, sent by browsers under the same-origin policy); otherwise the row on its
     roadmap's page."""
     came_from = request.headers.get("Referer", "").partition("#")[0]
-    if url_has_allowed_host_and_scheme(
-        came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    if (
+        url_has_allowed_host_and_scheme(
+            came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and urlsplit(came_from).path != request.path
+    ):  # (a client's own, naming this POST)
         return f"{came_from}#{resource.anchor}"
     return resource.get_absolute_url()
 

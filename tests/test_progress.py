@@ -79,6 +79,7 @@ def test_plain_post_redirects_back_to_the_resource_and_the_page_shows_it(learner
         (f"http://testserver{ROADMAP}?kind=book#part-a", f"http://testserver{ROADMAP}?kind=book"),
         ("https://elsewhere.example/page", ROADMAP),  # not this site: its roadmap's page
         ("javascript:alert(1)", ROADMAP),
+        ("http://testserver/resources/{id}/progress", ROADMAP),  # this POST's own address
         ("", ROADMAP),
     ],
 )
@@ -89,7 +90,9 @@ def test_plain_post_goes_back_to_the_page_it_was_sent_from(
     them, at the resource's row."""
     resource = roadmap["y1"]
     response = learner_client.post(
-        f"/resources/{resource.public_id}/progress", {"done": "1"}, headers={"Referer": came_from}
+        f"/resources/{resource.public_id}/progress",
+        {"done": "1"},
+        headers={"Referer": came_from.format(id=resource.public_id)},
     )
     assert response.status_code == 302
     assert response["Location"] == f"{back}#resource-{resource.public_id}"
