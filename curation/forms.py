@@ -30,15 +30,17 @@ class SuggestionForm(forms.ModelForm):
 
 
 class ReportForm(forms.ModelForm):
-    # The four problems and nothing else to choose (no empty first choice).
-    problem = forms.ChoiceField(label="What is wrong", choices=Report.Problem.choices)
-
     class Meta:
         model = Report
         fields = ["problem", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
         labels = {"comment": "Comment"}
         help_texts = {"comment": "Optional, unless it is something else: say what."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The four problems and nothing else to choose (no empty first choice).
+        self.fields["problem"].choices = Report.Problem.choices
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
@@ -199,8 +199,9 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         # counts: the page comes back as it now is.)
         label = Progress.State(desired).label.lower()
         messages.success(request, f"{resource.title} marked as {label}.")
-        target = back_to_row(request, resource)
-        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+        if request.htmx:
+            return HttpResponseClientRefresh()  # the page it was sent from, as it now is
+        return redirect(back_to_row(request, resource))
     here = standing.content.roadmap_of(standing.content.by_public_id[key])
     answer = tick_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
         request=request,

@@ -223,3 +223,21 @@ def test_a_query_of_any_shape_is_answered_and_escaped(client, seed, q):
     html = search(client, q)
     assert "<script>alert(1)</script>" not in html
     assert "No resources match" in html or "result" in html
+
+
+def test_a_tick_without_javascript_comes_back_to_its_result(client, seed):
+    """The no-JavaScript form posts, and the learner is back at the same result, ticked."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    resource = Resource.objects.get(title=HARD_WAY)
+    response = client.post(
+        f"/resources/{resource.public_id}/progress",
+        {"done": "1"},
+        headers={"Referer": "http://testserver/search/?q=python"},
+    )
+    target = response["Location"]
+    assert target == f"http://testserver/search/?q=python#resource-{resource.public_id}"
+    html = search(client, "python")
+    assert f'<li class="search-result" id="resource-{resource.public_id}">' in html
+    assert "Learn Python The Hard Way marked as done." in html
