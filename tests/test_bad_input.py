@@ -254,21 +254,21 @@ NUL_ROUTES = sorted(
 )
 
 
-@pytest.mark.parametrize("route", NUL_ROUTES)
-def test_a_nul_in_any_query_parameter_is_a_400_that_says_so(client, seed, learner, route):
+def test_a_nul_in_any_query_parameter_is_a_400_that_says_so(client, seed, learner):
     """NUL is the one character PostgreSQL's text cannot hold (a search, an admin filter
-    given one ended in a 500): it is refused on every page, for anyone."""
-    path = (MATRIX | admin_matrix())[route][1].partition("?")[0]
+    given one ended in a 500): it is refused on every page, for anyone. (One test for
+    every route: the seed is loaded once.)"""
     superuser = UserFactory(is_staff=True, is_superuser=True)
     for who in (None, learner, superuser):
         client.logout()
         if who is not None:
             client.force_login(who)
-        for value in ("a\x00b",):
-            response = client.get(path, {**dict.fromkeys(QUERY_NAMES, "a"), "q": ["a", value]})
+        for route in NUL_ROUTES:
+            path = (MATRIX | admin_matrix())[route][1].partition("?")[0]
+            response = client.get(path, {**dict.fromkeys(QUERY_NAMES, "a"), "q": ["a", "a\x00b"]})
             if resolve(path).func.__module__.startswith("ninja."):
                 # The API's operations validate their input and answer their own errors.
-                assert response.status_code < 500, f"{path} {value!r}"
+                assert response.status_code < 500, path
             else:
-                assert response.status_code == 400, f"{path} {value!r}"
+                assert response.status_code == 400, path
                 assert b"NUL" in response.content
