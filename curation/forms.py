@@ -1,18 +1,12 @@
 from django import forms
-from django.core.validators import URLValidator
 
 from curation.models import Report, Suggestion
 
 
-class WebURLField(forms.URLField):
-    """A web page's address: http or https only, said once when it is not one."""
-
-    default_validators = [URLValidator(schemes=["http", "https"])]
-
-
 class SuggestionForm(forms.ModelForm):
-    # A URL typed without its scheme is read as https, as browsers do.
-    url = WebURLField(
+    # A URL typed without its scheme is read as https, as browsers do. (Only http and
+    # https: the model's own rule, checked once the form's field has read an address.)
+    url = forms.URLField(
         label="URL",
         max_length=500,
         assume_scheme="https",
