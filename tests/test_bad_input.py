@@ -266,7 +266,7 @@ def test_a_nul_in_any_query_parameter_is_a_400_that_says_so(client, seed, learne
         for route in NUL_ROUTES:
             path = (MATRIX | admin_matrix())[route][1].partition("?")[0]
             response = client.get(path, {**dict.fromkeys(QUERY_NAMES, "a"), "q": ["a", "a\x00b"]})
-            if resolve(path).func.__module__.startswith("ninja."):
+            if "ninja" in resolve(path).app_names:
                 # The API's operations validate their input and answer their own errors.
                 assert response.status_code < 500, path
             else:
