@@ -89,8 +89,9 @@ def marked(resources: list[Resource], query: SearchQuery) -> dict[int, tuple[str
 
 def found(words: str, content: Content, *, staff: bool) -> tuple[list[int], bool]:
     """The ids of the listings `words` finds in `content` for a viewer (one per work,
-    best first), and whether by similar words (none matched, some were similar). Kept a day in this process
-    under the content's version: a search asked again costs no query."""
+    best first), and whether by similar words (none matched, some were similar). Kept a
+    day in this process under the content's version: a search asked again costs no
+    query."""
 
     def search() -> tuple[list[int], bool]:
         shown = content.shown_to(staff=staff)
