@@ -98,6 +98,37 @@ def test_plain_post_goes_back_to_the_page_it_was_sent_from(
     assert response["Location"] == f"{back}#resource-{resource.public_id}"
 
 
+def test_a_tick_whose_resource_stopped_counting_meanwhile_brings_the_page_back_as_it_is(
+    client, roadmap, monkeypatch
+):
+    """A visitor's tick counted against content a curator has just changed, in which the
+    resource no longer counts: the row it would answer is gone, so the page comes back
+    (htmx: refreshed; without JavaScript: the page it was sent from), saying what was
+    kept."""
+    from roadmap import views
+    from roadmap.content import content_at, content_version
+    from roadmap.progress import Standing
+
+    resource = roadmap["y1"]
+    written = views.visitor_progress_set
+
+    def archived_meanwhile(**kwargs):
+        standing = written(**kwargs)
+        Resource.objects.filter(pk=resource.pk).update(status=Resource.Status.ARCHIVED)
+        now = content_at(content_version())
+        return Standing(now, standing.progress, now.version)
+
+    monkeypatch.setattr(views, "visitor_progress_set", archived_meanwhile)
+    path = f"/resources/{resource.public_id}/progress"
+    answer = client.post(path, {"done": "1"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and answer["HX-Refresh"] == "true"
+    Resource.objects.filter(pk=resource.pk).update(status=Resource.Status.PUBLISHED)
+    came_from = f"http://testserver{ROADMAP}?kind=book"
+    answer = client.post(path, {"done": "1"}, headers={"Referer": came_from})
+    assert answer.status_code == 302 and answer["Location"] == f"{came_from}#{resource.anchor}"
+    assert "Y one marked as done." in client.get(ROADMAP).content.decode()
+
+
 def test_unticking_removes_the_tick(learner_client, learner, roadmap):
     tick(learner_client, roadmap["x1"], done=True)
     tick(learner_client, roadmap["x1"], done=False)
