@@ -129,8 +129,10 @@ def shared_sections(shared: LearnerState, owner_name: str) -> list[Filled]:
     """Each roadmap a learner has started, as their share page shows it (`shared_section`
     filled with their states and figures, under their name). Kept in each process
     (`caches["shares"]`), each named by all it is made of, as /me/'s pieces are: a link
-    posted somewhere is viewed far more often than its owner ticks. Gain and cost:
-    docs/performance.md ("The share page's sections kept")."""
+    posted somewhere is viewed far more often than its owner ticks. Gain, in paired runs
+    (docs/performance.md, "The share page's sections kept"): 0.30-0.31 -> 0.38-0.40 of
+    /healthz at 1M rows, 0.28 -> 0.35 at 10M. Cost: up to 40 filled sections a process
+    (about 8 MB), and the first view after any change fills as before."""
     made_of = hashlib.blake2b(
         f"{shared.fingerprint}:{owner_name}".encode(), digest_size=16
     ).hexdigest()
