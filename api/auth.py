@@ -52,29 +52,6 @@ read = BearerToken()
 write = BearerToken(write=True)
 
 
-class CountedApart:
-    """A Django Ninja throttle made safe for gunicorn's threads: Ninja keeps one throttle
-    for every request, and its SimpleRateThrottle keeps the request it is counting (its
-    key, its history) on itself, where two threads would mix them up. So each request
-    counts on a copy of its own, which `wait` (asked next, in the same thread, when it
-    is refused) reads. Like every throttle on a cache, it is approximate: two requests
-    at the same instant may both take the last place."""
-
-    _counting = threading.local()
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        mine = self._counting.throttle = copy.copy(self)
-        try:
-            return super(CountedApart, mine).allow_request(request)
-        except Exception:  # the cache is down: the request is served, not limited, and said
-            logger.exception("The API's rate limit could not be counted; not applied.")
-            mine.history = []
-            return True
-
-    def wait(self) -> float | None:
-        return super(CountedApart, self._counting.throttle).wait()
-
-
 class PerToken(SimpleRateThrottle):
     """Requests with a valid token, at most `num_requests` in each window of `duration`
     seconds, per token (each token its own allowance). A window starts with the first
@@ -102,8 +79,28 @@ class PerToken(SimpleRateThrottle):
         return self._refused.wait
 
 
-class PerAddress(CountedApart, AnonRateThrottle):
-    """Requests counted per client address (as allauth finds it: NINJA_NUM_PROXIES)."""
+class PerAddress(AnonRateThrottle):
+    """Requests counted per client address (as allauth finds it: NINJA_NUM_PROXIES), in
+    Django's cache, made safe for gunicorn's threads: Ninja keeps one throttle for every
+    request, and its SimpleRateThrottle keeps the request it is counting (its key, its
+    history) on itself, where two threads would mix them up. So each request counts on a
+    copy of its own, which `wait` (asked next, in the same thread, when it is refused)
+    reads. Like every throttle on a cache, it is approximate: two requests at the same
+    instant may both take the last place."""
+
+    _counting = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        mine = self._counting.throttle = copy.copy(self)
+        try:
+            return super(PerAddress, mine).allow_request(request)
+        except Exception:  # the cache is down: the request is served, not limited, and said
+            logger.exception("The API's rate limit could not be counted; not applied.")
+            mine.history = []
+            return True
+
+    def wait(self) -> float | None:
+        return super(PerAddress, self._counting.throttle).wait()
 
 
 per_token = PerToken(settings.API_RATE_LIMIT)
