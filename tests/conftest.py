@@ -62,13 +62,13 @@ def fresh_cache(request):
     request.getfixturevalue(
         "db" if "live_server" not in request.fixturenames else "transactional_db"
     )
-    for alias in ("default", "pages", "shares"):
-        caches[alias].clear()
+    for kept in caches.all():  # every cache the settings name
+        kept.clear()
     if hasattr(caches["default"], "writes"):  # (config/cache.py: no test culls by chance)
         caches["default"].writes = itertools.count(1)
     yield
-    for alias in ("default", "pages", "shares"):
-        caches[alias].clear()
+    for kept in caches.all():
+        kept.clear()
 
 
 # Some tests need a program from Debian: the browser tests Chromium, the proxy tests nginx

@@ -4,7 +4,7 @@ import re
 import threading
 from collections.abc import Callable
 
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -64,9 +64,8 @@ def queries_cold_and_warm(first, then=None) -> tuple[int, int]:
     """Queries of `first` with nothing kept anywhere (as after a content change), then of
     `then` (by default `first` again) with it all kept."""
     forget_everything()
-    cache.clear()  # the renderings every process shares
-    caches["pages"].clear()  # a learner's pieces of /me/, kept in this process
-    caches["shares"].clear()  # share pages' sections, kept in this process
+    for kept in caches.all():  # the renderings every process shares, and each process's
+        kept.clear()
     return count_queries(first), count_queries(then or first)
 
 
