@@ -401,6 +401,9 @@ def test_behind_the_proxy_the_app_sees_the_scheme_the_client_used(proxy):
     _, secure = Browser().get(f"{proxy}/api/v1/roadmaps", **{"X-Forwarded-Proto": "https"})
     assert f'"http://{PUBLIC_HOST}/' in plain and "https://" not in plain
     assert f'"https://{PUBLIC_HOST}/' in secure and "http://" not in secure
+    # Anything but http or https is not a scheme the balancer would send: nginx's own.
+    _, odd = Browser().get(f"{proxy}/api/v1/roadmaps", **{"X-Forwarded-Proto": "gopher"})
+    assert f'"http://{PUBLIC_HOST}/' in odd and "gopher" not in odd
 
 
 @pytest.mark.nginx
