@@ -32,12 +32,16 @@ PASSWORD = "a-long-Passphrase-42"
 SERVER_APPLICATION = "roadmap-test-server"
 
 
-@pytest.fixture
-def servers(transactional_db, seed):
-    """Two gunicorn processes against the test database."""
-    from django.core.management import call_command
+# Each test's rows are its own (written and committed by the test, emptied after it); the
+# servers, started once for the module, read them through their own connections.
+pytestmark = pytest.mark.usefixtures("transactional_db", "seed")
 
-    call_command("createcachetable")
+
+@pytest.fixture(scope="module")
+def servers(django_db_setup):
+    """Two gunicorn processes against the test database, shared by the module's tests.
+    What they keep in memory is keyed by content versions, which a sequence hands out, so
+    one test's renderings are never another's."""
     url = urlsplit(os.environ["DATABASE_URL"])
     env = {
         **os.environ,
@@ -75,7 +79,7 @@ def nginx_conf(upstreams: list[str], port: int) -> str:
     return adapted
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def proxy(servers):
     """nginx in front of both servers: the base URL clients use."""
     from scripts.localserver import free_port
