@@ -685,7 +685,7 @@ def test_any_markdown_at_a_megabyte_is_read_or_refused_within_the_limit(text):
     big = (text * (MEGABYTE // len(text) + 1))[:MEGABYTE]
     started = time.monotonic()
     try:
-        parse_roadmap(big, source="x.md", seconds=3)
+        parse_roadmap(big, source="x.md", seconds=1)  # (any limit: 1 s keeps the suite quick)
     except RoadmapParseError as error:
         assert error.problems
-    assert time.monotonic() - started < 3 + 10
+    assert time.monotonic() - started < 1 + 10
