@@ -45,7 +45,7 @@ def test_unreachable_database_answers_503():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed_port()}/roadmap",
-        "DATABASE_POOL_TIMEOUT": "2",
+        "DATABASE_POOL_TIMEOUT": "1",
     }
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
