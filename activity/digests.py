@@ -6,8 +6,9 @@ At most one a learner a week, whatever happens: each is claimed, with what it sa
 one statement that commits before it is sent (`CLAIM`: it writes only if the last one
 is older than `last_sent_before` says: six days, and, but with `force`, the learner's
 last Monday 08:00). A job run twice, or two workers at once, meet at that row; a worker killed
-after the claim and before the send leaves a week without one, never a second; a zone
-changed since the last one cannot make a second in six days.
+after the claim and before the send leaves a week without one, never a second; a
+summary the mail server refuses is put back, for the next run; a zone changed since the
+last one cannot make a second in six days.
 """
 
 from __future__ import annotations
@@ -36,13 +37,16 @@ from roadmap.progress import LearnerState, learner_state, learner_states
 logger = logging.getLogger(__name__)
 SALT = "activity.digest.unsubscribe"
 SEND_AT_HOUR = 8  # Monday, in the learner's zone
+# (With the last one as it was, the statement's snapshot, to put back if this one is
+# refused by the mail server.)
 CLAIM = """
+WITH last AS (SELECT sent_at, subject, body FROM activity_digest WHERE user_id = %(user)s)
 INSERT INTO activity_digest (user_id, sent_at, subject, body)
 VALUES (%(user)s, %(now)s, %(subject)s, %(body)s)
 ON CONFLICT (user_id) DO UPDATE
 SET sent_at = EXCLUDED.sent_at, subject = EXCLUDED.subject, body = EXCLUDED.body
 WHERE activity_digest.sent_at < %(before)s
-RETURNING user_id
+RETURNING (SELECT sent_at FROM last), (SELECT subject FROM last), (SELECT body FROM last)
 """
 
 
@@ -151,9 +155,11 @@ def last_sent_before(user, now: datetime, *, force: bool) -> datetime | None:
     return min(morning, six_days_ago)
 
 
-def claim(user, summary: Summary, *, now: datetime, before: datetime) -> bool:
+def claim(user, summary: Summary, *, now: datetime, before: datetime) -> tuple | None:
     """Record `summary` as the learner's last, if their last was sent before `before`:
-    one statement, committed before anything is sent."""
+    one statement, committed before anything is sent. The last one as it was (its
+    `sent_at`, `subject` and `body`, all None before the first), or None when not
+    claimed."""
     parameters = {
         "user": user.pk,
         "now": now,
@@ -163,7 +169,18 @@ def claim(user, summary: Summary, *, now: datetime, before: datetime) -> bool:
     }
     with connection.cursor() as cursor:
         cursor.execute(CLAIM, parameters)
-        return cursor.fetchone() is not None
+        return cursor.fetchone()
+
+
+def unclaim(user, last: tuple, *, now: datetime) -> None:
+    """Put the learner's last summary back as it was before the claim made at `now` (one
+    the mail server refused was not sent: the next run sends it)."""
+    claimed = Digest.objects.filter(user=user, sent_at=now)
+    sent_at, subject, body = last
+    if sent_at is None:
+        claimed.delete()
+    else:
+        claimed.update(sent_at=sent_at, subject=subject, body=body)
 
 
 # Learners whose summaries are built together: their rhythms and states read in two
@@ -189,8 +206,16 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
                     summary = summary_of(
                         user, now, sections, rhythm=rhythms[user.pk], state=states[user.pk]
                     )
-                    if claim(user, summary, now=now, before=before):
-                        send(user, summary, mail)
+                    if (last := claim(user, summary, now=now, before=before)) is not None:
+                        try:
+                            send(user, summary, mail)
+                        except Exception:
+                            # Refused, or the server went away: not sent, so not claimed
+                            # (the next run sends it), and the next learner's is sent on a
+                            # connection of its own.
+                            unclaim(user, last, now=now)
+                            mail.close()
+                            raise
                         sent += 1
                 except Exception:
                     # One learner's trouble (an address the server refuses) is theirs

@@ -391,6 +391,37 @@ def test_a_worker_killed_after_the_claim_sends_nothing_twice(three, monkeypatch)
     assert Digest.objects.count() == 1 and not mail.outbox
 
 
+def test_a_summary_the_mail_server_refuses_is_put_back_and_sent_by_the_next_run(three, monkeypatch):
+    """The server went away mid-run: no one's summary counts as sent, each learner's last
+    one is as it was, and the next hour's run sends them."""
+    import smtplib
+
+    ada, bob = opted_in(), opted_in()
+    assert digests_send(now=MONDAY - timedelta(weeks=1)) == 2
+    before = {digest.user_id: digest for digest in Digest.objects.all()}
+    carol = opted_in()
+
+    def refused(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(digests.EmailMessage, "send", refused)
+    assert digests_send(now=MONDAY) == 0
+    monkeypatch.undo()
+    after = {digest.user_id: digest for digest in Digest.objects.all()}
+    assert set(after) == {ada.pk, bob.pk} and carol.pk not in after
+    for pk, digest in after.items():
+        assert (digest.sent_at, digest.subject, digest.body) == (
+            before[pk].sent_at,
+            before[pk].subject,
+            before[pk].body,
+        )
+    mail.outbox.clear()
+    assert digests_send(now=MONDAY + timedelta(hours=1)) == 3
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        user.email for user in (ada, bob, carol)
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_one(three):
     opted_in()
