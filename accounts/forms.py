@@ -7,13 +7,22 @@ from django.db import connection
 
 from accounts.models import WEEKLY_GOAL, User
 
+# The zone names the database knows and does not read as an abbreviation: it takes "CET",
+# "EET", "MET" and "WET" as fixed offsets, with no summer time, where they name zones
+# that have one (tzdata links them to Europe/Brussels, Athens and Lisbon). UTC is the
+# same either way.
+KNOWN_ZONES = """
+SELECT name FROM pg_timezone_names
+WHERE name = 'UTC' OR name NOT IN (SELECT abbrev FROM pg_timezone_abbrevs)
+"""
+
 
 @cache
 def time_zones() -> list[str]:
-    """Every IANA zone name that both Python and the database know, sorted: a learner's
-    days are reckoned in either (activity/)."""
+    """Every IANA zone name that both Python and the database know as a zone, sorted: the
+    database reckons a learner's days (activity/), Python shows their dates."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_timezone_names")
+        cursor.execute(KNOWN_ZONES)
         known = {name for (name,) in cursor.fetchall()}
     return sorted((available_timezones() & known) - {"localtime", "Factory"})
 

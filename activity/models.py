@@ -2,15 +2,22 @@
 and never changed, with the day it was in their own time zone then; and the weekly
 summaries sent to them."""
 
+from datetime import date, datetime
+
 from django.conf import settings
 from django.db import connection, models
 
 from roadmap.models import Progress, Work
 
 STATES = Progress.State.choices
-# A move forward: what makes a day active (a streak's, the heatmap's).
-# (Every state a row is kept in: any but not started.)
-FORWARD = Progress.STORED_STATES
+
+
+def along(state: str) -> int:
+    """How far along a state is: not started, in progress, then done or skipped (as far
+    as each other: both count toward progress)."""
+    if state in Progress.COUNTED_STATES:
+        return 2
+    return 1 if state == Progress.State.IN_PROGRESS else 0
 
 
 class Event(models.Model):
@@ -49,22 +56,25 @@ class Event(models.Model):
         return moved_forward(self.before, self.after)
 
 
-# (On every /me/: SQL of its own, a tenth of the ORM's cost for one number.)
+# (On every /me/: SQL of its own, a tenth of the ORM's cost for two values.)
 LATEST_EVENT = "SELECT id FROM activity_event WHERE user_id = %s ORDER BY user_id, id DESC LIMIT 1"
+LATEST_EVENT_AND_TODAY = f"SELECT ({LATEST_EVENT}), activity_local_day(%s, %s)"
 
 
-def latest_event(user) -> int:
-    """The id of the learner's latest event (0 before any): it changes with each change of
-    their states, and only then (the index activity_event_user_latest finds it)."""
+def latest_event_and_today(user, now: datetime) -> tuple[int, date]:
+    """The id of the learner's latest event (0 before any), which changes with each change
+    of their states and only then (the index activity_event_user_latest finds it), and
+    their today at `now`, reckoned as their events' days are (activity/rhythm.py)."""
     with connection.cursor() as cursor:
-        cursor.execute(LATEST_EVENT, [user.pk])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+        cursor.execute(LATEST_EVENT_AND_TODAY, [user.pk, now, user.time_zone])
+        latest, today = cursor.fetchone()
+    return latest or 0, today
 
 
 def moved_forward(before: str, after: str) -> bool:
-    """Whether a change moved a resource forward: what makes a day active."""
-    return after in FORWARD and after != before
+    """Whether a change moved a resource forward, further along: what makes a day active
+    (a streak's, the heatmap's)."""
+    return along(after) > along(before)
 
 
 class Digest(models.Model):

@@ -1,10 +1,14 @@
 """A learner's rhythm, from their history (activity.models.Event): the days they moved
 something forward, their streaks, this week against their goal, and their pace. Every
 date is a day in the learner's zone as it was when they acted (`Event.day`); "today" is
-today in their zone now.
+today in their zone now. Both are reckoned by the database (`activity_local_day`, the
+function that dates each change), never one by PostgreSQL's zone rules and the other by
+Python's: the two carry their own copies of the rules, which can differ for a while
+after a country changes its clocks, and a tick would land on a day that is not "today".
 
 The streak rule, said once (and on /me/): a day is active when the learner moved at least
-one resource forward (to in progress, done or skipped); a streak is a run of active days
+one resource forward (from not started to in progress, or to done or skipped: changing
+done for skipped, or going back, is no step forward); a streak is a run of active days
 one after the other, and one that was alive yesterday stays current through today.
 """
 
@@ -24,8 +28,9 @@ from activity.models import moved_forward
 from roadmap.models import Progress
 
 STREAK_RULE = (
-    "A day counts when you move at least one resource forward (to in progress, done or"
-    " skipped), in your time zone; a streak alive yesterday stays current all today."
+    "A day counts when you move at least one resource forward (from not started to in"
+    " progress, or to done or skipped), in your time zone; a streak alive yesterday stays"
+    " current all today."
 )
 PACE_WEEKS = 4
 
@@ -44,8 +49,8 @@ def week_start(day: date) -> date:
 class Rhythm:
     today: date
     active: Counter  # day: resources moved forward on it (each work once a day)
-    completed: dict[int, date] = field(default_factory=dict)  # work: the day it was last
-    # moved to done or skipped
+    completed: dict[int, date] = field(default_factory=dict)  # work: the day it went to
+    # done or skipped (from neither)
 
     @cached_property
     def current_streak(self) -> int:
@@ -109,49 +114,52 @@ def first_day(today: date) -> date:
     return week_start(today) - timedelta(weeks=52)
 
 
-# Learners' changes since a day, each learner's in the order they were made. (SQL of its
-# own: on every summary and every /me/ made anew, where the ORM's building of it cost more
-# than its run.)
-SINCE = """
-SELECT user_id, work_id, before, after, day FROM activity_event
-WHERE user_id = ANY(%s) AND day >= %s
-ORDER BY user_id, at, id
+# Learners' today, in their zone at `now`, and their whole history, each learner's in the
+# order it was made (a streak may be older than the heatmap's year). (SQL of its own: on
+# every summary and every /me/ made anew, where the ORM's building of it cost more than
+# its run.)
+HISTORY = """
+SELECT u.id, activity_local_day(%s, u.time_zone), e.work_id, e.before, e.after, e.day
+FROM accounts_user u LEFT JOIN activity_event e ON e.user_id = u.id
+WHERE u.id = ANY(%s)
+ORDER BY u.id, e.at, e.id
 """
 
 
 def rhythm_of(user, now: datetime | None = None) -> Rhythm:
-    """The learner's rhythm over the days the heatmap shows (one query)."""
+    """The learner's rhythm (one query)."""
     return rhythms_of([user], now)[user.pk]
 
 
 def rhythms_of(users: list, now: datetime | None = None) -> dict[int, Rhythm]:
     """Each learner's rhythm, by id, in one query (for work over many: the summaries)."""
-    todays = {user.pk: today_of(user, now) for user in users}
-    if not todays:
+    if not users:
         return {}
-    changes: dict[int, list[tuple]] = {pk: [] for pk in todays}
+    todays: dict[int, date] = {}
+    changes: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(SINCE, [list(todays), first_day(min(todays.values()))])
-        for user, *change in cursor.fetchall():
-            changes[user].append(change)
+        cursor.execute(HISTORY, [now or timezone.now(), [user.pk for user in users]])
+        for user, today, *change in cursor.fetchall():
+            todays[user] = today
+            changes.setdefault(user, [])
+            if change[0] is not None:  # (a learner with no history: one row, no change)
+                changes[user].append(change)
     return {pk: rhythm_from(today, changes[pk]) for pk, today in todays.items()}
 
 
 def rhythm_from(today: date, changes: list[tuple]) -> Rhythm:
     """A learner's rhythm on `today`, from their changes (work, before, after, day) in the
-    order they were made."""
-    since = first_day(today)
+    order they were made. A resource is completed on the day it went from not counting
+    to done or skipped; changing done for skipped, or back, keeps that day."""
     moved: dict[date, set[int]] = {}
     completed: dict[int, date] = {}
     for work, before, after, day in changes:
-        if day < since:
-            continue  # (read for another learner's longer year)
         if moved_forward(before, after):
             moved.setdefault(day, set()).add(work)
-        if after in Progress.COUNTED_STATES:
-            completed[work] = day
-        else:
+        if after not in Progress.COUNTED_STATES:
             completed.pop(work, None)  # undone since: not completed
+        elif before not in Progress.COUNTED_STATES:
+            completed[work] = day
     return Rhythm(today, Counter({day: len(works) for day, works in moved.items()}), completed)
 
 

@@ -23,8 +23,8 @@ from accounts.forms import time_zones
 from accounts.models import User
 from activity import digests
 from activity.digests import digests_send, unsubscribe_token
-from activity.models import LATEST_EVENT, Digest, Event, latest_event
-from activity.rhythm import Rhythm, paces, rhythm_of
+from activity.models import LATEST_EVENT, Digest, Event, latest_event_and_today
+from activity.rhythm import Rhythm, paces, rhythm_from, rhythm_of
 from roadmap.models import Progress, Resource
 from roadmap.progress import learner_state
 from roadmap.services import (
@@ -169,6 +169,43 @@ def test_a_streak_alive_yesterday_is_current_all_today_and_broken_after():
     assert rhythm(today).current_streak == rhythm(today).longest_streak == 0
 
 
+def test_streaks_reach_back_past_the_heatmaps_year():
+    today = date(2026, 12, 6)
+    long_ago = [today - timedelta(days=n) for n in range(410, 510)]  # 100 days, long ago
+    lately = [today - timedelta(days=n) for n in range(400)]  # 400 days, up to today
+    # A step forward a day (a work started, and stopped again the same day).
+    changes = [
+        change
+        for day in sorted(long_ago + lately)
+        for change in (
+            (1, "not_started", "in_progress", day),
+            (1, "in_progress", "not_started", day),
+        )
+    ]
+    rhythm = rhythm_from(today, changes)
+    assert (rhythm.current_streak, rhythm.longest_streak) == (400, 400)
+    rhythm = rhythm_from(today, [c for c in changes if c[3] in {*long_ago, today}])
+    assert (rhythm.current_streak, rhythm.longest_streak) == (1, 100)
+
+
+def test_changing_done_for_skipped_is_no_step_forward_and_keeps_the_day_it_was_done(three):
+    """Relabelling finished work neither finishes it again this week nor makes a day
+    active; going back and then forward again does both."""
+    ada = UserFactory(weekly_goal=3)
+    progress_set(user=ada, resource=three[0], done=True)
+    last_week = datetime.now(UTC) - timedelta(days=8)
+    Event.objects.filter(user=ada).update(at=last_week, day=last_week.date())
+    progress_set(user=ada, resource=three[0], state="skipped")
+    progress_set(user=ada, resource=three[0], state="done")
+    progress_set(user=ada, resource=three[0], state="in_progress")  # back: no step forward
+    rhythm = rhythm_of(ada)
+    assert (rhythm.this_week, rhythm.current_streak, rhythm.active[rhythm.today]) == (0, 0, 0)
+    assert rhythm.completed == {}
+    progress_set(user=ada, resource=three[0], state="done")  # finished again, today
+    rhythm = rhythm_of(ada)
+    assert (rhythm.this_week, rhythm.current_streak, rhythm.active[rhythm.today]) == (1, 1, 1)
+
+
 def test_this_week_is_the_iso_week_in_the_first_week_of_a_year():
     # 2027-01-01 is a Friday: its ISO week began on Monday 2026-12-28.
     today = date(2027, 1, 2)
@@ -238,8 +275,51 @@ def test_a_learners_latest_event_is_found_by_its_index(three):
         cursor.execute("EXPLAIN " + LATEST_EVENT, [ada.pk])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "activity_event_user_latest" in plan
-    assert latest_event(ada) == Event.objects.filter(user=ada).latest("pk").pk
-    assert latest_event(UserFactory()) == 0
+    now = datetime.now(UTC)
+    latest = Event.objects.filter(user=ada).latest("pk").pk
+    assert latest_event_and_today(ada, now) == (latest, now.date())
+    assert latest_event_and_today(UserFactory(), now) == (0, now.date())
+
+
+def test_today_is_reckoned_as_the_day_of_a_change_is(three):
+    """The database dates each change by its copy of the zone rules; "today" is taken
+    from the same, not from Python's, which may differ (here PostgreSQL reads "CET" as
+    a fixed offset, Python as Central European Summer Time): a tick counts today, and the
+    streak with it, whichever copy is newer."""
+    ada = UserFactory()
+    User.objects.filter(pk=ada.pk).update(time_zone="CET")  # (no longer offered)
+    ada.refresh_from_db()
+    instant = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # 00:30 on the 2nd in Berlin
+    progress_set(user=ada, resource=three[0], done=True)
+    day = local_day(instant.isoformat(), "CET")
+    assert day != instant.astimezone(ZoneInfo("CET")).date()  # the two copies disagree
+    Event.objects.filter(user=ada).update(at=instant, day=day)
+    rhythm = rhythm_of(ada, instant)
+    assert rhythm.today == day
+    assert (rhythm.current_streak, rhythm.this_week, rhythm.active[day]) == (1, 1, 1)
+    assert latest_event_and_today(ada, instant)[1] == day
+
+
+def test_zones_the_database_reads_as_fixed_offsets_are_not_offered_and_move(db):
+    """ "CET", "MET", "EET" and "WET": fixed offsets to PostgreSQL, zones with summer time
+    to Python. The profile does not offer them; learners in them move to the zone tzdata
+    links each to."""
+    import importlib
+
+    from django.apps import apps
+
+    offered = set(time_zones())
+    assert {"CET", "MET", "EET", "WET"}.isdisjoint(offered)
+    assert {"UTC", "Europe/Brussels", "Europe/Athens", "Europe/Lisbon"} <= offered
+    learners = {name: UserFactory(time_zone=name) for name in ("CET", "EET", "WET", "UTC")}
+    migration = importlib.import_module("accounts.migrations.0006_zones_not_read_as_abbreviations")
+    migration.forwards(apps, None)
+    assert {name: User.objects.get(pk=user.pk).time_zone for name, user in learners.items()} == {
+        "CET": "Europe/Brussels",
+        "EET": "Europe/Athens",
+        "WET": "Europe/Lisbon",
+        "UTC": "UTC",
+    }
 
 
 def test_the_pace_counts_only_what_counts_in_the_roadmap(db):
@@ -470,12 +550,13 @@ def test_summaries_built_together_say_what_each_says_alone_in_queries_that_do_no
     Event.objects.filter(user=learners[1]).update(
         at=now - timedelta(weeks=1), day=date(2026, 12, 6)
     )
-    # Berlin's changes fall in Pago Pago's year, not in hers.
+    # Berlin's changes are older than her heatmap's year (and in Pago Pago's): still her
+    # longest streak, read with the others' or alone.
     Event.objects.filter(user=learners[2]).update(
         at=now - timedelta(weeks=52), day=date(2025, 12, 10)
     )
     alone = {learner.email: digests.summary_of(learner, now).body for learner in learners}
-    assert "Longest streak: 0 days" in alone[learners[2].email]
+    assert "Current streak: 0 days. Longest streak: 1 day" in alone[learners[2].email]
     with CaptureQueriesContext(connection) as four:
         assert digests_send(now=now, force=True) == 4
 

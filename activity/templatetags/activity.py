@@ -8,8 +8,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from activity.models import latest_event
-from activity.rhythm import STREAK_RULE, paces, rhythm_of, today_of
+from activity.models import latest_event_and_today
+from activity.rhythm import STREAK_RULE, paces, rhythm_of
 from roadmap.progress import viewer_state
 
 register = template.Library()
@@ -20,7 +20,7 @@ def panel(user, state, *, own: bool) -> str:
     latest event, their today, and on their own page their goal and standing (its
     paces); a year of days is slow to render and changes only with those."""
     now = timezone.now()
-    made_of = (user.pk, latest_event(user), today_of(user, now), own)
+    made_of = (user.pk, *latest_event_and_today(user, now), own)
     if own:
         made_of += (user.weekly_goal, state.fingerprint)
 
