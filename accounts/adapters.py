@@ -5,8 +5,18 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.http import Http404
 
+from accounts.forms import ZONE_COOKIE, browser_zone
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request, sociallogin, data):
+        """A new account, as allauth fills it in, in the browser's time zone, as at a
+        password sign-up (UTC without JavaScript). (Made for every provider login; kept
+        only when it becomes a new account.)"""
+        user = super().populate_user(request, sociallogin, data)
+        user.time_zone = browser_zone(request.COOKIES.get(ZONE_COOKIE))
+        return user
+
     def can_authenticate_by_email(self, login, email: str) -> bool:
         """A provider's verified email signs into an account only when the account has
         verified that email too. (allauth would also sign into an account whose address

@@ -27,6 +27,16 @@ def time_zones() -> list[str]:
     return sorted((available_timezones() & known) - {"localtime", "Factory"})
 
 
+# Where a sign-up through GitHub or Google finds the browser's zone (static/js/site.js
+# sets it on the account pages: the sign-up leaves for the provider and comes back).
+ZONE_COOKIE = "time_zone"
+
+
+def browser_zone(name: str | None) -> str:
+    """The zone a browser named at sign-up, if it is one offered, else UTC."""
+    return name if name and name in time_zones() else "UTC"
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(label="Time zone", required=False)
 
@@ -67,8 +77,7 @@ class SignupForm(allauth_forms.SignupForm):
     time_zone = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_time_zone(self) -> str:
-        zone = self.cleaned_data.get("time_zone") or "UTC"
-        return zone if zone in time_zones() else "UTC"
+        return browser_zone(self.cleaned_data.get("time_zone"))
 
     def save(self, request):
         user = super().save(request)

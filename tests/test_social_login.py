@@ -158,6 +158,29 @@ def test_a_visitor_s_ticks_are_kept_at_a_social_sign_up(client, db, mocked):
     }
 
 
+@pytest.mark.parametrize(
+    ("cookie", "kept"), [("Asia/Tokyo", "Asia/Tokyo"), ("Mars/Olympus_Mons", "UTC"), (None, "UTC")]
+)
+def test_a_social_sign_up_takes_the_browsers_zone_and_a_log_in_keeps_the_learners(
+    client, db, mocked, cookie, kept
+):
+    """As at a password sign-up (static/js/site.js leaves the zone in a cookie of the
+    account pages for the trip through the provider); a name that is no zone, or none,
+    is UTC. A returning learner keeps the zone they chose."""
+    if cookie is not None:
+        client.cookies["time_zone"] = cookie
+    github(mocked)
+    dance(client, "github")
+    learner = SocialAccount.objects.get().user
+    assert learner.time_zone == kept
+    type(learner).objects.filter(pk=learner.pk).update(time_zone="Europe/Berlin")
+    client.logout()
+    client.cookies["time_zone"] = "Asia/Tokyo"
+    dance(client, "github")
+    learner.refresh_from_db()
+    assert int(signed_in(client)) == learner.pk and learner.time_zone == "Europe/Berlin"
+
+
 def test_buttons_show_only_for_configured_providers(client, db, settings):
     page = client.get("/accounts/login/").content.decode()
     assert "GitHub" in page and "Google" in page

@@ -26,13 +26,22 @@ if (location.pathname === "/" && /^#(resource|part|topic)-/.test(location.hash))
 }
 
 // Sign-up takes the browser's time zone, so that a learner's days are their own (UTC
-// without JavaScript; they can change it on their profile).
+// without JavaScript; they can change it on their profile): a field of the sign-up form,
+// and, for a sign-up through GitHub or Google, which leaves for the provider and comes
+// back, a cookie of the account pages (accounts/adapters.py reads it).
+let browserZone = "";
+try {
+  browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+} catch {
+  // an old browser: UTC, said on the profile
+}
 for (const field of document.querySelectorAll('input[type="hidden"][name="time_zone"]')) {
-  try {
-    field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
-  } catch {
-    // an old browser: UTC, said on the profile
-  }
+  field.value = browserZone;
+}
+if (browserZone && location.pathname.startsWith("/accounts/")) {
+  // (An IANA name is letters, digits and "/_+-": all a cookie's value may hold.)
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `time_zone=${browserZone}; Path=/accounts/; Max-Age=3600; SameSite=Lax${secure}`;
 }
 
 // A link marked `in-place` (report a problem, suggest a resource) opens its page's form

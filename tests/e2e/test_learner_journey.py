@@ -182,3 +182,17 @@ def test_ticking_works_under_the_content_security_policy(new_page, learner):
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     assert page.evaluate("window.__csp") == []
     assert violations == []
+
+
+def test_sign_up_pages_take_the_browsers_zone_for_either_way_of_signing_up(browser, live_server):
+    """The sign-up form's field, and for a sign-up through a provider, a cookie of the
+    account pages (tests/test_social_login.py: what the server makes of it)."""
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto("/accounts/signup/")
+        expect(page.locator('input[name="time_zone"]')).to_have_value("Asia/Tokyo")
+        [cookie] = [c for c in context.cookies() if c["name"] == "time_zone"]
+        assert (cookie["value"], cookie["path"]) == ("Asia/Tokyo", "/accounts/")
+    finally:
+        context.close()
