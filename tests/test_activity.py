@@ -639,11 +639,19 @@ def test_the_rhythm_is_read_in_one_query(three, django_assert_num_queries):
 
 
 @pytest.mark.django_db(transaction=True)  # each request its own transaction, as served
-def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up(three, client):
+def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up_dated_when_they_were_made(
+    three, client
+):
+    """Kept at sign-up, each recorded when the visitor set it, in the new account's zone:
+    a tick of three days ago is on that day, not on the day they signed up."""
+    from roadmap.models import VisitorProgress
+
+    started = datetime.now(UTC)
     for resource in three[:2]:
         client.post(f"/resources/{resource.public_id}/progress", {"done": "1"})
     assert not Event.objects.exists()  # a visitor has no history
-    before = datetime.now(UTC)
+    days_ago = datetime.now(UTC) - timedelta(days=3)
+    VisitorProgress.objects.filter(work=three[0].work).update(completed_at=days_ago)
     client.post(
         "/accounts/signup/",
         {
@@ -655,11 +663,16 @@ def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up(three, client):
     )
 
     grace = User.objects.get(username="grace")
-    kept = Event.objects.filter(user=grace)
-    assert sorted(kept.values_list("work_id", flat=True)) == sorted(r.work_id for r in three[:2])
-    for event in kept:
-        assert event.at >= before  # at the time of the merge
+    kept = {event.work_id: event for event in Event.objects.filter(user=grace)}
+    assert sorted(kept) == sorted(r.work_id for r in three[:2])
+    assert kept[three[0].work_id].at == days_ago
+    assert started <= kept[three[1].work_id].at <= datetime.now(UTC)
+    for event in kept.values():
         assert event.day == event.at.astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+    active = rhythm_of(grace).active
+    assert sorted(day for day, count in active.items() if count) == sorted(
+        event.day for event in kept.values()
+    )
 
 
 def test_the_profile_says_the_summary_needs_a_verified_address(client, learner):

@@ -1,0 +1,72 @@
+"""A new row of a learner's state is recorded at when it reached its state, if that is
+earlier than now: a visitor's states, kept when they sign up or log in, are dated when the
+visitor set them, not all on the day they signed up (the heatmap, the streak and "This
+week" showed weeks of a visitor's ticks as one day). A learner's own tick writes its
+row with now, so it is recorded now, as before."""
+
+from django.db import migrations
+
+RECORD = """
+CREATE OR REPLACE FUNCTION activity_record() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  learner bigint;
+  work bigint;
+  before text;
+  after text;
+  at timestamptz := now();
+BEGIN
+  IF coalesce(current_setting('roadmap.curating', true), '') = 'on' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    learner := NEW.user_id; work := NEW.work_id; before := 'not_started'; after := NEW.state;
+    -- A visitor's state kept at sign-up: when they set it (earlier than now).
+    at := least(at, NEW.completed_at);
+  ELSIF TG_OP = 'DELETE' THEN
+    learner := OLD.user_id; work := OLD.work_id; before := OLD.state; after := 'not_started';
+  ELSE
+    IF OLD.state = NEW.state OR OLD.work_id <> NEW.work_id OR OLD.user_id <> NEW.user_id THEN
+      RETURN NULL;  -- no change of state (a date kept, a row moved between works)
+    END IF;
+    learner := NEW.user_id; work := NEW.work_id; before := OLD.state; after := NEW.state;
+  END IF;
+  INSERT INTO activity_event (user_id, work_id, before, after, at, day)
+  SELECT learner, work, before, after, at, activity_local_day(at, u.time_zone)
+  FROM accounts_user u WHERE u.id = learner;
+  RETURN NULL;
+END $$;
+"""
+
+BEFORE = """
+CREATE OR REPLACE FUNCTION activity_record() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  learner bigint;
+  work bigint;
+  before text;
+  after text;
+BEGIN
+  IF coalesce(current_setting('roadmap.curating', true), '') = 'on' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    learner := NEW.user_id; work := NEW.work_id; before := 'not_started'; after := NEW.state;
+  ELSIF TG_OP = 'DELETE' THEN
+    learner := OLD.user_id; work := OLD.work_id; before := OLD.state; after := 'not_started';
+  ELSE
+    IF OLD.state = NEW.state OR OLD.work_id <> NEW.work_id OR OLD.user_id <> NEW.user_id THEN
+      RETURN NULL;  -- no change of state (a date kept, a row moved between works)
+    END IF;
+    learner := NEW.user_id; work := NEW.work_id; before := OLD.state; after := NEW.state;
+  END IF;
+  INSERT INTO activity_event (user_id, work_id, before, after, at, day)
+  SELECT learner, work, before, after, now(), activity_local_day(now(), u.time_zone)
+  FROM accounts_user u WHERE u.id = learner;
+  RETURN NULL;
+END $$;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("activity", "0004_event_user_latest")]
+
+    operations = [migrations.RunSQL(RECORD, BEFORE)]
