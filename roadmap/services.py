@@ -234,7 +234,8 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
         ):
             mine.completed_at = when
             earlier.append(mine)
-    Progress.objects.bulk_create(added, ignore_conflicts=True)
+    with writing_as("keeping"):
+        Progress.objects.bulk_create(added, ignore_conflicts=True)
     Progress.objects.bulk_update(earlier, ["completed_at"])
     return Merged(added=len(added), kept=len(existing))
 
@@ -358,14 +359,16 @@ def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
 
 
 @contextmanager
-def curators_doing():
-    """Say that what is written of learners' states meanwhile is a curator's doing, not
-    the learners' own (the setting `roadmap.curating`, for this transaction at most): a
-    history of what learners did leaves it out."""
+def writing_as(doing: str):
+    """Say what the learners' states written meanwhile are, for a history of what learners
+    did (the setting `roadmap.<doing>`, for this transaction at most): "curating", a
+    curator's doing, not the learners' own, which it leaves out; "keeping", a visitor's
+    states kept at sign-up, each set when its `completed_at` says, not now."""
+    setting = f"roadmap.{doing}"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('roadmap.curating', 'on', true)")
+        cursor.execute("SELECT set_config(%s, 'on', true)", [setting])
         yield
-        cursor.execute("SELECT set_config('roadmap.curating', '', true)")
+        cursor.execute("SELECT set_config(%s, '', true)", [setting])
 
 
 @transaction.atomic
@@ -375,7 +378,7 @@ def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
     the row moves. On both: the state that `stands_over` the other is kept on
     `into_work`, and two notes are joined (the one there first); their rows on
     `from_work` stay as they were, where no resource shows them."""
-    with curators_doing():
+    with writing_as("curating"):
         return _work_join(from_work, into_work)
 
 
@@ -414,7 +417,7 @@ def _work_join(from_work: Work, into_work: Work) -> WorkJoin:
 def work_join_undo(*, join: WorkJoin) -> None:
     """Take a join back: rows that moved go back (with any change made since); rows they
     met get their values from before the join, unless their learner changed them since."""
-    with curators_doing():
+    with writing_as("curating"):
         _work_join_undo(join)
 
 

@@ -1,8 +1,8 @@
-"""A new row of a learner's state is recorded at when it reached its state, if that is
-earlier than now: a visitor's states, kept when they sign up or log in, are dated when the
-visitor set them, not all on the day they signed up (the heatmap, the streak and "This
-week" showed weeks of a visitor's ticks as one day). A learner's own tick writes its
-row with now, so it is recorded now, as before."""
+"""A visitor's states, kept when they sign up or log in (a transaction that says so:
+`roadmap.keeping`, roadmap.services.writing_as), are recorded when the visitor set them
+(each row's `completed_at`), not all at the moment of sign-up: the heatmap, the streak
+and "This week" showed weeks of a visitor's ticks as one day. Every other change is
+recorded now, as before."""
 
 from django.db import migrations
 
@@ -20,8 +20,9 @@ BEGIN
   END IF;
   IF TG_OP = 'INSERT' THEN
     learner := NEW.user_id; work := NEW.work_id; before := 'not_started'; after := NEW.state;
-    -- A visitor's state kept at sign-up: when they set it (earlier than now).
-    at := least(at, NEW.completed_at);
+    IF coalesce(current_setting('roadmap.keeping', true), '') = 'on' THEN
+      at := least(at, NEW.completed_at);  -- a visitor's state kept: when they set it
+    END IF;
   ELSIF TG_OP = 'DELETE' THEN
     learner := OLD.user_id; work := OLD.work_id; before := OLD.state; after := 'not_started';
   ELSE
