@@ -267,12 +267,15 @@ def progress_reset(
 ) -> int:
     """Clear `user`'s states of the works listed in `part`, or in `roadmap`, or of every
     work, and with `notes` their notes on them too; how many states were cleared. A work
-    is one thing in every roadmap: cleared here, it is cleared wherever it is listed."""
+    is one thing in every roadmap: cleared here, it is cleared wherever it is listed. A
+    part or a roadmap is what the learner sees counted of it: a listing only staff see
+    (a draft), one no one sees (archived) or one to come must not clear a state the
+    learner keeps elsewhere, or one that unarchiving would bring back."""
     rows = Progress.objects.filter(user=user)
     written = Note.objects.filter(user=user)
     if part is not None or roadmap is not None:
         listed = {"topic__part": part} if part is not None else {"topic__part__roadmap": roadmap}
-        works = Work.objects.filter(resources__in=Resource.objects.filter(**listed))
+        works = Work.objects.filter(resources__in=Resource.objects.counted().filter(**listed))
         rows = rows.filter(work__in=works)
         written = written.filter(work__in=works)
     with transaction.atomic():

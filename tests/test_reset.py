@@ -4,7 +4,13 @@ import pytest
 
 from roadmap.models import Progress
 from roadmap.services import progress_set
-from tests.factories import PartFactory, ResourceFactory, TopicFactory, UserFactory
+from tests.factories import (
+    PartFactory,
+    ResourceFactory,
+    RoadmapFactory,
+    TopicFactory,
+    UserFactory,
+)
 from tests.progress_helpers import bars
 
 
@@ -104,3 +110,30 @@ def test_another_learners_progress_is_never_touched(client, ada, two_parts):
     progress_set(user=bob, resource=two_parts["in_a"][0], state="done")
     client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"})
     assert Progress.objects.filter(user=bob).count() == 1
+
+
+def test_a_part_or_roadmap_reset_clears_only_what_the_learner_sees_counted_of_it(client, ada):
+    """A URL the learner ticked in another roadmap, listed here only in a draft part (which
+    staff alone see) or as an archived resource: neither its state nor its note is
+    cleared, here or there; unarchiving brings the archived one back."""
+    from roadmap.models import Note, Part, Resource
+    from roadmap.services import note_save
+
+    basics = Part.objects.get(title="Basics")
+    vision = RoadmapFactory(slug="vision", title="Computer vision", order=2)
+    elsewhere = ResourceFactory(topic__part__roadmap=vision, title="Seen elsewhere")
+    ResourceFactory(  # listed here too, in a part only staff see
+        topic=TopicFactory(part=PartFactory(roadmap=basics.roadmap, status="draft")),
+        url=elsewhere.url,
+    )
+    archived = ResourceFactory(topic=TopicFactory(part=basics))
+    for resource in (elsewhere, archived):
+        progress_set(user=ada, resource=resource, done=True)
+    note_save(user=ada, resource=elsewhere, text="Mine")
+    Resource.objects.filter(pk=archived.pk).update(status=Resource.Status.ARCHIVED)
+    for scope in (basics.pk, f"roadmap-{basics.roadmap_id}"):
+        data = {"scope": scope, "confirm": "RESET", "notes": "on"}
+        assert client.post("/me/reset/", data).status_code == 302
+    left = set(Progress.objects.filter(user=ada).values_list("work_id", flat=True))
+    assert left == {elsewhere.work_id, archived.work_id}
+    assert Note.objects.filter(user=ada, work=elsewhere.work).exists()
