@@ -189,6 +189,28 @@ def test_archive_missing_archives_and_keeps_progress(seed, tmp_path):
     assert "Resources: 0 created, 0 updated, 4 unchanged, 1 archived" in output
     assert Resource.objects.get(pk=dropped.pk).status == "archived"
     assert Progress.objects.filter(work__resources=dropped).exists()
+    # Listed again: back on the roadmap, with its learner's state; a draft stays one.
+    draft = Resource.objects.exclude(pk=dropped.pk).first()
+    Resource.objects.filter(pk=draft.pk).update(status="draft")
+    output = run("import_roadmap", str(SEED), "--archive-missing")
+    assert "Resources: 0 created, 1 updated, 4 unchanged, 0 archived" in output
+    assert Resource.objects.get(pk=dropped.pk).status == "published"
+    assert Resource.objects.get(pk=draft.pk).status == "draft"
+    assert Progress.objects.filter(work__resources=dropped).exists()
+
+
+def test_a_url_changed_in_the_file_and_changed_back_leaves_every_state_shown(seed, tmp_path):
+    """Each import archives the address the file no longer lists and lists the other;
+    the second brings the first back, and its learners' states with it."""
+    book = Resource.objects.get(title="Learn Python The Hard Way")
+    progress = Progress.objects.create(user=UserFactory(), work=book.work, state="done")
+    path = tmp_path / "moved.md"
+    path.write_text(SEED.read_text().replace(book.url, book.url + "intro/"))
+    run("import_roadmap", str(path), "--archive-missing")
+    run("import_roadmap", str(SEED), "--archive-missing")
+    shown = Resource.objects.counted().get(title="Learn Python The Hard Way")
+    assert shown.pk == book.pk and shown.work_id == progress.work_id
+    assert Resource.objects.counted().count() == Resource.objects.filter(status="published").count()
 
 
 def test_dry_run_reports_and_changes_nothing(seed, tmp_path):
