@@ -381,12 +381,18 @@ class LinkHealthFilter(admin.SimpleListFilter):
         return queryset
 
 
-def status_action(name: str, status: str, description: str):
-    """A bulk action that sets resources' status; progress rows are never touched."""
+def status_action(name: str, status: str, description: str, *, only: str | None = None):
+    """A bulk action that sets resources' status (of those in status `only`, if given;
+    the others are left as they are, and the message says how many); progress rows are
+    never touched."""
 
     def action(modeladmin, request, queryset) -> None:
-        count = resource_status_set(resources=list(queryset), status=status)
-        modeladmin.message_user(request, f"{description}: {count} resource(s).")
+        chosen = list(queryset)
+        acted = [r for r in chosen if only is None or r.status == only]
+        count = resource_status_set(resources=acted, status=status)
+        left = len(chosen) - len(acted)
+        unchanged = f" ({left} not {only}, left as they are)" if left else ""
+        modeladmin.message_user(request, f"{description}: {count} resource(s){unchanged}.")
 
     action.__name__ = name
     return admin.action(description=f"{description} selected resources")(action)
@@ -446,8 +452,11 @@ class ResourceAdmin(OrderedAdmin):
         status_action("publish", Resource.Status.PUBLISHED, "Publish"),
         status_action("back_to_draft", Resource.Status.DRAFT, "Back to draft"),
         status_action("archive", Resource.Status.ARCHIVED, "Archive"),
-        # Unarchiving publishes again, and everyone's ticks count once more.
-        status_action("unarchive", Resource.Status.PUBLISHED, "Unarchive"),
+        # Unarchiving publishes again, and everyone's ticks count once more: archived
+        # resources only (a draft among those selected is not published by it).
+        status_action(
+            "unarchive", Resource.Status.PUBLISHED, "Unarchive", only=Resource.Status.ARCHIVED
+        ),
     ]
 
     def get_queryset(self, request) -> QuerySet:

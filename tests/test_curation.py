@@ -102,6 +102,22 @@ def test_archive_and_unarchive_keep_progress_and_recompute_totals(admin_client, 
     assert bars(admin_client.get(ROADMAP).content.decode())["overall"] == 20
 
 
+def test_unarchive_brings_back_archived_resources_only_never_a_draft(admin_client, seed):
+    archived, draft = Resource.objects.order_by("pk")[:2]
+    Resource.objects.filter(pk=archived.pk).update(status="archived")
+    Resource.objects.filter(pk=draft.pk).update(status="draft")
+    response = admin_client.post(
+        "/admin/roadmap/resource/",
+        {"action": "unarchive", "_selected_action": [archived.pk, draft.pk]},
+        follow=True,
+    )
+    assert Resource.objects.get(pk=archived.pk).status == "published"
+    assert Resource.objects.get(pk=draft.pk).status == "draft"
+    assert "Unarchive: 1 resource(s) (1 not archived, left as they are)." in (
+        response.content.decode()
+    )
+
+
 @pytest.mark.parametrize(
     ("action", "status"), [("publish", "published"), ("back_to_draft", "draft")]
 )
