@@ -67,7 +67,11 @@ def tables_in(url: str) -> int:
 
 
 def dump(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A backup readable by its owner only: it holds password hashes, addresses and live
+    session keys (a folder made for it is its owner's alone too)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # (one there before: as private)
     url, env = libpq(database_url())
     run([tool("pg_dump"), "--format=custom", f"--file={path}", f"--dbname={url}"], env)
     print(f"Backed up to {path} ({path.stat().st_size:,} bytes).")

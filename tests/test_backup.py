@@ -2,6 +2,7 @@
 content, learners, ticks and share links restores into a new database row for row."""
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -79,11 +80,16 @@ def test_a_backup_restores_into_a_new_database_row_for_row(client, seed, new_dat
     client.force_login(ada)  # a session too
     assert Progress.objects.count() == 4 and ShareLink.objects.count() == 1
 
-    path = tmp_path / "roadmap.dump"
+    path = tmp_path / "backups" / "roadmap.dump"
     source = connection.settings_dict["NAME"]
     dumped = backup("dump", path, source)
     assert dumped.returncode == 0, dumped.stderr
     assert path.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    # Password hashes and live session keys: its owner's alone, and the folder made for it.
+    assert (stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(path.parent.stat().st_mode)) == (
+        0o600,
+        0o700,
+    )
 
     restored = backup("restore", path, new_database)
     assert restored.returncode == 0, restored.stderr
@@ -114,3 +120,10 @@ def test_a_file_that_is_not_a_backup_is_a_clear_error(new_database, tmp_path):
     assert everything(new_database) == {"sequences": []}
     missing = backup("restore", tmp_path / "missing.dump", new_database)
     assert missing.returncode == 1 and "no such backup file" in missing.stderr
+
+
+def test_backups_made_in_the_checkout_stay_out_of_the_image():
+    """`make backup` writes into backups/ of the checkout, the Docker build's context: the
+    image (COPY . /app) must not take them along."""
+    assert "backups/roadmap-" in (REPO / "Makefile").read_text()  # where they go
+    assert "backups" in (REPO / ".dockerignore").read_text().split()
