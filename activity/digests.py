@@ -14,6 +14,7 @@ last one cannot make a second in six days.
 from __future__ import annotations
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -217,9 +218,19 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
                             mail.close()
                             raise
                         sent += 1
+                except smtplib.SMTPException as error:
+                    # An address the server refuses: that learner's alone, and the others
+                    # still get theirs. Logged by kind and code only: the server's words,
+                    # and smtplib's, name the address.
+                    code = getattr(error, "smtp_code", None)
+                    logger.warning(
+                        "The weekly summary of user %s was not sent: %s%s.",
+                        user.pk,
+                        type(error).__name__,
+                        f" {code}" if code else "",
+                    )
                 except Exception:
-                    # One learner's trouble (an address the server refuses) is theirs
-                    # alone: logged, and the others still get theirs.
+                    # Any other trouble of one learner's is theirs alone too.
                     logger.exception("The weekly summary of user %s was not sent.", user.pk)
     return sent
 

@@ -574,6 +574,32 @@ def test_summaries_built_together_say_what_each_says_alone_in_queries_that_do_no
     assert len(eight) == len(four) + 4  # a claim each
 
 
+def test_an_address_the_mail_server_refuses_is_not_written_to_the_log(three, monkeypatch):
+    """smtplib's error, and the server's words in it, name the address: the log says
+    which learner and what kind of refusal, never the address."""
+    import logging
+    import smtplib
+
+    ada = opted_in(email="jane.private@example.org")
+
+    def refused(*args, **kwargs):
+        reply = (550, b"5.1.1 <jane.private@example.org>: Recipient address rejected")
+        raise smtplib.SMTPRecipientsRefused({"jane.private@example.org": reply})
+
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    logger = logging.getLogger("activity.digests")
+    logger.addHandler(handler)
+    monkeypatch.setattr(digests.EmailMessage, "send", refused)
+    try:
+        assert digests_send(now=MONDAY) == 0
+    finally:
+        logger.removeHandler(handler)
+    assert len(lines) == 1 and f"user {ada.pk}" in lines[0]
+    assert "SMTPRecipientsRefused" in lines[0] and "jane.private" not in lines[0]
+
+
 def test_one_learners_trouble_does_not_stop_the_others(three):
     broken = opted_in()
     User.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
