@@ -18,4 +18,5 @@ class JsonFormatter(logging.Formatter):
         status = getattr(record, "status_code", None)
         if status is not None:
             entry["status"] = status
+        entry |= getattr(record, "fields", {})  # a record's own (config/middleware.py)
         return json.dumps(entry, ensure_ascii=False)

@@ -1,6 +1,43 @@
+import logging
+import time
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
+
+access = logging.getLogger("config.access")
+
+
+def access_log(get_response):
+    """One log line a request, naming the URL pattern it matched, never its path: share
+    tokens and password-reset and email-confirmation keys travel in paths, and whoever
+    reads the logs could use them. (gunicorn's access log, which wrote the path, is off:
+    scripts/serve.) A request no pattern matched (a static file, a 404) has no route."""
+
+    def middleware(request):
+        started = time.perf_counter()
+        response = get_response(request)
+        if access.isEnabledFor(logging.INFO):
+            match = request.resolver_match
+            route = match.route if match is not None else None
+            access.info(
+                "%s %s %s",
+                request.method,
+                route,
+                response.status_code,
+                extra={
+                    "status_code": response.status_code,
+                    "fields": {
+                        "method": request.method,
+                        "route": route,
+                        "view": match.view_name if match is not None else None,
+                        "duration_us": round((time.perf_counter() - started) * 1e6),
+                    },
+                },
+            )
+        return response
+
+    return middleware
 
 
 def permissions_policy(get_response):

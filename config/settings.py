@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: django-prometheus times each request and counts it by view.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.access_log",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.permissions_policy",
     "config.middleware.allauth_pages_private",
@@ -402,6 +403,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # (Every command would otherwise list the periodic jobs as it starts.)
-    "loggers": {"procrastinate.periodic": {"level": "WARNING"}},
+    "loggers": {
+        # (Every command would otherwise list the periodic jobs as it starts.)
+        "procrastinate.periodic": {"level": "WARNING"},
+        # A line a request (config/middleware.py), where no other server writes one:
+        # `runserver` writes its own.
+        "config.access": {"level": "WARNING" if DEBUG else "INFO"},
+    },
 }
