@@ -63,3 +63,19 @@ def test_a_path_made_to_forge_log_lines_leaves_one_json_object_a_line(client, db
     assert len(access_lines) == 2
     for line in access_lines:
         assert "\n" not in line and json.loads(line)["status"] == 404
+
+
+def test_the_proxys_access_log_writes_no_path_either():
+    """deploy/nginx.conf logs a line a request in a format of its own, with no variable
+    that holds the path or the query (nginx's default format writes the request line)."""
+    import re
+    from pathlib import Path
+
+    site = (Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf").read_text()
+    formats = dict(re.findall(r"log_format (\w+) escape=json ((?:'[^']*'\s*)+);", site))
+    assert re.findall(r"access_log \S+ (\w+);", site) == ["roadmap"]
+    assert "$status" in formats["roadmap"]
+    for variable in ("$request", "$uri", "$request_uri", "$args", "$query_string"):
+        assert variable not in formats["roadmap"].replace("$request_method", "").replace(
+            "$request_time", ""
+        )
