@@ -6,9 +6,30 @@ class CurationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_delete
+
+        from curation.services import credits_withdraw, visitor_reports_join
         from curation.views import your_suggestions
         from roadmap.pages import RESOURCE_ACTIONS, TOPIC_ACTIONS
         from roadmap.render_once import DASHBOARD_SECTIONS
+        from roadmap.signals import visitor_joined
+
+        # A visitor's reports are the account's once they sign up or log in; a deleted
+        # account's name leaves the resources it was credited on.
+        visitor_joined.connect(
+            lambda sender, visitor, user, **kwargs: visitor_reports_join(
+                visitor=visitor, user=user
+            ),
+            dispatch_uid="curation_visitor_reports_join",
+            weak=False,
+        )
+        pre_delete.connect(
+            lambda sender, instance, **kwargs: credits_withdraw(user=instance),
+            sender=get_user_model(),
+            dispatch_uid="curation_credits_withdraw",
+            weak=False,
+        )
 
         # On a roadmap's page: report a problem with each resource, suggest one for each
         # topic; on /me/: the learner's suggestions and what became of them.

@@ -68,6 +68,37 @@ class SuggestionRefused(ValueError):
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
+# A credit line as `credit_line` writes it, whatever the name was then (with the blank
+# line before it).
+CREDIT = re.compile(r"\n*^\*Suggested by (?:\\.|[^\\\n])*?\.\*[ \t]*$", re.MULTILINE)
+
+
+def credits_withdraw(*, user) -> int:
+    """Take the learner's name off the resources their suggestions became (when their
+    account is deleted, nothing of them stays); how many descriptions changed."""
+    changed = 0
+    credited = Suggestion.objects.filter(user=user, credit=True, resource__isnull=False)
+    for suggestion in credited.select_related("resource"):
+        resource = suggestion.resource
+        description = CREDIT.sub("", resource.description)
+        if description != resource.description:
+            resource.description = description
+            resource.save()  # (its HTML made again)
+            changed += 1
+    return changed
+
+
+def visitor_reports_join(*, visitor: str, user) -> int:
+    """A visitor's reports become the learner's when they sign up or log in (their
+    export has them; deleting the account deletes them), but one on a resource the
+    learner has an open report on already: theirs stands. How many joined."""
+    theirs = Report.objects.open().filter(user=user).values("resource")
+    joining = Report.objects.filter(visitor=visitor, user__isnull=True).exclude(
+        status=Report.Status.OPEN, resource__in=theirs
+    )
+    return joining.update(user=user, visitor="")
+
+
 def credit_line(suggestion: Suggestion) -> str:
     """The Markdown line that credits the learner by their display name ("" without
     one: a username may be an email address)."""

@@ -1,10 +1,16 @@
-"""A visitor's ticks join their account when they sign up or log in."""
+"""A visitor's ticks join their account when they sign up or log in; so does whatever
+another app kept of them (`visitor_joined`)."""
 
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
+from django.dispatch import Signal
 
-from roadmap.progress import has_visitor_rows
+from roadmap.progress import VISITOR, has_visitor_rows
 from roadmap.services import visitor_progress_merge
+
+# A visitor signed up or logged in: what was kept under their key (`visitor`, as
+# `roadmap.services.visitor_of` made it) is the account's (`user`) now.
+visitor_joined = Signal()
 
 
 def merge_visitor_progress(sender, request, user, **kwargs) -> None:
@@ -13,7 +19,10 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
     the account."""
     if request is None or not has_visitor_rows(request.session):
         return
+    visitor = request.session.get(VISITOR)
     merged = visitor_progress_merge(user=user, session=request.session)
+    if visitor:
+        visitor_joined.send(sender=None, visitor=visitor, user=user)
     if merged is not None:
         said = f"Your progress from this browser is in your account now: {merged.added} kept."
         if merged.kept:

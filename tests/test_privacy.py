@@ -140,3 +140,43 @@ def test_account_deletion_is_no_password_oracle(client, seed):
     # Another account's allowance is its own.
     client.force_login(UserFactory(username="bob", password=PASSWORD))
     assert client.post("/me/delete/", {"password": "wrong"}).status_code == 200
+
+
+def test_a_deleted_account_leaves_its_name_on_no_resource_it_suggested(client, seed):
+    """A learner credited by name on a resource their suggestion became: the credit goes
+    with the account; the resource, and what the curator wrote, stay."""
+    from curation.models import Suggestion
+    from curation.services import suggestion_accept
+
+    ada = UserFactory(username="ada", display_name="Jane Q. Learner", password=PASSWORD)
+    topic = Resource.objects.first().topic
+    suggested = Suggestion.objects.create(
+        user=ada, topic=topic, url="https://example.org/a", title="A", why="Good.", credit=True
+    )
+    resource = suggestion_accept(suggestion=suggested, publish=True)
+    assert "Suggested by Jane Q" in client.get(resource.get_absolute_url()).content.decode()
+    client.force_login(ada)
+    assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
+    resource.refresh_from_db()
+    assert resource.status == "published" and resource.description == "Good."
+    page = client.get(resource.get_absolute_url()).content.decode()
+    assert "Jane Q" not in page and "Suggested by" not in page
+
+
+def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
+    """In the export, and deleted with the account, like the visitor's ticks."""
+    from curation.models import Report
+
+    resource = Resource.objects.first()
+    data = {"problem": "broken", "comment": "Written before I signed up"}
+    assert client.post(f"/resources/{resource.public_id}/report", data).status_code == 302
+    client.post(
+        "/accounts/signup/",
+        {"username": "grace", "email": "grace@example.com", "password1": PASSWORD},
+    )
+    grace = User.objects.get(username="grace")
+    assert Report.objects.get().user == grace
+    exported = json.loads(client.get("/me/export.json").content)
+    assert "Written before I signed up" in json.dumps(exported)
+    assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
+    assert not Report.objects.exists()
