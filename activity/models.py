@@ -22,9 +22,11 @@ def along(state: str) -> int:
 
 class Event(models.Model):
     """One change of a learner's state of a work. Written by the database in the
-    statement that changes the state (a trigger on roadmap_progress, migration 0002), so
-    every write is recorded, in the same transaction, whoever made it; a curator's join
-    of two works (roadmap.services.work_join) is no learner's doing and is left out."""
+    statement that changes the state (a trigger on roadmap_progress, migrations 0002 and
+    0005), so every write is recorded, in the same transaction, whoever made it; a
+    curator's join of two works (roadmap.services.work_join) is no learner's doing and is
+    left out. `at` is when it was written, but for a visitor's state kept at sign-up:
+    when the visitor set it (so the order the changes were written in is `id`'s)."""
 
     # The user's events go with the user, by the database (ON DELETE CASCADE, 0002): the
     # rows a deletion of their progress records on its way are deleted with them.

@@ -35,11 +35,6 @@ STREAK_RULE = (
 PACE_WEEKS = 4
 
 
-def today_of(user, now: datetime | None = None) -> date:
-    """The learner's date now, in their zone."""
-    return timezone.localdate(now, user.zone)
-
-
 def week_start(day: date) -> date:
     """The Monday of `day`'s ISO week."""
     return day - timedelta(days=day.weekday())
@@ -114,15 +109,18 @@ def first_day(today: date) -> date:
     return week_start(today) - timedelta(weeks=52)
 
 
-# Learners' today, in their zone at `now`, and their whole history, each learner's in the
-# order it was made (a streak may be older than the heatmap's year). (SQL of its own: on
-# every summary and every /me/ made anew, where the ORM's building of it cost more than
-# its run.)
+# Learners' today, in their zone at `now` (reckoned once a learner), and their whole
+# history, each learner's in the order it was written (`id`: a state kept from a visitor
+# is dated when the visitor set it, earlier than changes written before it; a streak may
+# be older than the heatmap's year). (SQL of its own: on every summary and every /me/
+# made anew, where the ORM's building of it cost more than its run.)
 HISTORY = """
-SELECT u.id, activity_local_day(%s, u.time_zone), e.work_id, e.before, e.after, e.day
-FROM accounts_user u LEFT JOIN activity_event e ON e.user_id = u.id
-WHERE u.id = ANY(%s)
-ORDER BY u.id, e.at, e.id
+WITH learners AS MATERIALIZED (
+  SELECT id, activity_local_day(%s, time_zone) AS today FROM accounts_user WHERE id = ANY(%s)
+)
+SELECT l.id, l.today, e.work_id, e.before, e.after, e.day
+FROM learners l LEFT JOIN activity_event e ON e.user_id = l.id
+ORDER BY l.id, e.id
 """
 
 

@@ -1,8 +1,8 @@
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.utils import timezone
 
-from activity.rhythm import today_of
 from api.models import Token
 
 
@@ -27,7 +27,9 @@ class TokenForm(forms.Form):
         day = self.cleaned_data["expires"]
         if day is None:
             return None
-        if day < today_of(self.user):
+        # (Python's zone rules, as the expiry below is reckoned: a token's day, not a
+        # learner's history, activity/rhythm.py.)
+        if day < timezone.localdate(None, self.user.zone):
             raise forms.ValidationError("That day has passed: pick today or a later day.")
         if day.year > 9998:
             raise forms.ValidationError("Pick an earlier day.")

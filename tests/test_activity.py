@@ -708,3 +708,18 @@ def test_the_profile_says_the_summary_needs_a_verified_address(client, learner):
     assert 'href="/accounts/email/"' in html
     EmailAddress.objects.create(user=learner, email=learner.email, verified=True, primary=True)
     assert "goes only to a verified address" not in client.get("/me/profile/").content.decode()
+
+
+def test_the_history_is_replayed_in_the_order_it_was_written(three):
+    """A state kept from a visitor is dated when the visitor set it, earlier than changes
+    the account made since: what stands is the last written, as the learner's row says."""
+    from roadmap.progress import Row
+    from roadmap.services import progress_merge
+
+    ada = UserFactory()
+    progress_set(user=ada, resource=three[0], done=True)
+    progress_set(user=ada, resource=three[0], done=False)
+    days_ago = (datetime.now(UTC) - timedelta(days=3)).timestamp()
+    progress_merge(user=ada, rows={three[0].work_id: Row("done", days_ago)})
+    assert Progress.objects.get(user=ada).state == "done"
+    assert three[0].work_id in rhythm_of(ada).completed
