@@ -7,8 +7,11 @@ one statement that commits before it is sent (`CLAIM`: it writes only if the las
 is older than `last_sent_before` says: six days, and, but with `force`, the learner's
 last Monday 08:00). A job run twice, or two workers at once, meet at that row; a worker killed
 after the claim and before the send leaves a week without one, never a second; a
-summary the mail server refuses is put back, for the next run; a zone changed since the
-last one cannot make a second in six days.
+summary the mail server could not take now (out of reach, or "try again later") is put
+back, for the next hourly run, and one it refuses for good (a dead address) is not
+tried again that week; a zone changed since the last one cannot make a second in six
+days. (One case can make a second: a connection lost after the server took the message
+but before it said so.)
 """
 
 from __future__ import annotations
@@ -210,12 +213,18 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
                     if (last := claim(user, summary, now=now, before=before)) is not None:
                         try:
                             send(user, summary, mail)
-                        except Exception:
-                            # Refused, or the server went away: not sent, so not claimed
-                            # (the next run sends it), and the next learner's is sent on a
-                            # connection of its own.
-                            unclaim(user, last, now=now)
-                            mail.close()
+                        except Exception as error:
+                            if refused_for_now(error):
+                                unclaim(user, last, now=now)  # not sent: the next run's
+                            if out_of_reach(error):
+                                # Nobody else's goes now either (each would wait for the
+                                # server): theirs are not claimed yet, the next run's.
+                                logger.warning(
+                                    "The mail server is out of reach (%s): the weekly"
+                                    " summaries not sent yet go in the next run.",
+                                    type(error).__name__,
+                                )
+                                return sent
                             raise
                         sent += 1
                 except smtplib.SMTPException as error:
@@ -233,6 +242,27 @@ def digests_send(*, now: datetime | None = None, force: bool = False) -> int:
                     # Any other trouble of one learner's is theirs alone too.
                     logger.exception("The weekly summary of user %s was not sent.", user.pk)
     return sent
+
+
+def out_of_reach(error: Exception) -> bool:
+    """Whether a send failed because the mail server could not be reached or went away
+    (not because it refused this message)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def refused_for_now(error: Exception) -> bool:
+    """Whether a summary whose send raised `error` may go in a later run: the server was
+    out of reach, or said to try again (4xx). A lasting refusal (5xx: an address that is
+    no more) keeps its claim, so that it is not tried again every hour."""
+    if out_of_reach(error):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return False
 
 
 def due_before(user, now: datetime, force: bool) -> datetime | None:

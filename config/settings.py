@@ -229,6 +229,9 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") == "1"
+    # Seconds to wait for the server: a run of weekly summaries must not hang on one that
+    # stopped answering (activity/digests.py).
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 elif os.environ.get("DJANGO_EMAIL_DISABLED") == "1":
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 elif PRODUCTION:

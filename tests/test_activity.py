@@ -481,11 +481,15 @@ def test_a_summary_the_mail_server_refuses_is_put_back_and_sent_by_the_next_run(
     before = {digest.user_id: digest for digest in Digest.objects.all()}
     carol = opted_in()
 
+    tried = []
+
     def refused(*args, **kwargs):
+        tried.append(1)
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     monkeypatch.setattr(digests.EmailMessage, "send", refused)
     assert digests_send(now=MONDAY) == 0
+    assert len(tried) == 1  # the run stops: nobody else's waits on a server that is gone
     monkeypatch.undo()
     after = {digest.user_id: digest for digest in Digest.objects.all()}
     assert set(after) == {ada.pk, bob.pk} and carol.pk not in after
@@ -572,6 +576,29 @@ def test_summaries_built_together_say_what_each_says_alone_in_queries_that_do_no
     with CaptureQueriesContext(connection) as eight:
         assert digests_send(now=now, force=True) == 8
     assert len(eight) == len(four) + 4  # a claim each
+
+
+@pytest.mark.parametrize(("code", "again"), [(450, True), (550, False)])
+def test_a_summary_refused_for_now_goes_next_hour_and_one_refused_for_good_does_not(
+    three, monkeypatch, code, again
+):
+    """ "Try again later" (4xx) puts the summary back for the next run; a dead address
+    (5xx) keeps its claim, so it is not tried every hour. Either way the others go."""
+    import smtplib
+
+    ada, bob = opted_in(), opted_in()
+    real_send = digests.EmailMessage.send
+
+    def refusing_ada(message, *args, **kwargs):
+        if message.to == [ada.email]:
+            raise smtplib.SMTPRecipientsRefused({ada.email: (code, b"No")})
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(digests.EmailMessage, "send", refusing_ada)
+    assert digests_send(now=MONDAY) == 1  # bob's
+    monkeypatch.undo()
+    assert digests_send(now=MONDAY + timedelta(hours=1)) == (1 if again else 0)
+    assert [message.to for message in mail.outbox] == [[bob.email]] + [[ada.email]] * again
 
 
 def test_an_address_the_mail_server_refuses_is_not_written_to_the_log(three, monkeypatch):
