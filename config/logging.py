@@ -20,3 +20,19 @@ class JsonFormatter(logging.Formatter):
             entry["status"] = status
         entry |= getattr(record, "fields", {})  # a record's own (config/middleware.py)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class RoutesNotPaths(logging.Filter):
+    """A record about a request (Django's own: "Not Found: <path>", "Forbidden (CSRF
+    ...): <path>") names the route the request matched, not its path, as the access log
+    does (config/middleware.py): a path may hold a share token or a password-reset key.
+    A request no route matched is "-"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if path and isinstance(record.args, tuple):
+            match = getattr(request, "resolver_match", None)
+            route = match.route if match is not None else "-"
+            record.args = tuple(route if arg == path else arg for arg in record.args)
+        return True

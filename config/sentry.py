@@ -1,24 +1,29 @@
 """Error reports to Sentry (only with SENTRY_DSN), with no personal data: sentry-sdk's
-`send_default_pii` off (no cookies, addresses, user ids or bodies), and share tokens,
-which work as passwords, taken out of every URL and text an event carries."""
+`send_default_pii` off (no cookies, addresses, user ids or bodies), and the tokens and
+keys that work as passwords in URLs (a share link's, a password reset's, an email
+confirmation's, an unsubscribe link's) taken out of every URL and text an event
+carries."""
 
 import re
 
-SHARE_TOKEN = re.compile(r"/p/[A-Za-z0-9_-]{32}")
+SECRET_IN_PATH = re.compile(
+    r"(/p/|/accounts/password/reset/key/|/accounts/confirm-email/|/activity/unsubscribe/)"
+    r"[^/?#\s\"']+"
+)
 
 
-def without_share_tokens(value):
+def without_secrets(value):
     if isinstance(value, str):
-        return SHARE_TOKEN.sub("/p/[token]", value)
+        return SECRET_IN_PATH.sub(r"\1[token]", value)
     if isinstance(value, dict):
-        return {key: without_share_tokens(item) for key, item in value.items()}
+        return {key: without_secrets(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(without_share_tokens(item) for item in value)
+        return type(value)(without_secrets(item) for item in value)
     return value
 
 
 def before_send(event: dict, hint: dict) -> dict:
-    return without_share_tokens(event)
+    return without_secrets(event)
 
 
 def start(dsn: str, *, environment: str) -> None:
@@ -31,5 +36,5 @@ def start(dsn: str, *, environment: str) -> None:
         traces_sample_rate=0.0,
         before_send=before_send,
         before_send_transaction=before_send,
-        before_breadcrumb=lambda crumb, hint: without_share_tokens(crumb),
+        before_breadcrumb=lambda crumb, hint: without_secrets(crumb),
     )

@@ -398,11 +398,13 @@ LOGGING = {
         "json": {"()": "config.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"routes_not_paths": {"()": "config.logging.RoutesNotPaths"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
+            "filters": ["routes_not_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

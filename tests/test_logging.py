@@ -79,3 +79,28 @@ def test_the_proxys_access_log_writes_no_path_either():
         assert variable not in formats["roadmap"].replace("$request_method", "").replace(
             "$request_time", ""
         )
+
+
+def test_djangos_own_warnings_name_the_route_not_the_path(client, learner):
+    """ "Not Found: <path>" for a live share link's badge of a roadmap that is not there:
+    the console's filter (config.logging.RoutesNotPaths) writes the route instead."""
+    from django.conf import settings
+
+    from config.logging import RoutesNotPaths
+
+    assert "routes_not_paths" in settings.LOGGING["handlers"]["console"]["filters"]
+    token = share_link_enable(user=learner).token
+    lines = []
+    handler = logging.Handler()
+    handler.addFilter(RoutesNotPaths())
+    handler.setFormatter(JsonFormatter())
+    handler.emit = lambda record: lines.append(handler.format(record))
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        assert client.get(f"/p/{token}/no-such-roadmap/badge.svg").status_code == 404
+        assert client.get(f"/nothing/{token}/").status_code == 404
+    finally:
+        logger.removeHandler(handler)
+    messages = [json.loads(line)["message"] for line in lines]
+    assert messages == ["Not Found: p/<share_token:token>/<slug:slug>/badge.svg", "Not Found: -"]

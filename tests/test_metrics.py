@@ -110,3 +110,11 @@ def test_sentry_events_carry_no_share_token():
     }
     assert token not in repr(before_send(event, {}))
     assert before_send(event, {})["request"]["url"] == "https://roadmap.example.org/p/[token]/"
+    # A password reset's, an email confirmation's and an unsubscribe link's keys, too.
+    for path in (
+        "/accounts/password/reset/key/2-cm6f0z-5b1e8f4f0c0d/",
+        "/accounts/confirm-email/MQ:1xaSpk:CQes/",
+        "/activity/unsubscribe/Nw:1xaSSB:74DORnyf/",
+    ):
+        scrubbed = before_send({"request": {"url": f"https://roadmap.example.org{path}"}}, {})
+        assert scrubbed["request"]["url"].endswith("/[token]/"), scrubbed
