@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from curation.models import Report, Suggestion
+from curation.models import REPORT_COMMENT_MAX, Report, Suggestion
 from roadmap.content import Content
 from roadmap.models import Resource, Topic, Work, url_key
 from roadmap.roadmap_markdown import guess_kind
@@ -88,15 +88,25 @@ def credits_withdraw(*, user) -> int:
     return changed
 
 
+@transaction.atomic
 def visitor_reports_join(*, visitor: str, user) -> int:
     """A visitor's reports become the learner's when they sign up or log in (their
-    export has them; deleting the account deletes them), but one on a resource the
-    learner has an open report on already: theirs stands. How many joined."""
-    theirs = Report.objects.open().filter(user=user).values("resource")
-    joining = Report.objects.filter(visitor=visitor, user__isnull=True).exclude(
-        status=Report.Status.OPEN, resource__in=theirs
-    )
-    return joining.update(user=user, visitor="")
+    export has them; deleting the account deletes them). Where the learner has an open
+    report on the same resource already, theirs stands (one open report each) and takes
+    the visitor's comment. How many joined."""
+    theirs = {
+        report.resource_id: report
+        for report in Report.objects.open().select_for_update().filter(user=user)
+    }
+    visitors = Report.objects.filter(visitor=visitor, user__isnull=True).select_for_update()
+    for report in visitors.open().filter(resource__in=list(theirs)):
+        kept = theirs[report.resource_id]
+        if report.comment and report.comment not in kept.comment:
+            joined = f"{kept.comment}\n\n{report.comment}".strip()
+            kept.comment = joined[:REPORT_COMMENT_MAX]
+            kept.save(update_fields=["comment"])
+        report.delete()
+    return visitors.update(user=user, visitor="")
 
 
 def credit_line(suggestion: Suggestion) -> str:

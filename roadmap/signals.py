@@ -1,12 +1,16 @@
 """A visitor's ticks join their account when they sign up or log in; so does whatever
 another app kept of them (`visitor_joined`)."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import Signal
 
 from roadmap.progress import VISITOR, has_visitor_rows
 from roadmap.services import visitor_progress_merge
+
+logger = logging.getLogger(__name__)
 
 # A visitor signed up or logged in: what was kept under their key (`visitor`, as
 # `roadmap.services.visitor_of` made it) is the account's (`user`) now.
@@ -22,7 +26,10 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
     visitor = request.session.get(VISITOR)
     merged = visitor_progress_merge(user=user, session=request.session)
     if visitor:
-        visitor_joined.send(sender=None, visitor=visitor, user=user)
+        # Another app's trouble must not stop a sign-up: logged, and the learner is in.
+        for receiver, result in visitor_joined.send_robust(None, visitor=visitor, user=user):
+            if isinstance(result, Exception):
+                logger.error("%s failed for user %s.", receiver, user.pk, exc_info=result)
     if merged is not None:
         said = f"Your progress from this browser is in your account now: {merged.added} kept."
         if merged.kept:

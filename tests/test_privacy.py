@@ -180,3 +180,17 @@ def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     assert "Written before I signed up" in json.dumps(exported)
     assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
     assert not Report.objects.exists()
+
+
+def test_a_visitors_report_on_what_the_account_reported_joins_the_accounts_report(client, seed):
+    from curation.models import Report
+    from curation.services import report_create
+
+    grace = UserFactory(username="grace", password=PASSWORD)
+    resource = Resource.objects.first()
+    report_create(resource=resource, user=grace, problem="broken", comment="Mine")
+    data = {"problem": "paywalled", "comment": "Seen before I logged in"}
+    assert client.post(f"/resources/{resource.public_id}/report", data).status_code == 302
+    client.post("/accounts/login/", {"login": "grace", "password": PASSWORD})
+    [report] = Report.objects.all()
+    assert report.user == grace and report.comment == "Mine\n\nSeen before I logged in"
