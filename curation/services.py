@@ -68,22 +68,27 @@ class SuggestionRefused(ValueError):
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
-# A credit line as `credit_line` writes it, whatever the name was then (with the blank
-# line before it).
-CREDIT = re.compile(r"\n*^\*Suggested by (?:\\.|[^\\\n])*?\.\*[ \t]*$", re.MULTILINE)
+# A credit line as `credit_line` writes it, whatever the name was then.
+CREDIT = re.compile(r"^\*Suggested by (?:\\.|[^\\\n])*\.\*$")
 
 
 def credits_withdraw(*, user) -> int:
     """Take the learner's name off the resources their suggestions became (when their
-    account is deleted, nothing of them stays); how many descriptions changed."""
+    account is deleted, nothing of them stays): their credit line as it reads now, or
+    the one credit line there if their name has changed since (never another's, never
+    one of two). How many descriptions changed."""
     changed = 0
     credited = Suggestion.objects.filter(user=user, credit=True, resource__isnull=False)
-    for suggestion in credited.select_related("resource"):
+    for suggestion in credited.select_related("resource", "user"):
         resource = suggestion.resource
-        description = CREDIT.sub("", resource.description)
-        if description != resource.description:
-            resource.description = description
-            resource.save()  # (its HTML made again)
+        lines = resource.description.split("\n")
+        credits = [n for n, line in enumerate(lines) if CREDIT.match(line.strip())]
+        theirs = [n for n in credits if lines[n].strip() == credit_line(suggestion)]
+        gone = theirs[:1] or (credits if len(credits) == 1 else [])
+        if gone:
+            del lines[gone[0]]
+            resource.description = "\n".join(lines).strip()
+            resource.save(update_fields=["description"])  # (and its HTML)
             changed += 1
     return changed
 

@@ -155,12 +155,21 @@ def test_a_deleted_account_leaves_its_name_on_no_resource_it_suggested(client, s
     )
     resource = suggestion_accept(suggestion=suggested, publish=True)
     assert "Suggested by Jane Q" in client.get(resource.get_absolute_url()).content.decode()
+    other = Suggestion.objects.create(
+        user=UserFactory(display_name="Bo"), topic=topic, url="https://example.org/b",
+        title="B", why="Also good.", credit=True,
+    )  # fmt: skip
+    twice = suggestion_accept(suggestion=other, publish=True)
+    twice.description += "\n\n*Suggested by Jane Q\\. Learner.*"  # a curator's addition
+    twice.save()
     client.force_login(ada)
     assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
     resource.refresh_from_db()
     assert resource.status == "published" and resource.description == "Good."
-    page = client.get(resource.get_absolute_url()).content.decode()
-    assert "Jane Q" not in page and "Suggested by" not in page
+    row = client.get(resource.get_absolute_url()).content.decode().split(resource.anchor)[1]
+    assert "Jane Q" not in row.split("</li>")[0]
+    twice.refresh_from_db()  # not from her suggestion: as the curator wrote it
+    assert twice.description.count("Suggested by") == 2
 
 
 def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
