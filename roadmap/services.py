@@ -633,8 +633,8 @@ def roadmap_import(
     lists shares its work, so learners' states follow it. A roadmap that does not exist
     is created, as a draft unless `publish`; `publish` also publishes one that does.
     Nothing is deleted; resources missing from the file are reported, and archived only
-    with `archive_missing`; an archived one the file lists is published again. One
-    transaction: a dry run rolls it all back. `say`, if given,
+    with `archive_missing`, which also publishes again an archived one the file lists.
+    One transaction: a dry run rolls it all back. `say`, if given,
     is told each part as it is written."""
     report = ImportReport(dry_run=dry_run)
     roadmap = _import_target(document=document, slug=slug)
@@ -718,9 +718,10 @@ def roadmap_import(
                     action = "create"
                 else:
                     touched_topics.add(resource.topic_id)
-                    if resource.status == Resource.Status.ARCHIVED:
-                        # Listed again (an import archives what its file leaves out): back,
-                        # with every learner's state on it. A draft stays one.
+                    if archive_missing and resource.status == Resource.Status.ARCHIVED:
+                        # The file says what is listed (it archives what it leaves out):
+                        # listed again, it is back, with every learner's state on it. A
+                        # draft stays one; without `archive_missing` status is admin's.
                         values["status"] = Resource.Status.PUBLISHED
                     changed = _update(
                         resource,

@@ -189,9 +189,12 @@ def test_archive_missing_archives_and_keeps_progress(seed, tmp_path):
     assert "Resources: 0 created, 0 updated, 4 unchanged, 1 archived" in output
     assert Resource.objects.get(pk=dropped.pk).status == "archived"
     assert Progress.objects.filter(work__resources=dropped).exists()
-    # Listed again: back on the roadmap, with its learner's state; a draft stays one.
+    # Listed again: back on the roadmap, with its learner's state, when the file says what
+    # is listed (--archive-missing); a draft stays one.
     draft = Resource.objects.exclude(pk=dropped.pk).first()
     Resource.objects.filter(pk=draft.pk).update(status="draft")
+    run("import_roadmap", str(SEED))
+    assert Resource.objects.get(pk=dropped.pk).status == "archived"  # admin's, without
     output = run("import_roadmap", str(SEED), "--archive-missing")
     assert "Resources: 0 created, 1 updated, 4 unchanged, 0 archived" in output
     assert Resource.objects.get(pk=dropped.pk).status == "published"
