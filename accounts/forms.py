@@ -9,8 +9,9 @@ from accounts.models import WEEKLY_GOAL, User
 
 # The zone names the database knows and does not read as an abbreviation: it takes "CET",
 # "EET", "MET" and "WET" as fixed offsets, with no summer time, where they name zones
-# that have one (tzdata links them to Europe/Brussels, Athens and Lisbon). UTC is the
-# same either way.
+# that have one (tzdata links them to Europe/Brussels, Athens and Lisbon). That leaves out
+# "GMT", "EST", "MST" and "HST" too (fixed offsets either way; a learner in one keeps it),
+# but UTC, the same either way and every learner's first zone.
 KNOWN_ZONES = """
 SELECT name FROM pg_timezone_names
 WHERE name = 'UTC' OR name NOT IN (SELECT abbrev FROM pg_timezone_abbrevs)
