@@ -300,6 +300,24 @@ def test_today_is_reckoned_as_the_day_of_a_change_is(three):
     assert latest_event_and_today(ada, instant)[1] == day
 
 
+def test_the_profile_refuses_a_zone_read_as_a_fixed_offset_and_keeps_one_a_learner_has(client, db):
+    """ "CET" posted is refused and changes nothing; a learner already in "EST" (a fixed
+    offset either way, no longer offered) sees it first and saves their profile with it."""
+    ada = UserFactory(time_zone="EST")
+    client.force_login(ada)
+    page = client.get("/me/profile/").content.decode()
+    assert re.search(r'<select name="time_zone"[^>]*>\s*<option value="EST" selected>', page)
+    assert '<option value="CET"' not in page
+    data = {"display_name": "Ada", "time_zone": "CET", "weekly_goal": "3"}
+    refused = client.post("/me/profile/", data)
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    ada.refresh_from_db()
+    assert (ada.time_zone, ada.weekly_goal) == ("EST", None)
+    assert client.post("/me/profile/", data | {"time_zone": "EST"}).status_code == 302
+    ada.refresh_from_db()
+    assert (ada.time_zone, ada.weekly_goal) == ("EST", 3)
+
+
 def test_zones_the_database_reads_as_fixed_offsets_are_not_offered_and_move(db):
     """ "CET", "MET", "EET" and "WET": fixed offsets to PostgreSQL, zones with summer time
     to Python. The profile does not offer them; learners in them move to the zone tzdata
