@@ -22,6 +22,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def route_of(request) -> str | None:
+    """The URL pattern a request matched (None: it matched none), what logs name instead
+    of its path: a path may hold a share token or a password-reset key."""
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None else None
+
+
 class RoutesNotPaths(logging.Filter):
     """A record about a request (Django's own: "Not Found: <path>", "Forbidden (CSRF
     ...): <path>") names the route the request matched, not its path, as the access log
@@ -32,7 +39,6 @@ class RoutesNotPaths(logging.Filter):
         request = getattr(record, "request", None)
         path = getattr(request, "path", None)
         if path and isinstance(record.args, tuple):
-            match = getattr(request, "resolver_match", None)
-            route = match.route if match is not None else "-"
+            route = route_of(request) or "-"
             record.args = tuple(route if arg == path else arg for arg in record.args)
         return True

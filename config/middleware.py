@@ -5,6 +5,8 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
 
+from config.logging import route_of
+
 access = logging.getLogger("config.access")
 
 
@@ -18,8 +20,7 @@ def access_log(get_response):
         started = time.perf_counter()
         response = get_response(request)
         if access.isEnabledFor(logging.INFO):
-            match = request.resolver_match
-            route = match.route if match is not None else None
+            match, route = request.resolver_match, route_of(request)
             access.info(
                 "%s %s %s",
                 request.method,
