@@ -12,10 +12,13 @@ with the user's row."""
 
 from django.db import migrations
 
-RECORD = """
+LOCAL_DAY = """
 CREATE FUNCTION activity_local_day(at timestamptz, zone text) RETURNS date
 LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE coalesce(zone, 'UTC'))::date $$;
+"""
 
+# (Its own name: 0005 replaces it, and puts it back when it is reversed.)
+RECORD_FUNCTION = """
 CREATE FUNCTION activity_record() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   learner bigint;
@@ -41,11 +44,14 @@ BEGIN
   FROM accounts_user u WHERE u.id = learner;
   RETURN NULL;
 END $$;
+"""
 
+TRIGGER = """
 CREATE TRIGGER activity_record AFTER INSERT OR UPDATE OR DELETE ON roadmap_progress
 FOR EACH ROW EXECUTE FUNCTION activity_record();
-
 """
+
+RECORD = LOCAL_DAY + RECORD_FUNCTION + TRIGGER
 
 FORGET = """
 DROP TRIGGER activity_record ON roadmap_progress;
