@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -362,7 +363,7 @@ def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
 
 
 @contextmanager
-def writing_as(doing: str):
+def writing_as(doing: Literal["curating", "keeping"]):
     """Say what the learners' states written meanwhile are, for a history of what learners
     did (the setting `roadmap.<doing>`, for this transaction at most): "curating", a
     curator's doing, not the learners' own, which it leaves out; "keeping", a visitor's
