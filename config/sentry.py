@@ -2,7 +2,9 @@
 `send_default_pii` off (no cookies, addresses, user ids or bodies), and the tokens and
 keys that work as passwords in URLs (a share link's, a password reset's, an email
 confirmation's, an unsubscribe link's) taken out of every URL and text an event
-carries."""
+carries. Events carry no local variables (a view's arguments hold those tokens, a
+form's a note), and a request for a host the site does not serve, which scanners send
+by the thousand, is a log line and a 400, not an event."""
 
 import re
 
@@ -28,13 +30,16 @@ def before_send(event: dict, hint: dict) -> dict:
 
 def start(dsn: str, *, environment: str) -> None:
     import sentry_sdk
+    from sentry_sdk.integrations.logging import ignore_logger
 
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
         send_default_pii=False,
+        include_local_variables=False,
         traces_sample_rate=0.0,
         before_send=before_send,
         before_send_transaction=before_send,
         before_breadcrumb=lambda crumb, hint: without_secrets(crumb),
     )
+    ignore_logger("django.security.DisallowedHost")

@@ -118,3 +118,35 @@ def test_sentry_events_carry_no_share_token():
     ):
         scrubbed = before_send({"request": {"url": f"https://roadmap.example.org{path}"}}, {})
         assert scrubbed["request"]["url"].endswith("/[token]/"), scrubbed
+
+
+# What Sentry would send, caught before it leaves: an error raised where a secret is a
+# local variable (a share page's view has the token as an argument), and two logged errors.
+SENTRY_SENDS = """
+settings.DEBUG  # (loaded, so Sentry is started)
+import logging, sentry_sdk
+sent = []
+transport = sentry_sdk.get_client().transport
+transport.capture_envelope = lambda envelope: sent.append(envelope.serialize())
+def share_page(request, token): raise ValueError("went wrong")
+try:
+    share_page(None, token="SECRET" * 6)
+except ValueError:
+    sentry_sdk.capture_exception()
+logging.getLogger("django.security.DisallowedHost").error("Invalid HTTP_HOST header")
+logging.getLogger("roadmap").error("a real problem")
+print(len(sent), sum(b"SECRETSECRET" in envelope for envelope in sent),
+      sum(b"HTTP_HOST" in envelope for envelope in sent))
+"""
+
+
+def test_sentry_sends_no_secret_held_in_a_variable_nor_every_scanners_host():
+    """An error's event carries no local variables, where a share token, a reset key or a
+    note would be; a request for a host the site does not serve, which scanners send by
+    the thousand, is a log line and a 400, not an event."""
+    result = load_settings(SENTRY_SENDS, SENTRY_DSN="https://public@sentry.example.org/1")
+    assert result.returncode == 0, result.stderr
+    events, with_secret, with_host = map(int, result.stdout.split())
+    assert events == 2  # the error, and the real problem logged
+    assert with_secret == 0
+    assert with_host == 0

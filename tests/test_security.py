@@ -57,6 +57,21 @@ def test_security_headers_on_every_kind_of_page(client, pages):
         assert response["X-Frame-Options"] == "DENY", path
 
 
+def test_a_request_for_a_host_not_ours_is_a_plain_400(client, db):
+    """A Host header the site does not serve (any scanner sends one) is refused before
+    the middleware that says who is signed in has run: a 400 page with the site's headers,
+    never a 500 because the layout asked who is looking."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    for path in ["/", "/me/", "/healthz", "/roadmaps/deep-learning/"]:
+        response = client.get(path, HTTP_HOST="evil.example")
+        assert response.status_code == 400, path
+        assert b"Bad request" in response.content, path
+        assert "frame-ancestors 'none'" in response["Content-Security-Policy"], path
+        assert response["X-Content-Type-Options"] == "nosniff", path
+
+
 def test_page_csp_allows_only_our_own_scripts_and_styles(client, seed):
     directives = csp_directives(client.get(ROADMAP))
     assert directives["script-src"] == "'self'"
