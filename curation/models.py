@@ -191,9 +191,11 @@ class InsightsRefresh(models.Model):
 
 class Insights(Roadmap):
     """A roadmap's figures, as admin lists them (curation/admin.py): a proxy of the
-    roadmap, with no table of its own, so that admin's index and permissions name it."""
+    roadmap, with no table of its own, so that admin's index and permissions name it. Not
+    "Insights": that is the name of the link on each roadmap's change page, and admin's
+    sidebar shows the index beside it."""
 
     class Meta:
         proxy = True
-        verbose_name = "insights"
-        verbose_name_plural = "insights"
+        verbose_name = "roadmap figures"
+        verbose_name_plural = "roadmap figures"

@@ -4,6 +4,7 @@ over a date range; as a page and as CSV. Checked against figures counted by hand
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -126,6 +127,9 @@ def test_the_page_shows_the_figures_as_text_beside_the_bars(client, roadmap, cur
 def test_a_roadmaps_admin_page_links_to_its_insights(client, roadmap, curator):
     page = client.get(f"/admin/roadmap/roadmap/{roadmap.pk}/change/").content.decode()
     assert f'href="/admin/curation/insights/{roadmap.pk}/figures/">Insights</a>' in page
+    # The one link of that name (admin's sidebar is on the page too).
+    links = re.findall(r"<a [^>]*>([^<]*)</a>", page)
+    assert [text for text in links if "insights" in text.lower()] == ["Insights"]
 
 
 def test_a_bad_range_is_a_clear_400(client, roadmap, curator):

@@ -158,7 +158,7 @@ def test_a_curator_sees_the_report_with_the_link_check_and_marks_it_fixed(client
 def test_admin_index_lists_suggestions_and_reports(client, three, curator):
     client.force_login(curator)
     page = client.get("/admin/").content.decode()
-    assert ">Suggestions</a>" in page and ">Reports</a>" in page and ">Insights</a>" in page
+    assert ">Suggestions</a>" in page and ">Reports</a>" in page and ">Roadmap figures</a>" in page
 
 
 def test_cancel_in_place_gives_the_link_back(client, three):
