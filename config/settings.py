@@ -122,6 +122,9 @@ TEMPLATES = [
     }
 ]
 
+# Labels as written, with no colon after them (config/forms.py).
+FORM_RENDERER = "config.forms.Renderer"
+
 # Database: DATABASE_URL, through Django's psycopg 3 connection pool, which checks each
 # connection before lending it (CONN_HEALTH_CHECKS), so a restarted server costs no failed
 # request. The backend is Django's as django-prometheus instruments it (query counts).

@@ -27,6 +27,27 @@ def test_signup_asks_for_username_email_and_password_and_logs_in_at_once(client,
     assert "ada@example.com" in mail.outbox[0].to
 
 
+def test_every_form_labels_its_fields_as_written_with_no_colon(client, seed, learner):
+    """A control is named by its label: "Username", not "Username:" (Django's default
+    suffix), on allauth's forms and the site's own."""
+    from roadmap.models import Resource
+
+    labels = re.compile(r"<label [^>]*>([^<]+)</label>")
+    signup = client.get("/accounts/signup/").content.decode()
+    assert labels.findall(signup)[-3:] == ["Username", "Email", "Password"]
+    client.force_login(learner)
+    note = f"/resources/{Resource.objects.first().public_id}/note"
+    pages = ["/accounts/password/change/", "/me/profile/", "/me/reset/", "/me/tokens/", note]
+    for path in pages:
+        page = client.get(path).content.decode()
+        assert labels.findall(page), path
+        assert [label for label in labels.findall(page) if label.endswith(":")] == [], path
+    client.logout()
+    for path in ["/accounts/login/", "/accounts/password/reset/"]:
+        page = client.get(path).content.decode()
+        assert [label for label in labels.findall(page) if label.endswith(":")] == [], path
+
+
 def test_signup_with_bad_input_shows_form_errors_and_creates_nobody(client, db):
     UserFactory(username="taken", email="taken@example.com")
     response = client.post(

@@ -36,7 +36,7 @@ def test_every_search_result_offers_a_report(client, three):
 
 def test_the_form_has_what_the_contract_names(client, three):
     page = client.get(report_url(three[0])).content.decode()
-    assert ">What is wrong:</label>" in page and ">Comment:</label>" in page
+    assert ">What is wrong</label>" in page and ">Comment</label>" in page
     options = re.findall(r"<option [^>]*>([^<]*)</option>", page)
     assert options == [
         "The link is broken",

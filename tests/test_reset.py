@@ -41,8 +41,8 @@ def ada(client, two_parts):
 
 def test_the_page_asks_what_and_for_a_typed_confirmation(client, ada, two_parts):
     page = client.get("/me/reset/").content.decode()
-    assert '<label for="id_scope">What to reset:</label>' in page
-    assert '<label for="id_confirm">Type RESET to confirm:</label>' in page
+    assert '<label for="id_scope">What to reset</label>' in page
+    assert '<label for="id_confirm">Type RESET to confirm</label>' in page
     for title in (
         "Basics",
         "Vision",
@@ -70,7 +70,7 @@ def test_notes_are_kept_unless_asked_to_go_too(client, ada, two_parts):
     for resource in two_parts["in_a"] + two_parts["in_b"]:
         note_save(user=ada, resource=resource, text="mine")
     page = client.get("/me/reset/").content.decode()
-    assert '<label for="id_notes">Also delete my notes:</label>' in page
+    assert '<label for="id_notes">Also delete my notes</label>' in page
     client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
     assert Note.objects.filter(user=ada).count() == 4
     client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET", "notes": "on"})
