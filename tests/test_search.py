@@ -76,6 +76,8 @@ def test_the_count_and_the_matched_words_marked_and_escaped(client, seed):
     assert "<mark>Python</mark> &lt;b&gt;the&lt;/b&gt; Hard Way" in html
     assert "<b>the</b>" not in html
     html5lib.HTMLParser(strict=True).parse(html)
+    # One aria-live region, the announcer of ticks made from the results.
+    assert html.count("aria-live") == 1 and 'id="progress-announcer"' in html
 
 
 def test_nothing_found_says_so(client, seed):
