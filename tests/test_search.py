@@ -7,7 +7,7 @@ import html5lib
 import pytest
 from django.core.cache import caches
 
-from roadmap.models import Part, Resource, Roadmap
+from roadmap.models import Part, Resource, Roadmap, Topic
 from search.models import SearchEntry
 from tests.factories import PartFactory, ResourceFactory, RoadmapFactory, TopicFactory
 from tests.progress_helpers import count_queries, tick
@@ -149,6 +149,18 @@ def test_the_index_follows_every_kind_of_write(client, seed):
     assert HARD_WAY in found(search(client, "coding"))
     Part.objects.filter(pk=resource.topic.part_id).update(title="Before you begin")
     assert HARD_WAY in found(search(client, "begin"))
+    # Its topic moved to another part: found by that part's title, no longer by the old.
+    elsewhere = (
+        Part.objects.exclude(pk=resource.topic.part_id)
+        .filter(roadmap=resource.topic.part.roadmap)
+        .first()
+    )
+    Part.objects.filter(pk=elsewhere.pk).update(
+        title="Somewhere quite different", status="published"
+    )
+    Topic.objects.filter(pk=resource.topic_id).update(part=elsewhere)
+    assert HARD_WAY in found(search(client, "quite different"))
+    assert HARD_WAY not in found(search(client, "begin"))
     ResourceFactory.create_batch(2, topic=resource.topic, title="Bulk snake primer")
     Resource.objects.bulk_create(
         [Resource(topic=resource.topic, title="Bulk snakes", url="https://e.org/s", order=99)]
