@@ -147,6 +147,19 @@ _database["OPTIONS"]["server_side_binding"] = True
 _database["OPTIONS"]["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5) or None
 _database["CONN_HEALTH_CHECKS"] = True
 _database["OPTIONS"].setdefault("connect_timeout", str(env_int("DATABASE_CONNECT_TIMEOUT", 5)))
+# How long one statement may run, in seconds (0: as long as it takes). scripts/serve sets
+# 25 for the web processes: gunicorn's threaded workers never stop a request (their
+# --timeout watches the worker, not a request), so a statement that ran on would hold a
+# thread and a pooled connection long after nginx gave up on it. Commands and jobs
+# (migrations, imports, the weekly summaries) take what they need.
+_statement_seconds = env_int("DATABASE_STATEMENT_TIMEOUT", 0)
+if _statement_seconds > 0:
+    _database["OPTIONS"]["options"] = " ".join(
+        filter(
+            None,
+            [_database["OPTIONS"].get("options"), f"-c statement_timeout={_statement_seconds}s"],
+        )
+    )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -208,8 +221,9 @@ NINJA_NUM_PROXIES = ALLAUTH_TRUSTED_PROXY_COUNT
 # with a token that opens nothing per client address.
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/m")
 API_WRONG_TOKEN_RATE_LIMIT = os.environ.get("API_WRONG_TOKEN_RATE_LIMIT", "30/m")
-# How long admin's import may read an upload (roadmap/roadmap_markdown.py): well inside
-# gunicorn's request timeout (WEB_TIMEOUT, 30 s), whose threads it does not kill.
+# How long admin's import may read an upload (roadmap/roadmap_markdown.py): gunicorn's
+# threaded workers stop no request (WEB_TIMEOUT watches the worker), and reading is no
+# statement for DATABASE_STATEMENT_TIMEOUT to cut short.
 ADMIN_IMPORT_READ_SECONDS = env_int("ADMIN_IMPORT_READ_SECONDS", 10)
 # The site's own limits, through the same machinery (allauth.core.ratelimit), per client
 # address: a visitor's writes, and the visitors' sessions those make (what grows the

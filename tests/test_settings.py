@@ -180,3 +180,23 @@ def test_production_logs_are_json():
     )
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     assert entry["message"] == "hello there" and entry["level"] == "WARNING"
+
+
+def test_a_statement_runs_no_longer_than_the_limit_set():
+    """DATABASE_STATEMENT_TIMEOUT (scripts/serve sets 25 s for the web processes): a
+    statement past it is cancelled by PostgreSQL; without it, none is."""
+    probe = (
+        "from django.db import connection, OperationalError\n"
+        "try:\n"
+        "    connection.cursor().execute('SELECT pg_sleep(1.5)')\n"
+        "    print('finished')\n"
+        "except OperationalError as error:\n"
+        "    print('cancelled' if 'statement timeout' in str(error) else error)"
+    )
+    real = {"DATABASE_URL": os.environ["DATABASE_URL"], "DJANGO_ENV": "development"}
+    limited = load_settings(probe, **real, DATABASE_STATEMENT_TIMEOUT="1")
+    assert limited.stdout.strip() == "cancelled", limited.stderr
+    unlimited = load_settings(probe, **real)
+    assert unlimited.stdout.strip() == "finished", unlimited.stderr
+    serve = (REPO / "scripts" / "serve").read_text()
+    assert 'DATABASE_STATEMENT_TIMEOUT="${DATABASE_STATEMENT_TIMEOUT:-25}"' in serve
