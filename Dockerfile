@@ -20,7 +20,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --chown=app:app . /app
 # Static files are collected at build time, with placeholders for the secrets that
 # production settings insist on; none of them is used to build anything.
-RUN DJANGO_SECRET_KEY=collectstatic-only DATABASE_URL=postgresql://build@localhost/build \
+RUN DJANGO_SECRET_KEY=collectstatic-only-placeholder-never-used-to-sign-anything-0123456789 DATABASE_URL=postgresql://build@localhost/build \
     DJANGO_ALLOWED_HOSTS=build DJANGO_CSRF_TRUSTED_ORIGINS=https://build EMAIL_HOST=build \
     python manage.py collectstatic --no-input --verbosity 0
 USER 10001:10001

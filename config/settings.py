@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from csp.constants import NONE, SELF
+from django.core.checks.security import base as secret_key_rule
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import parse_database_url
@@ -45,6 +46,16 @@ def env_int(name: str, default: int) -> int:
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", dev_default="django-insecure-development-only")
+if PRODUCTION and (
+    SECRET_KEY.startswith(secret_key_rule.SECRET_KEY_INSECURE_PREFIX)
+    or len(SECRET_KEY) < secret_key_rule.SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < secret_key_rule.SECRET_KEY_MIN_UNIQUE_CHARACTERS
+):
+    # (Django's own rule, which `check --deploy` would only warn of: nothing runs it.)
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not a production key: give a long random one, as "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` prints."
+    )
 DEBUG = not PRODUCTION and os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", dev_default="localhost,127.0.0.1,[::1],testserver")
 

@@ -90,6 +90,23 @@ def test_production_sends_pages_to_https_but_not_health_checks_or_the_scraper():
 
 
 @pytest.mark.parametrize(
+    "key",
+    [
+        "django-insecure-development-only",
+        "short-secret",
+        "ab" * 40,
+        "django-insecure-" + "x1y2z3" * 10,
+    ],
+)
+def test_production_refuses_a_key_that_is_not_secret(key):
+    """The development key, a short one, or one of few characters (Django's rule for a
+    key, which `check --deploy` would only warn of)."""
+    result = load_settings(DJANGO_SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not a production key" in result.stderr
+
+
+@pytest.mark.parametrize(
     "missing",
     ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_CSRF_TRUSTED_ORIGINS"],
 )
