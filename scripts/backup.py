@@ -68,12 +68,20 @@ def tables_in(url: str) -> int:
 
 def dump(path: Path) -> None:
     """A backup readable by its owner only: it holds password hashes, addresses and live
-    session keys (a folder made for it is its owner's alone too)."""
+    session keys (a folder made for it is its owner's alone too). Written beside it under
+    another name and renamed once pg_dump has finished, so a dump that failed part-way
+    never stands under a backup's name (nor replaces an older one of that name)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)  # (one there before: as private)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
     url, env = libpq(database_url())
-    run([tool("pg_dump"), "--format=custom", f"--file={path}", f"--dbname={url}"], env)
+    try:
+        run([tool("pg_dump"), "--format=custom", f"--file={partial}", f"--dbname={url}"], env)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(path)
     print(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
 
 

@@ -122,6 +122,31 @@ def test_a_file_that_is_not_a_backup_is_a_clear_error(new_database, tmp_path):
     assert missing.returncode == 1 and "no such backup file" in missing.stderr
 
 
+def test_a_failed_backup_leaves_no_file_under_a_backups_name(tmp_path):
+    """A dump that fails (here: the server cannot be reached) leaves nothing that a
+    retention rule would count as a backup, and an older backup of that name stands."""
+    path = tmp_path / "roadmap-new.dump"
+
+    def dump_unreachable() -> subprocess.CompletedProcess:
+        unreachable = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+        return subprocess.run(
+            [sys.executable, "scripts/backup.py", "dump", str(path)],
+            cwd=REPO,
+            env=unreachable,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    failed = dump_unreachable()
+    assert failed.returncode == 1 and "pg_dump failed" in failed.stderr
+    assert list(tmp_path.iterdir()) == []
+    path.write_bytes(b"an older backup")
+    assert dump_unreachable().returncode == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["roadmap-new.dump"]
+    assert path.read_bytes() == b"an older backup"
+
+
 def test_backups_made_in_the_checkout_stay_out_of_the_image():
     """`make backup` writes into backups/ of the checkout, the Docker build's context: the
     image (COPY . /app) must not take them along."""
