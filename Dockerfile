@@ -17,7 +17,8 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-COPY --chown=app:app . /app
+# Owned by root: the app's user may read its code, never rewrite it.
+COPY . /app
 # Static files are collected at build time, with placeholders for the secrets that
 # production settings insist on; none of them is used to build anything.
 RUN DJANGO_SECRET_KEY=collectstatic-only-placeholder-never-used-to-sign-anything-0123456789 DATABASE_URL=postgresql://build@localhost/build \

@@ -1,8 +1,12 @@
 """The container, checked without a Docker engine (none runs on these machines): it
 installs from the same lock file and runs the same server command as `make serve`."""
 
+import os
 import re
+import selectors
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,3 +46,45 @@ def test_dockerfile_passes_hadolint():
         [str(hadolint), str(REPO / "Dockerfile")], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_keeps_its_code_out_of_reach_of_the_app_and_secrets_out():
+    """The code belongs to root (the app's user may read it, never rewrite it); compose's
+    `.env` and stray dumps never go into the build context."""
+    assert "COPY . /app" in DOCKERFILE and "--chown" not in DOCKERFILE
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert {".env", ".env.*", "*.dump", "backups"} <= set(ignored)
+
+
+def listening_address(env: dict) -> str:
+    """Where scripts/serve says gunicorn listens, with `env`; the server is stopped then."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bin_dir = str(REPO / ".venv" / "bin")
+    environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "PORT": str(port), **env}
+    server = subprocess.Popen(
+        ["scripts/serve"], cwd=REPO, env=environment, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(server.stderr, selectors.EVENT_READ)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+            line = server.stderr.readline()
+            if match := re.search(r"Listening at: http://(\S+):" + str(port), line):
+                return match[1]
+            if not line:
+                break
+        raise AssertionError("gunicorn said nowhere it listens")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_server_listens_beyond_this_machine_only_in_production():
+    """Outside production (debug pages, the development key) `make serve` answers this
+    machine only; the container's production server, every address."""
+    assert listening_address({}) == "127.0.0.1"
+    assert listening_address({"DJANGO_ENV": "production"}) == "0.0.0.0"  # noqa: S104
+    assert listening_address({"HOST": "0.0.0.0"}) == "0.0.0.0"  # noqa: S104 - asked for

@@ -411,6 +411,24 @@ def test_behind_the_proxy_the_app_sees_the_scheme_the_client_used(proxy):
 
 
 @pytest.mark.nginx
+def test_the_proxy_names_no_version_and_passes_a_reading_list_sized_body(proxy):
+    """nginx's own answers do not say which nginx it is; a body the size of an import
+    (up to 1 MB, a little more with its form) reaches the app, which answers it."""
+
+    def answer(path: str, body: bytes | None = None) -> tuple[int, str]:
+        request = urllib.request.Request(f"{proxy}{path}", data=body, headers={"Host": PUBLIC_HOST})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.status, response.headers["Server"]
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["Server"]
+
+    assert answer("/metrics") == (404, "nginx")  # nginx's own 404
+    status, _ = answer("/accounts/login/", b"x=" + b"a" * 1_500_000)
+    assert status == 403  # the app's (no CSRF token), not nginx's 413
+
+
+@pytest.mark.nginx
 def test_metrics_reach_the_scraper_directly_and_never_through_the_proxy(proxy, servers):
     for _ in range(3):
         assert Browser().get(f"{servers[0]}/healthz")[0] == 200
