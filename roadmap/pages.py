@@ -161,11 +161,15 @@ def notes_shown(listed: RoadmapContent, user) -> dict[str, Filled]:
     }
 
 
-def tick_answer(content: Content, public_id: str, viewer: str) -> Rendering:
+def tick_answer(
+    content: Content, public_id: str, viewer: str, *, in_results: bool = False
+) -> Rendering:
     """The htmx answer to a change of one resource's state: its row, and out of band the
     other rows of its roadmap listing the same URL, the bars of its roadmap that count
     its work (its topic's and part's, and those of any other topic or part listing it),
-    the roadmap's overall bar, the navigation's percentage and the announcement."""
+    the roadmap's overall bar, the navigation's percentage and the announcement. From
+    search's results (`in_results`), which show no bars and the first roadmap's
+    percentage in the navigation: the row, that percentage and the announcement."""
     resource = content.by_public_id[public_id]
     listed = content.roadmap_of(resource)
 
@@ -178,8 +182,13 @@ def tick_answer(content: Content, public_id: str, viewer: str) -> Rendering:
             "twins": [other for other in here if other != resource],
             "topics": list(dict.fromkeys(other.topic for other in here)),
             "parts": list(dict.fromkeys(other.topic.part for other in here)),
-            "roadmap": listed.roadmap,
+            "roadmap": content.first.roadmap if in_results else listed.roadmap,
+            "ticked_in": listed.roadmap,
             "counted": listed.counted,
         }
 
-    return kept(listed, "roadmap/roadmap.html#progress-updated", (public_id, viewer), context)
+    if in_results:
+        template = "roadmap/roadmap.html#progress-updated-in-results"
+    else:
+        template = "roadmap/roadmap.html#progress-updated"
+    return kept(listed, template, (public_id, viewer, in_results), context)

@@ -203,7 +203,9 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             return HttpResponseClientRefresh()  # the page it was sent from, as it now is
         return redirect(back_to_row(request, resource))
     here = standing.content.roadmap_of(standing.content.by_public_id[key])
-    answer = tick_answer(standing.content, key, "learner" if signed_in else "visitor").fill(
+    viewer = "learner" if signed_in else "visitor"
+    in_results = request.POST.get("from") == "results"  # (a page of results says so)
+    answer = tick_answer(standing.content, key, viewer, in_results=in_results).fill(
         request=request,
         states=dict.fromkeys(here.listings[resource.work_id], desired),  # its row and twins'
         progress=standing.progress,

@@ -185,6 +185,36 @@ def test_a_learner_sees_their_own_states_and_ticks_in_place(client, seed, learne
     assert f'id="done-{hard_way.public_id}" checked' in search(client, "python")
 
 
+def test_a_tick_in_the_results_answers_only_what_that_page_shows(client, seed, learner):
+    """Sent from the results (the page says so: `hx-vals`), a tick's answer is its row,
+    the navigation's percentage of the first roadmap, as the results page shows it, and
+    the announcement: no bar, which that page has none of for htmx to swap (it would
+    report each as an error), and no other roadmap's percentage in the navigation."""
+    client.force_login(learner)
+    assert """hx-vals='{"from": "results"}'""" in search(client, "python")
+    track = RoadmapFactory(title="Vision", slug="vision", order=99)  # not the first
+    elsewhere = ResourceFactory(
+        topic=TopicFactory(part=PartFactory(roadmap=track, status="published")),
+        title="Zeta vision",
+        status="published",
+    )
+    data = {"done": ["0", "1"], "from": "results"}
+    answer = client.post(
+        f"/resources/{elsewhere.public_id}/progress", data, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert f'id="done-{elsewhere.public_id}" checked' in answer
+    assert "progress-topic-" not in answer and "progress-part-" not in answer
+    assert 'id="progress-roadmap' not in answer
+    nav = re.search(
+        r'<a id="nav-progress"[^>]*>My progress <span class="nav-percent">(\d+)%', answer
+    )
+    assert nav and nav[1] == "0"  # the first roadmap's, where nothing is done
+    assert "Zeta vision marked as done. Overall progress" in answer  # in Vision
+    # From the roadmap's own page, as before: its bars, and its percentage.
+    again = tick(client, elsewhere, done=False, htmx=True).content.decode()
+    assert f'id="progress-roadmap-{track.pk}"' in again and "progress-topic-" in again
+
+
 def test_a_visitor_ticks_from_the_results_too(client, seed):
     hard_way = Resource.objects.get(title=HARD_WAY)
     tick(client, hard_way, done=True)
