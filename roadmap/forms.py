@@ -159,9 +159,12 @@ class NoteForm(forms.Form):
     it, and shorten it, and is never locked out of their own note."""
 
     text = NoteField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}))
+    # The work whose note the editor showed (services.note_save, `written_for`).
+    work = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, resource, note=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["work"].initial = resource.work_id
         limit = max(NOTE_MAX_LENGTH, typed_length(note.text) if note is not None else 0)
         field = self.fields["text"]
         field.label = f"Your note on {resource.title}"

@@ -92,6 +92,11 @@ class ContentBusy(RuntimeError):
     """The content changed under every try of a tick: nothing was written."""
 
 
+class NoteMoved(RuntimeError):
+    """The resource lists another work than the one its note was written for (a curator
+    changed its URL meanwhile): nothing was written."""
+
+
 # How often a tick is tried on content that keeps changing under it.
 TICK_TRIES = 3
 
@@ -286,16 +291,22 @@ def progress_reset(
     return deleted
 
 
-def note_save(*, user, resource: Resource, text: str) -> Note | None:
+def note_save(
+    *, user, resource: Resource, text: str, written_for: int | None = None
+) -> Note | None:
     """Keep the learner's note on `resource`'s work (shown wherever it is listed),
     rendered once here; an empty one is deleted. Returns the note, or None when there is
-    none any more."""
+    none any more. With `written_for` (the work the editor showed the note of), NoteMoved
+    if the resource lists another one now: the text would replace a note its learner
+    has not seen."""
     with transaction.atomic():
         # The work the resource lists now, its row locked until the note is written: a
         # curator's save that re-points it meanwhile waits, or is waited for, so the note
         # never lands on a work no page shows (as a tick, PROGRESS_SET).
         listed = Resource.objects.select_for_update(no_key=True).filter(pk=resource.pk)
         work = listed.values_list("work_id", flat=True).first() or resource.work_id
+        if written_for is not None and work != written_for:
+            raise NoteMoved
         if not text.strip():
             Note.objects.filter(user=user, work=work).delete()
             return None

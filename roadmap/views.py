@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
@@ -41,6 +42,7 @@ from roadmap.render_once import Filled
 from roadmap.services import (
     ContentBusy,
     NotCounted,
+    NoteMoved,
     note_save,
     progress_reset,
     progress_set,
@@ -426,14 +428,35 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+def note_moved(request: HtmxHttpRequest, public_id) -> HttpResponse:
+    """The editor again, when the resource's URL changed while its learner wrote: the text
+    they sent kept, and what it would replace shown, so nothing is lost either way."""
+    _content, resource = counted_resource(str(public_id), current=True)
+    there = Note.objects.filter(user=request.user, work=resource.work_id).first()
+    data = request.POST.copy()
+    data["work"] = str(resource.work_id)  # saving again is saving over what it says
+    form = NoteForm(data, resource=resource, note=there)
+    form.is_valid()
+    said = f"it says: “{Truncator(there.text).chars(200)}”" if there else "you have no note there"
+    form.add_error(
+        "text",
+        f"While you wrote, this resource was given another link, {resource.url}, and {said}. "
+        "Nothing was saved: your text is below, and saving it again replaces that.",
+    )
+    template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
+    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    return render(request, template, context, status=409)
+
+
 @private_page
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """The learner's own note on a resource: an editor in place with htmx, a page of its
     own without JavaScript. Nobody else's note is ever read here: a note is found by its
-    author and the resource."""
-    _content, resource = counted_resource(str(public_id))
+    author and the resource, at the content as it is (a curator may have just given the
+    resource another URL, and the learner another note there)."""
+    _content, resource = counted_resource(str(public_id), current=True)
     note = Note.objects.filter(user=request.user, work=resource.work_id).first()
     if request.method == "POST":
         if "text" not in request.POST:  # not the editor's form: an empty text would delete
@@ -442,7 +465,15 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
             )
         form = NoteForm(request.POST, resource=resource, note=note)
         if form.is_valid():
-            note = note_save(user=request.user, resource=resource, text=form.cleaned_data["text"])
+            try:
+                note = note_save(
+                    user=request.user,
+                    resource=resource,
+                    text=form.cleaned_data["text"],
+                    written_for=form.cleaned_data["work"],
+                )
+            except NoteMoved:
+                return note_moved(request, public_id)
             if not request.htmx:
                 messages.success(
                     request, "Your note was saved." if note else "Your note was deleted."

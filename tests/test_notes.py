@@ -242,3 +242,31 @@ def test_the_page_reads_notes_in_one_query_however_many(client, ada, three):
     for resource in more:
         note_save(user=ada, resource=resource, text="many")
     assert count_queries(lambda: client.get(ROADMAP)) == one
+
+
+def test_a_note_written_before_its_resource_got_another_link_replaces_nothing_unseen(
+    client, ada, three
+):
+    """A curator gives a resource the link of another, on which the learner has a note of
+    its own: the editor shows that note (not the one of the old link, which this process
+    read last); one opened before the change and sent after it saves nothing, says
+    what it would replace and keeps the text, which a second save then keeps."""
+    zero, one = three[0], three[1]
+    note_save(user=ada, resource=zero, text="On zero.")
+    note_save(user=ada, resource=one, text="On one.")
+    client.get(ROADMAP)  # this process has read the content
+    opened = client.get(note_url(zero)).content.decode()
+    written_for = re.search(r'name="work" value="(\d+)"', opened)[1]
+    zero.url = one.url
+    zero.save()
+    assert "On one." in client.get(note_url(zero)).content.decode()
+    sent = {"text": "On zero, edited.", "work": written_for}
+    answer = client.post(note_url(zero), sent, headers=HTMX)
+    html = answer.content.decode()
+    assert answer.status_code == 409
+    assert "While you wrote, this resource was given another link" in html
+    assert "“On one.”" in html and "On zero, edited.</textarea>" in html
+    assert Note.objects.get(user=ada, work=one.work_id).text == "On one."
+    again = dict(sent, work=re.search(r'name="work" value="(\d+)"', html)[1])
+    assert client.post(note_url(zero), again, headers=HTMX).status_code == 200
+    assert Note.objects.get(user=ada, work=one.work_id).text == "On zero, edited."
