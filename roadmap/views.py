@@ -445,7 +445,7 @@ def note_moved(request: HtmxHttpRequest, public_id) -> HttpResponse:
     )
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}
-    return render(request, template, context, status=409)
+    return render(request, template, context)  # (200, as a form with errors: htmx swaps it)
 
 
 @private_page
