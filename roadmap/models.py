@@ -507,8 +507,9 @@ class Resource(OrderedModel, MarkdownModel):
                     kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
             super().save(*args, **kwargs)
             if before is not None and work.pk != before:
-                # Set back to the URL whose states were joined into the one it had.
-                for join in WorkJoin.objects.open().filter(from_work=work, into_work=before):
+                # Set back to a URL whose states were joined into another (the one it had,
+                # or one it had before that): they come back with it.
+                for join in WorkJoin.objects.open().filter(from_work=work):
                     work_join_undo(join=join)
 
     def get_absolute_url(self) -> str:

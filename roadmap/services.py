@@ -364,10 +364,12 @@ def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
 
 def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
     """The join that setting `resource`'s URL to `url` would undo (Resource.save): one of
-    the URL's states into the work the resource lists."""
+    the URL's states into another work (the one the resource lists, or one it listed
+    before that)."""
     return (
         WorkJoin.objects.open()
-        .filter(from_work__url_key=url_key(url), into_work=resource.work_id)
+        .filter(from_work__url_key=url_key(url))
+        .exclude(from_work=resource.work_id)
         .select_related("from_work", "into_work")
         .first()
     )

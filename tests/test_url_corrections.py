@@ -105,6 +105,18 @@ def test_a_url_changed_and_changed_back_leaves_every_learner_as_they_were(
     assert not WorkJoin.objects.open().exists()
 
 
+def test_a_url_set_back_by_way_of_another_gives_the_joined_states_back(client, curator, review):
+    """Joined into cs229, then corrected to a third URL, then set back: the states and
+    notes the join took come back as they were."""
+    client.force_login(curator)
+    before = exports(review["learners"])
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    assert change_url(client, review["first"], "https://nn.example/typo").status_code == 302
+    assert change_url(client, review["first"], "https://nn.example/").status_code == 302
+    assert exports(review["learners"]) == before
+    assert not WorkJoin.objects.open().exists()
+
+
 def test_setting_the_url_back_says_the_join_was_undone(client, curator, review):
     client.force_login(curator)
     joined = change_url(client, review["first"], CS229, "join")
