@@ -393,6 +393,28 @@ class ResourceQuerySet(MarkdownQuerySet):
                 resource.work = works[url_key(resource.url)]
         return super().bulk_create(objs, *args, **kwargs)
 
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        """As `QuerySet.bulk_update`; with "url" among `fields`, each resource's work set
+        from its URL, as `Resource.save` does (a URL and its work are one fact)."""
+        objs = list(objs)
+        if "url" in fields:
+            works = Work.objects.for_urls(r.url for r in objs)
+            for resource in objs:
+                resource.work = works[url_key(resource.url)]
+            fields = [*fields, "work"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs) -> int:
+        """As `QuerySet.update`; a new URL (a value, not an expression) comes with its
+        work, as `Resource.save` sets it, unless the work is given with it (as
+        `bulk_update` does)."""
+        if "url" in kwargs and not {"work", "work_id"} & kwargs.keys():
+            url = kwargs["url"]
+            if not isinstance(url, str):
+                raise TypeError("Give a resource's URL as text: its work is found from it.")
+            kwargs["work"] = Work.objects.for_urls([url])[url_key(url)]
+        return super().update(**kwargs)
+
     def counted(self) -> ResourceQuerySet:
         """What counts toward a learner's progress: a published resource in a published
         part of a published roadmap. The one definition of the rule: the totals, a

@@ -7,9 +7,10 @@ import time
 
 import pytest
 from django.db import connection, connections, transaction
+from django.db.models import F
 
 from accounts.services import account_export
-from roadmap.models import Note, Progress, Resource, Work, WorkJoin
+from roadmap.models import Note, Progress, Resource, Work, WorkJoin, url_key
 from roadmap.services import note_save, progress_set
 from tests.factories import (
     PartFactory,
@@ -319,3 +320,20 @@ def test_a_join_another_curator_made_impossible_meanwhile_is_not_made_and_said(
     assert "the URLs changed meanwhile, so no learners&#x27; states were joined" in page
     assert not Progress.objects.filter(user=bob, work=review["cs229"].work_id).exists()
     assert Progress.objects.get(user=bob, work=review["first"].work_id).state == "done"
+
+
+def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
+    """`.update(url=...)` and `bulk_update(..., ["url"])` (a script's, or a migration's):
+    the resource lists the work of its new URL, so one URL shows one state everywhere."""
+    alice = review["learners"][0]
+    first, cs229 = review["first"], review["cs229"]
+    Resource.objects.filter(pk=first.pk).update(url=CS229)
+    assert Resource.objects.get(pk=first.pk).work_id == cs229.work_id
+    assert Progress.objects.get(user=alice, work=cs229.work_id).state == "in_progress"
+    first.refresh_from_db()
+    first.url = "https://elsewhere.example/"
+    Resource.objects.bulk_update([first], ["url"])
+    first.refresh_from_db()
+    assert first.work == Work.objects.get(url_key=url_key("https://elsewhere.example/"))
+    with pytest.raises(TypeError):  # an expression's URL: no work to find from it
+        Resource.objects.filter(pk=first.pk).update(url=F("title"))
