@@ -22,7 +22,6 @@ from roadmap.models import (
     Roadmap,
     ShareLink,
     Topic,
-    VisitorProgress,
     Work,
     WorkJoin,
     new_share_token,
@@ -72,10 +71,17 @@ PROGRESS_STORE = PROGRESS_SET.format(
     " WHERE version = %(version)s AND listed.work_id = %(work)s"
     + KEEP_DATE.format(owner="user_id", table="roadmap_progress")
 )
+# A visitor's, on the work the resource lists when its row is locked (FOR SHARE), for the
+# same reason; their figures are counted against the content as it is now.
 VISITOR_STORE = (
-    "INSERT INTO roadmap_visitorprogress (visitor, work_id, state, completed_at)"  # noqa: S608
-    " VALUES (%(visitor)s, %(work)s, %(state)s, %(now)s)"
+    "WITH listed AS (SELECT work_id FROM roadmap_resource WHERE id = %(resource)s FOR SHARE)"  # noqa: S608
+    " INSERT INTO roadmap_visitorprogress (visitor, work_id, state, completed_at)"
+    " SELECT %(visitor)s, work_id, %(state)s, %(now)s FROM listed"
     + KEEP_DATE.format(owner="visitor", table="roadmap_visitorprogress")
+)
+VISITOR_FORGET = (
+    "DELETE FROM roadmap_visitorprogress WHERE visitor = %(visitor)s AND work_id ="
+    " (SELECT work_id FROM roadmap_resource WHERE id = %(resource)s FOR SHARE)"
 )
 PROGRESS_FORGET = PROGRESS_SET.format(
     write="DELETE FROM roadmap_progress WHERE user_id = %(user)s AND work_id = %(work)s"
@@ -192,12 +198,13 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
     a state worth keeping: a tick to "not started" from a browser with none makes none."""
     if state == Progress.State.NOT_STARTED:
         if VISITOR in session:
-            rows = VisitorProgress.objects.filter(visitor=session[VISITOR], work=resource.work_id)
-            rows.delete()
+            with connection.cursor() as cursor:
+                parameters = {"visitor": session[VISITOR], "resource": resource.pk}
+                cursor.execute(VISITOR_FORGET, parameters)
     else:
         parameters = {
             "visitor": visitor_of(session),
-            "work": resource.work_id,
+            "resource": resource.pk,
             "state": state,
             "now": timezone.now(),
         }
