@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from roadmap.content import latest_content
-from roadmap.progress import navigation_progress
+from roadmap.progress import navigation_progress, navigation_state
 
 
 def viewer(request: HttpRequest) -> dict:
@@ -20,7 +20,10 @@ def learner_progress(request: HttpRequest) -> dict:
     queried only if a template uses it."""
 
     def default_roadmap():
-        first = latest_content().first
+        # Of the content the viewer's figures are counted against, when they have any (read
+        # at this request): the navigation's roadmap and its figure are of one version.
+        state = navigation_state(request)
+        first = (state.content if state is not None else latest_content()).first
         return first and first.roadmap
 
     return {

@@ -335,9 +335,15 @@ def viewer_state(request) -> LearnerState:
     return state
 
 
-def navigation_progress(request) -> ProgressSummary:
-    """The viewer's own figures, as the navigation shows them: nothing read for a visitor
-    who has kept no state."""
+def navigation_state(request) -> LearnerState | None:
+    """The viewer's own state, as the navigation shows it; None (and nothing read) for a
+    visitor who has kept no state."""
     if not request.user.is_authenticated and not has_visitor_rows(request.session):
-        return EMPTY
-    return viewer_state(request).progress
+        return None
+    return viewer_state(request)
+
+
+def navigation_progress(request) -> ProgressSummary:
+    """The viewer's own figures, as the navigation shows them."""
+    state = navigation_state(request)
+    return state.progress if state is not None else EMPTY

@@ -287,6 +287,10 @@ def test_the_navigation_shows_the_current_roadmaps_percentage(client, learner, t
     assert nav.findall(roadmap_page(client, tracks["general"])) == ["50"]
     assert nav.findall(roadmap_page(client, tracks["vision"])) == ["0"]
     assert nav.findall(client.get("/me/").content.decode()) == ["50"]  # the first's
+    # Another roadmap put first: the next page's navigation is of it at once (this
+    # process had read the content of before, where the general path was first).
+    Roadmap.objects.filter(pk=tracks["general"].pk).update(order=5)
+    assert nav.findall(client.get("/me/profile/").content.decode()) == ["0"]
 
 
 def test_the_dashboard_has_a_card_per_roadmap_started_and_recent_ticks_from_all(
