@@ -45,7 +45,7 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
     roadmap = topic.part.roadmap
     elsewhere: list[Resource] = []
     if request.method == "POST":
-        form = SuggestionForm(request.POST)
+        form = SuggestionForm(request.POST, auto_id=suggest_ids(topic))
         if form.is_valid():
             url = form.cleaned_data["url"]
             listings = listings_of(content, url)
@@ -78,9 +78,19 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
         return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
     else:
-        form = SuggestionForm()
+        form = SuggestionForm(auto_id=suggest_ids(topic))
         form.fields["url"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     return suggestion_page(request, form, topic, elsewhere)
+
+
+# Each form's own ids: a page may have several open in place (one a topic, one a
+# resource), and a second form's labels must not name the first's fields.
+def suggest_ids(topic) -> str:
+    return f"suggest-{topic.pk}-%s"
+
+
+def report_ids(resource) -> str:
+    return f"report-{resource.public_id}-%s"
 
 
 def sent(request: HtmxHttpRequest, partial: str, context: dict, *, back: str) -> HttpResponse:
@@ -112,7 +122,7 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
     _content, resource = counted_resource(str(public_id))
     status = 200
     if request.method == "POST":
-        form = ReportForm(request.POST)
+        form = ReportForm(request.POST, auto_id=report_ids(resource))
         if form.is_valid():
             signed_in = request.user.is_authenticated
             if not signed_in and not ratelimit.consume(request, action="report"):
@@ -142,7 +152,7 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
         return render(request, "curation/row_actions.html#report-open", {"resource": resource})
     else:
-        form = ReportForm()
+        form = ReportForm(auto_id=report_ids(resource))
         form.fields["problem"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}

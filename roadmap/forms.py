@@ -164,6 +164,7 @@ class NoteForm(forms.Form):
 
     def __init__(self, *args, resource, note=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.auto_id = f"note-{resource.public_id}-%s"  # (several editors open on a page)
         self.fields["work"].initial = resource.work_id
         limit = max(NOTE_MAX_LENGTH, typed_length(note.text) if note is not None else 0)
         field = self.fields["text"]

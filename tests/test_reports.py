@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from curation.models import Report
 from roadmap.curators import CURATORS
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, TopicFactory, UserFactory
 from tests.progress_helpers import HTMX, ROADMAP
 
 
@@ -178,3 +178,24 @@ def test_a_curator_declines_a_report_only_with_a_reason(client, three, curator):
     client.post(url, fields)
     report.refresh_from_db()
     assert (report.status, report.reason) == ("declined", "It is right.")
+
+
+def test_two_forms_open_in_place_name_each_its_own_fields(client, three, learner):
+    """A report form open on one row and another on the next (a note's on two rows, a
+    suggestion's on two topics): no id twice on the page, and each label names a field of
+    its own form."""
+    client.force_login(learner)
+    topics = [three[0].topic, TopicFactory(part=three[0].topic.part)]
+    paths = [
+        *(report_url(resource) for resource in three[:2]),
+        *(f"/resources/{resource.public_id}/note" for resource in three[:2]),
+        *(f"/topics/{topic.pk}/suggest" for topic in topics),
+    ]
+    seen: set[str] = set()
+    for path in paths:
+        fragment = client.get(path, headers=HTMX).content.decode()
+        ids = set(re.findall(r' id="([^"]+)"', fragment)) - {"progress-announcer"}  # (oob)
+        assert ids and not ids & seen, (path, ids & seen)
+        seen |= ids
+        for target in re.findall(r'<label for="([^"]+)"', fragment):
+            assert target in ids, (path, target)
