@@ -48,6 +48,19 @@ def test_every_form_labels_its_fields_as_written_with_no_colon(client, seed, lea
         assert [label for label in labels.findall(page) if label.endswith(":")] == [], path
 
 
+def test_the_password_rules_describe_the_password_field(client, db):
+    """The field's aria-describedby names the element that holds the rules (a list in a
+    div: in a span, as Django's <p> layout puts it, a parser moves the list out and the
+    description is empty)."""
+    import html5lib
+
+    page = client.get("/accounts/signup/").content.decode()
+    described = re.search(r'<input[^>]*name="password1"[^>]*aria-describedby="([^"]+)"', page)[1]
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    [help_text] = [el for el in tree.iter() if el.get("id") == described]
+    assert "characters" in "".join(help_text.itertext())
+
+
 def test_signup_with_bad_input_shows_form_errors_and_creates_nobody(client, db):
     UserFactory(username="taken", email="taken@example.com")
     response = client.post(
