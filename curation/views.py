@@ -76,7 +76,8 @@ def suggest(request: HtmxHttpRequest, topic_id: int) -> HttpResponse:
                 partial = "curation/suggest.html#suggestion-sent"
                 return sent(request, partial, context, back=topic.get_absolute_url())
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
-        return render(request, "curation/topic_actions.html#suggest-open", {"topic": topic})
+        context = {"topic": topic, "focus": True}  # the keyboard back on the link
+        return render(request, "curation/topic_actions.html#suggest-open", context)
     else:
         form = SuggestionForm(auto_id=suggest_ids(topic))
         form.fields["url"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
@@ -104,6 +105,7 @@ def sent(request: HtmxHttpRequest, partial: str, context: dict, *, back: str) ->
 
 def suggestion_page(request, form, topic, listed: list[Resource], *, status: int = 200):
     """The suggestion's form (in place with htmx), with where its URL is listed."""
+    focus_first_error(form)
     context = {
         "topic": topic,
         "form": form,
@@ -150,13 +152,24 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 partial = "curation/report.html#report-sent"
                 return sent(request, partial, context, back=resource.get_absolute_url())
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
-        return render(request, "curation/row_actions.html#report-open", {"resource": resource})
+        context = {"resource": resource, "focus": True}  # the keyboard back on the link
+        return render(request, "curation/row_actions.html#report-open", context)
     else:
         form = ReportForm(auto_id=report_ids(resource))
         form.fields["problem"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
+    focus_first_error(form)
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
     context = {"resource": resource, "form": form, "in_place": request.htmx}
     return render(request, template, context, status=status)
+
+
+def focus_first_error(form) -> None:
+    """The keyboard goes to the first field with an error (in place, it would otherwise
+    be left on the page's body when the form is swapped)."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return
 
 
 def your_suggestions(request: HttpRequest) -> str:

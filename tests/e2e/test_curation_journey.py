@@ -155,3 +155,32 @@ def test_the_loop_passes_the_accessibility_audit(new_page, learner, curator):
 
 def resource_id() -> str:
     return str(Resource.objects.get(title=PYTHON_BOOK).public_id)
+
+
+def test_the_keyboard_is_never_left_on_the_page_when_a_form_in_place_changes(new_page, learner):
+    """Opened, cancelled, refused and sent in place, a report's and a suggestion's forms
+    each leave the focus where the learner can go on: the first field, the link again,
+    the field at fault, the word that it was sent."""
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    link = page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("What is wrong")).to_be_focused()
+    page.get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}")).to_be_focused()
+    suggest = page.get_by_role("link", name="Suggest a resource for Machine learning")
+    suggest.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("URL")).to_be_focused()
+    page.get_by_label("Title").fill("A title")
+    page.get_by_role("button", name="Send suggestion").focus()
+    page.keyboard.press("Enter")  # no URL: refused
+    expect(page.get_by_label("URL")).to_be_focused()
+    expect(page.locator("#progress-announcer")).to_contain_text("URL: This field is required.")
+    page.get_by_label("URL").fill("https://d2l.ai/")
+    page.get_by_label("Why it belongs").fill("Free.")
+    page.get_by_role("button", name="Send suggestion").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".form-done")).to_be_focused()
