@@ -411,6 +411,7 @@ def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
         "confirm_regenerate": link is not None and request.GET.get("confirm") == "regenerate",
         "roadmaps": [listed.roadmap for listed in content_at(content_version()).published],
         "announcement": announcement,
+        "in_place": request.htmx,
     }
     template = "roadmap/sharing.html#sharing-panel" if request.htmx else "roadmap/sharing.html"
     return render(request, template, context)

@@ -52,6 +52,10 @@ def test_share_open_elsewhere_regenerate_and_the_old_link_dies(new_page, ada, li
     page.get_by_role("button", name="Turn sharing off").click()
     expect(page.get_by_role("button", name="Turn sharing on")).to_be_visible()
     assert stranger.goto(new_link).status == 404
+    # Each change in place leaves the keyboard on the panel's heading, and is announced
+    # by the page's announcer (which stays, so screen readers read what comes into it).
+    expect(page.get_by_role("heading", name="Sharing is off")).to_be_focused()
+    expect(page.locator("#progress-announcer")).not_to_be_empty()
 
 
 def test_sharing_settings_work_without_javascript(new_page, ada):
