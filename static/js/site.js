@@ -59,3 +59,15 @@ document.addEventListener("click", (event) => {
   // (From the page, not the link: a row's own htmx settings are for its tick.)
   htmx.ajax("GET", link.href, { target: link, swap: "outerHTML" });
 });
+
+// Escape in a form opened in place (a note, a report, a suggestion) is its Cancel: the
+// form closes and the keyboard goes back to what opened it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const area = event.target.closest(".note-area, .curation-area");
+  const cancel = area && area.querySelector('[hx-get$="close=1"]');
+  if (!cancel) return;
+  event.preventDefault();
+  // (Asked of htmx directly: a Cancel swapped in a moment ago may not be wired up yet.)
+  htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: area, swap: "outerHTML" });
+});

@@ -159,8 +159,8 @@ def resource_id() -> str:
 
 def test_the_keyboard_is_never_left_on_the_page_when_a_form_in_place_changes(new_page, learner):
     """Opened, cancelled, refused and sent in place, a report's and a suggestion's forms
-    each leave the focus where the learner can go on: the first field, the link again,
-    the field at fault, the word that it was sent."""
+    each leave the focus where the learner can go on: the first field, the link again
+    (Escape is Cancel), the field at fault, the word that it was sent."""
     page = new_page(user=learner)
     page.goto(ROADMAP)
     link = page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}")
@@ -172,6 +172,10 @@ def test_the_keyboard_is_never_left_on_the_page_when_a_form_in_place_changes(new
     expect(page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}")).to_be_focused()
     suggest = page.get_by_role("link", name="Suggest a resource for Machine learning")
     suggest.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("URL")).to_be_focused()
+    page.keyboard.press("Escape")  # as Cancel
+    expect(suggest).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_label("URL")).to_be_focused()
     page.get_by_label("Title").fill("A title")
