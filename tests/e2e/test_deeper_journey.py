@@ -13,7 +13,7 @@ def test_skipping_a_resource_counts_it_and_reads_so(new_page, learner):
     page = new_page(user=learner)
     page.goto(ROADMAP)
     page.evaluate("window.__sameDocument = 'yes'")
-    # (The label's own text is the name: the select is not inside it, with its options.)
+    # (Its name exactly: not run on into its options' text.)
     status = page.get_by_label(f"Status of {PYTHON_BOOK}", exact=True)
     status.select_option(label="Skipped")
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "20")
