@@ -220,7 +220,9 @@ class ResourceForm(forms.ModelForm):
                     messages.WARNING,
                 )
                 return
-            work_join(from_work=self.join.from_work, into_work=self.join.into_work)
+            work_join(
+                from_work=self.join.from_work, into_work=self.join.into_work, resource=self.instance
+            )
             admin_page.message_user(request, f"{self.instance.title}: {self.join}.")
         if self.undone:
             admin_page.message_user(

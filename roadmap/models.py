@@ -363,6 +363,15 @@ class WorkJoinQuerySet(models.QuerySet):
         """Joins not undone."""
         return self.filter(undone_at__isnull=True)
 
+    def undone_by(self, resource, *, work, before) -> WorkJoinQuerySet:
+        """The joins that giving `resource` the URL of `work` (it listed `before`) takes
+        back: those its own correction made out of that work; for one made before joins
+        named their resource, one into `before`. Another resource given that URL undoes
+        nothing."""
+        return self.filter(from_work=work).filter(
+            models.Q(resource=resource) | models.Q(resource__isnull=True, into_work=before)
+        )
+
 
 class WorkJoin(models.Model):
     """Learners' states and notes on one work joined into another's, as a curator chose
@@ -372,6 +381,11 @@ class WorkJoin(models.Model):
 
     from_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_out")
     into_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_in")
+    # The resource whose URL was corrected: only setting its URL back undoes the join
+    # (none for joins made before it was recorded: then only from the work joined into).
+    resource = models.ForeignKey(
+        "Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     record = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
@@ -529,9 +543,9 @@ class Resource(OrderedModel, MarkdownModel):
                     kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
             super().save(*args, **kwargs)
             if before is not None and work.pk != before:
-                # Set back to a URL whose states were joined into another (the one it had,
-                # or one it had before that): they come back with it.
-                for join in WorkJoin.objects.open().filter(from_work=work):
+                # Set back to the URL whose states its correction joined into another
+                # (straight back, or by way of other URLs): they come back with it.
+                for join in WorkJoin.objects.open().undone_by(self, work=work, before=before):
                     work_join_undo(join=join)
 
     def get_absolute_url(self) -> str:

@@ -370,13 +370,14 @@ def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
 
 
 def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
-    """The join that setting `resource`'s URL to `url` would undo (Resource.save): one of
-    the URL's states into another work (the one the resource lists, or one it listed
-    before that)."""
+    """The join that setting `resource`'s URL to `url` would undo (Resource.save): the
+    one its own correction made of that URL's states."""
+    work = Work.objects.filter(url_key=url_key(url)).first()
+    if work is None or work.pk == resource.work_id:
+        return None
     return (
         WorkJoin.objects.open()
-        .filter(from_work__url_key=url_key(url))
-        .exclude(from_work=resource.work_id)
+        .undone_by(resource, work=work, before=resource.work_id)
         .select_related("from_work", "into_work")
         .first()
     )
@@ -396,17 +397,18 @@ def writing_as(doing: Literal["curating", "keeping"]):
 
 
 @transaction.atomic
-def work_join(*, from_work: Work, into_work: Work) -> WorkJoin:
+def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = None) -> WorkJoin:
     """Join the learners' states and notes on `from_work` into `into_work`, recording what
     it does so that `work_join_undo` can take it back. A learner with a row on one only:
     the row moves. On both: the state that `stands_over` the other is kept on
     `into_work`, and two notes are joined (the one there first); their rows on
-    `from_work` stay as they were, where no resource shows them."""
+    `from_work` stay as they were, where no resource shows them. `resource` is the one
+    whose URL was corrected: setting its URL back undoes the join (Resource.save)."""
     with writing_as("curating"):
-        return _work_join(from_work, into_work)
+        return _work_join(from_work, into_work, resource)
 
 
-def _work_join(from_work: Work, into_work: Work) -> WorkJoin:
+def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
     record: dict = {"states_moved": [], "states_met": {}, "notes_moved": [], "notes_met": {}}
     states = Progress.objects.select_for_update().filter(work__in=[from_work, into_work])
     theirs = {row.user_id: row for row in states if row.work_id == from_work.pk}
@@ -434,7 +436,9 @@ def _work_join(from_work: Work, into_work: Work) -> WorkJoin:
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
     record["notes_moved"] = list(written)
-    return WorkJoin.objects.create(from_work=from_work, into_work=into_work, record=record)
+    return WorkJoin.objects.create(
+        from_work=from_work, into_work=into_work, resource=resource, record=record
+    )
 
 
 @transaction.atomic

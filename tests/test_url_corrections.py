@@ -118,6 +118,26 @@ def test_a_url_set_back_by_way_of_another_gives_the_joined_states_back(client, c
     assert not WorkJoin.objects.open().exists()
 
 
+def test_another_resource_given_the_joined_away_url_undoes_nothing(client, curator, review):
+    """Only the corrected resource's own URL set back undoes its join: a resource of
+    another roadmap given that URL later leaves the joined states where they are."""
+    client.force_login(curator)
+    bob = review["learners"][1]
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    joined = exports(review["learners"])
+    other = ResourceFactory(
+        topic__part__roadmap=RoadmapFactory(slug="cv", order=3), url="https://cv.example/"
+    )
+    answer = change_url(client, other, "https://nn.example/")
+    assert answer.status_code == 302
+    assert "was undone" not in client.get(answer["Location"]).content.decode()
+    assert WorkJoin.objects.open().count() == 1
+    cs229 = review["cs229"].work_id
+    assert Progress.objects.get(user=bob, work=cs229).state == "done"
+    after = exports(review["learners"])[1]["completion"]
+    assert {slug: after[slug] for slug in joined[1]["completion"]} == joined[1]["completion"]
+
+
 def test_setting_the_url_back_says_the_join_was_undone(client, curator, review):
     client.force_login(curator)
     joined = change_url(client, review["first"], CS229, "join")
