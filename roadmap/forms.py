@@ -159,13 +159,17 @@ class NoteForm(forms.Form):
     it, and shorten it, and is never locked out of their own note."""
 
     text = NoteField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}))
-    # The work whose note the editor showed (services.note_save, `written_for`).
+    # The note the editor showed: its work and its text's digest (services.NoteSeen).
     work = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, resource, note=None, **kwargs) -> None:
+        from roadmap.services import note_digest
+
         super().__init__(*args, **kwargs)
         self.auto_id = f"note-{resource.public_id}-%s"  # (several editors open on a page)
         self.fields["work"].initial = resource.work_id
+        self.fields["seen"].initial = note_digest(note.text if note is not None else None)
         limit = max(NOTE_MAX_LENGTH, typed_length(note.text) if note is not None else 0)
         field = self.fields["text"]
         field.label = f"Your note on {resource.title}"

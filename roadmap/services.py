@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -98,9 +99,23 @@ class ContentBusy(RuntimeError):
     """The content changed under every try of a tick: nothing was written."""
 
 
-class NoteMoved(RuntimeError):
-    """The resource lists another work than the one its note was written for (a curator
-    changed its URL meanwhile): nothing was written."""
+class NoteChanged(RuntimeError):
+    """The note an editor showed is not the one there now (a curator gave the resource
+    another URL, or joined another URL's note into it, or the learner saved it elsewhere):
+    nothing was written."""
+
+
+class NoteSeen(NamedTuple):
+    """The note an editor showed: the work it was on, and `note_digest` of its text."""
+
+    work: int
+    digest: str
+
+
+def note_digest(text: str | None) -> str:
+    """A short name for a note's text ("" for no note), for an editor to say which it
+    showed."""
+    return "" if text is None else hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 # How often a tick is tried on content that keeps changing under it.
@@ -298,22 +313,21 @@ def progress_reset(
     return deleted
 
 
-def note_save(
-    *, user, resource: Resource, text: str, written_for: int | None = None
-) -> Note | None:
+def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = None) -> Note | None:
     """Keep the learner's note on `resource`'s work (shown wherever it is listed),
     rendered once here; an empty one is deleted. Returns the note, or None when there is
-    none any more. With `written_for` (the work the editor showed the note of), NoteMoved
-    if the resource lists another one now: the text would replace a note its learner
-    has not seen."""
+    none any more. With `seen` (the note the editor showed), NoteChanged if the note there
+    now is another: the text would replace one its learner has not seen."""
     with transaction.atomic():
         # The work the resource lists now, its row locked until the note is written: a
         # curator's save that re-points it meanwhile waits, or is waited for, so the note
         # never lands on a work no page shows (as a tick, PROGRESS_SET).
         listed = Resource.objects.select_for_update(no_key=True).filter(pk=resource.pk)
         work = listed.values_list("work_id", flat=True).first() or resource.work_id
-        if written_for is not None and work != written_for:
-            raise NoteMoved
+        if seen is not None:
+            there = Note.objects.filter(user=user, work=work).values_list("text", flat=True)
+            if (work, note_digest(there.first())) != seen:
+                raise NoteChanged
         if not text.strip():
             Note.objects.filter(user=user, work=work).delete()
             return None

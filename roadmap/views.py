@@ -42,7 +42,8 @@ from roadmap.render_once import Filled
 from roadmap.services import (
     ContentBusy,
     NotCounted,
-    NoteMoved,
+    NoteChanged,
+    NoteSeen,
     note_save,
     progress_reset,
     progress_set,
@@ -429,19 +430,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def note_moved(request: HtmxHttpRequest, public_id) -> HttpResponse:
-    """The editor again, when the resource's URL changed while its learner wrote: the text
+def note_changed(request: HtmxHttpRequest, public_id, *, written_for: int) -> HttpResponse:
+    """The editor again, when the note it showed changed while its learner wrote (the
+    resource was given another URL, or another URL's note was joined into it): the text
     they sent kept, and what it would replace shown, so nothing is lost either way."""
     _content, resource = counted_resource(str(public_id), current=True)
     there = Note.objects.filter(user=request.user, work=resource.work_id).first()
+    form = NoteForm(resource=resource, note=there)  # (saving again is saving over that)
     data = request.POST.copy()
-    data["work"] = str(resource.work_id)  # saving again is saving over what it says
+    data["work"], data["seen"] = form["work"].initial, form["seen"].initial
     form = NoteForm(data, resource=resource, note=there)
     form.is_valid()
-    said = f"it says: “{Truncator(there.text).chars(200)}”" if there else "you have no note there"
+    if resource.work_id != written_for:
+        what = f"this resource was given another link, {resource.url}"
+    else:
+        what = "your note on it changed"
+    said = f"it says: “{Truncator(there.text).chars(200)}”" if there else "there is no note there"
     form.add_error(
         "text",
-        f"While you wrote, this resource was given another link, {resource.url}, and {said}. "
+        f"While you wrote, {what}, and {said}. "
         "Nothing was saved: your text is below, and saving it again replaces that.",
     )
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
@@ -466,15 +473,16 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
             )
         form = NoteForm(request.POST, resource=resource, note=note)
         if form.is_valid():
+            work, digest = form.cleaned_data["work"], form.cleaned_data["seen"]
             try:
                 note = note_save(
                     user=request.user,
                     resource=resource,
                     text=form.cleaned_data["text"],
-                    written_for=form.cleaned_data["work"],
+                    seen=NoteSeen(work, digest) if work is not None else None,
                 )
-            except NoteMoved:
-                return note_moved(request, public_id)
+            except NoteChanged:
+                return note_changed(request, public_id, written_for=work)
             if not request.htmx:
                 messages.success(
                     request, "Your note was saved." if note else "Your note was deleted."

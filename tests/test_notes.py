@@ -244,6 +244,11 @@ def test_the_page_reads_notes_in_one_query_however_many(client, ada, three):
     assert count_queries(lambda: client.get(ROADMAP)) == one
 
 
+def shown_with(html: str) -> dict[str, str]:
+    """The editor's hidden fields: which note it showed (services.NoteSeen)."""
+    return dict(re.findall(r'<input type="hidden" name="(work|seen)" value="([^"]*)"', html))
+
+
 def test_a_note_written_before_its_resource_got_another_link_replaces_nothing_unseen(
     client, ada, three
 ):
@@ -256,17 +261,34 @@ def test_a_note_written_before_its_resource_got_another_link_replaces_nothing_un
     note_save(user=ada, resource=one, text="On one.")
     client.get(ROADMAP)  # this process has read the content
     opened = client.get(note_url(zero)).content.decode()
-    written_for = re.search(r'name="work" value="(\d+)"', opened)[1]
     zero.url = one.url
     zero.save()
     assert "On one." in client.get(note_url(zero)).content.decode()
-    sent = {"text": "On zero, edited.", "work": written_for}
+    sent = {"text": "On zero, edited.", **shown_with(opened)}
     answer = client.post(note_url(zero), sent, headers=HTMX)
     html = answer.content.decode()
     assert answer.status_code == 200  # the editor again, which htmx swaps in
     assert "While you wrote, this resource was given another link" in html
     assert "“On one.”" in html and "On zero, edited.</textarea>" in html
     assert Note.objects.get(user=ada, work=one.work_id).text == "On one."
-    again = dict(sent, work=re.search(r'name="work" value="(\d+)"', html)[1])
+    again = dict(sent, **shown_with(html))
     assert client.post(note_url(zero), again, headers=HTMX).status_code == 200
     assert Note.objects.get(user=ada, work=one.work_id).text == "On zero, edited."
+
+
+def test_a_note_another_was_joined_into_meanwhile_is_not_replaced_unseen(client, ada, three):
+    """The same link, but its note changed while the learner wrote (a curator joined
+    another link's note into it): nothing saved, the joined text shown, the learner's
+    kept. A note saved as it was shown saves."""
+    zero = three[0]
+    note_save(user=ada, resource=zero, text="Mine.")
+    opened = client.get(note_url(zero)).content.decode()
+    note_save(user=ada, resource=zero, text="Mine.\n\nJoined in.")  # as a join writes it
+    sent = {"text": "Mine, edited.", **shown_with(opened)}
+    html = client.post(note_url(zero), sent, headers=HTMX).content.decode()
+    assert "While you wrote, your note on it changed" in html and "Joined in." in html
+    assert Note.objects.get(user=ada, work=zero.work_id).text == "Mine.\n\nJoined in."
+    fresh = client.get(note_url(zero)).content.decode()
+    saved = {"text": "Mine, edited.", **shown_with(fresh)}
+    assert client.post(note_url(zero), saved, headers=HTMX).status_code == 200
+    assert Note.objects.get(user=ada, work=zero.work_id).text == "Mine, edited."
