@@ -191,4 +191,7 @@ def tick_answer(
         template = "roadmap/roadmap.html#progress-updated-in-results"
     else:
         template = "roadmap/roadmap.html#progress-updated"
-    return kept(listed, template, (public_id, viewer, in_results), context)
+    # (Kept by this roadmap's version: from the results, also by which roadmap is first,
+    # which an edit elsewhere may change.)
+    first = content.first.roadmap.pk if in_results else None
+    return kept(listed, template, (public_id, viewer, first), context)

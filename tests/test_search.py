@@ -210,6 +210,20 @@ def test_a_tick_in_the_results_answers_only_what_that_page_shows(client, seed, l
     )
     assert nav and nav[1] == "0"  # the first roadmap's, where nothing is done
     assert "Zeta vision marked as done. Overall progress" in answer  # in Vision
+    # Once the track is put first, the navigation of the results is its figure.
+    Roadmap.objects.filter(slug="deep-learning").update(order=100)
+    data = {"done": ["0"], "from": "results"}
+    answer = client.post(
+        f"/resources/{elsewhere.public_id}/progress", data, headers={"HX-Request": "true"}
+    ).content.decode()
+    data = {"done": ["0", "1"], "from": "results"}
+    answer = client.post(
+        f"/resources/{elsewhere.public_id}/progress", data, headers={"HX-Request": "true"}
+    ).content.decode()
+    nav = re.search(
+        r'<a id="nav-progress"[^>]*>My progress <span class="nav-percent">(\d+)%', answer
+    )
+    assert nav[1] != "0" and "Overall progress " + nav[1] + "%" in answer  # the track's
     # From the roadmap's own page, as before: its bars, and its percentage.
     again = tick(client, elsewhere, done=False, htmx=True).content.decode()
     assert f'id="progress-roadmap-{track.pk}"' in again and "progress-topic-" in again
