@@ -408,26 +408,41 @@ class ResourceQuerySet(MarkdownQuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs) -> int:
-        """As `QuerySet.bulk_update`; with "url" among `fields`, each resource's work set
-        from its URL, as `Resource.save` does (a URL and its work are one fact)."""
+        """As `QuerySet.bulk_update`; with "url" among `fields`, each resource whose URL
+        is another work's now gets its work as `Resource.save` gives it
+        (`Work.for_resource`: the only listing of a work takes the work along, and its
+        learners' states with it)."""
         objs = list(objs)
-        if "url" in fields:
-            works = Work.objects.for_urls(r.url for r in objs)
+        if "url" not in fields:
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        with transaction.atomic():
+            keys = Work.objects.filter(pk__in={r.work_id for r in objs}).values_list(
+                "pk", "url_key"
+            )
+            listed = dict(keys)
             for resource in objs:
-                resource.work = works[url_key(resource.url)]
-            fields = [*fields, "work"]
-        return super().bulk_update(objs, fields, *args, **kwargs)
+                if listed.get(resource.work_id) != url_key(resource.url):
+                    resource.work = Work.for_resource(resource)
+            return super().bulk_update(objs, [*fields, "work"], *args, **kwargs)
 
     def update(self, **kwargs) -> int:
-        """As `QuerySet.update`; a new URL (a value, not an expression) comes with its
-        work, as `Resource.save` sets it, unless the work is given with it (as
-        `bulk_update` does)."""
-        if "url" in kwargs and not {"work", "work_id"} & kwargs.keys():
-            url = kwargs["url"]
-            if not isinstance(url, str):
-                raise TypeError("Give a resource's URL as text: its work is found from it.")
-            kwargs["work"] = Work.objects.for_urls([url])[url_key(url)]
-        return super().update(**kwargs)
+        """As `QuerySet.update`; a new URL (a value, not an expression) is written as
+        `bulk_update` writes it, each resource's work following it. (Django's own
+        `bulk_update` gives the work with the URL: taken as it is.)"""
+        if "url" not in kwargs or {"work", "work_id"} & kwargs.keys():
+            return super().update(**kwargs)
+        url = kwargs.pop("url")
+        if not isinstance(url, str):
+            raise TypeError("Give a resource's URL as text: its work is found from it.")
+        with transaction.atomic():
+            rows = Resource.objects.filter(pk__in=list(self.values_list("pk", flat=True)))
+            if kwargs:
+                rows.update(**kwargs)
+            resources = list(rows)
+            for resource in resources:
+                resource.url = url
+            rows.bulk_update(resources, ["url"])
+            return len(resources)
 
     def counted(self) -> ResourceQuerySet:
         """What counts toward a learner's progress: a published resource in a published

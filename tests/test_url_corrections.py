@@ -345,8 +345,10 @@ def test_a_join_another_curator_made_impossible_meanwhile_is_not_made_and_said(
 
 
 def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
-    """`.update(url=...)` and `bulk_update(..., ["url"])` (a script's, or a migration's):
-    the resource lists the work of its new URL, so one URL shows one state everywhere."""
+    """`.update(url=...)` and `bulk_update(..., ["url"])` (a script's): the resource lists
+    the work of its new URL, so one URL shows one state everywhere; the only listing of a
+    work corrected to a new URL takes it along, with its learners' states, as a save
+    does."""
     alice = review["learners"][0]
     first, cs229 = review["first"], review["cs229"]
     Resource.objects.filter(pk=first.pk).update(url=CS229)
@@ -357,5 +359,12 @@ def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
     Resource.objects.bulk_update([first], ["url"])
     first.refresh_from_db()
     assert first.work == Work.objects.get(url_key=url_key("https://elsewhere.example/"))
+    # cs229's only listing now, corrected in bulk: its work, and Alice's state, follow.
+    cs229.refresh_from_db()
+    cs229.url = "https://example.com/cs229-corrected"
+    Resource.objects.bulk_update([cs229], ["url"])
+    cs229.refresh_from_db()
+    assert cs229.work.url_key == url_key("https://example.com/cs229-corrected")
+    assert Progress.objects.get(user=alice, work=cs229.work_id).state == "in_progress"
     with pytest.raises(TypeError):  # an expression's URL: no work to find from it
         Resource.objects.filter(pk=first.pk).update(url=F("title"))
