@@ -53,7 +53,7 @@ def test_the_image_keeps_its_code_out_of_reach_of_the_app_and_secrets_out():
     `.env` and stray dumps never go into the build context."""
     assert "COPY . /app" in DOCKERFILE and "--chown" not in DOCKERFILE
     ignored = (REPO / ".dockerignore").read_text().split()
-    assert {".env", ".env.*", "*.dump", "backups"} <= set(ignored)
+    assert {"**/.env", "**/.env.*", "**/*.dump", "backups"} <= set(ignored)
 
 
 def listening_address(env: dict) -> str:

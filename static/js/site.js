@@ -61,13 +61,23 @@ document.addEventListener("click", (event) => {
 });
 
 // Escape in a form opened in place (a note, a report, a suggestion) is its Cancel: the
-// form closes and the keyboard goes back to what opened it.
+// form closes and the keyboard goes back to what opened it. Not once something is typed
+// or chosen in it: that would be thrown away (Cancel, a click, still does that).
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   const area = event.target.closest(".note-area, .curation-area");
   const cancel = area && area.querySelector('[hx-get$="close=1"]');
-  if (!cancel) return;
+  if (!cancel || event.isComposing || edited(area.querySelector("form"))) return;
   event.preventDefault();
   // (Asked of htmx directly: a Cancel swapped in a moment ago may not be wired up yet.)
   htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: area, swap: "outerHTML" });
 });
+
+function edited(form) {
+  return [...form.elements].some((field) => {
+    if (field.type === "hidden") return false;
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") return [...field.options].some((o) => o.selected !== o.defaultSelected);
+    return "defaultValue" in field && field.value !== field.defaultValue;
+  });
+}

@@ -171,6 +171,20 @@ def test_phone_width_has_no_horizontal_scroll(new_page, learner):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         if path in {"/me/", "/me/tokens/"}:
             assert serious_violations(page) == [], path
+    # The year of activity opens at its newest week on a phone, at its left on a screen.
+    page.goto("/me/")
+    newest_in_view = """() => {
+        const wrap = document.querySelector(".heatmap-wrap").getBoundingClientRect();
+        const day = document.querySelector(".heatmap tr:last-child td:last-child");
+        const cell = day.getBoundingClientRect();
+        return cell.left >= wrap.left && cell.right <= wrap.right + 1;
+    }"""
+    assert page.evaluate(newest_in_view)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.evaluate(
+        "Math.abs(document.querySelector('.heatmap').getBoundingClientRect().left"
+        " - document.querySelector('.heatmap-wrap').getBoundingClientRect().left) < 1"
+    )
 
 
 def test_ticking_works_under_the_content_security_policy(new_page, learner):
