@@ -36,7 +36,7 @@ def set_state(client, resource, state: str, *, htmx: bool = True):
 def selected(html: str, resource) -> str:
     """The option the row's status select has selected."""
     select = re.search(
-        rf'action="/resources/{resource.public_id}/progress".*?<select name="state" id="state-[^"]+">(.*?)</select>',
+        rf'action="/resources/{resource.public_id}/progress".*?<select name="state" id="state-[^"]+"[^>]*>(.*?)</select>',
         html,
         re.S,
     )
