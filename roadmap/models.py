@@ -86,13 +86,25 @@ class MarkdownQuerySet(models.QuerySet):
                 obj.render_markdown()
         return super().bulk_update(objs, [*fields, *html], *args, **kwargs)
 
+    def update(self, **kwargs) -> int:
+        """As `QuerySet.update`; a Markdown field given as text comes with its HTML (one
+        given as an expression is refused: there is no text to render). Django's own
+        `bulk_update` gives the HTML with it: taken as it is."""
+        from roadmap.templatetags.markdown import markdown
+
+        for source, html in self.model.MARKDOWN.items():
+            if source in kwargs and html not in kwargs:
+                if not isinstance(kwargs[source], str):
+                    raise TypeError(f"Give {source} as text: its HTML is rendered from it.")
+                kwargs[html] = str(markdown(kwargs[source]))
+        return super().update(**kwargs)
+
 
 class MarkdownModel(models.Model):
     """Curators' Markdown kept beside its HTML (`MARKDOWN`: each field and its HTML's),
     rendered when the row is written, by the one safe renderer, as djangoproject.com keeps
     `Entry.body_html` beside `body`: no page renders Markdown while it is built. `save`,
-    `bulk_create` and `bulk_update` (MarkdownQuerySet) write it; a queryset's
-    `.update()` of a Markdown field does not, so nothing here uses one."""
+    `bulk_create`, `bulk_update` and a queryset's `update` (MarkdownQuerySet) write it."""
 
     MARKDOWN: dict[str, str]
 

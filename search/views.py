@@ -68,14 +68,14 @@ def best_listings(ranks: dict[int, float], shown: dict[int, Resource]) -> list[R
 def marked(resources: list[Resource], query: SearchQuery) -> dict[int, tuple[str, str]]:
     """Each resource's title and a snippet of its description, the words `query` matched
     between START and STOP (SearchHeadline; of a description, what is searched of it:
-    search_text, migration 0001), in one query."""
+    the text of its HTML, search_html_text, migration 0003), in one query."""
     options = {"config": CONFIG, "start_sel": START, "stop_sel": STOP}
     rows = (
         Resource.objects.filter(pk__in=[resource.pk for resource in resources])
         .annotate(
             title_marked=SearchHeadline("title", query, highlight_all=True, **options),
             snippet_marked=SearchHeadline(
-                Func("description", function="search_text"),
+                Func("description_html", function="search_html_text"),
                 query,
                 max_words=30,
                 min_words=12,

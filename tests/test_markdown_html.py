@@ -3,6 +3,7 @@ page shows the stored HTML and renders none."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 
 from roadmap.models import Part, Resource, Roadmap, Topic
 from tests.factories import PartFactory, ResourceFactory, TopicFactory, build_roadmap
@@ -53,6 +54,13 @@ def test_rows_written_in_bulk_get_their_html():
     topics = [TopicFactory.build(part=parts[0], order=1, slug="t", summary="_y_")]
     Topic.objects.bulk_create(topics)
     assert Topic.objects.get(slug="t").summary_html == "<p><em>y</em></p>\n"
+    # A queryset's update of the Markdown, too (and search follows the text it shows).
+    Resource.objects.update(description="Updated *again*")
+    assert {r.description_html for r in Resource.objects.all()} == {
+        "<p>Updated <em>again</em></p>\n"
+    }
+    with pytest.raises(TypeError):
+        Resource.objects.update(description=F("title"))
 
 
 def test_the_importer_and_admin_write_it(admin_client, seed):

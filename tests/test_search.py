@@ -276,6 +276,21 @@ def test_a_description_the_text_parser_finds_hard_is_indexed_and_shown_at_once(c
     assert "<mark>Zebra</mark> stripes" in html
 
 
+def test_a_snippet_is_the_descriptions_text_not_its_markdown(client, db):
+    """A result's snippet reads as the description reads on the page: no `**`, no
+    `[text](url)`; what Markdown escapes (`<`, `&`) reads as itself, and is escaped."""
+    ResourceFactory(
+        title="Stripes",
+        description="Read **the zebra** chapter, see [the notes](https://example.com/notes),"
+        " <https://x.org> & <b>this</b>.",
+    )
+    html = search(client, "zebra")
+    snippet = re.search(r'<p class="search-result-snippet">(.*?)</p>', html, re.S)[1]
+    assert "Read the <mark>zebra</mark> chapter, see the notes," in snippet
+    assert "**" not in snippet and "](" not in snippet and "https://example.com" not in snippet
+    assert "&amp;" in snippet and "<b>" not in snippet
+
+
 @pytest.mark.parametrize("q", ["!!!", "-", '"', "or", "a" * 5000, "<script>alert(1)</script>"])
 def test_a_query_of_any_shape_is_answered_and_escaped(client, seed, q):
     html = search(client, q)
