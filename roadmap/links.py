@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 USER_AGENT = "DeepLearningRoadmap-LinkChecker/1.0 (+https://github.com/)"
 SCHEMES = {"http", "https"}
@@ -147,13 +147,37 @@ def opener() -> urllib.request.OpenerDirector:
     return director
 
 
+def as_sent(url: str) -> str:
+    """`url` as it goes on the wire: its host in IDNA (пример.example as
+    xn--e1afmkfd.example), the rest of it percent-encoded where it is not ASCII (a path
+    in Künstliche_Intelligenz); what is encoded already stays as it is."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return url  # no host IDNA can spell: the request says so
+    netloc = parts.netloc.replace(host, ascii_host, 1) if host else parts.netloc
+    keep = "/?#[]@!$&'()*+,;=:%~"
+    return urlunsplit(
+        parts._replace(
+            netloc=netloc,
+            path=quote(parts.path, safe=keep),
+            query=quote(parts.query, safe=keep),
+            fragment="",
+        )
+    )
+
+
 def check_url(url: str, *, timeout: float) -> LinkResult:
-    """HEAD the URL, falling back to GET when the server refuses HEAD; redirects followed."""
+    """HEAD the URL, falling back to GET when the server refuses HEAD; redirects followed.
+    Whatever a server answers, or however it fails, is the link's result: one bad server
+    never stops a run over every link."""
     if urlsplit(url).scheme.lower() not in SCHEMES:
         return LinkResult(None, NOT_HTTP)
     for method in ("HEAD", "GET"):
         headers = {"User-Agent": USER_AGENT}
-        request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310
+        request = urllib.request.Request(as_sent(url), method=method, headers=headers)  # noqa: S310
         try:
             with opener().open(request, timeout=timeout) as response:
                 return LinkResult(response.status)
@@ -171,7 +195,8 @@ def check_url(url: str, *, timeout: float) -> LinkResult:
             if isinstance(reason, TimeoutError | socket.timeout):
                 return LinkResult(None, f"timed out after {timeout:g} s")
             return LinkResult(None, str(reason)[:300])
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            # (An answer that is not HTTP, or too many headers: http.client's own errors.)
             return LinkResult(None, str(error)[:300] or type(error).__name__)
     raise AssertionError("unreachable")
 

@@ -127,6 +127,56 @@ def test_check_links_records_each_answer(server, db):
     assert f"broken: missing <{urls['missing']}>: HTTP 404" in summary
 
 
+def raw_server(reply: bytes) -> str:
+    """A server on the public address that answers every connection with `reply`."""
+    listener = socket.socket()
+    listener.bind((PUBLIC, 0))
+    listener.listen()
+
+    def answer() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(4096)
+                connection.sendall(reply)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return f"http://{PUBLIC}:{listener.getsockname()[1]}/"
+
+
+def test_a_server_that_answers_no_http_is_one_broken_link_not_a_failed_run(server, db):
+    """A reply that is not HTTP, or has too many headers: that link is broken, and every
+    other link is still checked."""
+    not_http = raw_server(b"HELLO THERE\r\n\r\n")
+    headers = b"".join(b"X-%d: y\r\n" % n for n in range(150))
+    too_many = raw_server(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n")
+    good = ResourceFactory(title="good", url=f"{server}/ok")
+    bad = [ResourceFactory(title=f"bad {n}", url=url) for n, url in enumerate([not_http, too_many])]
+    call_command("check_links", "--timeout", "2", stdout=io.StringIO())
+    assert Resource.objects.get(pk=good.pk).link_status == 200
+    for resource in bad:
+        resource.refresh_from_db()
+        assert resource.link_broken and resource.link_error
+
+
+def test_a_url_that_is_not_ascii_is_checked_as_it_would_be_followed(server, db):
+    """A path or a host in another script: sent percent-encoded and in IDNA, as a browser
+    sends it, not refused for it."""
+    assert links.as_sent("http://пример.example/Künstliche Intelligenz?q=ü") == (
+        "http://xn--e1afmkfd.example/K%C3%BCnstliche%20Intelligenz?q=%C3%BC"
+    )
+    assert links.as_sent("https://a.example/already%20encoded") == (
+        "https://a.example/already%20encoded"
+    )
+    path = ResourceFactory(url=f"{server}/ok/Künstliche_Intelligenz")
+    call_command("check_links", "--timeout", "2", stdout=io.StringIO())
+    path.refresh_from_db()
+    assert path.link_status == 404  # reached (the test server knows no such page)
+
+
 def test_total_time_is_bounded(server, db):
     ResourceFactory(url=f"{server}/slow")
     ResourceFactory(url=f"{server}/ok")
