@@ -307,6 +307,35 @@ def test_import_page_previews_then_applies(admin_client, seed):
     assert Topic.objects.filter(slug="mathematics").exists()
 
 
+def test_importing_takes_leave_to_write_everything_it_writes(client, seed):
+    """A staff member who may add and change roadmaps but not resources (nor parts or
+    topics) may not import: an import writes all four."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import StaffFactory
+
+    staff = StaffFactory()
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="roadmap", content_type__model="roadmap")
+    )
+    client.force_login(staff)
+    before = list(Resource.objects.values_list("pk", "status", "title"))
+    text = "# Deep Learning Roadmap\n\n## Injected\n\n### Here\n\n- [Injected](https://e.org/x)\n"
+    posted = {"content": text, "step": "apply", "archive_missing": "on"}
+    answer = client.post("/admin/roadmap/roadmap/import/", posted)
+    assert answer.status_code == 403
+    assert list(Resource.objects.values_list("pk", "status", "title")) == before
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="roadmap",
+            content_type__model__in=["part", "topic", "resource"],
+            codename__regex=r"^(add|change)_",
+        )
+    )
+    client.force_login(type(staff).objects.get(pk=staff.pk))  # (its permissions read anew)
+    assert client.get("/admin/roadmap/roadmap/import/").status_code == 200
+
+
 def test_import_page_shows_parse_errors_and_changes_nothing(admin_client, seed):
     upload = SimpleUploadedFile("bad.md", b"# R\n-- soon --\n")
     response = admin_client.post("/admin/roadmap/roadmap/import/", {"file": upload})
