@@ -249,8 +249,36 @@ class ResourceInline(admin.StackedInline):
     show_change_link = True
 
 
+class RoadmapForm(forms.ModelForm):
+    class Meta:
+        model = Roadmap
+        fields = ["title", "slug", "status", "order", "summary", "introduction", "prerequisites"]
+
+    def clean_prerequisites(self):
+        """Never the roadmap itself, nor one that comes after it (directly or through
+        others): "Before this" would send a learner round in a circle."""
+        chosen = self.cleaned_data["prerequisites"]
+        if self.instance.pk is None:
+            return chosen
+        seen, todo = set(), [roadmap.pk for roadmap in chosen]
+        while todo:
+            pk = todo.pop()
+            if pk == self.instance.pk:
+                raise forms.ValidationError(
+                    "A roadmap cannot come before itself: take out this roadmap, or the one"
+                    " that leads back to it."
+                )
+            if pk not in seen:
+                seen.add(pk)
+                todo += Roadmap.prerequisites.through.objects.filter(
+                    from_roadmap_id=pk
+                ).values_list("to_roadmap_id", flat=True)
+        return chosen
+
+
 @admin.register(Roadmap)
 class RoadmapAdmin(OrderedAdmin):
+    form = RoadmapForm
     list_display = ("title", "slug", "status", "order", "updated_at", "export_link")
     list_editable = ("status", "order")
     list_filter = ("status",)

@@ -700,3 +700,31 @@ def test_the_share_page_never_shows_a_draft_roadmap(client, learner, tracks):
     html = client.get(f"/p/{token}/").content.decode()
     assert "Secret language track" not in html and str(twin.public_id) not in html
     assert "Draft copy" not in html
+
+
+def test_a_roadmap_never_comes_before_itself(tracks, admin_client):
+    """Admin refuses a roadmap as its own prerequisite, or one that already comes after
+    it (a circle), and saves nothing; a prerequisite that is none of those saves."""
+    from roadmap.admin import RoadmapForm
+
+    general, vision = tracks["general"], tracks["vision"]  # vision comes after general
+
+    def form(roadmap, prerequisites) -> RoadmapForm:
+        data = {
+            "title": roadmap.title,
+            "slug": roadmap.slug,
+            "status": roadmap.status,
+            "order": roadmap.order,
+            "summary": roadmap.summary,
+            "introduction": roadmap.introduction,
+            "prerequisites": [r.pk for r in prerequisites],
+        }
+        return RoadmapForm(data, instance=roadmap)
+
+    for roadmap, prerequisites in ((general, [general]), (general, [vision])):
+        refused = form(roadmap, prerequisites)
+        assert not refused.is_valid()
+        assert "cannot come before itself" in str(refused.errors["prerequisites"])
+    assert list(general.prerequisites.all()) == []
+    assert form(vision, [general]).is_valid()
+    assert form(general, [tracks["draft"]]).is_valid()
