@@ -10,10 +10,12 @@ so nothing about what listens there can be read back.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -87,6 +89,9 @@ def connect_public(host: str, port: int, timeout: float) -> socket.socket:
     for family, kind, proto, _name, sockaddr in found:
         sock = socket.socket(family, kind, proto)
         sock.settimeout(timeout)
+        watched = getattr(_checking, "sockets", None)
+        if watched is not None:
+            watched.append(sock)
         try:
             sock.connect(sockaddr)  # the address just checked, not the name again
             return sock
@@ -169,10 +174,42 @@ def as_sent(url: str) -> str:
     )
 
 
+# The sockets the check running in this thread has opened (connect_public), for its
+# watchdog to close.
+_checking = threading.local()
+# How long one link's check may take in all, in its `timeout`s: `timeout` bounds each wait
+# for a byte, and a server sending one byte at a time would otherwise never be done.
+SPAN = 3
+
+
 def check_url(url: str, *, timeout: float) -> LinkResult:
-    """HEAD the URL, falling back to GET when the server refuses HEAD; redirects followed.
-    Whatever a server answers, or however it fails, is the link's result: one bad server
-    never stops a run over every link."""
+    """HEAD the URL, falling back to GET when the server refuses HEAD; redirects followed;
+    all within SPAN times `timeout` (a watchdog closes its connections then). Whatever a
+    server answers, or however it fails, is the link's result: one bad server never
+    stops a run over every link, nor keeps a thread."""
+    _checking.sockets = sockets = []
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        for sock in list(sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(SPAN * timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        result = _check_url(url, timeout=timeout)
+    finally:
+        watchdog.cancel()
+        _checking.sockets = None
+    if expired.is_set() and result.status is None:
+        return LinkResult(None, f"timed out after {SPAN * timeout:g} s in all")
+    return result
+
+
+def _check_url(url: str, *, timeout: float) -> LinkResult:
     if urlsplit(url).scheme.lower() not in SCHEMES:
         return LinkResult(None, NOT_HTTP)
     for method in ("HEAD", "GET"):

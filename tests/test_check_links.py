@@ -5,6 +5,7 @@ Loopback stands in for both sides: a server on 127.0.0.2 plays a public site (th
 let the checker treat that one address as public), and anything on 127.0.0.1 plays the
 internal network the checker must never reach."""
 
+import contextlib
 import io
 import socket
 import threading
@@ -160,6 +161,28 @@ def test_a_server_that_answers_no_http_is_one_broken_link_not_a_failed_run(serve
     for resource in bad:
         resource.refresh_from_db()
         assert resource.link_broken and resource.link_error
+
+
+def test_a_server_that_sends_a_byte_at_a_time_is_cut_off(public):
+    """Each byte within `timeout`, but never done: the check ends after its span, says it
+    timed out, and leaves no thread behind."""
+    listener = socket.socket()
+    listener.bind((PUBLIC, 0))
+    listener.listen()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection, contextlib.suppress(OSError):
+            for _ in range(100):
+                connection.sendall(b"H")
+                time.sleep(0.2)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    started = time.monotonic()
+    result = links.check_url(f"http://{PUBLIC}:{listener.getsockname()[1]}/", timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert result.broken and "timed out" in result.error
+    listener.close()
 
 
 def test_a_url_that_is_not_ascii_is_checked_as_it_would_be_followed(server, db):
