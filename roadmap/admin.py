@@ -13,7 +13,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
 from roadmap.forms import RoadmapImportForm
-from roadmap.models import Note, OrderedModel, Part, Progress, Resource, Roadmap, Topic, Work
+from roadmap.models import (
+    Note,
+    OrderedModel,
+    Part,
+    Progress,
+    Resource,
+    Roadmap,
+    Topic,
+    Work,
+    url_key,
+)
 from roadmap.roadmap_markdown import export_roadmap_markdown
 from roadmap.services import (
     ImportRefused,
@@ -232,10 +242,30 @@ class ResourceForm(forms.ModelForm):
             )
 
 
+class ResourceFormSet(TickProtectingFormSet):
+    """A topic's rows: no URL twice among them (each row is checked against the roadmap's
+    other rows by Resource.clean, but not against the rows saved with it)."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not data.get("url") or data.get("DELETE"):
+                continue
+            key = url_key(data["url"])
+            if key in seen:
+                raise ValidationError(
+                    f"Two of these rows have the same URL (“{seen[key]}” and"
+                    f" “{data.get('title') or data['url']}”): a URL is listed once in a roadmap."
+                )
+            seen[key] = data.get("title") or data["url"]
+
+
 class ResourceInline(admin.StackedInline):
     model = Resource
     form = ResourceForm
-    formset = TickProtectingFormSet
+    formset = ResourceFormSet
     formfield_overrides = URL_FIELDS
     fields = (
         ("title", "status"),
@@ -356,8 +386,35 @@ class RoadmapAdmin(OrderedAdmin):
         return format_html('<a href="{}?roadmap={}">export</a>', url, roadmap.slug)
 
 
+class PartForm(forms.ModelForm):
+    class Meta:
+        model = Part
+        fields = ["roadmap", "title", "slug", "order", "summary", "status"]
+
+    def clean(self) -> dict:
+        """A part moved to another roadmap takes its resources along: refused if that
+        roadmap lists one of their URLs already (a URL is listed once in a roadmap)."""
+        cleaned = super().clean()
+        roadmap = cleaned.get("roadmap")
+        if self.instance.pk and roadmap and roadmap.pk != self.instance.roadmap_id:
+            keys = Resource.objects.filter(topic__part=self.instance).values("work__url_key")
+            clash = (
+                Resource.objects.filter(topic__part__roadmap=roadmap, work__url_key__in=keys)
+                .exclude(topic__part=self.instance)
+                .first()
+            )
+            if clash is not None:
+                self.add_error(
+                    "roadmap",
+                    f"That roadmap lists “{clash.title}” already, which this part lists too:"
+                    " a URL is listed once in a roadmap.",
+                )
+        return cleaned
+
+
 @admin.register(Part)
 class PartAdmin(OrderedAdmin):
+    form = PartForm
     list_display = ("title", "roadmap", "order", "status")
     list_editable = ("status",)
     list_filter = ("status", "roadmap")

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from roadmap.models import Note, Progress, Resource, Roadmap, VisitorProgress, Work, url_key
+from roadmap.models import Note, Part, Progress, Resource, Roadmap, VisitorProgress, Work, url_key
 from roadmap.progress import VISITOR, VISITOR_RESOURCE_ROWS, VISITOR_ROWS, learner_state
 from roadmap.services import note_save, progress_set, share_link_enable, work_join, work_join_plan
 from tests.factories import (
@@ -728,3 +728,48 @@ def test_a_roadmap_never_comes_before_itself(tracks, admin_client):
     assert list(general.prerequisites.all()) == []
     assert form(vision, [general]).is_valid()
     assert form(general, [tracks["draft"]]).is_valid()
+
+
+def test_admin_lists_a_url_once_in_a_roadmap_across_rows_saved_together_and_moved_parts(
+    admin_client, tracks
+):
+    """Two new rows of a topic with one URL, or a part moved into a roadmap that lists one
+    of its URLs already: refused with a reason, nothing saved."""
+    topic = Resource.objects.get(title="Python").topic
+    row = {"topic": topic.pk, "kind": "article", "status": "published"}
+    form = {
+        "part": topic.part_id,
+        "title": topic.title,
+        "slug": topic.slug,
+        "order": topic.order,
+        "resources-TOTAL_FORMS": "2",
+        "resources-INITIAL_FORMS": "0",
+        **{f"resources-0-{k}": v for k, v in row.items()},
+        **{f"resources-1-{k}": v for k, v in row.items()},
+        "resources-0-title": "Twice, first",
+        "resources-0-url": "https://twice.example/a",
+        "resources-0-order": 8,
+        "resources-1-title": "Twice, second",
+        "resources-1-url": "https://twice.example/a/",
+        "resources-1-order": 9,
+    }
+    answer = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form)
+    assert answer.status_code == 200
+    assert "Two of these rows have the same URL" in answer.content.decode()
+    assert not Resource.objects.filter(title__startswith="Twice").exists()
+
+    seeing = Resource.objects.get(title="CNNs").topic.part  # vision's, which lists the book
+    moved = {
+        "roadmap": tracks["general"].pk,  # which lists the book too
+        "title": seeing.title,
+        "slug": seeing.slug,
+        "order": 5,
+        "summary": "",
+        "status": seeing.status,
+        "topics-TOTAL_FORMS": "0",
+        "topics-INITIAL_FORMS": "0",
+    }
+    answer = admin_client.post(f"/admin/roadmap/part/{seeing.pk}/change/", moved)
+    assert answer.status_code == 200
+    assert "That roadmap lists “The Deep Learning Book” already" in answer.content.decode()
+    assert Part.objects.get(pk=seeing.pk).roadmap_id == tracks["vision"].pk
