@@ -605,31 +605,36 @@ def test_a_change_of_prerequisites_is_a_new_content_version(tracks):
     assert content_version() > before
 
 
-def test_admin_says_so_when_a_url_added_in_a_topics_inline_is_listed_elsewhere(
-    admin_client, tracks
-):
-    topic = Resource.objects.get(title="Draft-only read").topic
+def topic_page(topic, rows: list[dict], *, initial: int = 0) -> dict:
+    """Admin's change form of `topic`, with `rows` in its resources' inline (the first
+    `initial` of them existing ones)."""
     form = {
         "part": topic.part_id,
         "title": topic.title,
         "slug": topic.slug,
         "order": topic.order,
-        "resources-TOTAL_FORMS": "2",
-        "resources-INITIAL_FORMS": "1",
-        "resources-0-id": Resource.objects.get(title="Draft-only read").pk,
-        "resources-0-topic": topic.pk,
-        "resources-0-title": "Draft-only read",
-        "resources-0-url": Resource.objects.get(title="Draft-only read").url,
-        "resources-0-kind": "article",
-        "resources-0-status": "published",
-        "resources-0-order": 1,
-        "resources-1-topic": topic.pk,
-        "resources-1-title": "The book, for language",
-        "resources-1-url": "http://deeplearningbook.org/",  # www. differs: another host
-        "resources-1-kind": "book",
-        "resources-1-status": "published",
-        "resources-1-order": 2,
+        "resources-TOTAL_FORMS": str(len(rows)),
+        "resources-INITIAL_FORMS": str(initial),
     }
+    for n, row in enumerate(rows):
+        form |= {
+            f"resources-{n}-{name}": value for name, value in {"topic": topic.pk, **row}.items()
+        }
+    return form
+
+
+def test_admin_says_so_when_a_url_added_in_a_topics_inline_is_listed_elsewhere(
+    admin_client, tracks
+):
+    existing = Resource.objects.get(title="Draft-only read")
+    topic = existing.topic
+    rows = [
+        {"id": existing.pk, "title": existing.title, "url": existing.url, "order": 1},
+        # www. differs: another host
+        {"title": "The book, for language", "url": "http://deeplearningbook.org/", "order": 2},
+    ]
+    kinds = [{"kind": "article", "status": "published"}, {"kind": "book", "status": "published"}]
+    form = topic_page(topic, [row | kind for row, kind in zip(rows, kinds, strict=True)], initial=1)
     response = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form, follow=True)
     assert "also listed" not in response.content.decode()
     form["resources-1-url"] = "HTTPS://www.deeplearningbook.org"
@@ -736,23 +741,14 @@ def test_admin_lists_a_url_once_in_a_roadmap_across_rows_saved_together_and_move
     """Two new rows of a topic with one URL, or a part moved into a roadmap that lists one
     of its URLs already: refused with a reason, nothing saved."""
     topic = Resource.objects.get(title="Python").topic
-    row = {"topic": topic.pk, "kind": "article", "status": "published"}
-    form = {
-        "part": topic.part_id,
-        "title": topic.title,
-        "slug": topic.slug,
-        "order": topic.order,
-        "resources-TOTAL_FORMS": "2",
-        "resources-INITIAL_FORMS": "0",
-        **{f"resources-0-{k}": v for k, v in row.items()},
-        **{f"resources-1-{k}": v for k, v in row.items()},
-        "resources-0-title": "Twice, first",
-        "resources-0-url": "https://twice.example/a",
-        "resources-0-order": 8,
-        "resources-1-title": "Twice, second",
-        "resources-1-url": "https://twice.example/a/",
-        "resources-1-order": 9,
-    }
+    row = {"kind": "article", "status": "published"}
+    form = topic_page(
+        topic,
+        [
+            row | {"title": "Twice, first", "url": "https://twice.example/a", "order": 8},
+            row | {"title": "Twice, second", "url": "https://twice.example/a/", "order": 9},
+        ],
+    )
     answer = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", form)
     assert answer.status_code == 200
     assert "Two of these rows have the same URL" in answer.content.decode()

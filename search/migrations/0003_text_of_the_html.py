@@ -4,7 +4,31 @@ not its Markdown source, whose `**` and `[text](url)` showed in snippets."""
 
 from django.db import migrations
 
-FUNCTIONS = """
+# The entries' refresh (migration 0001's) with what it reads of a description: `{text}`.
+REFRESH = """
+CREATE OR REPLACE FUNCTION search_refresh(resources bigint[]) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO search_searchentry (resource_id, title, document)
+  SELECT r.id, r.title,
+         setweight(to_tsvector('english', r.title), 'A')
+         || setweight(to_tsvector('english', {text}), 'B')
+         || setweight(to_tsvector('english', t.title || ' ' || p.title), 'C')
+  FROM roadmap_resource r
+  JOIN roadmap_topic t ON t.id = r.topic_id
+  JOIN roadmap_part p ON p.id = t.part_id
+  WHERE r.id = ANY(resources)
+  ON CONFLICT (resource_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document
+$$;
+"""
+# The trigger on resources, watching `{columns}`; then every entry made again.
+WATCH = """
+DROP TRIGGER search_resource ON roadmap_resource;
+CREATE TRIGGER search_resource AFTER INSERT OR DELETE OR UPDATE OF {columns}
+ON roadmap_resource FOR EACH ROW EXECUTE FUNCTION search_resource_changed();
+SELECT search_refresh(ARRAY(SELECT id FROM roadmap_resource));
+"""
+
+FROM_THE_HTML = (
+    """
 CREATE FUNCTION search_html_text(description_html text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   -- The text between the tags (a block's a space apart from the next, an inline tag
   -- nothing), the renderer's four escapes undone; then, as before, its first 20,000
@@ -18,57 +42,22 @@ CREATE FUNCTION search_html_text(description_html text) RETURNS text LANGUAGE sq
       '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&amp;', '&'),
     '\\s+', ' ', 'g'), 20000), '<>', '  ')
 $$;
-
-CREATE OR REPLACE FUNCTION search_refresh(resources bigint[]) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO search_searchentry (resource_id, title, document)
-  SELECT r.id, r.title,
-         setweight(to_tsvector('english', r.title), 'A')
-         || setweight(to_tsvector('english', search_html_text(r.description_html)), 'B')
-         || setweight(to_tsvector('english', t.title || ' ' || p.title), 'C')
-  FROM roadmap_resource r
-  JOIN roadmap_topic t ON t.id = r.topic_id
-  JOIN roadmap_part p ON p.id = t.part_id
-  WHERE r.id = ANY(resources)
-  ON CONFLICT (resource_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document
-$$;
-"""
-
-FROM_THE_HTML = (
-    FUNCTIONS  # noqa: S608 - SQL of our own
-    + """
 DROP FUNCTION search_text(text);
-DROP TRIGGER search_resource ON roadmap_resource;
-CREATE TRIGGER search_resource
-AFTER INSERT OR DELETE OR UPDATE OF title, description, description_html, topic_id
-ON roadmap_resource FOR EACH ROW EXECUTE FUNCTION search_resource_changed();
-SELECT search_refresh(ARRAY(SELECT id FROM roadmap_resource));
 """
+    + REFRESH.format(text="search_html_text(r.description_html)")
+    + WATCH.format(columns="title, description, description_html, topic_id")
 )
 
-FROM_THE_SOURCE = """
+FROM_THE_SOURCE = (
+    """
 CREATE FUNCTION search_text(description text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT translate(left(description, 20000), '<>', '  ')
 $$;
-
-CREATE OR REPLACE FUNCTION search_refresh(resources bigint[]) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO search_searchentry (resource_id, title, document)
-  SELECT r.id, r.title,
-         setweight(to_tsvector('english', r.title), 'A')
-         || setweight(to_tsvector('english', search_text(r.description)), 'B')
-         || setweight(to_tsvector('english', t.title || ' ' || p.title), 'C')
-  FROM roadmap_resource r
-  JOIN roadmap_topic t ON t.id = r.topic_id
-  JOIN roadmap_part p ON p.id = t.part_id
-  WHERE r.id = ANY(resources)
-  ON CONFLICT (resource_id) DO UPDATE SET title = EXCLUDED.title, document = EXCLUDED.document
-$$;
-
-DROP FUNCTION search_html_text(text);
-DROP TRIGGER search_resource ON roadmap_resource;
-CREATE TRIGGER search_resource AFTER INSERT OR DELETE OR UPDATE OF title, description, topic_id
-ON roadmap_resource FOR EACH ROW EXECUTE FUNCTION search_resource_changed();
-SELECT search_refresh(ARRAY(SELECT id FROM roadmap_resource));
 """
+    + REFRESH.format(text="search_text(r.description)")
+    + "DROP FUNCTION search_html_text(text);"
+    + WATCH.format(columns="title, description, topic_id")
+)
 
 
 class Migration(migrations.Migration):
