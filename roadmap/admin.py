@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -290,6 +291,10 @@ class RoadmapForm(forms.ModelForm):
         chosen = self.cleaned_data["prerequisites"]
         if self.instance.pk is None:
             return chosen
+        before: dict[int, list[int]] = {}  # every roadmap's prerequisites, in one query
+        edges = Roadmap.prerequisites.through.objects.values_list("from_roadmap", "to_roadmap")
+        for after, prerequisite in edges:
+            before.setdefault(after, []).append(prerequisite)
         seen, todo = set(), [roadmap.pk for roadmap in chosen]
         while todo:
             pk = todo.pop()
@@ -300,9 +305,7 @@ class RoadmapForm(forms.ModelForm):
                 )
             if pk not in seen:
                 seen.add(pk)
-                todo += Roadmap.prerequisites.through.objects.filter(
-                    from_roadmap_id=pk
-                ).values_list("to_roadmap_id", flat=True)
+                todo += before.get(pk, [])
         return chosen
 
 
@@ -328,13 +331,12 @@ class RoadmapAdmin(OrderedAdmin):
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload, preview what would change (a dry run), then apply: for a curator who may
         add and change roadmaps, parts, topics and resources, all of which it writes."""
-        writes = [Roadmap, Part, Topic, Resource]
-        allowed = all(
-            request.user.has_perm(f"{model._meta.app_label}.{action}_{model._meta.model_name}")
-            for model in writes
+        needed = [
+            f"{model._meta.app_label}.{get_permission_codename(action, model._meta)}"
+            for model in (Roadmap, Part, Topic, Resource)
             for action in ("add", "change")
-        )
-        if not allowed:
+        ]
+        if not request.user.has_perms(needed):
             return HttpResponse("You may not import the roadmap.", status=403)
         posted = request.method == "POST"
         form = RoadmapImportForm(
