@@ -21,7 +21,9 @@ import urllib.error
 import urllib.request
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from django.utils.encoding import iri_to_uri
 
 USER_AGENT = "DeepLearningRoadmap-LinkChecker/1.0 (+https://github.com/)"
 SCHEMES = {"http", "https"}
@@ -154,8 +156,8 @@ def opener() -> urllib.request.OpenerDirector:
 
 def as_sent(url: str) -> str:
     """`url` as it goes on the wire: its host in IDNA (пример.example as
-    xn--e1afmkfd.example), the rest of it percent-encoded where it is not ASCII (a path
-    in Künstliche_Intelligenz); what is encoded already stays as it is."""
+    xn--e1afmkfd.example), the rest as Django's `iri_to_uri` encodes an IRI (a path in
+    Künstliche_Intelligenz percent-encoded; what is encoded already stays as it is)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -163,15 +165,7 @@ def as_sent(url: str) -> str:
     except UnicodeError:
         return url  # no host IDNA can spell: the request says so
     netloc = parts.netloc.replace(host, ascii_host, 1) if host else parts.netloc
-    keep = "/?#[]@!$&'()*+,;=:%~"
-    return urlunsplit(
-        parts._replace(
-            netloc=netloc,
-            path=quote(parts.path, safe=keep),
-            query=quote(parts.query, safe=keep),
-            fragment="",
-        )
-    )
+    return iri_to_uri(urlunsplit(parts._replace(netloc=netloc, fragment="")))
 
 
 # The sockets the check running in this thread has opened (connect_public), for its
