@@ -44,6 +44,7 @@ from roadmap.services import (
     NotCounted,
     NoteChanged,
     NoteSeen,
+    note_digest,
     note_save,
     progress_reset,
     progress_set,
@@ -430,15 +431,15 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def note_changed(request: HtmxHttpRequest, public_id, *, written_for: int) -> HttpResponse:
-    """The editor again, when the note it showed changed while its learner wrote (the
-    resource was given another URL, or another URL's note was joined into it): the text
-    they sent kept, and what it would replace shown, so nothing is lost either way."""
+def note_changed(request: HtmxHttpRequest, public_id, *, written_for: int | None):
+    """The resource as it is and its editor again, when the note the editor showed changed
+    while its learner wrote (the resource was given another URL, or another URL's note
+    was joined into it): the text they sent kept, and what it would replace shown, so
+    nothing is lost either way; saving again is saving over that."""
     _content, resource = counted_resource(str(public_id), current=True)
     there = Note.objects.filter(user=request.user, work=resource.work_id).first()
-    form = NoteForm(resource=resource, note=there)  # (saving again is saving over that)
     data = request.POST.copy()
-    data["work"], data["seen"] = form["work"].initial, form["seen"].initial
+    data["work"], data["seen"] = resource.work_id, note_digest(there and there.text)
     form = NoteForm(data, resource=resource, note=there)
     form.is_valid()
     if resource.work_id != written_for:
@@ -451,9 +452,7 @@ def note_changed(request: HtmxHttpRequest, public_id, *, written_for: int) -> Ht
         f"While you wrote, {what}, and {said}. "
         "Nothing was saved: your text is below, and saving it again replaces that.",
     )
-    template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
-    context = {"resource": resource, "form": form, "in_place": request.htmx}
-    return render(request, template, context)  # (200, as a form with errors: htmx swaps it)
+    return resource, form
 
 
 @private_page
@@ -482,17 +481,18 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                     seen=NoteSeen(work, digest) if work is not None else None,
                 )
             except NoteChanged:
-                return note_changed(request, public_id, written_for=work)
-            if not request.htmx:
-                messages.success(
-                    request, "Your note was saved." if note else "Your note was deleted."
+                # (The editor again, below: 200, as a form with errors, which htmx swaps.)
+                resource, form = note_changed(request, public_id, written_for=work)
+            else:
+                if not request.htmx:
+                    said = "Your note was saved." if note else "Your note was deleted."
+                    messages.success(request, said)
+                    return redirect(resource.get_absolute_url())
+                return render(
+                    request,
+                    "roadmap/roadmap.html#note-saved",
+                    {"resource": resource, "note": note, "focus": True},
                 )
-                return redirect(resource.get_absolute_url())
-            return render(
-                request,
-                "roadmap/roadmap.html#note-saved",
-                {"resource": resource, "note": note, "focus": True},
-            )
     else:
         if request.htmx and request.GET.get("close"):  # Cancel: the note as it was
             context = {"resource": resource, "note": note, "focus": True}

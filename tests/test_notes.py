@@ -287,6 +287,11 @@ def test_a_note_another_was_joined_into_meanwhile_is_not_replaced_unseen(client,
     sent = {"text": "Mine, edited.", **shown_with(opened)}
     html = client.post(note_url(zero), sent, headers=HTMX).content.decode()
     assert "While you wrote, your note on it changed" in html and "Joined in." in html
+    # Without JavaScript: the note's page again, saying so, with the text kept.
+    page = client.post(note_url(zero), sent)
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    assert "While you wrote, your note on it changed" in page.content.decode()
+    assert "Mine, edited.</textarea>" in page.content.decode()
     assert Note.objects.get(user=ada, work=zero.work_id).text == "Mine.\n\nJoined in."
     fresh = client.get(note_url(zero)).content.decode()
     saved = {"text": "Mine, edited.", **shown_with(fresh)}
