@@ -386,10 +386,12 @@ class WorkJoinQuerySet(models.QuerySet):
 
 
 class WorkJoin(models.Model):
-    """Learners' states and notes on one work joined into another's, as a curator chose
-    when a resource's URL was corrected to one listed already (services.work_join): who
-    moved, and what the rows they met were before, so that setting the URL back undoes
-    it (services.work_join_undo)."""
+    """Learners' states and notes (and visitors' states) on one work joined into
+    another's, as a curator chose when a resource's URL was corrected to one listed
+    already (services.work_join): who moved, and what the rows they met were before, so
+    that setting the URL back undoes it (services.work_join_undo). Of a note met, only its
+    length before: a learner's text stays in their notes, and a learner deleted is taken
+    out of every record (services.work_joins_forget)."""
 
     from_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_out")
     into_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_in")
@@ -695,7 +697,8 @@ class Progress(models.Model):
         """Of two states of one learner that meet on one work (two URLs that turn out to
         be one), whether this one is kept: what counts first, then the earlier. (Migration
         0010 met them by the same rule, in SQL.)"""
-        counts, theirs = self.state in self.COUNTED_STATES, other.state in self.COUNTED_STATES
+        counted = Progress.COUNTED_STATES
+        counts, theirs = self.state in counted, other.state in counted
         if counts != theirs:
             return counts
         return (self.completed_at or timezone.now()) < (other.completed_at or timezone.now())
@@ -743,6 +746,9 @@ class VisitorProgress(models.Model):
 
     def __str__(self) -> str:
         return f"A visitor: {self.work} {self.get_state_display().lower()}"
+
+    # Of a visitor's two states that meet on one work, the one kept: as of a learner's.
+    stands_over = Progress.stands_over
 
 
 NOTE_MAX_LENGTH = 10_000

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -23,6 +23,7 @@ from roadmap.models import (
     Roadmap,
     ShareLink,
     Topic,
+    VisitorProgress,
     Work,
     WorkJoin,
     new_share_token,
@@ -305,7 +306,8 @@ def progress_reset(
         listed = {"topic__part": part} if part is not None else {"topic__part__roadmap": roadmap}
         works = Work.objects.filter(resources__in=Resource.objects.counted().filter(**listed))
         rows = rows.filter(work__in=works)
-        written = written.filter(work__in=works)
+        if notes:
+            written = written.filter(work__in=notes_shown_on(user=user, works=works))
     with transaction.atomic():
         deleted, _ = rows.delete()
         if notes:
@@ -329,7 +331,9 @@ def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = No
             if (work, note_digest(there.first())) != seen:
                 raise NoteChanged
         if not text.strip():
-            Note.objects.filter(user=user, work=work).delete()
+            Note.objects.filter(
+                user=user, work__in=notes_shown_on(user=user, works=[work])
+            ).delete()
             return None
         # One statement, whether the learner had a note or not.
         (note,) = Note.objects.bulk_create(
@@ -341,26 +345,81 @@ def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = No
     return note
 
 
+def notes_shown_on(*, user, works) -> set[int]:
+    """The works whose notes of `user`'s show on `works` (ids): those, and any whose note
+    a join took into one of them (the note joined from stays on its own work, where no
+    page shows it, for the join to be undone), however many joins led there. Deleting a
+    note deletes what it showed."""
+    found = frontier = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
+    while frontier:
+        joined = WorkJoin.objects.open().filter(
+            into_work__in=frontier, record__notes_met__has_key=str(user.pk)
+        )
+        frontier = set(joined.values_list("from_work", flat=True)) - found
+        found = found | frontier
+    return found
+
+
+def work_joins_forget(*, user_id: int) -> None:
+    """Take a learner whose account is gone out of every join's record: what their rows
+    were before a join is theirs, and goes with them."""
+    key = str(user_id)
+    mentioning = (
+        Q(record__states_met__has_key=key)
+        | Q(record__notes_met__has_key=key)
+        | Q(record__states_moved__contains=[user_id])
+        | Q(record__notes_moved__contains=[user_id])
+    )
+    for join in WorkJoin.objects.select_for_update().filter(mentioning):
+        for met in ("states_met", "notes_met"):
+            join.record[met].pop(key, None)
+        for moved in ("states_moved", "notes_moved"):
+            join.record[moved] = [pk for pk in join.record[moved] if pk != user_id]
+        join.save(update_fields=["record"])
+
+
 @dataclass
 class JoinPlan:
     """A resource whose URL is corrected to one listed already, while it was the only
-    listing of its own: the learners who have a state or note on each."""
+    listing of its own: the learners who have a state or note on each, and the visitors
+    who have kept a state on each."""
 
     from_work: Work
     into_work: Work
     learners: int  # with a state or note on `from_work`
     learners_there: int  # on `into_work`
+    visitors: int = 0  # with a state on `from_work`
+    visitors_there: int = 0  # on `into_work`
+
+    @property
+    def who(self) -> str:
+        """Who has a state or note on `from_work`, in words: "2 learners and 1 visitor"."""
+        return _people(self.learners, self.visitors)
 
     def __str__(self) -> str:
+        whose = _people(self.learners, self.visitors, whose=True)
         return (
-            f"this joins {self.learners} learners' states and notes into “{self.into_work}”"
-            f" (where {self.learners_there} learners have one)"
+            f"this joins {whose} states and notes into “{self.into_work}”"
+            f" (where {_people(self.learners_there, self.visitors_there)} have one)"
         )
 
 
-def _learners_on(work: Work) -> int:
+def _people(learners: int, visitors: int, *, whose: bool = False) -> str:
+    """Who, in words: "2 learners", or "2 learners and 1 visitor"; with `whose`, "2
+    learners' and 1 visitor's"."""
+    said = f"{learners} learners" + ("'" if whose else "")
+    if visitors:
+        said += f" and {visitors} visitor" + ("s" if visitors != 1 else "")
+        said += ("'" if visitors != 1 else "'s") if whose else ""
+    return said
+
+
+def _learners_on(work: Work) -> tuple[int, int]:
+    """How many learners have a state or note on `work`, and how many visitors a state."""
     states = Progress.objects.filter(work=work).values("user")
-    return Note.objects.filter(work=work).values("user").union(states).count()
+    learners = Note.objects.filter(work=work).values("user").union(states).count()
+    visitors = VisitorProgress.objects.filter(work=work).values("visitor").distinct().count()
+    return learners, visitors
 
 
 def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
@@ -377,10 +436,11 @@ def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
     ):
         return None
     current = Work.objects.get(pk=resource.work_id)
-    learners = _learners_on(current)
-    if not learners:
+    learners, visitors = _learners_on(current)
+    if not (learners or visitors):
         return None
-    return JoinPlan(current, into, learners, _learners_on(into))
+    learners_there, visitors_there = _learners_on(into)
+    return JoinPlan(current, into, learners, learners_there, visitors, visitors_there)
 
 
 def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
@@ -412,47 +472,72 @@ def writing_as(doing: Literal["curating", "keeping"]):
 
 @transaction.atomic
 def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = None) -> WorkJoin:
-    """Join the learners' states and notes on `from_work` into `into_work`, recording what
-    it does so that `work_join_undo` can take it back. A learner with a row on one only:
-    the row moves. On both: the state that `stands_over` the other is kept on
-    `into_work`, and two notes are joined (the one there first); their rows on
-    `from_work` stay as they were, where no resource shows them. `resource` is the one
-    whose URL was corrected: setting its URL back undoes the join (Resource.save)."""
+    """Join the learners' states and notes, and the visitors' states, on `from_work` into
+    `into_work`, recording what it does so that `work_join_undo` can take it back. A
+    learner (or visitor) with a row on one only: the row moves. On both: the state that
+    `stands_over` the other is kept on `into_work`, and two notes are joined (the one
+    there first); their rows on `from_work` stay as they were, where no resource shows
+    them. `resource` is the one whose URL was corrected: setting its URL back undoes the
+    join (Resource.save)."""
     with writing_as("curating"):
         return _work_join(from_work, into_work, resource)
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
-    record: dict = {"states_moved": [], "states_met": {}, "notes_moved": [], "notes_met": {}}
-    states = Progress.objects.select_for_update().filter(work__in=[from_work, into_work])
-    theirs = {row.user_id: row for row in states if row.work_id == from_work.pk}
-    met = [row for row in states if row.work_id == into_work.pk and row.user_id in theirs]
-    for mine in met:
-        other = theirs.pop(mine.user_id)
-        before = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
-        if other.stands_over(mine):
-            mine.state, mine.completed_at = other.state, other.completed_at
-        after = [mine.state, mine.completed_at and mine.completed_at.isoformat()]
-        record["states_met"][str(mine.user_id)] = {"before": before, "after": after}
-    Progress.objects.bulk_update(met, ["state", "completed_at"])
-    Progress.objects.filter(work=from_work, user__in=list(theirs)).update(work=into_work)
-    record["states_moved"] = list(theirs)
+    record: dict = {"notes_moved": [], "notes_met": {}}
+    moved, met = _states_join(Progress, "user_id", from_work, into_work)
+    record["states_moved"] = [row.user_id for row in moved]
+    record["states_met"] = {str(row.user_id): change for row, change in met.items()}
+    # A visitor's rows are named by their own ids, never by the visitor's key (a session's).
+    moved, met = _states_join(VisitorProgress, "visitor", from_work, into_work)
+    record["visitor_rows_moved"] = [row.pk for row in moved]
+    record["visitor_rows_met"] = {str(row.pk): change for row, change in met.items()}
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
     now = timezone.now()
     for mine in joined:
-        other = written.pop(mine.user_id)
-        before = {"before": mine.text, "updated_at": mine.updated_at.isoformat()}
-        mine.text = f"{mine.text}\n\n{other.text}"
+        # What undoing needs and no more: the learner's text stays in their notes only.
+        before = {"kept": len(mine.text), "updated_at": mine.updated_at.isoformat()}
+        mine.text = f"{mine.text}{NOTES_JOINED}{written.pop(mine.user_id).text}"
         mine.html, mine.updated_at = markdown(mine.text), now
-        record["notes_met"][str(mine.user_id)] = before | {"after": mine.text}
+        record["notes_met"][str(mine.user_id)] = before
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
     record["notes_moved"] = list(written)
     return WorkJoin.objects.create(
         from_work=from_work, into_work=into_work, resource=resource, record=record
     )
+
+
+# Between a note and the note of the same learner joined into it.
+NOTES_JOINED = "\n\n"
+
+
+def _states_join(model, owner: str, from_work: Work, into_work: Work) -> tuple[list, dict]:
+    """The rows of `model` (Progress, or VisitorProgress) on `from_work` moved to
+    `into_work`, each owner's (`owner`, the field naming it) where they have none there;
+    where they have, the one that `stands_over` the other is kept there, and the one on
+    `from_work` stays. Returns the rows moved, and each row met with its values before and
+    after."""
+    rows = model.objects.select_for_update().filter(work__in=[from_work, into_work])
+    theirs = {getattr(row, owner): row for row in rows if row.work_id == from_work.pk}
+    met = [row for row in rows if row.work_id == into_work.pk and getattr(row, owner) in theirs]
+    changes = {}
+    for mine in met:
+        other = theirs.pop(getattr(mine, owner))
+        before = _values(mine)
+        if other.stands_over(mine):
+            mine.state, mine.completed_at = other.state, other.completed_at
+        changes[mine] = {"before": before, "after": _values(mine)}
+    model.objects.bulk_update(met, ["state", "completed_at"])
+    moved = list(theirs.values())
+    model.objects.filter(pk__in=[row.pk for row in moved]).update(work=into_work)
+    return moved, changes
+
+
+def _values(row) -> list:
+    return [row.state, row.completed_at and row.completed_at.isoformat()]
 
 
 @transaction.atomic
@@ -467,25 +552,41 @@ def _work_join_undo(join: WorkJoin) -> None:
     record = join.record
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
-    list(Note.objects.select_for_update().filter(**back))
-    for model, moved in ((Progress, record["states_moved"]), (Note, record["notes_moved"])):
-        already = model.objects.filter(work=join.from_work_id).values("user")
-        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
-            user__in=already
+    list(VisitorProgress.objects.select_for_update().filter(**back))
+    notes = Note.objects.select_for_update().filter(**back)
+    left = {note.user_id: note.text for note in notes if note.work_id == join.from_work_id}
+    moves = (
+        (Progress, "user", "user__in", record["states_moved"]),
+        (Note, "user", "user__in", record["notes_moved"]),
+        (VisitorProgress, "visitor", "pk__in", record.get("visitor_rows_moved", [])),
+    )
+    for model, owner, which, moved in moves:
+        already = model.objects.filter(work=join.from_work_id).values(owner)
+        model.objects.filter(work=join.into_work_id, **{which: moved}).exclude(
+            **{f"{owner}__in": already}
         ).update(work=join.from_work_id)
-    for user, met in record["states_met"].items():
-        row = Progress.objects.filter(work=join.into_work_id, user=user).first()
-        now = row and [row.state, row.completed_at and row.completed_at.isoformat()]
-        if now == met["after"]:
-            row.state, when = met["before"]
+    met = [(Progress, "user", user, values) for user, values in record["states_met"].items()]
+    met += [
+        (VisitorProgress, "pk", pk, values)
+        for pk, values in record.get("visitor_rows_met", {}).items()
+    ]
+    for model, owner, key, values in met:
+        row = model.objects.filter(work=join.into_work_id, **{owner: key}).first()
+        if row is not None and _values(row) == values["after"]:
+            row.state, when = values["before"]
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    for user, met in record["notes_met"].items():
-        # (An update, not a save: the note is as it was, down to when it was written.)
-        Note.objects.filter(work=join.into_work_id, user=user, text=met["after"]).update(
-            text=met["before"],
-            html=markdown(met["before"]),
-            updated_at=datetime.fromisoformat(met["updated_at"]),
+    for user, values in record["notes_met"].items():
+        # As the join left it (with the note it took in, still where the join left it):
+        # then as it was before, down to when it was written (an update, not a save).
+        note = Note.objects.filter(work=join.into_work_id, user=user).first()
+        kept = values["kept"]
+        if note is None or note.text != f"{note.text[:kept]}{NOTES_JOINED}{left.get(int(user))}":
+            continue
+        Note.objects.filter(pk=note.pk).update(
+            text=note.text[:kept],
+            html=markdown(note.text[:kept]),
+            updated_at=datetime.fromisoformat(values["updated_at"]),
         )
     join.undone_at = timezone.now()
     join.save(update_fields=["undone_at"])

@@ -148,3 +148,38 @@ def test_every_existing_row_gets_its_markdowns_html():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_joins_recorded_with_note_texts_keep_only_their_lengths():
+    """0017: a join recorded before keeps how much of each note it met was there, not the
+    text (undoing needs no more); a record without notes met is left as it was."""
+    import importlib
+
+    from django.apps import apps
+
+    from roadmap.models import Work, WorkJoin
+
+    old, new = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
+    met = {
+        "7": {
+            "before": "Mine",
+            "after": "Mine\n\nTheirs",
+            "updated_at": "2026-01-02T03:04:05+00:00",
+        }
+    }
+    joined = WorkJoin.objects.create(
+        from_work=old,
+        into_work=new,
+        record={"states_moved": [], "states_met": {}, "notes_moved": [7], "notes_met": met},
+    )
+    bare = WorkJoin.objects.create(from_work=new, into_work=old, record={})
+    migration = importlib.import_module("roadmap.migrations.0017_joins_keep_no_note_text")
+    migration.forget_texts(apps, None)
+    joined.refresh_from_db()
+    assert joined.record["notes_met"] == {
+        "7": {"kept": 4, "updated_at": "2026-01-02T03:04:05+00:00"}
+    }
+    assert joined.record["notes_moved"] == [7]
+    bare.refresh_from_db()
+    assert bare.record == {}

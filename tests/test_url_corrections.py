@@ -2,16 +2,19 @@
 and moving states onto a work that has some already is a step the curator chooses,
 named before it happens, and undone by setting the URL back."""
 
+import json
 import threading
 import time
 
 import pytest
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.test import Client
 
+from accounts.models import User
 from accounts.services import account_export
 from roadmap.models import Note, Progress, Resource, VisitorProgress, Work, WorkJoin, url_key
-from roadmap.services import note_save, progress_set
+from roadmap.services import note_save, progress_reset, progress_set
 from tests.factories import (
     PartFactory,
     ResourceFactory,
@@ -19,6 +22,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tests.progress_helpers import tick, ticked
 
 CS229 = "https://example.com/cs229"
 NN = "https://nn.example/"
@@ -173,6 +177,93 @@ def test_the_only_listing_corrected_to_a_new_url_takes_its_states_along_and_back
     first.url = "https://nn.example/"
     first.save()
     assert exports(review["learners"]) == before
+
+
+def test_a_visitors_tick_follows_the_join_and_comes_back_with_its_undoing(client, curator, review):
+    """A visitor's kept state moves with a join as a learner's does (so the page still
+    shows it, and sign-up still finds it), and goes back when the URL is set back."""
+    visitor = Client()
+    first = review["first"]
+    tick(visitor, first, done=True)
+    assert str(first.public_id) in ticked(
+        visitor.get(first.topic.part.roadmap.get_absolute_url()).content.decode()
+    )
+    client.force_login(curator)
+    asked = change_url(client, first, CS229).content.decode()
+    assert "2 learners and 1 visitor have a state or note on the old one" in asked
+    assert change_url(client, first, CS229, "join").status_code == 302
+    page = visitor.get(first.topic.part.roadmap.get_absolute_url()).content.decode()
+    assert str(first.public_id) in ticked(page)
+    assert VisitorProgress.objects.get().work_id == review["cs229"].work_id
+    assert change_url(client, first, NN).status_code == 302
+    assert VisitorProgress.objects.get().work_id == Resource.objects.get(pk=first.pk).work_id
+    visitor.post(
+        "/accounts/signup/",
+        {"username": "cy", "email": "cy@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    cy = User.objects.get(username="cy")
+    assert Progress.objects.get(user=cy).work_id == Resource.objects.get(pk=first.pk).work_id
+
+
+def test_a_visitors_states_that_meet_keep_what_counts_and_come_back(client, curator, review):
+    """A visitor with a state on both URLs: what counts is kept, as for a learner, and
+    the undoing gives each back."""
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
+    assert VisitorProgress.objects.count() == 2
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    cs229 = review["cs229"].work_id
+    assert VisitorProgress.objects.get(work=cs229).state == "done"
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert VisitorProgress.objects.get(work=cs229).state == "in_progress"
+    nn = Resource.objects.get(pk=review["first"].pk).work_id
+    assert VisitorProgress.objects.get(work=nn).state == "done"
+
+
+def test_a_join_keeps_no_learners_text_and_forgets_a_deleted_learner(client, curator, review):
+    """What a join records to be undone holds none of a note's text, and nothing of a
+    learner once their account is gone; the undoing still gives each note back."""
+    alice, bob = review["learners"]
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    record = json.dumps(WorkJoin.objects.get().record)
+    assert "Alice on" not in record and "Bob on" not in record
+    before_undo = exports([alice])
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert Note.objects.get(user=alice, work=review["cs229"].work_id).text == "Alice on CS229"
+    assert exports([alice]) != before_undo
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    alice_id = alice.pk
+    bob.delete()
+    alice.delete()
+    for join in WorkJoin.objects.all():
+        for values in join.record.values():
+            assert str(alice_id) not in values and alice_id not in values
+            assert str(bob.pk) not in values
+
+
+def test_deleting_a_joined_note_deletes_the_note_it_took_in(client, curator, review):
+    """A learner who deletes a note the join made of two deletes both: nothing they wrote
+    in it stays where no page shows it, and the undoing brings none of it back."""
+    alice = review["learners"][0]
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    note_save(user=alice, resource=review["cs229"], text="")
+    assert not Note.objects.filter(user=alice).exists()
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert not Note.objects.filter(user=alice).exists()
+
+
+def test_starting_a_part_over_with_its_notes_deletes_the_notes_joined_into_them(
+    client, curator, review
+):
+    alice = review["learners"][0]
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    progress_reset(user=alice, part=review["cs229"].topic.part, notes=True)
+    assert not Note.objects.filter(user=alice).exists()
 
 
 def wait_until_blocked(query_start: str) -> None:
