@@ -38,8 +38,15 @@ def browser_zone(name: str | None) -> str:
     return name if name and name in time_zones() else "UTC"
 
 
+class ZoneSelect(forms.Select):
+    """A select of some 600 zones, each option written by the select's own loop: Django's
+    default includes a template per option, which took 18 ms a page here against 8."""
+
+    template_name = "accounts/zone_select.html"
+
+
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label="Time zone", required=False)
+    time_zone = forms.ChoiceField(label="Time zone", required=False, widget=ZoneSelect)
 
     class Meta:
         model = User
