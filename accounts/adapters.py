@@ -2,7 +2,8 @@
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.providers import registry
 from django.http import Http404
 
 from accounts.forms import ZONE_COOKIE, browser_zone
@@ -33,3 +34,27 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             return super().get_app(request, provider, client_id=client_id)
         except SocialApp.DoesNotExist:
             raise Http404(f"Sign-in with {provider} is not configured.") from None
+
+    def offered(self) -> set[str]:
+        """The providers one can log in with here now (those configured)."""
+        return {provider.id for provider in self.list_providers(self.request)}
+
+    def validate_disconnect(self, account, accounts) -> None:
+        """allauth counts every provider connected as a way to log in; one no longer
+        offered here is none: disconnecting the last one offered needs a password."""
+        others = accounts.exclude(pk=account.pk).filter(provider__in=self.offered())
+        if not others.exists() and not account.user.has_usable_password():
+            raise self.validation_error("no_password")
+
+    def connected(self, user) -> list[tuple[str, str]]:
+        """Each provider `user` has connected: its name, and their account there; one no
+        longer offered, by its name only, said so (allauth can show no more of it)."""
+        offered = self.offered()
+        shown = []
+        for account in SocialAccount.objects.filter(user=user).order_by("provider"):
+            if account.provider in offered:
+                shown.append((account.get_provider().name, str(account.get_provider_account())))
+            else:
+                name = registry.get_class(account.provider).name
+                shown.append((f"{name} (no longer offered here)", ""))
+        return shown

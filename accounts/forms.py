@@ -2,8 +2,12 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from allauth.account import forms as allauth_forms
+from allauth.socialaccount import forms as social_forms
+from allauth.socialaccount.adapter import get_adapter
 from django import forms
-from django.db import connection
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from accounts.models import WEEKLY_GOAL, User
 
@@ -120,3 +124,26 @@ class AccountDeleteForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password. Nothing was deleted.")
         return password
+
+
+class DisconnectForm(social_forms.DisconnectForm):
+    """allauth's (SOCIALACCOUNT_FORMS), with the providers offered here now only: one no
+    longer offered is no way to log in, and allauth cannot show it. The check that
+    another way to log in remains is made again with the learner's row locked, in the
+    transaction that disconnects: two removals at once (two tabs) cannot both pass it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = self.accounts.filter(provider__in=get_adapter(self.request).offered())
+        self.fields["account"].queryset = self.accounts
+
+    def save(self) -> None:
+        account = self.cleaned_data["account"]
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=account.user_id).first()
+            try:
+                self.clean()  # allauth's check again, now that no other removal can run
+            except ValidationError as refused:
+                messages.error(self.request, " ".join(refused.messages))
+                return
+            super().save()

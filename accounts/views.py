@@ -2,7 +2,7 @@ import json
 
 from allauth.account.utils import has_verified_email
 from allauth.core import ratelimit
-from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -30,7 +30,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "email_verified": has_verified_email(request.user, request.user.email),
-        "providers": SocialAccount.objects.filter(user=request.user).order_by("provider"),
+        "providers": get_adapter(request).connected(request.user),
     }
     return render(request, "accounts/profile.html", context)
 

@@ -1,6 +1,7 @@
 """Sign-in with GitHub and Google through allauth's providers, the whole OAuth dance with
 the providers' endpoints mocked at the HTTP layer (`responses`): no network."""
 
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -201,6 +202,70 @@ def test_an_unconfigured_provider_has_no_pages(client, db, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {"github": PROVIDERS["github"]}
     assert client.get("/accounts/google/login/").status_code == 404
     assert client.post("/accounts/google/login/", {"process": "login"}).status_code == 404
+
+
+def test_a_provider_no_longer_offered_leaves_the_profile_and_connections_working(
+    client, db, mocked, settings
+):
+    """A learner connected Google and GitHub; the operator then stops offering Google:
+    their profile says so, their connections page lists GitHub only, and GitHub, now
+    their only way to log in, stays until they set a password."""
+    google(mocked)
+    dance(client, "google")
+    github(mocked)
+    dance(client, "github", process="connect")
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": PROVIDERS["github"]}
+    profile = client.get("/me/profile/")
+    assert profile.status_code == 200
+    assert "Google (no longer offered here)" in profile.content.decode()
+    assert "GitHub: " in profile.content.decode()
+    connections = client.get("/accounts/3rdparty/")
+    assert connections.status_code == 200
+    github_account = SocialAccount.objects.get(provider="github")
+    assert f'value="{github_account.pk}"' in connections.content.decode()
+    refused = client.post("/accounts/3rdparty/", {"account": github_account.pk})
+    assert "Your account has no password set up." in refused.content.decode()
+    assert SocialAccount.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_removals_at_once_never_remove_the_last_way_to_log_in(mocked, monkeypatch):
+    """Two tabs, each removing one of a learner's two providers (no password): one goes,
+    the other is refused, however the two requests interleave."""
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.forms import DisconnectForm
+
+    github(mocked)
+    first = Client()
+    dance(first, "github")
+    google(mocked)
+    dance(first, "google", process="connect")
+    ada = SocialAccount.objects.get(provider="github").user
+    both_checked = threading.Barrier(2, timeout=10)
+    checked = DisconnectForm.clean
+
+    def clean_then_wait(form):
+        cleaned = checked(form)
+        if not connection.in_atomic_block:  # the form's first check, unlocked
+            both_checked.wait()
+        return cleaned
+
+    monkeypatch.setattr(DisconnectForm, "clean", clean_then_wait)
+
+    def remove(account) -> None:
+        tab = Client()
+        tab.force_login(ada)
+        tab.post("/accounts/3rdparty/", {"account": account.pk})
+        connection.close()
+
+    tabs = [threading.Thread(target=remove, args=(a,)) for a in SocialAccount.objects.all()]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+    assert SocialAccount.objects.filter(user=ada).count() == 1
 
 
 def test_a_learner_without_a_password_is_told_how_to_delete_and_their_export_names_providers(
