@@ -18,10 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Query
+from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.renderers import BaseRenderer
 from pydantic import BaseModel, Field
 
+from accounts.decorators import private_page
 from activity.models import Event
 from activity.rhythm import rhythm_of
 from api import auth
@@ -348,8 +350,9 @@ def roadmap_document(site: str, listed: RoadmapContent) -> bytes:
 
 def yours(method: str, path: str, answer: type, *, write: bool = False, errors=None):
     """Register an operation on the token's learner's own data: with a token (one that
-    may write, for `write`), limited per token; `errors`: what else it may answer."""
-    return operation(
+    may write, for `write`), limited per token, never stored by a cache on the way (as
+    the learner's own pages); `errors`: what else it may answer."""
+    register = operation(
         method,
         path,
         auth=auth.write if write else auth.read,
@@ -357,6 +360,7 @@ def yours(method: str, path: str, answer: type, *, write: bool = False, errors=N
         response={200: answer, **PRIVATE, **(errors or {})},
         tags=["your progress"],
     )
+    return lambda view: register(decorate_view(private_page)(view))
 
 
 @yours("GET", "/me/progress", ProgressOut)

@@ -79,6 +79,21 @@ def put_state(client, resource, state, secret):
     )
 
 
+def test_a_learners_own_answers_are_never_stored_on_the_way_the_public_ones_may_be(
+    client, roadmap, reader, writer
+):
+    """As the learner's own pages: no cache on the way keeps their progress."""
+    for answer in (
+        client.get("/api/v1/me/progress", **bearer(reader)),
+        client.head("/api/v1/me/progress", **bearer(reader)),
+        client.get("/api/v1/me/activity", **bearer(reader)),
+        put_state(client, roadmap["x2"], "done", writer),
+    ):
+        assert answer.status_code == 200
+        assert {"private", "no-store"} <= {d.strip() for d in answer["Cache-Control"].split(",")}
+    assert "no-store" not in client.get("/api/v1/roadmaps").get("Cache-Control", "")
+
+
 # --- The token page -------------------------------------------------------------------
 
 
