@@ -1,9 +1,13 @@
 import logging
 import time
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import resolve_url
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
+from django_htmx.http import reselect, reswap, retarget
 
 from config.logging import route_of
 
@@ -37,6 +41,59 @@ def access_log(get_response):
                 },
             )
         return response
+
+    return middleware
+
+
+# What an htmx request that failed is told, by the answer's status (bar a plain-text
+# answer of the view's own, which says it better).
+FAILED = {
+    400: "The site could not read what was sent. Reload the page, then try again.",
+    403: "The site refused this: your session may have changed in another tab. Reload"
+    " the page, then try again.",
+    404: "This is not on the site any more (a curator may have just changed it). Reload"
+    " the page to see it as it is now.",
+}
+FAILED_ON_OUR_SIDE = "Something went wrong on our side: nothing was saved. Try again in a moment."
+LOGGED_OUT = "You are not logged in any more, so this was not saved. Log in again, then send it again: what you wrote is still here."
+
+
+def htmx_failures(get_response):
+    """An htmx request that failed is told so in the page's alert region (#page-alert),
+    in a sentence: never in silence, nor by an error page or the log-in page swapped over
+    the control it came from (a note's editor, and what was typed in it). A 4xx or 5xx
+    answer (bar a 429, which says so already, and an answer that names where it goes)
+    becomes that sentence, with its status; a redirect to log in (a session that ended)
+    becomes a 401 with a link to log in, in another tab. base.html lets htmx swap them.
+    Requests without htmx, and the API's, are left as they are."""
+
+    def middleware(request):
+        response = get_response(request)
+        if request.headers.get("HX-Request") != "true" or "HX-Retarget" in response:
+            return response
+        status, login = response.status_code, ""
+        log_in = resolve_url(settings.LOGIN_URL)
+        if status in (301, 302) and urlsplit(response.get("Location", "")).path == log_in:
+            # Back, once logged in, to the page the request was sent from.
+            page = urlsplit(request.headers.get("HX-Current-URL", ""))
+            back = page.path + (f"?{page.query}" if page.query else "")
+            login = f"{log_in}?{urlencode({'next': back})}" if back else log_in
+            status, said = 401, LOGGED_OUT
+        elif status < 400 or status == 429:
+            return response
+        elif response.get("Content-Type", "").startswith("text/plain") and status in (400, 503):
+            said = response.content.decode()
+        elif status >= 500:
+            said = FAILED_ON_OUR_SIDE
+        else:
+            said = FAILED.get(
+                status, f"This could not be done (error {status}). Reload the page, then try again."
+            )
+        alert = HttpResponse(
+            render_to_string("alert.html", {"said": said, "login": login}), status=status
+        )
+        alert["Cache-Control"] = "no-store"
+        return reselect(retarget(reswap(alert, "innerHTML"), "#page-alert"), ".alert-body")
 
     return middleware
 

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     # First and last: django-prometheus times each request and counts it by view.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.access_log",
+    # An htmx request that failed is told so in the page's alert region.
+    "config.middleware.htmx_failures",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.permissions_policy",
     "config.middleware.allauth_pages_private",

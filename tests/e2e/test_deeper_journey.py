@@ -86,6 +86,37 @@ def test_a_note_is_written_in_place(new_page, learner):
     expect(plain.get_by_text("Only chapter 1.")).to_be_visible()
 
 
+def test_a_note_saved_after_the_session_ended_stays_in_its_editor(new_page, learner):
+    """Logged out meanwhile (in another tab, or the session expired): the editor keeps
+    what was typed, and the alert says why nothing was saved and how to log in."""
+    from accounts.models import Session
+
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    page.get_by_role("button", name=f"Note on {PYTHON_BOOK}").click()
+    editor = page.get_by_label(f"Your note on {PYTHON_BOOK}")
+    editor.fill("An hour of reading, summed up.")
+    Session.objects.all().delete()
+    page.get_by_role("button", name="Save note").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("You are not logged in any more, so this was not saved.")
+    expect(alert.get_by_role("link", name="Log in")).to_have_attribute("target", "_blank")
+    expect(editor).to_have_value("An hour of reading, summed up.")
+
+
+def test_a_tick_on_a_resource_gone_since_the_page_loaded_is_told(new_page, learner):
+    from roadmap.models import Resource
+    from roadmap.services import resource_status_set
+
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    resource_status_set(
+        resources=Resource.objects.filter(title=PYTHON_BOOK), status=Resource.Status.ARCHIVED
+    )
+    checkbox(page, PYTHON_BOOK).check()
+    expect(page.get_by_role("alert")).to_contain_text("This is not on the site any more")
+
+
 def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
     page = new_page()
     page.goto(ROADMAP)

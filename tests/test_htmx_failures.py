@@ -1,0 +1,90 @@
+"""An in-place action (htmx) that fails is told so in the page's alert region, in a
+sentence, with its status: never dropped in silence, and never an error page or the
+log-in page swapped over the control it came from (and what was typed in it)."""
+
+import pytest
+from django.test import Client
+
+from roadmap.models import Note, Progress, Resource
+from roadmap.services import resource_status_set
+from tests.factories import UserFactory
+from tests.progress_helpers import HTMX, ROADMAP, tick
+
+ALERT = "#page-alert"
+
+
+def alert_of(response) -> str:
+    assert response["HX-Retarget"] == ALERT and response["HX-Reswap"] == "innerHTML"
+    body = response.content.decode()
+    assert body.count('<p class="alert-body">') == 1 and "<html" not in body
+    return body
+
+
+@pytest.fixture
+def ada(db):
+    return UserFactory(username="ada")
+
+
+def test_a_note_sent_after_the_session_ended_is_kept_and_the_learner_told(client, ada, three):
+    """The editor stays with what was typed; the alert says why nothing was saved and
+    links to logging in again, back to the page it was sent from."""
+    client.force_login(ada)
+    client.logout()
+    answer = client.post(
+        f"/resources/{three[0].public_id}/note",
+        {"text": "Two hours of reading, summed up"},
+        headers={**HTMX, "HX-Current-URL": f"http://testserver{ROADMAP}?kind=book"},
+    )
+    assert answer.status_code == 401
+    said = alert_of(answer)
+    assert "You are not logged in any more, so this was not saved." in said
+    assert 'href="/accounts/login/?next=%2Froadmaps%2Fdeep-learning%2F%3Fkind%3Dbook"' in said
+    assert not Note.objects.exists()
+    # Without htmx, as before: the log-in page, and back to the note's page after.
+    plain = client.post(f"/resources/{three[0].public_id}/note", {"text": "x"})
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/?next=")
+
+
+def test_a_tick_on_a_resource_archived_since_the_page_loaded_is_told(client, ada, three):
+    client.force_login(ada)
+    resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
+    answer = tick(client, three[0], done=True, htmx=True)
+    assert answer.status_code == 404
+    assert "This is not on the site any more" in alert_of(answer)
+    assert not Progress.objects.exists()
+
+
+def test_a_refused_token_and_a_bad_value_are_told_in_a_sentence(client, ada, three):
+    guarded = Client(enforce_csrf_checks=True)
+    guarded.force_login(ada)
+    forged = tick(guarded, three[0], done=True, htmx=True)
+    assert forged.status_code == 403
+    assert "Reload the page, then try again." in alert_of(forged)
+    client.force_login(ada)
+    bad = client.post(
+        f"/resources/{three[0].public_id}/progress", {"state": "finished"}, headers=HTMX
+    )
+    assert bad.status_code == 400
+    assert "Send done=1 or done=0, or state=" in alert_of(bad)
+    assert not Progress.objects.exists()
+
+
+def test_an_answer_that_says_where_it_goes_and_a_success_are_left_as_they_are(client, ada, three):
+    client.force_login(ada)
+    done = tick(client, three[0], done=True, htmx=True)
+    assert done.status_code == 200 and "HX-Retarget" not in done
+    assert 'class="resource' in done.content.decode()
+
+
+def test_a_failure_on_our_side_is_a_sentence_too(client, ada, three, monkeypatch):
+    from roadmap import views
+
+    def broken(**kwargs):
+        raise RuntimeError("the database fell over")
+
+    monkeypatch.setattr(views, "progress_set", broken)
+    failing = Client(raise_request_exception=False)
+    failing.force_login(ada)
+    answer = tick(failing, three[0], done=True, htmx=True)
+    assert answer.status_code == 500
+    assert "Something went wrong on our side: nothing was saved." in alert_of(answer)
