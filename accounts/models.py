@@ -1,11 +1,29 @@
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 WEEKLY_GOAL = (1, 500)  # the fewest and the most resources a week a goal may be
+# The marks that set the direction of the text after them (Unicode's bidirectional
+# embeddings, overrides, isolates and marks).
+DIRECTION_MARKS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def reads_as_written(value: str) -> None:
+    """A name shown inside a sentence (a share page's headline, its title and its link
+    preview) reads as written: without control characters, or marks that turn the text
+    after it the other way (a name could otherwise reverse the headline around it)."""
+    if any(unicodedata.category(c) == "Cc" or c in DIRECTION_MARKS for c in value):
+        raise ValidationError(
+            "A name may not contain control characters or marks that change the direction"
+            " of the text."
+        )
 
 
 class User(AbstractUser):
@@ -14,6 +32,7 @@ class User(AbstractUser):
     display_name = models.CharField(
         max_length=60,
         blank=True,
+        validators=[reads_as_written],
         help_text="Shown on your shared progress page instead of your username.",
     )
 

@@ -6,7 +6,7 @@ from allauth.socialaccount.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
@@ -21,6 +21,13 @@ from roadmap.models import ShareLink
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
+    # Not the profile's form (which always sends these): what it leaves out would be
+    # saved as emptied, and the learner's settings lost.
+    if request.method == "POST" and not {"display_name", "weekly_goal"} <= request.POST.keys():
+        return HttpResponseBadRequest(
+            "Send the profile's form: display_name, time_zone, weekly_goal and the choices.",
+            content_type="text/plain",
+        )
     data = request.POST if request.method == "POST" else None
     form = ProfileForm(data, instance=request.user)
     if request.method == "POST" and form.is_valid():

@@ -123,7 +123,7 @@ def test_password_change_page_is_styled_like_the_site(client, learner):
 def test_display_name_is_editable_and_tidied(client, learner):
     client.force_login(learner)
     assert client.get("/me/profile/").status_code == 200
-    response = client.post("/me/profile/", {"display_name": "  Ada   Lovelace "})
+    response = client.post("/me/profile/", {"display_name": "  Ada   Lovelace ", "weekly_goal": ""})
     assert response.status_code == 302
     learner.refresh_from_db()
     assert learner.display_name == "Ada Lovelace"
@@ -132,7 +132,7 @@ def test_display_name_is_editable_and_tidied(client, learner):
 
 def test_a_too_long_display_name_is_a_form_error(client, learner):
     client.force_login(learner)
-    response = client.post("/me/profile/", {"display_name": "x" * 500})
+    response = client.post("/me/profile/", {"display_name": "x" * 500, "weekly_goal": ""})
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     learner.refresh_from_db()

@@ -746,6 +746,33 @@ def test_a_visitors_ticks_are_recorded_when_kept_at_sign_up_dated_when_they_were
     )
 
 
+@pytest.mark.parametrize(
+    "body,content_type",
+    [("", "application/x-www-form-urlencoded"), ("{}", "application/json"), ("hi", "text/plain")],
+)
+def test_a_post_that_is_not_the_profiles_form_changes_nothing(client, learner, body, content_type):
+    learner.display_name, learner.weekly_goal, learner.weekly_email = "Ada", 5, True
+    learner.save()
+    client.force_login(learner)
+    answer = client.post("/me/profile/", body, content_type=content_type)
+    assert answer.status_code == 400
+    learner.refresh_from_db()
+    assert (learner.display_name, learner.weekly_goal, learner.weekly_email) == ("Ada", 5, True)
+
+
+@pytest.mark.parametrize("name", ["Ada\u202ex", "Ada\x01", "\u2067Ada", "Ada\u200f"])
+def test_a_name_that_would_turn_or_break_the_headline_is_refused(client, learner, name):
+    """The share page's headline ("Ada is 20% through …") reads as written."""
+    client.force_login(learner)
+    data = {"display_name": name, "time_zone": "UTC", "weekly_goal": ""}
+    answer = client.post("/me/profile/", data)
+    assert answer.status_code == 200
+    assert "marks that change the direction" in answer.content.decode()
+    learner.refresh_from_db()
+    assert learner.display_name == ""
+    assert client.post("/me/profile/", data | {"display_name": "أدا لوفليس"}).status_code == 302
+
+
 def test_the_profile_says_the_summary_needs_a_verified_address(client, learner):
     client.force_login(learner)
     html = client.get("/me/profile/").content.decode()
