@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import User
+from config.admin import SelectionChecked
 
 # Sign-in providers are configured from the environment (config/settings.py) and their
 # tokens are not kept; a learner's connections are theirs to manage on their profile.
@@ -12,6 +13,6 @@ for model in (SocialApp, SocialToken, SocialAccount):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SelectionChecked, BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, ("Profile", {"fields": ("display_name",)}))
     list_display = ("username", "email", "display_name", "is_staff", "date_joined")

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from api.models import Token
+from config.admin import SelectionChecked
 
 
 @admin.register(Token)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(SelectionChecked):
     """Learners' tokens, for whoever is given the permission (superusers): seen, and
     revoked by deleting them (a leaked one, say); never made or changed here, and the
     secret is not kept to be shown."""

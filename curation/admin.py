@@ -14,13 +14,14 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from procrastinate.exceptions import AlreadyEnqueued
 
+from config.admin import SelectionChecked
 from curation.insights import figures
 from curation.models import Insights, Report, Suggestion
 from curation.services import SuggestionRefused, report_close, suggestion_accept, suggestion_decline
@@ -96,7 +97,7 @@ class RoadmapFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not self.value().isdigit():
+        if not (self.value().isascii() and self.value().isdigit()):
             return queryset.none()
         return queryset.filter(**{self.lookup: int(self.value())})
 
@@ -116,7 +117,7 @@ def suggested_by(user) -> str:
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(admin.ModelAdmin):
+class SuggestionAdmin(SelectionChecked):
     list_display = ("title", "link", "place", "kind", "by", "status", "created_at", "listings")
     list_filter = ("status", SuggestionRoadmapFilter, "kind", "created_at")
     search_fields = ("title", "url")
@@ -202,7 +203,7 @@ class SuggestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(SelectionChecked):
     list_display = (
         "problem",
         "resource_link",
@@ -399,7 +400,7 @@ class InsightsAdmin(admin.ModelAdmin):
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = reverse("admin:curation_insights_changelist")  # never off the site
-        return redirect(back)
+        return HttpResponseRedirect(back)  # (a URL: redirect() would take "abc" for a view)
 
 
 def cell(value) -> str:

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
+from config.admin import SelectionChecked
 from roadmap.forms import RoadmapImportForm
 from roadmap.models import (
     Note,
@@ -90,7 +91,7 @@ class TickProtectingFormSet(BaseInlineFormSet):
             raise ValidationError(refusal("A row marked for deletion", ticks, self.model))
 
 
-class ProgressProtectingAdmin(admin.ModelAdmin):
+class ProgressProtectingAdmin(SelectionChecked):
     """Refuses, with a message that points to Archive, to delete anything whose resources
     learners have ticked (`ticks_under`)."""
 

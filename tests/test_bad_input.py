@@ -280,3 +280,68 @@ def test_a_nul_in_any_query_parameter_is_a_400_that_says_so(client, seed, learne
             else:
                 assert response.status_code == 400, path
                 assert b"NUL" in response.content
+
+
+# --- Admin's own pages: said, never a 500 --------------------------------------------
+
+
+@pytest.fixture
+def curator_client(seed, curator):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(curator)
+    return client
+
+
+@pytest.mark.parametrize("selected", ["abc", "", " ", "1.5", "\x00", "²"])
+@pytest.mark.parametrize(
+    "changelist,action",
+    [
+        ("/admin/roadmap/resource/", "archive"),
+        ("/admin/roadmap/resource/", "delete_selected"),
+        ("/admin/curation/suggestion/", "decline"),
+        ("/admin/curation/report/", "mark_fixed"),
+    ],
+)
+def test_an_action_on_a_garbled_selection_is_said_and_does_nothing(
+    curator_client, changelist, action, selected
+):
+    before = list(Resource.objects.values_list("pk", "status"))
+    data = {"action": action, "_selected_action": [selected], "index": "0", "reason": "r"}
+    answer = curator_client.post(changelist, data, follow=True)
+    assert answer.status_code == 200
+    assert "The selection names rows this list does not have" in answer.content.decode()
+    assert list(Resource.objects.values_list("pk", "status")) == before
+
+
+def test_an_actions_field_that_is_not_valid_is_said_not_no_action_selected(curator_client, learner):
+    from curation.models import Suggestion
+    from curation.services import suggestion_create
+
+    suggestion_create(
+        user=learner, topic=Topic.objects.first(), url="https://n.example.com/a",
+        title="A", why="w", credit=False,
+    )  # fmt: skip
+    suggestion = Suggestion.objects.get()
+    data = {"action": "decline", "_selected_action": [suggestion.pk], "index": "0"}
+    answer = curator_client.post(
+        "/admin/curation/suggestion/", data | {"reason": "r" * 1001}, follow=True
+    )
+    page = answer.content.decode()
+    assert "No action selected" not in page
+    assert "Reason for declining: Ensure this value has at most 1000 characters" in page
+    suggestion.refresh_from_db()
+    assert suggestion.status == Suggestion.Status.PENDING
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1x"])
+def test_a_queues_roadmap_filter_of_no_roadmap_shows_nothing(curator_client, value):
+    for queue in ("suggestion", "report"):
+        assert curator_client.get(f"/admin/curation/{queue}/?roadmap={value}").status_code == 200
+
+
+@pytest.mark.parametrize("back", ["abc", "-1", "²"])
+def test_the_insights_refresh_goes_back_to_the_insights_for_a_next_of_no_page(curator_client, back):
+    answer = curator_client.post("/admin/curation/insights/refresh/", {"next": back})
+    assert answer.status_code == 302
