@@ -25,8 +25,8 @@ from config.admin import SelectionChecked
 from curation.insights import figures
 from curation.models import Insights, Report, Suggestion
 from curation.services import SuggestionRefused, report_close, suggestion_accept, suggestion_decline
-from roadmap.content import content_at, content_version, latest_content
-from roadmap.models import Resource
+from roadmap.content import content_at, content_version
+from roadmap.models import Resource, Roadmap
 
 
 class QueueActionForm(ActionForm):
@@ -90,9 +90,9 @@ class RoadmapFilter(admin.SimpleListFilter):
     lookup: str
 
     def lookups(self, request, model_admin):
-        return [
-            (str(listed.roadmap.pk), listed.roadmap.title) for listed in latest_content().roadmaps
-        ]
+        # The roadmaps as they are (this process's newest snapshot may be older: admin's
+        # pages never read it).
+        return [(str(pk), title) for pk, title in Roadmap.objects.values_list("pk", "title")]
 
     def queryset(self, request, queryset):
         if self.value() is None:

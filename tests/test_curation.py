@@ -364,3 +364,16 @@ def test_part_status_editable_and_draft_part_hidden(admin_client, seed):
     ResourceFactory(topic=TopicFactory(part=part), title="Secret")
     admin_client.post(f"/admin/roadmap/part/{part.pk}/delete/", {"post": "yes"})
     assert not Part.objects.filter(pk=part.pk).exists()  # no progress under it: deletable
+
+
+def test_the_queues_roadmap_filter_lists_the_roadmaps_as_they_are(admin_client, seed):
+    """Renamed or added since this process last read the content: as they are now."""
+    from roadmap.models import Roadmap
+    from tests.factories import RoadmapFactory
+
+    admin_client.get("/roadmaps/deep-learning/")  # this process reads the content
+    Roadmap.objects.filter(slug="deep-learning").update(title="Deep learning, renamed")
+    RoadmapFactory(slug="new-one", title="A new roadmap", order=9)
+    for queue in ("suggestion", "report"):
+        page = admin_client.get(f"/admin/curation/{queue}/").content.decode()
+        assert "Deep learning, renamed" in page and "A new roadmap" in page
