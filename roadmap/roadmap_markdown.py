@@ -50,6 +50,11 @@ The seed's own format is a case of it; `render_roadmap` writes it:
 
 The author's editor notes are not content: other lines starting with `--`, a paragraph
 starting with `strucure:` (or `structure:`), and lines that are only a bracketed aside.
+
+An introduction or summary between a `<!-- text -->` line and an `<!-- end text -->` line
+is taken as written, none of it read as structure, notes or resources: the export writes
+them so (a heading or a list of links in them would otherwise come back as a part or as
+resources).
 """
 
 from __future__ import annotations
@@ -188,9 +193,12 @@ class ParsedSection:
     line: int
     summary_lines: list[str] = field(default_factory=list)
     slug: str = ""
+    summary_written: str | None = None  # as written between `<!-- text -->` lines
 
     @property
     def summary(self) -> str:
+        if self.summary_written is not None:
+            return self.summary_written
         return normalize_text(self.summary_lines)
 
 
@@ -213,9 +221,12 @@ class ParsedRoadmap:
     parts: list[ParsedPart] = field(default_factory=list)
     source: str = "<roadmap>"
     skipped: list[Skipped] = field(default_factory=list)
+    introduction_written: str | None = None  # as written between `<!-- text -->` lines
 
     @property
     def introduction(self) -> str:
+        if self.introduction_written is not None:
+            return self.introduction_written
         return normalize_text(self.introduction_lines)
 
     @property
@@ -491,6 +502,7 @@ class _Section:
     status_line: int = 0
     slug: str = ""
     parent: _Section | None = None
+    written: str | None = None  # its text between `<!-- text -->` lines, as written
 
 
 @dataclass
@@ -518,8 +530,9 @@ class _Item:
 class _Reader:
     """One pass over the document's blocks, then its structure (see the module's doc)."""
 
-    def __init__(self, lines: list[str], source: str) -> None:
+    def __init__(self, lines: list[str], source: str, written: dict[int, str]) -> None:
         self.lines, self.source = lines, source
+        self.written = written  # texts as written, by the line of their `<!-- text -->`
         self.skipped: list[Skipped] = []
         self.problems: list[tuple[int, str]] = []
         self.urls: dict[str, int] = {}  # url_key: the line that lists it
@@ -550,6 +563,13 @@ class _Reader:
                     section.text.append("")
                 self.block(block, section)
             after = end
+        for line, text in self.written.items():  # each the text of the heading above it
+            section = [section for section in sections if section.line <= line][-1]
+            if section.written is not None or normalize_text(section.text):
+                self.problems.append(
+                    (line, "text both inside and outside `<!-- text -->` lines: which is meant?")
+                )
+            section.written = text
         self.structure(doc, sections)
         doc.skipped = sorted(self.skipped, key=lambda skipped: skipped.line)
         return doc
@@ -742,7 +762,7 @@ class _Reader:
     def structure(self, doc: ParsedRoadmap, sections: list[_Section]) -> None:
         """Parts and topics from how the headings nest (see the module's doc)."""
         preamble, headed = sections[0], sections[1:]
-        doc.introduction_lines = preamble.text
+        doc.introduction_lines, doc.introduction_written = preamble.text, preamble.written
         enclosing: list[_Section] = []
         for section in headed:
             while enclosing and enclosing[-1].level >= section.level:
@@ -779,12 +799,15 @@ class _Reader:
         for section in headed:
             if section in chosen:
                 title = PART_HEADING.sub("", section.title)
-                if title.split(" ", 1)[0].islower():  # the seed's "pre-requisites"
+                # The draft's "Part one: pre-requisites" reads "Pre-requisites"; a title
+                # without "Part one:" is kept as written (the export writes one so).
+                if title != section.title and title.split(" ", 1)[0].islower():
                     title = title[:1].upper() + title[1:]
                 part = ParsedPart(
                     title=title,
                     line=section.line,
                     summary_lines=section.text,
+                    summary_written=section.written,
                     slug=section.slug,
                     status=section.status or "published",
                 )
@@ -808,6 +831,7 @@ class _Reader:
                         section.line,
                         summary_lines=section.text,
                         slug=section.slug,
+                        summary_written=section.written,
                         resources=section.resources,
                     )
                 )
@@ -825,7 +849,7 @@ class _Reader:
                     self.problems.append((section.line, "the title needs letters or digits"))
 
     def skip_heading(self, section: _Section) -> None:
-        text = ", nor the text under it" if normalize_text(section.text) else ""
+        text = ", nor the text under it" if section.written or normalize_text(section.text) else ""
         self.skip(section.line, f"heading “{section.title}” holds no resources: not created{text}")
 
 
@@ -892,13 +916,16 @@ def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
     if nul:  # PostgreSQL stores no NUL in text
         raise RoadmapParseError.of(source, nul)
-    tokens = _reader.parse(text)
+    lines, written, unclosed = texts_as_written(lines)
+    if unclosed:
+        raise RoadmapParseError(source, unclosed, f"`{TEXT_OPENS}` without its `{TEXT_ENDS}`")
+    tokens = _reader.parse("\n".join(lines))
     deepest = _reader.options["maxNesting"] - 1  # markdown-it reads no deeper, and drops the rest
     too_deep = next((i for i, token in enumerate(tokens) if token.level >= deepest), None)
     if too_deep is not None:
         line = next(t.map[0] + 1 for t in reversed(tokens[: too_deep + 1]) if t.map)
         raise RoadmapParseError(source, line, "lists or quotes nested too deep to read on")
-    reader = _Reader(lines, source)
+    reader = _Reader(lines, source, written)
     doc = reader.read(SyntaxTreeNode(tokens))
     problems = reader.problems + validate_roadmap(doc)
     if strict:
@@ -906,6 +933,25 @@ def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     if problems:
         raise RoadmapParseError.of(source, sorted(problems, key=lambda problem: problem[0]))
     return doc
+
+
+TEXT_OPENS, TEXT_ENDS = "<!-- text -->", "<!-- end text -->"
+
+
+def texts_as_written(lines: list[str]) -> tuple[list[str], dict[int, str], int]:
+    """The lines Markdown is to read, each text between a `<!-- text -->` line and an
+    `<!-- end text -->` line taken out (blank lines in its place, so that every line keeps
+    its number); those texts, by the line number of their `<!-- text -->`; and the line
+    number of one left open (0 when none is)."""
+    read, written, opened = list(lines), {}, None
+    for number, line in enumerate(lines):
+        if opened is None and line.strip() == TEXT_OPENS:
+            opened = number
+        elif opened is not None and line.strip() == TEXT_ENDS:
+            written[opened + 1] = "\n".join(lines[opened + 1 : number]).strip("\n")
+            read[opened : number + 1] = [""] * (number + 1 - opened)
+            opened = None
+    return read, written, 0 if opened is None else opened + 1
 
 
 def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
@@ -1003,23 +1049,24 @@ def render_roadmap(roadmap, parts) -> str:
     under its heading (a title renamed since keeps its row). `parts` come with their
     topics and the resources to export prefetched (see `PartQuerySet.for_export`)."""
     out = [f"# {escape_heading(roadmap.title)}", ""]
-    if roadmap.introduction:
-        out += [roadmap.introduction, ""]
+    out += as_written(roadmap.introduction)
     for index, part in enumerate(parts):
         number = NUMBER_WORDS[index] if index < len(NUMBER_WORDS) else str(index + 1)
+        # (A title that starts in lower case is written without "Part one:", after which
+        # the draft's titles are read with a capital.)
+        heading = escape_heading(part.title)
+        lower = part.title.split(" ", 1)[0].islower()
         out += [
-            f"## Part {number}: {escape_heading(part.title)}",
+            f"## {heading}" if lower else f"## Part {number}: {heading}",
             f"<!-- slug: {part.slug} -->",
             "",
         ]
         if part.status != "published":
             out += ["-- soon --" if part.status == "coming_soon" else "-- draft --", ""]
-        if part.summary:
-            out += [part.summary, ""]
+        out += as_written(part.summary)
         for topic in part.topics.all():
             out += [f"### {escape_heading(topic.title)}", f"<!-- slug: {topic.slug} -->", ""]
-            if topic.summary:
-                out += [topic.summary, ""]
+            out += as_written(topic.summary)
             for resource in topic.resources.all():
                 out.append(f"* [{escape_title(resource.title)}]({link_destination(resource.url)})")
                 details = [f"kind: {resource.kind}"]
@@ -1033,6 +1080,12 @@ def render_roadmap(roadmap, parts) -> str:
                     out.append(f"  {line}" if line else "")
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def as_written(text: str) -> list[str]:
+    """An introduction's or a summary's lines in the file: between `<!-- text -->` lines,
+    read back as written (see the module's doc)."""
+    return [TEXT_OPENS, text, TEXT_ENDS, ""] if text else []
 
 
 def export_roadmap_markdown(slug: str | None = None) -> str | None:

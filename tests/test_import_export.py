@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roadmap.models import Part, Progress, Resource, Roadmap, Topic
-from roadmap.roadmap_markdown import parse_roadmap
+from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 from tests.factories import ResourceFactory, UserFactory
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "deep-learning-roadmap.md"
@@ -88,6 +88,33 @@ def test_export_then_import_changes_nothing(seed, tmp_path):
     resource.title = "A [bracketed] title \\ with a backslash"
     resource.save()
     assert_export_then_import_changes_nothing(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "model,field,text",
+    [
+        (Roadmap, "introduction", "Read this first.\n\n## Why\n\n* [A course](https://c.example/)"),
+        (
+            Part,
+            "summary",
+            "About:\n\n  - indented\n- [a link](https://l.example/)\n\n### Not a topic",
+        ),
+        (Topic, "summary", "-- not a note --\n\n[not an aside]\n\n1. first"),
+        (Part, "title", "deep learning, in lower case"),
+    ],
+)
+def test_an_introduction_summary_or_title_comes_back_as_written(seed, tmp_path, model, field, text):
+    """What Markdown would read as structure, notes or resources (a heading, a list of
+    links, an editor's note) in an introduction or a summary, and a title in lower case."""
+    row = model.objects.order_by("pk").first()
+    setattr(row, field, text)
+    row.save()
+    assert_export_then_import_changes_nothing(tmp_path)
+
+
+def test_a_text_left_open_is_an_error_that_names_its_line(db):
+    with pytest.raises(RoadmapParseError, match=r"<roadmap>:3: `<!-- text -->` without its"):
+        parse_roadmap("# A roadmap\n\n<!-- text -->\nIntroduction\n## A part\n")
 
 
 def assert_export_then_import_changes_nothing(tmp_path) -> None:
