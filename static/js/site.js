@@ -81,3 +81,10 @@ function edited(form) {
     return "defaultValue" in field && field.value !== field.defaultValue;
   });
 }
+
+// What the page's alert region says of a request that failed (config/middleware.py,
+// htmx_failures) is of that request: the next one starts with it empty.
+document.addEventListener("htmx:beforeRequest", () => {
+  const alert = document.getElementById("page-alert");
+  if (alert) alert.replaceChildren();
+});

@@ -115,6 +115,9 @@ def test_a_tick_on_a_resource_gone_since_the_page_loaded_is_told(new_page, learn
     )
     checkbox(page, PYTHON_BOOK).check()
     expect(page.get_by_role("alert")).to_contain_text("This is not on the site any more")
+    checkbox(page, MATHS).check()  # the next action starts with the alert empty
+    expect(bar(page, "Overall")).not_to_have_attribute("aria-valuenow", "0")
+    expect(page.locator("#page-alert")).to_be_empty()
 
 
 def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
