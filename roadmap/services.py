@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from roadmap.content import Content, content_at, content_version
@@ -353,7 +354,8 @@ def notes_shown_on(*, user, works) -> set[int]:
     found = frontier = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
     while frontier:
         joined = WorkJoin.objects.open().filter(
-            into_work__in=frontier, record__notes_met__has_key=str(user.pk)
+            Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk]),
+            into_work__in=frontier,
         )
         frontier = set(joined.values_list("from_work", flat=True)) - found
         found = found | frontier
@@ -488,20 +490,23 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
     moved, met = _states_join(Progress, "user_id", from_work, into_work)
     record["states_moved"] = [row.user_id for row in moved]
     record["states_met"] = {str(row.user_id): change for row, change in met.items()}
-    # A visitor's rows are named by their own ids, never by the visitor's key (a session's).
+    # A visitor is named by a digest of their key, never by the key (a session's).
     moved, met = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    record["visitor_rows_moved"] = [row.pk for row in moved]
-    record["visitor_rows_met"] = {str(row.pk): change for row, change in met.items()}
+    record["visitors_moved"] = [recorded(row.visitor, of="visitor") for row in moved]
+    record["visitors_met"] = {
+        recorded(row.visitor, of="visitor"): change for row, change in met.items()
+    }
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
     now = timezone.now()
     for mine in joined:
-        # What undoing needs and no more: the learner's text stays in their notes only.
+        # What undoing needs and no more (the learner's text stays in their notes only):
+        # how much of the note was there, and which text the join made of it.
         before = {"kept": len(mine.text), "updated_at": mine.updated_at.isoformat()}
         mine.text = f"{mine.text}{NOTES_JOINED}{written.pop(mine.user_id).text}"
         mine.html, mine.updated_at = markdown(mine.text), now
-        record["notes_met"][str(mine.user_id)] = before
+        record["notes_met"][str(mine.user_id)] = before | {"after": recorded(mine.text, of="note")}
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
     record["notes_moved"] = list(written)
@@ -512,6 +517,13 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
 
 # Between a note and the note of the same learner joined into it.
 NOTES_JOINED = "\n\n"
+
+
+def recorded(value: str, *, of: str) -> str:
+    """`value` (a visitor's key, or a note's text: `of`) as a join's record names it,
+    signed one way with the site's secret: the record holds neither a learner's text nor
+    a visitor's key (a session's, which would let whoever reads it in as them)."""
+    return salted_hmac(f"roadmap.WorkJoin.{of}", value).hexdigest()[:32]
 
 
 def _states_join(model, owner: str, from_work: Work, into_work: Work) -> tuple[list, dict]:
@@ -552,40 +564,41 @@ def _work_join_undo(join: WorkJoin) -> None:
     record = join.record
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
-    list(VisitorProgress.objects.select_for_update().filter(**back))
-    notes = Note.objects.select_for_update().filter(**back)
-    left = {note.user_id: note.text for note in notes if note.work_id == join.from_work_id}
-    moves = (
-        (Progress, "user", "user__in", record["states_moved"]),
-        (Note, "user", "user__in", record["notes_moved"]),
-        (VisitorProgress, "visitor", "pk__in", record.get("visitor_rows_moved", [])),
-    )
-    for model, owner, which, moved in moves:
-        already = model.objects.filter(work=join.from_work_id).values(owner)
-        model.objects.filter(work=join.into_work_id, **{which: moved}).exclude(
-            **{f"{owner}__in": already}
+    list(Note.objects.select_for_update().filter(**back))
+    for model, moved in ((Progress, record["states_moved"]), (Note, record["notes_moved"])):
+        already = model.objects.filter(work=join.from_work_id).values("user")
+        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
+            user__in=already
         ).update(work=join.from_work_id)
-    met = [(Progress, "user", user, values) for user, values in record["states_met"].items()]
-    met += [
-        (VisitorProgress, "pk", pk, values)
-        for pk, values in record.get("visitor_rows_met", {}).items()
+    met = [
+        (Progress.objects.filter(work=join.into_work_id, user=user).first(), values)
+        for user, values in record["states_met"].items()
     ]
-    for model, owner, key, values in met:
-        row = model.objects.filter(work=join.into_work_id, **{owner: key}).first()
+    visitors = VisitorProgress.objects.select_for_update().filter(**back)
+    there = {row.visitor for row in visitors if row.work_id == join.from_work_id}
+    moved, visitors_met = set(record.get("visitors_moved", [])), record.get("visitors_met", {})
+    for row in visitors:
+        if row.work_id != join.into_work_id:
+            continue
+        named = recorded(row.visitor, of="visitor")
+        if named in moved and row.visitor not in there:
+            VisitorProgress.objects.filter(pk=row.pk).update(work=join.from_work_id)
+        elif named in visitors_met:
+            met.append((row, visitors_met[named]))
+    for row, values in met:
         if row is not None and _values(row) == values["after"]:
             row.state, when = values["before"]
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
     for user, values in record["notes_met"].items():
-        # As the join left it (with the note it took in, still where the join left it):
-        # then as it was before, down to when it was written (an update, not a save).
+        # As the join made it: then as it was before, down to when it was written (an
+        # update, not a save).
         note = Note.objects.filter(work=join.into_work_id, user=user).first()
-        kept = values["kept"]
-        if note is None or note.text != f"{note.text[:kept]}{NOTES_JOINED}{left.get(int(user))}":
+        if note is None or recorded(note.text, of="note") != values["after"]:
             continue
         Note.objects.filter(pk=note.pk).update(
-            text=note.text[:kept],
-            html=markdown(note.text[:kept]),
+            text=note.text[: values["kept"]],
+            html=markdown(note.text[: values["kept"]]),
             updated_at=datetime.fromisoformat(values["updated_at"]),
         )
     join.undone_at = timezone.now()

@@ -152,8 +152,9 @@ def test_every_existing_row_gets_its_markdowns_html():
 
 @pytest.mark.django_db
 def test_joins_recorded_with_note_texts_keep_only_their_lengths():
-    """0017: a join recorded before keeps how much of each note it met was there, not the
-    text (undoing needs no more); a record without notes met is left as it was."""
+    """0017: a join recorded before keeps how much of each note it met was there and a
+    signed digest of what it made, not the texts (undoing needs no more); a record
+    without notes met is left as it was."""
     import importlib
 
     from django.apps import apps
@@ -177,8 +178,14 @@ def test_joins_recorded_with_note_texts_keep_only_their_lengths():
     migration = importlib.import_module("roadmap.migrations.0017_joins_keep_no_note_text")
     migration.forget_texts(apps, None)
     joined.refresh_from_db()
+    from roadmap.services import recorded
+
     assert joined.record["notes_met"] == {
-        "7": {"kept": 4, "updated_at": "2026-01-02T03:04:05+00:00"}
+        "7": {
+            "kept": 4,
+            "after": recorded("Mine\n\nTheirs", of="note"),
+            "updated_at": "2026-01-02T03:04:05+00:00",
+        }
     }
     assert joined.record["notes_moved"] == [7]
     bare.refresh_from_db()

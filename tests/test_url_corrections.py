@@ -235,13 +235,13 @@ def test_a_join_keeps_no_learners_text_and_forgets_a_deleted_learner(client, cur
     assert Note.objects.get(user=alice, work=review["cs229"].work_id).text == "Alice on CS229"
     assert exports([alice]) != before_undo
     assert change_url(client, review["first"], CS229, "join").status_code == 302
-    alice_id = alice.pk
+    ids = [alice.pk, bob.pk]
     bob.delete()
     alice.delete()
     for join in WorkJoin.objects.all():
         for values in join.record.values():
-            assert str(alice_id) not in values and alice_id not in values
-            assert str(bob.pk) not in values
+            for pk in ids:
+                assert str(pk) not in values and pk not in values
 
 
 def test_deleting_a_joined_note_deletes_the_note_it_took_in(client, curator, review):
@@ -264,6 +264,65 @@ def test_starting_a_part_over_with_its_notes_deletes_the_notes_joined_into_them(
     assert change_url(client, review["first"], CS229, "join").status_code == 302
     progress_reset(user=alice, part=review["cs229"].topic.part, notes=True)
     assert not Note.objects.filter(user=alice).exists()
+
+
+A, B, C, D = (f"https://{x}.example/" for x in "abcd")
+
+
+@pytest.fixture
+def chain(db):
+    """r1, r2 and r3 in roadmaps of their own, at A, B and C."""
+    found = {}
+    for i, (name, url) in enumerate((("r1", A), ("r2", B), ("r3", C))):
+        roadmap = RoadmapFactory(slug=f"rm{i}", title=f"Roadmap {i}", order=10 + i)
+        found[name] = ResourceFactory(topic__part__roadmap=roadmap, title=name, url=url)
+    return found
+
+
+def test_joins_undone_out_of_order_give_the_notes_back(client, curator, chain):
+    lea = UserFactory(username="lea")
+    for name, text in (("r1", "a"), ("r2", "b"), ("r3", "c")):
+        note_save(user=lea, resource=chain[name], text=text)
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302
+    assert change_url(client, chain["r2"], D).status_code == 302  # r1 alone on B's work
+    assert change_url(client, chain["r1"], C, "join").status_code == 302
+    assert change_url(client, chain["r1"], A).status_code == 302  # undoes the first
+    assert change_url(client, chain["r1"], B).status_code == 302  # undoes the second
+    assert not WorkJoin.objects.open().exists()
+    texts = dict(Note.objects.filter(user=lea).values_list("work", "text"))
+    assert texts[chain["r3"].work_id] == "c"
+
+
+def test_deleting_a_note_a_second_join_moved_deletes_what_the_first_took_in(client, curator, chain):
+    lea = UserFactory(username="lea")
+    note_save(user=lea, resource=chain["r1"], text="on A")
+    note_save(user=lea, resource=chain["r2"], text="on B")
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302  # A's meets B's
+    assert change_url(client, chain["r2"], D).status_code == 302
+    assert change_url(client, chain["r1"], C, "join").status_code == 302  # B's moves to C
+    assert Note.objects.get(user=lea, work=chain["r3"].work_id).text == "on B\n\non A"
+    note_save(user=lea, resource=chain["r3"], text="")
+    assert not Note.objects.filter(user=lea).exists()
+
+
+def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_learners(
+    client, curator, chain
+):
+    lea, visitor = UserFactory(username="lea"), Client()
+    progress_set(user=lea, resource=chain["r1"], state="done")
+    tick(visitor, chain["r1"], done=True)
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302
+    r1 = Resource.objects.get(pk=chain["r1"].pk)
+    for done in (False, True):  # unticked and ticked again: rows of their own
+        progress_set(user=lea, resource=r1, state="done" if done else "not_started")
+        tick(visitor, r1, done=done)
+    assert change_url(client, chain["r1"], A).status_code == 302  # undone
+    a_work = Resource.objects.get(pk=chain["r1"].pk).work_id
+    assert Progress.objects.get(user=lea).work_id == a_work
+    assert VisitorProgress.objects.get().work_id == a_work
 
 
 def wait_until_blocked(query_start: str) -> None:
