@@ -390,8 +390,9 @@ class WorkJoin(models.Model):
     another's, as a curator chose when a resource's URL was corrected to one listed
     already (services.work_join): who moved, and what the rows they met were before, so
     that setting the URL back undoes it (services.work_join_undo). Of a note met, only its
-    length before: a learner's text stays in their notes, and a learner deleted is taken
-    out of every record (services.work_joins_forget)."""
+    length before and a signed digest of what the join made of it; a visitor, by a signed
+    digest of their key (services.recorded): a learner's text stays in their notes, and a
+    learner deleted is taken out of every record (services.work_joins_forget)."""
 
     from_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_out")
     into_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_in")
