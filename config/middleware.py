@@ -3,7 +3,7 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
@@ -54,18 +54,29 @@ FAILED = {
     404: "This is not on the site any more (a curator may have just changed it). Reload"
     " the page to see it as it is now.",
 }
-FAILED_ON_OUR_SIDE = "Something went wrong on our side: nothing was saved. Try again in a moment."
-LOGGED_OUT = "You are not logged in any more, so this was not saved. Log in again, then send it again: what you wrote is still here."
+FAILED_ON_OUR_SIDE = (
+    "Something went wrong on our side. Reload the page to see what was saved, then try"
+    " again if need be."
+)
+LOGGED_OUT = "You are not logged in any more. Log in again, then try again."
+LOGGED_OUT_WRITING = (
+    "You are not logged in any more, so this was not saved. Log in again, then send it"
+    " again: what you wrote is still here."
+)
+# The answers said in a sentence: a page's or a view's plain text, never the API's JSON.
+SAID_OVER = ("text/html", "text/plain")
 
 
 def htmx_failures(get_response):
     """An htmx request that failed is told so in the page's alert region (#page-alert),
     in a sentence: never in silence, nor by an error page or the log-in page swapped over
     the control it came from (a note's editor, and what was typed in it). A 4xx or 5xx
-    answer (bar a 429, which says so already, and an answer that names where it goes)
-    becomes that sentence, with its status; a redirect to log in (a session that ended)
-    becomes a 401 with a link to log in, in another tab. base.html lets htmx swap them.
-    Requests without htmx, and the API's, are left as they are."""
+    page or plain-text answer (bar a 429, which says so already, and an answer that names
+    where it goes) becomes that sentence, its status and headers kept; a redirect to log
+    in (a session that ended) becomes a 401 with a link to log in, in another tab, back
+    to the page. The answer names the alert region as where it goes (HX-Retarget), which
+    static/js/site.js swaps in; it pushes no URL. Requests without htmx are left as they
+    are, and so is any answer in another form (the API's JSON)."""
 
     def middleware(request):
         response = get_response(request)
@@ -73,15 +84,22 @@ def htmx_failures(get_response):
             return response
         status, login = response.status_code, ""
         log_in = resolve_url(settings.LOGIN_URL)
+        writing = request.method not in ("GET", "HEAD")
         if status in (301, 302) and urlsplit(response.get("Location", "")).path == log_in:
-            # Back, once logged in, to the page the request was sent from.
             page = urlsplit(request.headers.get("HX-Current-URL", ""))
             back = page.path + (f"?{page.query}" if page.query else "")
             login = f"{log_in}?{urlencode({'next': back})}" if back else log_in
-            status, said = 401, LOGGED_OUT
-        elif status < 400 or status == 429:
+            said = LOGGED_OUT_WRITING if writing else LOGGED_OUT
+            del response["Location"]
+            response.status_code = 401
+        elif (
+            status < 400
+            or status == 429
+            or response.streaming
+            or not response.get("Content-Type", "").startswith(SAID_OVER)
+        ):
             return response
-        elif response.get("Content-Type", "").startswith("text/plain") and status in (400, 503):
+        elif response["Content-Type"].startswith("text/plain") and status in (400, 503):
             said = response.content.decode()
         elif status >= 500:
             said = FAILED_ON_OUR_SIDE
@@ -89,11 +107,13 @@ def htmx_failures(get_response):
             said = FAILED.get(
                 status, f"This could not be done (error {status}). Reload the page, then try again."
             )
-        alert = HttpResponse(
-            render_to_string("alert.html", {"said": said, "login": login}), status=status
-        )
-        alert["Cache-Control"] = "no-store"
-        return reselect(retarget(reswap(alert, "innerHTML"), "#page-alert"), ".alert-body")
+        response.content = render_to_string("alert.html", {"said": said, "login": login})
+        response["Content-Type"] = "text/html; charset=utf-8"
+        if "Content-Length" in response:
+            response["Content-Length"] = str(len(response.content))
+        response["Cache-Control"] = "no-store"
+        response["HX-Push-Url"] = "false"
+        return reselect(retarget(reswap(response, "innerHTML"), "#page-alert"), ".alert-body")
 
     return middleware
 

@@ -15,6 +15,7 @@ ALERT = "#page-alert"
 
 def alert_of(response) -> str:
     assert response["HX-Retarget"] == ALERT and response["HX-Reswap"] == "innerHTML"
+    assert response["HX-Push-Url"] == "false"  # a page's address stays where it was
     body = response.content.decode()
     assert body.count('<p class="alert-body">') == 1 and "<html" not in body
     return body
@@ -87,4 +88,37 @@ def test_a_failure_on_our_side_is_a_sentence_too(client, ada, three, monkeypatch
     failing.force_login(ada)
     answer = tick(failing, three[0], done=True, htmx=True)
     assert answer.status_code == 500
-    assert "Something went wrong on our side: nothing was saved." in alert_of(answer)
+    # (It cannot know what was written before the failure.)
+    assert "Reload the page to see what was saved" in alert_of(answer)
+
+
+def test_opening_a_form_after_the_session_ended_says_to_log_in_and_no_more(client, ada, three):
+    client.force_login(ada)
+    client.logout()
+    answer = client.get(f"/resources/{three[0].public_id}/note", headers=HTMX)
+    said = alert_of(answer)
+    assert answer.status_code == 401
+    assert "You are not logged in any more. Log in again, then try again." in said
+    assert "what you wrote" not in said
+
+
+def test_the_answer_keeps_the_headers_the_site_gives_every_answer(client, ada, three):
+    client.force_login(ada)
+    resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
+    plain = tick(client, three[0], done=True)
+    told = tick(client, three[0], done=True, htmx=True)
+    for header in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+    ):
+        assert told[header] == plain[header]
+
+
+def test_the_apis_answers_are_its_own(client, db):
+    """JSON, with the API's shape, whoever asks."""
+    answer = client.get("/api/v1/me/progress", headers=HTMX)
+    assert answer.status_code == 401
+    assert answer["Content-Type"].startswith("application/json") and "HX-Retarget" not in answer

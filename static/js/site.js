@@ -82,9 +82,25 @@ function edited(form) {
   });
 }
 
-// What the page's alert region says of a request that failed (config/middleware.py,
-// htmx_failures) is of that request: the next one starts with it empty.
-document.addEventListener("htmx:beforeRequest", () => {
-  const alert = document.getElementById("page-alert");
-  if (alert) alert.replaceChildren();
+// A request that failed is said in the page's alert region, never over the control it
+// came from: the site's own sentence (config/middleware.py, htmx_failures, names the
+// region as where it goes), else one of ours (a gateway's page while the site restarts,
+// no answer at all). A 429 htmx swaps where it says. Each request starts with it empty.
+const pageAlert = () => document.getElementById("page-alert");
+function say(sentence) {
+  const alert = pageAlert();
+  if (alert) alert.textContent = sentence;
+}
+document.addEventListener("htmx:beforeRequest", () => pageAlert()?.replaceChildren());
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (!detail.isError || detail.shouldSwap) return;
+  if (detail.xhr.getResponseHeader("HX-Retarget") === "#page-alert") {
+    detail.shouldSwap = true;
+  } else {
+    say(`The site did not answer as it should (error ${detail.xhr.status}). Reload the page to see what was saved.`);
+  }
+});
+document.addEventListener("htmx:sendError", () => {
+  say("The site could not be reached, so this was not sent. Check your connection, then try again.");
 });

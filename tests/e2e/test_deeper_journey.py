@@ -120,6 +120,45 @@ def test_a_tick_on_a_resource_gone_since_the_page_loaded_is_told(new_page, learn
     expect(page.locator("#page-alert")).to_be_empty()
 
 
+def test_a_filter_that_failed_leaves_the_address_and_says_why(new_page):
+    from roadmap.models import Roadmap
+
+    page = new_page()
+    page.goto(ROADMAP)
+    Roadmap.objects.filter(slug="deep-learning").update(status=Roadmap.Status.DRAFT)
+    page.get_by_role("group", name="Kind").get_by_label("Book").check()
+    expect(page.get_by_role("alert")).to_contain_text("This is not on the site any more")
+    assert page.url.endswith(ROADMAP)
+
+
+GATEWAY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+    "<hr>nginx</body></html>"
+)
+
+
+def test_a_gateway_s_error_page_is_said_in_a_sentence_of_ours(new_page):
+    """While the site restarts, nginx answers with a page of its own: neither it nor its
+    title lands in the page; a sentence says what to do. So does no answer at all."""
+    page = new_page()
+    page.goto(ROADMAP)
+    title = page.title()
+    page.route(
+        "**/progress",
+        lambda route: route.fulfill(status=502, body=GATEWAY_PAGE, content_type="text/html"),
+    )
+    checkbox(page, PYTHON_BOOK).check()
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(
+        "The site did not answer as it should (error 502). Reload the page to see what was saved."
+    )
+    assert page.title() == title
+    page.unroute("**/progress")
+    page.route("**/progress", lambda route: route.abort())
+    checkbox(page, MATHS).check()
+    expect(alert).to_contain_text("The site could not be reached, so this was not sent.")
+
+
 def test_a_visitor_ticks_two_and_finds_both_after_signing_up(new_page):
     page = new_page()
     page.goto(ROADMAP)
