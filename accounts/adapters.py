@@ -1,5 +1,6 @@
 """allauth's social sign-in, as this site wants it, through its adapter's public hooks."""
 
+from allauth.account import app_settings as account_settings
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp
@@ -41,10 +42,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def validate_disconnect(self, account, accounts) -> None:
         """allauth counts every provider connected as a way to log in; one no longer
-        offered here is none: disconnecting the last one offered needs a password."""
-        others = accounts.exclude(pk=account.pk).filter(provider__in=self.offered())
-        if not others.exists() and not account.user.has_usable_password():
+        offered here is none. Disconnecting the last one offered asks what allauth asks
+        of the last one: a password, and with mandatory verification a verified address
+        to reset it with."""
+        if accounts.exclude(pk=account.pk).filter(provider__in=self.offered()).exists():
+            return
+        if not account.user.has_usable_password():
             raise self.validation_error("no_password")
+        mandatory = account_settings.EMAIL_VERIFICATION == "mandatory"
+        if mandatory and not EmailAddress.objects.filter(user=account.user, verified=True).exists():
+            raise self.validation_error("no_verified_email")
 
     def connected(self, user) -> list[tuple[str, str]]:
         """Each provider `user` has connected: its name, and their account there; one no

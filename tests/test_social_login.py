@@ -228,6 +228,27 @@ def test_a_provider_no_longer_offered_leaves_the_profile_and_connections_working
     assert SocialAccount.objects.count() == 2
 
 
+def test_the_last_provider_offered_asks_for_a_verified_address_when_verification_is_mandatory(
+    client, db, mocked, settings
+):
+    """As allauth asks of the last provider: a provider no longer offered is no way in."""
+    google(mocked)
+    dance(client, "google")
+    github(mocked, email="octo@example.com", verified=False)
+    dance(client, "github", process="connect")
+    ada = SocialAccount.objects.get(provider="github").user
+    ada.set_password("correct horse battery staple")
+    ada.save()
+    EmailAddress.objects.filter(user=ada).update(verified=False)
+    client.force_login(ada)
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": PROVIDERS["github"]}
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    github_account = SocialAccount.objects.get(provider="github")
+    refused = client.post("/accounts/3rdparty/", {"account": github_account.pk})
+    assert "Your account has no verified email address." in refused.content.decode()
+    assert SocialAccount.objects.filter(pk=github_account.pk).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_removals_at_once_never_remove_the_last_way_to_log_in(mocked, monkeypatch):
     """Two tabs, each removing one of a learner's two providers (no password): one goes,
