@@ -190,3 +190,23 @@ def test_joins_recorded_with_note_texts_keep_only_their_lengths():
     assert joined.record["notes_moved"] == [7]
     bare.refresh_from_db()
     assert bare.record == {}
+
+
+@pytest.mark.django_db
+def test_display_names_saved_before_lose_their_control_characters_and_direction_marks():
+    """0008: the share page's headline reads as written, whatever was saved before."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import User
+    from tests.factories import UserFactory
+
+    turned = UserFactory(username="t")
+    User.objects.filter(pk=turned.pk).update(display_name="Ada\u202e x\x01y")
+    kept = UserFactory(username="k", display_name="أدا لوفليس")
+    importlib.import_module("accounts.migrations.0008_display_names_read_as_written").tidy(
+        apps, None
+    )
+    assert User.objects.get(pk=turned.pk).display_name == "Ada xy"
+    assert User.objects.get(pk=kept.pk).display_name == "أدا لوفليس"
