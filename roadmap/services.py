@@ -349,16 +349,21 @@ def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = No
 def notes_shown_on(*, user, works) -> set[int]:
     """The works whose notes of `user`'s show on `works` (ids): those, and any whose note
     a join took into one of them (the note joined from stays on its own work, where no
-    page shows it, for the join to be undone), however many joins led there. Deleting a
-    note deletes what it showed."""
-    found = frontier = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
+    page shows it, for the join to be undone), however many joins led there, each made
+    before the one after it. A join that moved the note leaves none behind, but leads on
+    to what was joined into it before. Deleting a note deletes what it showed."""
+    found = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
+    frontier: list[tuple[int, datetime | None]] = [(work, None) for work in found]
+    mine = Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk])
     while frontier:
-        joined = WorkJoin.objects.open().filter(
-            Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk]),
-            into_work__in=frontier,
-        )
-        frontier = set(joined.values_list("from_work", flat=True)) - found
-        found = found | frontier
+        work, before = frontier.pop()
+        joins = WorkJoin.objects.open().filter(mine, into_work=work)
+        if before is not None:
+            joins = joins.filter(created_at__lt=before)
+        for join in joins:
+            if str(user.pk) in join.record["notes_met"]:
+                found.add(join.from_work_id)
+            frontier.append((join.from_work_id, join.created_at))
     return found
 
 

@@ -307,6 +307,22 @@ def test_deleting_a_note_a_second_join_moved_deletes_what_the_first_took_in(clie
     assert not Note.objects.filter(user=lea).exists()
 
 
+def test_deleting_a_note_whose_joined_note_moved_leaves_a_later_note_on_the_old_url(
+    client, curator, chain
+):
+    """A moved note leaves nothing behind: a note written later where the old URL is
+    listed again is another note, and stays."""
+    lea = UserFactory(username="lea")
+    note_save(user=lea, resource=chain["r1"], text="on A")
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302  # moves A's to B
+    assert change_url(client, chain["r3"], A).status_code == 302  # r3 lists A's work
+    r3 = Resource.objects.get(pk=chain["r3"].pk)
+    note_save(user=lea, resource=r3, text="my note on r3")
+    note_save(user=lea, resource=Resource.objects.get(pk=chain["r1"].pk), text="")
+    assert list(Note.objects.filter(user=lea).values_list("text", flat=True)) == ["my note on r3"]
+
+
 def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_learners(
     client, curator, chain
 ):
