@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -524,11 +525,19 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
 NOTES_JOINED = "\n\n"
 
 
-def recorded(value: str, *, of: str) -> str:
+def recorded(value: str, *, of: str, secret: str | None = None) -> str:
     """`value` (a visitor's key, or a note's text: `of`) as a join's record names it,
     signed one way with the site's secret: the record holds neither a learner's text nor
     a visitor's key (a session's, which would let whoever reads it in as them)."""
-    return salted_hmac(f"roadmap.WorkJoin.{of}", value).hexdigest()[:32]
+    return salted_hmac(f"roadmap.WorkJoin.{of}", value, secret=secret).hexdigest()[:32]
+
+
+def recorded_names(value: str, *, of: str) -> set[str]:
+    """Each name `value` may have in a record: with the site's secret, or one it had
+    (SECRET_KEY_FALLBACKS), so that a join made before the secret changed is still
+    undone whole."""
+    secrets = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return {recorded(value, of=of, secret=secret) for secret in secrets}
 
 
 def _states_join(model, owner: str, from_work: Work, into_work: Work) -> tuple[list, dict]:
@@ -585,11 +594,11 @@ def _work_join_undo(join: WorkJoin) -> None:
     for row in visitors:
         if row.work_id != join.into_work_id:
             continue
-        named = recorded(row.visitor, of="visitor")
-        if named in moved and row.visitor not in there:
+        names = recorded_names(row.visitor, of="visitor")
+        if names & moved and row.visitor not in there:
             VisitorProgress.objects.filter(pk=row.pk).update(work=join.from_work_id)
-        elif named in visitors_met:
-            met.append((row, visitors_met[named]))
+        elif named := names & visitors_met.keys():
+            met.append((row, visitors_met[named.pop()]))
     for row, values in met:
         if row is not None and _values(row) == values["after"]:
             row.state, when = values["before"]
@@ -599,7 +608,8 @@ def _work_join_undo(join: WorkJoin) -> None:
         # As the join made it: then as it was before, down to when it was written (an
         # update, not a save).
         note = Note.objects.filter(work=join.into_work_id, user=user).first()
-        if note is None or recorded(note.text, of="note") != values["after"]:
+        # (A record without what the join made of it cannot tell: the note stays.)
+        if note is None or values.get("after") not in recorded_names(note.text, of="note"):
             continue
         Note.objects.filter(pk=note.pk).update(
             text=note.text[: values["kept"]],

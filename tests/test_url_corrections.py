@@ -323,6 +323,23 @@ def test_deleting_a_note_whose_joined_note_moved_leaves_a_later_note_on_the_old_
     assert list(Note.objects.filter(user=lea).values_list("text", flat=True)) == ["my note on r3"]
 
 
+def test_a_join_made_before_the_secret_changed_is_undone_whole(client, curator, review, settings):
+    """With the old secret kept as a fallback, as Django's rotation asks."""
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    before = exports(review["learners"])
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another secret key, long and random enough for the tests' sake"
+    client.force_login(curator)
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert exports(review["learners"]) == before
+    assert (
+        VisitorProgress.objects.get().work_id == Resource.objects.get(pk=review["first"].pk).work_id
+    )
+
+
 def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_learners(
     client, curator, chain
 ):
