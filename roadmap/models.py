@@ -96,6 +96,7 @@ class MarkdownQuerySet(models.QuerySet):
             if source in kwargs and html not in kwargs:
                 if not isinstance(kwargs[source], str):
                     raise TypeError(f"Give {source} as text: its HTML is rendered from it.")
+                kwargs[source] = line_ends(kwargs[source])
                 kwargs[html] = str(markdown(kwargs[source]))
         return super().update(**kwargs)
 
@@ -122,8 +123,16 @@ class MarkdownModel(models.Model):
         from roadmap.templatetags.markdown import markdown
 
         for source, html in self.MARKDOWN.items():
-            setattr(self, html, str(markdown(getattr(self, source))))
+            text = line_ends(getattr(self, source))
+            setattr(self, source, text)
+            setattr(self, html, str(markdown(text)))
         return list(self.MARKDOWN.values())
+
+
+def line_ends(text: str) -> str:
+    """Markdown with "\n" ending each line, whatever a browser's textarea sent ("\r\n"):
+    as the roadmap's Markdown file reads it back."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def html_field() -> models.TextField:

@@ -34,11 +34,11 @@ document's structure onto parts, topics and resources:
   line, else from its topic's or part's name ("Books", "Free courses"), else (the kind
   only) from its own words.
 
-The seed's own format is a case of it; `render_roadmap` writes it:
+The seed's own format is a case of it:
 
     # Roadmap title
     Introduction paragraphs.
-    ## Part one: Part title
+    ## Part one: Part title         ("Part one:" dropped, the title capitalized)
     <!-- slug: part-title -->       (optional)
     -- soon --                      (coming soon; `-- draft --` for a draft)
     Part summary.
@@ -51,10 +51,12 @@ The seed's own format is a case of it; `render_roadmap` writes it:
 The author's editor notes are not content: other lines starting with `--`, a paragraph
 starting with `strucure:` (or `structure:`), and lines that are only a bracketed aside.
 
-An introduction or summary between a `<!-- text -->` line and an `<!-- end text -->` line
-is taken as written, none of it read as structure, notes or resources: the export writes
-them so (a heading or a list of links in them would otherwise come back as a part or as
-resources).
+`render_roadmap` writes the same, so that its file comes back as it was: each heading
+with its slug line, and a heading with a slug line is read as written (no "Part one:",
+no capital added); each introduction and summary between a `<!-- text -->` line and an
+`<!-- end text -->` line, each a paragraph of its own at the left margin, which is taken
+as written, none of it read as structure, notes or resources (a heading or a list of
+links in it would otherwise come back as a part or as resources).
 """
 
 from __future__ import annotations
@@ -101,20 +103,6 @@ LISTS = {"bullet_list", "ordered_list"}
 VERBATIM = {"fence", "code_block"}  # kept as written, editor notes and all
 BADGE = "an image or badge, not a resource"
 ANCHOR = "an in-page anchor, not a resource"
-NUMBER_WORDS = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
 KINDS = {"book", "course", "video", "article", "paper", "tool", "other"}
 LEVELS = {"beginner", "intermediate", "advanced"}
 COSTS = {"free", "paid"}
@@ -798,11 +786,13 @@ class _Reader:
             )
         for section in headed:
             if section in chosen:
-                title = PART_HEADING.sub("", section.title)
-                # The draft's "Part one: pre-requisites" reads "Pre-requisites"; a title
-                # without "Part one:" is kept as written (the export writes one so).
-                if title != section.title and title.split(" ", 1)[0].islower():
-                    title = title[:1].upper() + title[1:]
+                # The draft's "Part one: pre-requisites" reads "Pre-requisites"; a heading
+                # with a slug line (the export's) is read as written.
+                title = section.title
+                if not section.slug:
+                    title = PART_HEADING.sub("", title)
+                    if title.split(" ", 1)[0].islower():
+                        title = title[:1].upper() + title[1:]
                 part = ParsedPart(
                     title=title,
                     line=section.line,
@@ -942,12 +932,23 @@ def texts_as_written(lines: list[str]) -> tuple[list[str], dict[int, str], int]:
     """The lines Markdown is to read, each text between a `<!-- text -->` line and an
     `<!-- end text -->` line taken out (blank lines in its place, so that every line keeps
     its number); those texts, by the line number of their `<!-- text -->`; and the line
-    number of one left open (0 when none is)."""
+    number of one left open (0 when none is). A marker is a paragraph of its own, at the
+    left margin, outside any list, quote or code: one in a description or in code is text."""
+    if not any(line.rstrip() == TEXT_OPENS for line in lines):
+        return lines, {}, 0
+    markers = [
+        start
+        for start, end in (
+            token.map for token in _reader.parse("\n".join(lines)) if token.level == 0 and token.map
+        )
+        if end == start + 1 and lines[start].rstrip() in (TEXT_OPENS, TEXT_ENDS)
+    ]
     read, written, opened = list(lines), {}, None
-    for number, line in enumerate(lines):
-        if opened is None and line.strip() == TEXT_OPENS:
+    for number in markers:
+        line = lines[number].rstrip()
+        if opened is None and line == TEXT_OPENS:
             opened = number
-        elif opened is not None and line.strip() == TEXT_ENDS:
+        elif opened is not None and line == TEXT_ENDS:
             written[opened + 1] = "\n".join(lines[opened + 1 : number]).strip("\n")
             read[opened : number + 1] = [""] * (number + 1 - opened)
             opened = None
@@ -1050,17 +1051,9 @@ def render_roadmap(roadmap, parts) -> str:
     topics and the resources to export prefetched (see `PartQuerySet.for_export`)."""
     out = [f"# {escape_heading(roadmap.title)}", ""]
     out += as_written(roadmap.introduction)
-    for index, part in enumerate(parts):
-        number = NUMBER_WORDS[index] if index < len(NUMBER_WORDS) else str(index + 1)
-        # (A title that starts in lower case is written without "Part one:", after which
-        # the draft's titles are read with a capital.)
-        heading = escape_heading(part.title)
-        lower = part.title.split(" ", 1)[0].islower()
-        out += [
-            f"## {heading}" if lower else f"## Part {number}: {heading}",
-            f"<!-- slug: {part.slug} -->",
-            "",
-        ]
+    for part in parts:
+        # (Its slug line says it is read as written: no "Part one:" before it.)
+        out += [f"## {escape_heading(part.title)}", f"<!-- slug: {part.slug} -->", ""]
         if part.status != "published":
             out += ["-- soon --" if part.status == "coming_soon" else "-- draft --", ""]
         out += as_written(part.summary)
@@ -1084,8 +1077,8 @@ def render_roadmap(roadmap, parts) -> str:
 
 def as_written(text: str) -> list[str]:
     """An introduction's or a summary's lines in the file: between `<!-- text -->` lines,
-    read back as written (see the module's doc)."""
-    return [TEXT_OPENS, text, TEXT_ENDS, ""] if text else []
+    each a paragraph of its own, read back as written (see the module's doc)."""
+    return [TEXT_OPENS, "", text, "", TEXT_ENDS, ""] if text else []
 
 
 def export_roadmap_markdown(slug: str | None = None) -> str | None:
