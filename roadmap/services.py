@@ -239,6 +239,7 @@ def visitor_progress_set(*, session, resource: Resource, state: str, content: Co
 class Merged:
     added: int  # states the account did not have
     kept: int  # works the account had a state of already: the account's stood
+    works: frozenset[int] = frozenset()  # the works of the states added
 
 
 @transaction.atomic
@@ -268,7 +269,7 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
     with writing_as("keeping"):
         Progress.objects.bulk_create(added, ignore_conflicts=True)
     Progress.objects.bulk_update(earlier, ["completed_at"])
-    return Merged(added=len(added), kept=len(existing))
+    return Merged(added=len(added), kept=len(existing), works=frozenset(r.work_id for r in added))
 
 
 def visitor_progress_merge(*, user, session) -> Merged | None:
@@ -289,8 +290,34 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
             rows = {work: Row(state, since) for work, state, since in cursor.fetchall()}
         if rows:
             merged = progress_merge(user=user, rows=rows)
+            work_joins_adopt(visitor=session[VISITOR], user=user, works=merged.works)
     session.pop(VISITOR, None)
     return merged
+
+
+def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
+    """A visitor's states kept in their account (on `works`, those it did not have): the
+    open joins that moved or met them name the learner now, so that undoing one takes
+    them back as it takes back a learner's."""
+    names = recorded_names(visitor, of="visitor")
+    mentioning = Q()
+    for name in names:
+        mentioning |= Q(record__visitors_moved__contains=[name]) | Q(
+            record__visitors_met__has_key=name
+        )
+    for join in WorkJoin.objects.open().select_for_update().filter(mentioning):
+        record, changed = join.record, False
+        if join.into_work_id in works:
+            if names & set(record.get("visitors_moved", [])):
+                record["states_moved"].append(user.pk)
+                record["visitors_moved"] = [n for n in record["visitors_moved"] if n not in names]
+                changed = True
+            met = names & record.get("visitors_met", {}).keys()
+            if met and join.from_work_id in works:  # both theirs now, as a learner's met
+                record["states_met"][str(user.pk)] = record["visitors_met"].pop(met.pop())
+                changed = True
+        if changed:
+            join.save(update_fields=["record"])
 
 
 def progress_reset(

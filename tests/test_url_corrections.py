@@ -340,6 +340,24 @@ def test_a_join_made_before_the_secret_changed_is_undone_whole(client, curator, 
     )
 
 
+def test_a_visitors_tick_kept_at_sign_up_after_a_join_goes_back_with_its_undoing(
+    client, curator, review
+):
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    visitor.post(
+        "/accounts/signup/",
+        {"username": "cy", "email": "cy@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    cy = User.objects.get(username="cy")
+    assert Progress.objects.get(user=cy).work_id == review["cs229"].work_id
+    assert change_url(client, review["first"], NN).status_code == 302  # undone
+    nn = Resource.objects.get(pk=review["first"].pk).work_id
+    assert Progress.objects.get(user=cy).work_id == nn
+
+
 def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_learners(
     client, curator, chain
 ):
