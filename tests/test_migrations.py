@@ -203,10 +203,10 @@ def test_display_names_saved_before_lose_their_control_characters_and_direction_
     from tests.factories import UserFactory
 
     turned = UserFactory(username="t")
-    User.objects.filter(pk=turned.pk).update(display_name="Ada\u202e x\x01y")
+    User.objects.filter(pk=turned.pk).update(display_name="Ada\u202e x\x01y\tLee")
     kept = UserFactory(username="k", display_name="أدا لوفليس")
     importlib.import_module("accounts.migrations.0008_display_names_read_as_written").tidy(
         apps, None
     )
-    assert User.objects.get(pk=turned.pk).display_name == "Ada xy"
+    assert User.objects.get(pk=turned.pk).display_name == "Ada xy Lee"
     assert User.objects.get(pk=kept.pk).display_name == "أدا لوفليس"

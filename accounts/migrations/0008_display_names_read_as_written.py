@@ -13,7 +13,12 @@ DIRECTION_MARKS = frozenset(
 
 
 def as_written(name: str) -> str:
-    kept = "".join(c for c in name if unicodedata.category(c) != "Cc" and c not in DIRECTION_MARKS)
+    """As the profile would take it: spaces, tabs and line breaks one space (its
+    `clean_display_name`), and no other control character or direction mark."""
+    spaced = " ".join(name.split())
+    kept = "".join(
+        c for c in spaced if unicodedata.category(c) != "Cc" and c not in DIRECTION_MARKS
+    )
     return " ".join(kept.split())
 
 
