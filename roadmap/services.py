@@ -297,25 +297,30 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
 
 def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     """A visitor's states kept in their account (on `works`, those it did not have): the
-    open joins that moved or met them name the learner now, so that undoing one takes
-    them back as it takes back a learner's."""
+    open joins that moved or met them name the learner now, back along each chain of
+    joins that led there, so that undoing one takes them back as it takes a learner's."""
+    if not works:
+        return
     names = recorded_names(visitor, of="visitor")
     mentioning = Q()
     for name in names:
-        mentioning |= Q(record__visitors_moved__contains=[name]) | Q(
-            record__visitors_met__has_key=name
-        )
-    for join in WorkJoin.objects.open().select_for_update().filter(mentioning):
+        mentioning |= Q(record__visitors_moved__contains=[name])
+        mentioning |= Q(record__visitors_met__has_key=name)
+    joins = list(WorkJoin.objects.open().select_for_update().filter(mentioning).order_by("-pk"))
+    theirs = set(works)
+    for join in joins:  # the newest first: each leads back to the one before it
         record, changed = join.record, False
-        if join.into_work_id in works:
-            if names & set(record.get("visitors_moved", [])):
-                record["states_moved"].append(user.pk)
-                record["visitors_moved"] = [n for n in record["visitors_moved"] if n not in names]
-                changed = True
-            met = names & record.get("visitors_met", {}).keys()
-            if met and join.from_work_id in works:  # both theirs now, as a learner's met
-                record["states_met"][str(user.pk)] = record["visitors_met"].pop(met.pop())
-                changed = True
+        if join.into_work_id not in theirs:
+            continue
+        if names & set(record.get("visitors_moved", [])):
+            record["states_moved"].append(user.pk)
+            record["visitors_moved"] = [n for n in record["visitors_moved"] if n not in names]
+            theirs.add(join.from_work_id)
+            changed = True
+        met = names & record.get("visitors_met", {}).keys()
+        if met and join.from_work_id in theirs:  # both theirs now, as a learner's met
+            record["states_met"][str(user.pk)] = record["visitors_met"].pop(met.pop())
+            changed = True
         if changed:
             join.save(update_fields=["record"])
 
@@ -381,17 +386,17 @@ def notes_shown_on(*, user, works) -> set[int]:
     before the one after it. A join that moved the note leaves none behind, but leads on
     to what was joined into it before. Deleting a note deletes what it showed."""
     found = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
-    frontier: list[tuple[int, datetime | None]] = [(work, None) for work in found]
+    frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     mine = Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk])
     while frontier:
         work, before = frontier.pop()
         joins = WorkJoin.objects.open().filter(mine, into_work=work)
-        if before is not None:
-            joins = joins.filter(created_at__lt=before)
+        if before is not None:  # made before it (ids, not clocks, say which was first)
+            joins = joins.filter(pk__lt=before)
         for join in joins:
             if str(user.pk) in join.record["notes_met"]:
                 found.add(join.from_work_id)
-            frontier.append((join.from_work_id, join.created_at))
+            frontier.append((join.from_work_id, join.pk))
     return found
 
 

@@ -358,6 +358,54 @@ def test_a_visitors_tick_kept_at_sign_up_after_a_join_goes_back_with_its_undoing
     assert Progress.objects.get(user=cy).work_id == nn
 
 
+def test_a_visitors_tick_two_joins_moved_goes_back_with_both_undoings_after_sign_up(
+    client, curator, chain
+):
+    visitor = Client()
+    tick(visitor, chain["r1"], done=True)
+    a_work = chain["r1"].work_id
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302
+    assert change_url(client, chain["r2"], D).status_code == 302  # r1 alone on B's work
+    assert change_url(client, chain["r1"], C, "join").status_code == 302
+    visitor.post(
+        "/accounts/signup/",
+        {"username": "cy", "email": "cy@example.com", "password1": "a-long-Passphrase-42"},
+    )
+    cy = User.objects.get(username="cy")
+    assert change_url(client, chain["r1"], B).status_code == 302  # undoes the second
+    assert change_url(client, chain["r1"], A).status_code == 302  # and the first
+    assert Progress.objects.get(user=cy).work_id == a_work
+
+
+def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
+    """Alice had every state the visitor kept: nothing of theirs can be in a join."""
+    from django.test.utils import CaptureQueriesContext
+
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    with CaptureQueriesContext(connection) as queries:
+        visitor.post(
+            "/accounts/login/", {"login": "alice", "password": "correct horse battery staple"}
+        )
+    assert visitor.session.get("_auth_user_id") == str(review["learners"][0].pk)
+    assert not [q for q in queries if "roadmap_workjoin" in q["sql"]]
+
+
+def test_joins_made_at_one_instant_are_followed_back_all_the_same(client, curator, chain):
+    """Which join came first is the order they were made in, not the clock's."""
+    lea = UserFactory(username="lea")
+    note_save(user=lea, resource=chain["r1"], text="on A")
+    note_save(user=lea, resource=chain["r2"], text="on B")
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302
+    assert change_url(client, chain["r2"], D).status_code == 302
+    assert change_url(client, chain["r1"], C, "join").status_code == 302
+    WorkJoin.objects.update(created_at=WorkJoin.objects.earliest("pk").created_at)
+    note_save(user=lea, resource=chain["r3"], text="")
+    assert not Note.objects.filter(user=lea).exists()
+
+
 def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_learners(
     client, curator, chain
 ):
