@@ -38,7 +38,7 @@ The seed's own format is a case of it:
 
     # Roadmap title
     Introduction paragraphs.
-    ## Part one: Part title         ("Part one:" dropped, the title capitalized)
+    ## Part one: Part title         ("Part one:" dropped; without a slug line, capitalized)
     <!-- slug: part-title -->       (optional)
     -- soon --                      (coming soon; `-- draft --` for a draft)
     Part summary.
@@ -52,11 +52,11 @@ The author's editor notes are not content: other lines starting with `--`, a par
 starting with `strucure:` (or `structure:`), and lines that are only a bracketed aside.
 
 `render_roadmap` writes the same, so that its file comes back as it was: each heading
-with its slug line, and a heading with a slug line is read as written (no "Part one:",
-no capital added); each introduction and summary between a `<!-- text -->` line and an
-`<!-- end text -->` line, each a paragraph of its own at the left margin, which is taken
-as written, none of it read as structure, notes or resources (a heading or a list of
-links in it would otherwise come back as a part or as resources).
+with its slug line, and a heading with a slug line gets no capital added; each
+introduction and summary between a `<!-- text -->` line and an `<!-- end text -->` line,
+each at the left margin, which is taken as written, none of it read as structure, notes
+or resources (a heading or a list of links in it would otherwise come back as a part or
+as resources).
 """
 
 from __future__ import annotations
@@ -786,13 +786,11 @@ class _Reader:
             )
         for section in headed:
             if section in chosen:
-                # The draft's "Part one: pre-requisites" reads "Pre-requisites"; a heading
-                # with a slug line (the export's) is read as written.
-                title = section.title
-                if not section.slug:
-                    title = PART_HEADING.sub("", title)
-                    if title.split(" ", 1)[0].islower():
-                        title = title[:1].upper() + title[1:]
+                # "Part one:" is dropped. The draft's "pre-requisites" then reads
+                # "Pre-requisites"; a heading with a slug line (the export's) is as written.
+                title = PART_HEADING.sub("", section.title)
+                if not section.slug and title.split(" ", 1)[0].islower():
+                    title = title[:1].upper() + title[1:]
                 part = ParsedPart(
                     title=title,
                     line=section.line,
@@ -932,23 +930,14 @@ def texts_as_written(lines: list[str]) -> tuple[list[str], dict[int, str], int]:
     """The lines Markdown is to read, each text between a `<!-- text -->` line and an
     `<!-- end text -->` line taken out (blank lines in its place, so that every line keeps
     its number); those texts, by the line number of their `<!-- text -->`; and the line
-    number of one left open (0 when none is). A marker is a paragraph of its own, at the
-    left margin, outside any list, quote or code: one in a description or in code is text."""
-    if not any(line.rstrip() == TEXT_OPENS for line in lines):
-        return lines, {}, 0
-    markers = [
-        start
-        for start, end in (
-            token.map for token in _reader.parse("\n".join(lines)) if token.level == 0 and token.map
-        )
-        if end == start + 1 and lines[start].rstrip() in (TEXT_OPENS, TEXT_ENDS)
-    ]
+    number of one left open (0 when none is). A marker is a line of its own at the left
+    margin: one indented (in a description, a list) is text; within a text, whatever it
+    holds (an unclosed code fence too) ends at the first `<!-- end text -->`."""
     read, written, opened = list(lines), {}, None
-    for number in markers:
-        line = lines[number].rstrip()
-        if opened is None and line == TEXT_OPENS:
+    for number, line in enumerate(lines):
+        if opened is None and line.rstrip() == TEXT_OPENS:
             opened = number
-        elif opened is not None and line == TEXT_ENDS:
+        elif opened is not None and line.rstrip() == TEXT_ENDS:
             written[opened + 1] = "\n".join(lines[opened + 1 : number]).strip("\n")
             read[opened : number + 1] = [""] * (number + 1 - opened)
             opened = None
@@ -1051,9 +1040,13 @@ def render_roadmap(roadmap, parts) -> str:
     topics and the resources to export prefetched (see `PartQuerySet.for_export`)."""
     out = [f"# {escape_heading(roadmap.title)}", ""]
     out += as_written(roadmap.introduction)
-    for part in parts:
-        # (Its slug line says it is read as written: no "Part one:" before it.)
-        out += [f"## {escape_heading(part.title)}", f"<!-- slug: {part.slug} -->", ""]
+    for number, part in enumerate(parts, start=1):
+        # (Its slug line says it is read as written, bar a "Part one:" before it: one is
+        # written only before a title that starts so itself.)
+        heading = escape_heading(part.title)
+        if PART_HEADING.match(part.title):
+            heading = f"Part {number}: {heading}"
+        out += [f"## {heading}", f"<!-- slug: {part.slug} -->", ""]
         if part.status != "published":
             out += ["-- soon --" if part.status == "coming_soon" else "-- draft --", ""]
         out += as_written(part.summary)

@@ -103,7 +103,7 @@ def test_export_then_import_changes_nothing(seed, tmp_path):
         (Part, "title", "deep learning, in lower case"),
         (Part, "title", "part two: what it says"),
         (Topic, "summary", "Windows wrote this:\r\n\r\n* a line\r\n* and another"),
-        (Topic, "summary", "Shown as code:\n\n```\n<!-- text -->\n\n<!-- end text -->\n```"),
+        (Roadmap, "introduction", "Begin with:\n\n```\npip install torch"),  # a fence left open
         (Resource, "description", "A marker in a description:\n\n<!-- text -->\n\nno more"),
     ],
 )
@@ -114,6 +114,15 @@ def test_an_introduction_summary_or_title_comes_back_as_written(seed, tmp_path, 
     setattr(row, field, text)
     row.save()  # (with "\n" ending each line, whatever a textarea sent)
     assert_export_then_import_changes_nothing(tmp_path)
+
+
+def test_a_file_exported_before_reads_as_it_did(db):
+    """Its headings had "Part one:" before every title, with their slug lines."""
+    parsed = parse_roadmap(
+        "# R\n\n## Part one: Basics\n<!-- slug: basics -->\n\n### T\n<!-- slug: t -->\n\n"
+        "* [X](https://x.example/)\n"
+    )
+    assert [part.title for part in parsed.parts] == ["Basics"]
 
 
 def test_a_text_left_open_is_an_error_that_names_its_line(db):
