@@ -210,3 +210,26 @@ def test_display_names_saved_before_lose_their_control_characters_and_direction_
     )
     assert User.objects.get(pk=turned.pk).display_name == "Ada xy Lee"
     assert User.objects.get(pk=kept.pk).display_name == "أدا لوفليس"
+
+
+@pytest.mark.django_db
+def test_markdown_saved_with_a_textareas_line_ends_gets_the_files():
+    """0018: "\r\n" and "\r" become "\n", as models.line_ends now keeps them."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    from roadmap.models import Topic
+    from tests.factories import TopicFactory
+
+    topic = TopicFactory()
+    Topic.objects.filter(pk=topic.pk).update(summary="a\nb")  # (update normalizes too)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE roadmap_topic SET summary = %s WHERE id = %s", ["a\r\nb\rc", topic.pk]
+        )
+    migration = importlib.import_module("roadmap.migrations.0018_markdown_line_ends")
+    with connection.schema_editor() as editor:
+        migration.line_ends(apps, editor)
+    assert Topic.objects.get(pk=topic.pk).summary == "a\nb\nc"
