@@ -54,9 +54,10 @@ starting with `strucure:` (or `structure:`), and lines that are only a bracketed
 `render_roadmap` writes the same, so that its file comes back as it was: each heading
 with its slug line, and a heading with a slug line gets no capital added; each
 introduction and summary between a `<!-- text -->` line and an `<!-- end text -->` line,
-each at the left margin, which is taken as written, none of it read as structure, notes
-or resources (a heading or a list of links in it would otherwise come back as a part or
-as resources).
+each at the left margin (numbered, `<!-- text 2 -->` and `<!-- end text 2 -->`, for a
+text that holds the first's end), which is taken as written, none of it read as
+structure, notes or resources (a heading or a list of links in it would otherwise come
+back as a part or as resources).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from __future__ import annotations
 import re
 import textwrap
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -904,9 +906,7 @@ def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     nul = [(number, "a NUL character") for number, line in enumerate(lines, 1) if "\x00" in line]
     if nul:  # PostgreSQL stores no NUL in text
         raise RoadmapParseError.of(source, nul)
-    lines, written, unclosed = texts_as_written(lines)
-    if unclosed:
-        raise RoadmapParseError(source, unclosed, f"`{TEXT_OPENS}` without its `{TEXT_ENDS}`")
+    lines, written = texts_as_written(lines)
     tokens = _reader.parse("\n".join(lines))
     deepest = _reader.options["maxNesting"] - 1  # markdown-it reads no deeper, and drops the rest
     too_deep = next((i for i, token in enumerate(tokens) if token.level >= deepest), None)
@@ -923,25 +923,39 @@ def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     return doc
 
 
-TEXT_OPENS, TEXT_ENDS = "<!-- text -->", "<!-- end text -->"
+# A text taken as written: `<!-- text -->` ... `<!-- end text -->`, or numbered
+# (`<!-- text 2 -->` ... `<!-- end text 2 -->`) for a text that holds the first's end.
+TEXT_OPENS = re.compile(r"<!-- text(?: (?P<n>[0-9]+))? -->")
 
 
-def texts_as_written(lines: list[str]) -> tuple[list[str], dict[int, str], int]:
-    """The lines Markdown is to read, each text between a `<!-- text -->` line and an
-    `<!-- end text -->` line taken out (blank lines in its place, so that every line keeps
-    its number); those texts, by the line number of their `<!-- text -->`; and the line
-    number of one left open (0 when none is). A marker is a line of its own at the left
-    margin: one indented (in a description, a list) is text; within a text, whatever it
-    holds (an unclosed code fence too) ends at the first `<!-- end text -->`."""
-    read, written, opened = list(lines), {}, None
+def text_ends(n: str | None) -> str:
+    return f"<!-- end text {n} -->" if n else "<!-- end text -->"
+
+
+def texts_as_written(lines: list[str]) -> tuple[list[str], dict[int, str]]:
+    """The lines Markdown is to read, each text between a `<!-- text -->` line and its
+    `<!-- end text -->` line taken out (blank lines in its place, so that every line
+    keeps its number); and those texts, by the line number of their `<!-- text -->`.
+    Markers are lines of their own at the left margin (one indented, in a description or
+    a list, is text); an opening without its end after it is text too."""
+    read, written = list(lines), {}
+    if not any(line.startswith("<!-- text") for line in lines):
+        return read, written
+    ends: dict[str, list[int]] = {}  # each end's lines, in order
     for number, line in enumerate(lines):
-        if opened is None and line.rstrip() == TEXT_OPENS:
-            opened = number
-        elif opened is not None and line.rstrip() == TEXT_ENDS:
-            written[opened + 1] = "\n".join(lines[opened + 1 : number]).strip("\n")
-            read[opened : number + 1] = [""] * (number + 1 - opened)
-            opened = None
-    return read, written, 0 if opened is None else opened + 1
+        ends.setdefault(line.rstrip(), []).append(number)
+    number = 0
+    while number < len(lines):
+        opens = TEXT_OPENS.fullmatch(lines[number].rstrip())
+        found = ends.get(text_ends(opens["n"]), []) if opens else []
+        at = bisect_right(found, number)
+        if at < len(found):  # its end, the first after it
+            closing = found[at]
+            written[number + 1] = "\n".join(lines[number + 1 : closing]).strip("\n")
+            read[number : closing + 1] = [""] * (closing + 1 - number)
+            number = closing
+        number += 1
+    return read, written
 
 
 def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
@@ -1071,7 +1085,16 @@ def render_roadmap(roadmap, parts) -> str:
 def as_written(text: str) -> list[str]:
     """An introduction's or a summary's lines in the file: between `<!-- text -->` lines,
     each a paragraph of its own, read back as written (see the module's doc)."""
-    return [TEXT_OPENS, "", text, "", TEXT_ENDS, ""] if text else []
+    if not text:
+        return []
+    held = {line.rstrip() for line in text.split("\n")}
+    n = (
+        None
+        if text_ends(None) not in held
+        else next(str(n) for n in range(2, len(held) + 3) if text_ends(str(n)) not in held)
+    )
+    opens = f"<!-- text {n} -->" if n else "<!-- text -->"
+    return [opens, "", text, "", text_ends(n), ""]
 
 
 def export_roadmap_markdown(slug: str | None = None) -> str | None:

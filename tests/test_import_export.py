@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roadmap.models import Part, Progress, Resource, Roadmap, Topic
-from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
+from roadmap.roadmap_markdown import parse_roadmap
 from tests.factories import ResourceFactory, UserFactory
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "deep-learning-roadmap.md"
@@ -104,6 +104,8 @@ def test_export_then_import_changes_nothing(seed, tmp_path):
         (Part, "title", "part two: what it says"),
         (Topic, "summary", "Windows wrote this:\r\n\r\n* a line\r\n* and another"),
         (Roadmap, "introduction", "Begin with:\n\n```\npip install torch"),  # a fence left open
+        (Topic, "summary", "Shown as code:\n\n```\n<!-- text -->\n\n<!-- end text -->\n```"),
+        (Part, "summary", "```html\n<!-- end text -->\n<!-- end text 2 -->\n```\n\nafter"),
         (Resource, "description", "A marker in a description:\n\n<!-- text -->\n\nno more"),
     ],
 )
@@ -125,9 +127,14 @@ def test_a_file_exported_before_reads_as_it_did(db):
     assert [part.title for part in parsed.parts] == ["Basics"]
 
 
-def test_a_text_left_open_is_an_error_that_names_its_line(db):
-    with pytest.raises(RoadmapParseError, match=r"<roadmap>:3: `<!-- text -->` without its"):
-        parse_roadmap("# A roadmap\n\n<!-- text -->\n\nIntroduction\n\n## A part\n")
+def test_a_text_marker_without_its_end_is_text_like_any_other(db):
+    """As in a file exported before texts were marked, whose summary shows one in code."""
+    parsed = parse_roadmap(
+        "# A roadmap\n\nIn code:\n\n```\n<!-- text -->\n```\n\n## A part\n\n### T\n\n"
+        "* [X](https://x.example/)\n"
+    )
+    assert parsed.introduction == "In code:\n\n```\n<!-- text -->\n```"
+    assert [part.title for part in parsed.parts] == ["A part"]
 
 
 def assert_export_then_import_changes_nothing(tmp_path) -> None:

@@ -233,3 +233,13 @@ def test_markdown_saved_with_a_textareas_line_ends_gets_the_files():
     with connection.schema_editor() as editor:
         migration.line_ends(apps, editor)
     assert Topic.objects.get(pk=topic.pk).summary == "a\nb\nc"
+    from roadmap.models import Roadmap
+
+    roadmap = topic.part.roadmap
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE roadmap_roadmap SET summary = %s WHERE id = %s", ["x\r\ny", roadmap.pk]
+        )
+    with connection.schema_editor() as editor:
+        migration.line_ends(apps, editor)
+    assert Roadmap.objects.get(pk=roadmap.pk).summary == "x\ny"

@@ -5,6 +5,7 @@ from django.db import migrations
 
 FIELDS = [
     ("roadmap_roadmap", "introduction"),
+    ("roadmap_roadmap", "summary"),
     ("roadmap_part", "summary"),
     ("roadmap_topic", "summary"),
     ("roadmap_resource", "description"),
