@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -341,7 +341,8 @@ def progress_reset(
         works = Work.objects.filter(resources__in=Resource.objects.counted().filter(**listed))
         rows = rows.filter(work__in=works)
         if notes:
-            written = written.filter(work__in=notes_shown_on(user=user, works=works))
+            shown = notes_shown_on(user=user, works=works.values_list("pk", flat=True))
+            written = written.filter(work__in=shown)
     with transaction.atomic():
         deleted, _ = rows.delete()
         if notes:
@@ -379,13 +380,13 @@ def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = No
     return note
 
 
-def notes_shown_on(*, user, works) -> set[int]:
+def notes_shown_on(*, user, works: Iterable[int]) -> set[int]:
     """The works whose notes of `user`'s show on `works` (ids): those, and any whose note
     a join took into one of them (the note joined from stays on its own work, where no
     page shows it, for the join to be undone), however many joins led there, each made
     before the one after it. A join that moved the note leaves none behind, but leads on
     to what was joined into it before. Deleting a note deletes what it showed."""
-    found = set(Work.objects.filter(pk__in=works).values_list("pk", flat=True))
+    found = set(works)
     frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     mine = Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk])
     while frontier:
@@ -616,32 +617,37 @@ def _work_join_undo(join: WorkJoin) -> None:
         model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
             user__in=already
         ).update(work=join.from_work_id)
+    # The rows met, each read once (in one query for all the learners, one for visitors).
+    met_by = {int(user): values for user, values in record["states_met"].items()}
     met = [
-        (Progress.objects.filter(work=join.into_work_id, user=user).first(), values)
-        for user, values in record["states_met"].items()
+        (row, met_by[row.user_id])
+        for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
     ]
     visitors = VisitorProgress.objects.select_for_update().filter(**back)
     there = {row.visitor for row in visitors if row.work_id == join.from_work_id}
     moved, visitors_met = set(record.get("visitors_moved", [])), record.get("visitors_met", {})
+    going_back = []
     for row in visitors:
         if row.work_id != join.into_work_id:
             continue
         names = recorded_names(row.visitor, of="visitor")
         if names & moved and row.visitor not in there:
-            VisitorProgress.objects.filter(pk=row.pk).update(work=join.from_work_id)
+            going_back.append(row.pk)
         elif named := names & visitors_met.keys():
             met.append((row, visitors_met[named.pop()]))
+    VisitorProgress.objects.filter(pk__in=going_back).update(work=join.from_work_id)
     for row, values in met:
-        if row is not None and _values(row) == values["after"]:
+        if _values(row) == values["after"]:
             row.state, when = values["before"]
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    for user, values in record["notes_met"].items():
+    notes_met = {int(user): values for user, values in record["notes_met"].items()}
+    for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
-        # update, not a save).
-        note = Note.objects.filter(work=join.into_work_id, user=user).first()
-        # (A record without what the join made of it cannot tell: the note stays.)
-        if note is None or values.get("after") not in recorded_names(note.text, of="note"):
+        # update, not a save). (A record without what the join made of it cannot tell:
+        # the note stays.)
+        values = notes_met[note.user_id]
+        if values.get("after") not in recorded_names(note.text, of="note"):
             continue
         Note.objects.filter(pk=note.pk).update(
             text=note.text[: values["kept"]],
