@@ -159,12 +159,14 @@ def as_sent(url: str) -> str:
     xn--e1afmkfd.example), the rest as Django's `iri_to_uri` encodes an IRI (a path in
     Künstliche_Intelligenz percent-encoded; what is encoded already stays as it is)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    # The host as written (`hostname` is lower-cased, and would not be found in it).
+    host = hostport[1:].partition("]")[0] if hostport.startswith("[") else hostport.split(":")[0]
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
         return url  # no host IDNA can spell: the request says so
-    netloc = parts.netloc.replace(host, ascii_host, 1) if host else parts.netloc
+    netloc = userinfo + at + hostport.replace(host, ascii_host, 1) if host else parts.netloc
     return iri_to_uri(urlunsplit(parts._replace(netloc=netloc, fragment="")))
 
 

@@ -194,6 +194,10 @@ def test_a_url_that_is_not_ascii_is_checked_as_it_would_be_followed(server, db):
     assert links.as_sent("https://a.example/already%20encoded") == (
         "https://a.example/already%20encoded"
     )
+    # A host written with capitals, a port, a user: the host alone in IDNA.
+    assert links.as_sent("https://me@Пример.example:8443/") == (
+        "https://me@xn--e1afmkfd.example:8443/"
+    )
     path = ResourceFactory(url=f"{server}/ok/Künstliche_Intelligenz")
     call_command("check_links", "--timeout", "2", stdout=io.StringIO())
     path.refresh_from_db()
