@@ -385,19 +385,22 @@ def notes_shown_on(*, user, works: Iterable[int]) -> set[int]:
     a join took into one of them (the note joined from stays on its own work, where no
     page shows it, for the join to be undone), however many joins led there, each made
     before the one after it. A join that moved the note leaves none behind, but leads on
-    to what was joined into it before. Deleting a note deletes what it showed."""
+    to what was joined into it before. Deleting a note deletes what it showed. The
+    learner's open joins are read in one query, however many works."""
     found = set(works)
-    frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     mine = Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk])
+    into: dict[int, list[WorkJoin]] = {}
+    for join in WorkJoin.objects.open().filter(mine).only("from_work", "into_work", "record"):
+        into.setdefault(join.into_work_id, []).append(join)
+    frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     while frontier:
         work, before = frontier.pop()
-        joins = WorkJoin.objects.open().filter(mine, into_work=work)
-        if before is not None:  # made before it (ids, not clocks, say which was first)
-            joins = joins.filter(pk__lt=before)
-        for join in joins:
-            if str(user.pk) in join.record["notes_met"]:
-                found.add(join.from_work_id)
-            frontier.append((join.from_work_id, join.pk))
+        # (Made before it: ids, not clocks, say which was first.)
+        for join in into.get(work, []):
+            if before is None or join.pk < before:
+                if str(user.pk) in join.record["notes_met"]:
+                    found.add(join.from_work_id)
+                frontier.append((join.from_work_id, join.pk))
     return found
 
 
