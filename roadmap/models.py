@@ -435,7 +435,7 @@ class ResourceQuerySet(MarkdownQuerySet):
         """As `QuerySet.bulk_update`; with "url" among `fields`, each resource whose URL
         is another work's now gets its work as `Resource.save` gives it
         (`Work.for_resource`: the only listing of a work takes the work along, and its
-        learners' states with it)."""
+        learners' states with it), and a URL set back undoes its join as `save` does."""
         objs = list(objs)
         if "url" not in fields:
             return super().bulk_update(objs, fields, *args, **kwargs)
@@ -444,10 +444,15 @@ class ResourceQuerySet(MarkdownQuerySet):
                 "pk", "url_key"
             )
             listed = dict(keys)
+            before = {}
             for resource in objs:
                 if listed.get(resource.work_id) != url_key(resource.url):
+                    before[resource] = resource.work_id
                     resource.work = Work.for_resource(resource)
-            return super().bulk_update(objs, [*fields, "work"], *args, **kwargs)
+            written = super().bulk_update(objs, [*fields, "work"], *args, **kwargs)
+            for resource, work in before.items():
+                resource.joins_set_back(work)
+            return written
 
     def update(self, **kwargs) -> int:
         """As `QuerySet.update`; a new URL (a value, not an expression) is written as
@@ -571,8 +576,6 @@ class Resource(OrderedModel, MarkdownModel):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        from roadmap.services import work_join_undo
-
         with transaction.atomic():
             work = Work.for_resource(self)
             before = self.work_id
@@ -581,14 +584,22 @@ class Resource(OrderedModel, MarkdownModel):
                 if kwargs.get("update_fields") is not None:
                     kwargs["update_fields"] = {*kwargs["update_fields"], "work"}
             super().save(*args, **kwargs)
-            if before is not None and work.pk != before:
-                # Set back to the URL whose states its correction joined into another
-                # (straight back, or by way of other URLs): they come back with it.
-                for join in WorkJoin.objects.open().undone_by(self, work=work, before=before):
-                    work_join_undo(join=join)
+            self.joins_set_back(before)
 
     def get_absolute_url(self) -> str:
         return f"{self.topic.part.roadmap.get_absolute_url()}#{self.anchor}"
+
+    def joins_set_back(self, before: int | None) -> None:
+        """After a write that moved this resource from the work `before` to the one it
+        lists now: set back to the URL whose states its correction joined into another
+        (straight back, or by way of other URLs), they come back with it. (`save` and
+        `bulk_update` call it: call it in their transaction.)"""
+        from roadmap.services import work_join_undo
+
+        if before is None or self.work_id == before:
+            return
+        for join in WorkJoin.objects.open().undone_by(self, work=self.work_id, before=before):
+            work_join_undo(join=join)
 
     def same_url(self) -> ResourceQuerySet:
         """The other resources whose URL is this one's, as `url_key` compares them."""

@@ -424,6 +424,21 @@ def test_a_tick_redone_after_a_join_goes_back_with_its_undoing_a_visitors_as_a_l
     assert VisitorProgress.objects.get().work_id == a_work
 
 
+@pytest.mark.parametrize("write", ["update", "bulk_update"])
+def test_a_url_set_back_in_bulk_undoes_its_join_as_a_save_does(client, curator, review, write):
+    before = exports(review["learners"])
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    first = Resource.objects.get(pk=review["first"].pk)
+    if write == "update":
+        Resource.objects.filter(pk=first.pk).update(url=NN)
+    else:
+        first.url = NN
+        Resource.objects.bulk_update([first], ["url"])
+    assert exports(review["learners"]) == before
+    assert not WorkJoin.objects.open().exists()
+
+
 def wait_until_blocked(query_start: str) -> None:
     """Until another connection waits on a lock with a query starting so."""
     for _ in range(500):
