@@ -401,11 +401,8 @@ class PartForm(forms.ModelForm):
         roadmap = cleaned.get("roadmap")
         if self.instance.pk and roadmap and roadmap.pk != self.instance.roadmap_id:
             keys = Resource.objects.filter(topic__part=self.instance).values("work__url_key")
-            clash = (
-                Resource.objects.filter(topic__part__roadmap=roadmap, work__url_key__in=keys)
-                .exclude(topic__part=self.instance)
-                .first()
-            )
+            listed = Resource.objects.listing_in(roadmap, keys)
+            clash = listed.exclude(topic__part=self.instance).first()
             if clash is not None:
                 self.add_error(
                     "roadmap",

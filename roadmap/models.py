@@ -473,6 +473,12 @@ class ResourceQuerySet(MarkdownQuerySet):
             rows.bulk_update(resources, ["url"])
             return len(resources)
 
+    def listing_in(self, roadmap, url_keys) -> ResourceQuerySet:
+        """The resources of `roadmap` whose URL is one of `url_keys` (as `url_key` spells
+        them): where a URL is listed once in a roadmap, what another listing would clash
+        with."""
+        return self.filter(topic__part__roadmap=roadmap, work__url_key__in=url_keys)
+
     def counted(self) -> ResourceQuerySet:
         """What counts toward a learner's progress: a published resource in a published
         part of a published roadmap. The one definition of the rule: the totals, a
@@ -608,8 +614,8 @@ class Resource(OrderedModel, MarkdownModel):
     def clean(self) -> None:
         super().clean()
         if self.url and self.topic_id:
-            roadmap = self.topic.part.roadmap_id
-            clash = self.same_url().filter(topic__part__roadmap=roadmap).first()
+            listed = Resource.objects.listing_in(self.topic.part.roadmap_id, [url_key(self.url)])
+            clash = listed.exclude(pk=self.pk).first()
             if clash is not None:
                 raise ValidationError(
                     {"url": f"This URL is already in the roadmap, as “{clash.title}”."}
