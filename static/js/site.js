@@ -69,8 +69,7 @@ document.addEventListener("keydown", (event) => {
   const cancel = area && area.querySelector('[hx-get$="close=1"]');
   if (!cancel || event.isComposing || edited(area.querySelector("form"))) return;
   event.preventDefault();
-  // (Asked of htmx directly: a Cancel swapped in a moment ago may not be wired up yet.)
-  htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: area, swap: "outerHTML" });
+  cancel.click();
 });
 
 function edited(form) {

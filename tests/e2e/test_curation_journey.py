@@ -188,3 +188,23 @@ def test_the_keyboard_is_never_left_on_the_page_when_a_form_in_place_changes(new
     page.get_by_role("button", name="Send suggestion").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".form-done")).to_be_focused()
+
+
+def test_cancel_works_the_moment_the_form_in_place_takes_the_keyboard(new_page, learner):
+    """A form opened in place is wired up by the time it is focused: Enter on its Cancel
+    at once (a fast keyboard, a slow machine) closes it, where it once did nothing and the
+    keyboard was taken back to the form a moment later."""
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    # The instant a field of the opened form takes the focus, its Cancel is clicked.
+    page.evaluate(
+        """document.addEventListener("focusin", function cancel(event) {
+             const area = event.target.closest(".curation-area");
+             if (!area) return;
+             document.removeEventListener("focusin", cancel);
+             area.querySelector('[hx-get$="close=1"]').click();
+           })"""
+    )
+    page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}").click()
+    expect(page.get_by_label("What is wrong")).to_have_count(0)
+    expect(page.get_by_role("link", name=f"Report a problem with {PYTHON_BOOK}")).to_be_focused()
