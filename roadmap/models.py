@@ -397,11 +397,8 @@ class WorkJoinQuerySet(models.QuerySet):
 class WorkJoin(models.Model):
     """Learners' states and notes (and visitors' states) on one work joined into
     another's, as a curator chose when a resource's URL was corrected to one listed
-    already (services.work_join): who moved, and what the rows they met were before, so
-    that setting the URL back undoes it (services.work_join_undo). Of a note met, only its
-    length before and a signed digest of what the join made of it; a visitor, by a signed
-    digest of their key (services.recorded): a learner's text stays in their notes, and a
-    learner deleted is taken out of every record (services.work_joins_forget)."""
+    already (services.work_join): whose rows moved or met rows there, each an entry
+    (WorkJoinEntry), so that setting the URL back undoes it (services.work_join_undo)."""
 
     from_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_out")
     into_work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="joined_in")
@@ -410,7 +407,6 @@ class WorkJoin(models.Model):
     resource = models.ForeignKey(
         "Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    record = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
 
@@ -418,6 +414,54 @@ class WorkJoin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_work} joined into {self.into_work}"
+
+
+class WorkJoinEntry(models.Model):
+    """One row a join moved to the work joined into (`moved`), or met there: whose, and
+    what undoing it needs. A learner's entry goes with their account; a visitor is named
+    by a signed digest of their key (services.recorded), never by the key. Of a state
+    met, its values before and after; of a note met, how long it was before, when it was
+    written, and a signed digest of the text the join made: never a learner's text,
+    which stays in their notes."""
+
+    class Kind(models.TextChoices):
+        STATE = "state"
+        NOTE = "note"
+
+    join = models.ForeignKey(WorkJoin, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    visitor = models.CharField(max_length=32, blank=True)
+    moved = models.BooleanField()
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(  # a learner's, or a visitor's state
+                condition=models.Q(user__isnull=False, visitor="")
+                | models.Q(user__isnull=True, kind="state") & ~models.Q(visitor=""),
+                name="work_join_entry_whose",
+            ),
+            models.UniqueConstraint(
+                fields=["join", "kind", "user"], name="work_join_entry_once_a_learner"
+            ),
+            models.UniqueConstraint(
+                fields=["join", "visitor"],
+                condition=~models.Q(visitor=""),
+                name="work_join_entry_once_a_visitor",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["visitor"], condition=~models.Q(visitor=""), name="work_join_entry_visitor"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'moved' if self.moved else 'met'} in {self.join}"
 
 
 class ResourceQuerySet(MarkdownQuerySet):

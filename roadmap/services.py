@@ -11,7 +11,7 @@ from typing import Literal, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
@@ -28,6 +28,7 @@ from roadmap.models import (
     VisitorProgress,
     Work,
     WorkJoin,
+    WorkJoinEntry,
     new_share_token,
     url_key,
 )
@@ -298,31 +299,37 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
 def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     """A visitor's states kept in their account (on `works`, those it did not have): the
     open joins that moved or met them name the learner now, back along each chain of
-    joins that led there, so that undoing one takes them back as it takes a learner's."""
+    joins that led there, so that undoing one takes them back as it takes a learner's
+    (unless the join has an entry of the learner's own: it stands)."""
     if not works:
         return
-    names = recorded_names(visitor, of="visitor")
-    mentioning = Q()
-    for name in names:
-        mentioning |= Q(record__visitors_moved__contains=[name])
-        mentioning |= Q(record__visitors_met__has_key=name)
-    joins = list(WorkJoin.objects.open().select_for_update().filter(mentioning).order_by("-pk"))
+    entries = (
+        WorkJoinEntry.objects.filter(
+            join__undone_at__isnull=True, visitor__in=recorded_names(visitor, of="visitor")
+        )
+        .select_related("join")
+        .select_for_update(of=("self",))
+        .order_by("-join_id")
+    )
+    entries = list(entries)
+    own = set(
+        WorkJoinEntry.objects.filter(
+            join__in=[entry.join_id for entry in entries], kind=WorkJoinEntry.Kind.STATE, user=user
+        ).values_list("join_id", flat=True)
+    )
     theirs = set(works)
-    for join in joins:  # the newest first: each leads back to the one before it
-        record, changed = join.record, False
+    for entry in entries:  # the newest join first: each leads back to the one before it
+        join = entry.join
         if join.into_work_id not in theirs:
             continue
-        if names & set(record.get("visitors_moved", [])):
-            record["states_moved"].append(user.pk)
-            record["visitors_moved"] = [n for n in record["visitors_moved"] if n not in names]
+        if entry.moved:
             theirs.add(join.from_work_id)
-            changed = True
-        met = names & record.get("visitors_met", {}).keys()
-        if met and join.from_work_id in theirs:  # both theirs now, as a learner's met
-            record["states_met"][str(user.pk)] = record["visitors_met"].pop(met.pop())
-            changed = True
-        if changed:
-            join.save(update_fields=["record"])
+        elif join.from_work_id not in theirs:  # both theirs now, as a learner's met
+            continue
+        if join.pk not in own:
+            entry.user, entry.visitor = user, ""
+            entry.save(update_fields=["user", "visitor"])
+            own.add(join.pk)
 
 
 def progress_reset(
@@ -388,38 +395,22 @@ def notes_shown_on(*, user, works: Iterable[int]) -> set[int]:
     to what was joined into it before. Deleting a note deletes what it showed. The
     learner's open joins are read in one query, however many works."""
     found = set(works)
-    mine = Q(record__notes_met__has_key=str(user.pk)) | Q(record__notes_moved__contains=[user.pk])
-    into: dict[int, list[WorkJoin]] = {}
-    for join in WorkJoin.objects.open().filter(mine).only("from_work", "into_work", "record"):
-        into.setdefault(join.into_work_id, []).append(join)
+    entries = WorkJoinEntry.objects.filter(
+        join__undone_at__isnull=True, kind=WorkJoinEntry.Kind.NOTE, user=user
+    ).values_list("join_id", "join__from_work_id", "join__into_work_id", "moved")
+    into: dict[int, list[tuple]] = {}
+    for join, from_work, into_work, moved in entries:
+        into.setdefault(into_work, []).append((join, from_work, moved))
     frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     while frontier:
         work, before = frontier.pop()
         # (Made before it: ids, not clocks, say which was first.)
-        for join in into.get(work, []):
-            if before is None or join.pk < before:
-                if str(user.pk) in join.record["notes_met"]:
-                    found.add(join.from_work_id)
-                frontier.append((join.from_work_id, join.pk))
+        for join, from_work, moved in into.get(work, []):
+            if before is None or join < before:
+                if not moved:
+                    found.add(from_work)
+                frontier.append((from_work, join))
     return found
-
-
-def work_joins_forget(*, user_id: int) -> None:
-    """Take a learner whose account is gone out of every join's record: what their rows
-    were before a join is theirs, and goes with them."""
-    key = str(user_id)
-    mentioning = (
-        Q(record__states_met__has_key=key)
-        | Q(record__notes_met__has_key=key)
-        | Q(record__states_moved__contains=[user_id])
-        | Q(record__notes_moved__contains=[user_id])
-    )
-    for join in WorkJoin.objects.select_for_update().filter(mentioning):
-        for met in ("states_met", "notes_met"):
-            join.record[met].pop(key, None)
-        for moved in ("states_moved", "notes_moved"):
-            join.record[moved] = [pk for pk in join.record[moved] if pk != user_id]
-        join.save(update_fields=["record"])
 
 
 @dataclass
@@ -528,16 +519,23 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
-    record: dict = {"notes_moved": [], "notes_met": {}}
+    Entry, kinds = WorkJoinEntry, WorkJoinEntry.Kind
     moved, met = _states_join(Progress, "user_id", from_work, into_work)
-    record["states_moved"] = [row.user_id for row in moved]
-    record["states_met"] = {str(row.user_id): change for row, change in met.items()}
+    entries = [Entry(kind=kinds.STATE, user_id=row.user_id, moved=True) for row in moved]
+    entries += [
+        Entry(kind=kinds.STATE, user_id=row.user_id, moved=False, **change)
+        for row, change in met.items()
+    ]
     # A visitor is named by a digest of their key, never by the key (a session's).
     moved, met = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    record["visitors_moved"] = [recorded(row.visitor, of="visitor") for row in moved]
-    record["visitors_met"] = {
-        recorded(row.visitor, of="visitor"): change for row, change in met.items()
-    }
+    entries += [
+        Entry(kind=kinds.STATE, visitor=recorded(row.visitor, of="visitor"), moved=True)
+        for row in moved
+    ]
+    entries += [
+        Entry(kind=kinds.STATE, visitor=recorded(row.visitor, of="visitor"), moved=False, **change)
+        for row, change in met.items()
+    ]
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
@@ -548,13 +546,18 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
         before = {"kept": len(mine.text), "updated_at": mine.updated_at.isoformat()}
         mine.text = f"{mine.text}{NOTES_JOINED}{written.pop(mine.user_id).text}"
         mine.html, mine.updated_at = markdown(mine.text), now
-        record["notes_met"][str(mine.user_id)] = before | {"after": recorded(mine.text, of="note")}
+        after = recorded(mine.text, of="note")
+        entries.append(
+            Entry(kind=kinds.NOTE, user_id=mine.user_id, moved=False, before=before, after=after)
+        )
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
-    record["notes_moved"] = list(written)
-    return WorkJoin.objects.create(
-        from_work=from_work, into_work=into_work, resource=resource, record=record
-    )
+    entries += [Entry(kind=kinds.NOTE, user_id=user, moved=True) for user in written]
+    join = WorkJoin.objects.create(from_work=from_work, into_work=into_work, resource=resource)
+    for each in entries:
+        each.join = join
+    WorkJoinEntry.objects.bulk_create(entries)
+    return join
 
 
 # Between a note and the note of the same learner joined into it.
@@ -611,24 +614,30 @@ def work_join_undo(*, join: WorkJoin) -> None:
 
 
 def _work_join_undo(join: WorkJoin) -> None:
-    record = join.record
+    entries = list(join.entries.all())
+    kinds = WorkJoinEntry.Kind
+
+    def learners(kind, *, moved: bool) -> dict:
+        return {e.user_id: e for e in entries if e.user_id and (e.kind, e.moved) == (kind, moved)}
+
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    for model, moved in ((Progress, record["states_moved"]), (Note, record["notes_moved"])):
+    for model, kind in ((Progress, kinds.STATE), (Note, kinds.NOTE)):
         already = model.objects.filter(work=join.from_work_id).values("user")
-        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
+        model.objects.filter(work=join.into_work_id, user__in=learners(kind, moved=True)).exclude(
             user__in=already
         ).update(work=join.from_work_id)
     # The rows met, each read once (in one query for all the learners, one for visitors).
-    met_by = {int(user): values for user, values in record["states_met"].items()}
+    met_by = learners(kinds.STATE, moved=False)
     met = [
         (row, met_by[row.user_id])
         for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
     ]
     visitors = VisitorProgress.objects.select_for_update().filter(**back)
     there = {row.visitor for row in visitors if row.work_id == join.from_work_id}
-    moved, visitors_met = set(record.get("visitors_moved", [])), record.get("visitors_met", {})
+    moved = {e.visitor for e in entries if e.visitor and e.moved}
+    visitors_met = {e.visitor: e for e in entries if e.visitor and not e.moved}
     going_back = []
     for row in visitors:
         if row.work_id != join.into_work_id:
@@ -639,23 +648,23 @@ def _work_join_undo(join: WorkJoin) -> None:
         elif named := names & visitors_met.keys():
             met.append((row, visitors_met[named.pop()]))
     VisitorProgress.objects.filter(pk__in=going_back).update(work=join.from_work_id)
-    for row, values in met:
-        if _values(row) == values["after"]:
-            row.state, when = values["before"]
+    for row, entry in met:
+        if _values(row) == entry.after:
+            row.state, when = entry.before
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    notes_met = {int(user): values for user, values in record["notes_met"].items()}
-    for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
+    notes_met = learners(kinds.NOTE, moved=False)
+    for written in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
-        # update, not a save). (A record without what the join made of it cannot tell:
-        # the note stays.)
-        values = notes_met[note.user_id]
-        if values.get("after") not in recorded_names(note.text, of="note"):
+        # update, not a save).
+        entry = notes_met[written.user_id]
+        if entry.after not in recorded_names(written.text, of="note"):
             continue
-        Note.objects.filter(pk=note.pk).update(
-            text=note.text[: values["kept"]],
-            html=markdown(note.text[: values["kept"]]),
-            updated_at=datetime.fromisoformat(values["updated_at"]),
+        kept = written.text[: entry.before["kept"]]
+        Note.objects.filter(pk=written.pk).update(
+            text=kept,
+            html=markdown(kept),
+            updated_at=datetime.fromisoformat(entry.before["updated_at"]),
         )
     join.undone_at = timezone.now()
     join.save(update_fields=["undone_at"])

@@ -3,14 +3,12 @@ another app kept of them (`visitor_joined`)."""
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_delete
 from django.dispatch import Signal
 
 from roadmap.progress import VISITOR, has_visitor_rows
-from roadmap.services import visitor_progress_merge, work_joins_forget
+from roadmap.services import visitor_progress_merge
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +37,5 @@ def merge_visitor_progress(sender, request, user, **kwargs) -> None:
         messages.success(request, said)
 
 
-def forget_learner(sender, instance, **kwargs) -> None:
-    """A learner deleted (by themselves, or in admin) leaves nothing of theirs behind in
-    the records of joins, in the same transaction as the rest of their data."""
-    work_joins_forget(user_id=instance.pk)
-
-
 def connect() -> None:
     user_logged_in.connect(merge_visitor_progress, dispatch_uid="merge_visitor_progress")
-    post_delete.connect(
-        forget_learner, sender=settings.AUTH_USER_MODEL, dispatch_uid="forget_learner"
-    )

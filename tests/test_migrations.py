@@ -150,46 +150,85 @@ def test_every_existing_row_gets_its_markdowns_html():
         call_command("flush", "--no-input", verbosity=0)
 
 
-@pytest.mark.django_db
-def test_joins_recorded_with_note_texts_keep_only_their_lengths():
-    """0017: a join recorded before keeps how much of each note it met was there and a
-    signed digest of what it made, not the texts (undoing needs no more); a record
-    without notes met is left as it was."""
-    import importlib
+@pytest.mark.django_db(transaction=True)
+def test_joins_recorded_before_keep_their_entries_and_no_note_text():
+    """0017: a join recorded as a document becomes its entries, which undo it as the
+    document did: of a note met, how much of it was there and a signed digest of what the
+    join made, not the texts; a learner deleted since leaves nothing; a bare record none."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
-    from django.apps import apps
+    before = [("roadmap", "0016_workjoin_resource")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        User = old.get_model("accounts", "User")
+        Work = old.get_model("roadmap", "Work")
+        ada, bob = (User.objects.create(username=name) for name in ("ada", "bob"))
+        a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
+        gone = ada.pk + bob.pk  # an account deleted since the join
+        old.get_model("roadmap", "WorkJoin").objects.create(
+            from_work=a,
+            into_work=b,
+            record={
+                "states_moved": [ada.pk, gone],
+                "states_met": {
+                    str(bob.pk): {"before": ["in_progress", None], "after": ["done", None]},
+                    str(gone): {"before": ["done", None], "after": ["done", None]},
+                },
+                "notes_moved": [bob.pk],
+                "notes_met": {
+                    str(ada.pk): {
+                        "before": "Mine",
+                        "after": "Mine\n\nTheirs",
+                        "updated_at": "2026-01-02T03:04:05+00:00",
+                    }
+                },
+            },
+        )
+        old.get_model("roadmap", "WorkJoin").objects.create(from_work=b, into_work=a, record={})
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
-    from roadmap.models import Work, WorkJoin
+        from roadmap.models import WorkJoin, WorkJoinEntry
+        from roadmap.services import recorded
 
-    old, new = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
-    met = {
-        "7": {
-            "before": "Mine",
-            "after": "Mine\n\nTheirs",
-            "updated_at": "2026-01-02T03:04:05+00:00",
+        joined, bare = WorkJoin.objects.order_by("pk")
+        entries = {(e.kind, e.user_id, e.moved): (e.before, e.after) for e in joined.entries.all()}
+        assert entries == {
+            ("state", ada.pk, True): (None, None),
+            ("state", bob.pk, False): (["in_progress", None], ["done", None]),
+            ("note", bob.pk, True): (None, None),
+            ("note", ada.pk, False): (
+                {"kept": 4, "updated_at": "2026-01-02T03:04:05+00:00"},
+                recorded("Mine\n\nTheirs", of="note"),
+            ),
         }
-    }
-    joined = WorkJoin.objects.create(
-        from_work=old,
-        into_work=new,
-        record={"states_moved": [], "states_met": {}, "notes_moved": [7], "notes_met": met},
-    )
-    bare = WorkJoin.objects.create(from_work=new, into_work=old, record={})
-    migration = importlib.import_module("roadmap.migrations.0017_joins_keep_no_note_text")
-    migration.forget_texts(apps, None)
-    joined.refresh_from_db()
-    from roadmap.services import recorded
+        assert not bare.entries.exists()
+        assert "Theirs" not in str(list(WorkJoinEntry.objects.values()))
+        from accounts.models import User as NewUser
 
-    assert joined.record["notes_met"] == {
-        "7": {
-            "kept": 4,
-            "after": recorded("Mine\n\nTheirs", of="note"),
-            "updated_at": "2026-01-02T03:04:05+00:00",
+        NewUser.objects.filter(pk=ada.pk).delete()  # and their entries with them
+        assert {e.user_id for e in WorkJoinEntry.objects.all()} == {bob.pk}
+
+        executor.loader.build_graph()  # and back, a document again
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        record = old.get_model("roadmap", "WorkJoin").objects.get(pk=joined.pk).record
+        assert record["states_met"] == {
+            str(bob.pk): {"before": ["in_progress", None], "after": ["done", None]}
         }
-    }
-    assert joined.record["notes_moved"] == [7]
-    bare.refresh_from_db()
-    assert bare.record == {}
+        assert (record["states_moved"], record["notes_moved"], record["notes_met"]) == (
+            [],
+            [bob.pk],
+            {},
+        )
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
 
 
 @pytest.mark.django_db

@@ -13,7 +13,16 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import account_export
-from roadmap.models import Note, Progress, Resource, VisitorProgress, Work, WorkJoin, url_key
+from roadmap.models import (
+    Note,
+    Progress,
+    Resource,
+    VisitorProgress,
+    Work,
+    WorkJoin,
+    WorkJoinEntry,
+    url_key,
+)
 from roadmap.services import note_save, progress_reset, progress_set
 from tests.factories import (
     PartFactory,
@@ -228,7 +237,7 @@ def test_a_join_keeps_no_learners_text_and_forgets_a_deleted_learner(client, cur
     alice, bob = review["learners"]
     client.force_login(curator)
     assert change_url(client, review["first"], CS229, "join").status_code == 302
-    record = json.dumps(WorkJoin.objects.get().record)
+    record = json.dumps(list(WorkJoinEntry.objects.values("before", "after", "visitor")))
     assert "Alice on" not in record and "Bob on" not in record
     before_undo = exports([alice])
     assert change_url(client, review["first"], NN).status_code == 302
@@ -236,12 +245,11 @@ def test_a_join_keeps_no_learners_text_and_forgets_a_deleted_learner(client, cur
     assert exports([alice]) != before_undo
     assert change_url(client, review["first"], CS229, "join").status_code == 302
     ids = [alice.pk, bob.pk]
+    assert WorkJoinEntry.objects.filter(user__in=ids).count() == 8  # a state, a note, 2 joins
     bob.delete()
     alice.delete()
-    for join in WorkJoin.objects.all():
-        for values in join.record.values():
-            for pk in ids:
-                assert str(pk) not in values and pk not in values
+    assert WorkJoin.objects.exists()
+    assert not WorkJoinEntry.objects.filter(user__in=ids).exists()
 
 
 def test_deleting_a_joined_note_deletes_the_note_it_took_in(client, curator, review):
