@@ -72,6 +72,21 @@ def test_signup_with_bad_input_shows_form_errors_and_creates_nobody(client, db):
     assert User.objects.count() == 1
 
 
+def test_a_page_sent_back_with_errors_says_so_in_its_title(client, db):
+    """A screen reader reads a page's title first: a form sent back says "Error:" there,
+    as the page itself shows, and the same page unsent does not."""
+    page = "/accounts/signup/"
+
+    def title(response) -> str:
+        return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1)
+
+    assert not title(client.get(page)).startswith("Error")
+    sent_back = client.post(page, {"username": "", "email": "x", "password1": "1"})
+    assert title(sent_back) == f"Error: {title(client.get(page))}"
+    refused = client.post("/accounts/login/", {"login": "nobody", "password": "wrong"})
+    assert title(refused).startswith("Error: ")
+
+
 @pytest.mark.parametrize("login", ["ada", "ada@example.com"])
 def test_login_accepts_username_or_email(client, db, login):
     page = client.get("/accounts/login/").content.decode()
@@ -135,6 +150,7 @@ def test_a_too_long_display_name_is_a_form_error(client, learner):
     response = client.post("/me/profile/", {"display_name": "x" * 500, "weekly_goal": ""})
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+    assert "<title>Error: " in response.content.decode()
     learner.refresh_from_db()
     assert learner.display_name == ""
 
