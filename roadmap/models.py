@@ -416,6 +416,12 @@ class WorkJoin(models.Model):
         return f"{self.from_work} joined into {self.into_work}"
 
 
+class WorkJoinEntryQuerySet(models.QuerySet):
+    def open(self) -> WorkJoinEntryQuerySet:
+        """Entries of joins not undone."""
+        return self.filter(join__in=WorkJoin.objects.open())
+
+
 class WorkJoinEntry(models.Model):
     """One row a join moved to the work joined into (`moved`), or met there: whose, and
     what undoing it needs. A learner's entry goes with their account; a visitor is named
@@ -438,6 +444,8 @@ class WorkJoinEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 
+    objects = WorkJoinEntryQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(  # a learner's, or a visitor's state
@@ -445,8 +453,9 @@ class WorkJoinEntry(models.Model):
                 | models.Q(user__isnull=True, kind="state") & ~models.Q(visitor=""),
                 name="work_join_entry_whose",
             ),
+            # (A learner may have both: moved, and met as the visitor they were.)
             models.UniqueConstraint(
-                fields=["join", "kind", "user"], name="work_join_entry_once_a_learner"
+                fields=["join", "kind", "user", "moved"], name="work_join_entry_once_a_learner"
             ),
             models.UniqueConstraint(
                 fields=["join", "visitor"],

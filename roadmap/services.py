@@ -299,23 +299,22 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
 def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     """A visitor's states kept in their account (on `works`, those it did not have): the
     open joins that moved or met them name the learner now, back along each chain of
-    joins that led there, so that undoing one takes them back as it takes a learner's
-    (unless the join has an entry of the learner's own: it stands)."""
+    joins that led there, so that undoing one takes them back as it takes a learner's.
+    (Where the learner's own row was moved, or met, by the same join already, their own
+    entry stands, and the visitor's goes.)"""
     if not works:
         return
-    entries = (
-        WorkJoinEntry.objects.filter(
-            join__undone_at__isnull=True, visitor__in=recorded_names(visitor, of="visitor")
-        )
+    entries = list(
+        WorkJoinEntry.objects.open()
+        .filter(visitor__in=recorded_names(visitor, of="visitor"))
         .select_related("join")
         .select_for_update(of=("self",))
         .order_by("-join_id")
     )
-    entries = list(entries)
     own = set(
         WorkJoinEntry.objects.filter(
             join__in=[entry.join_id for entry in entries], kind=WorkJoinEntry.Kind.STATE, user=user
-        ).values_list("join_id", flat=True)
+        ).values_list("join_id", "moved")
     )
     theirs = set(works)
     for entry in entries:  # the newest join first: each leads back to the one before it
@@ -326,10 +325,11 @@ def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
             theirs.add(join.from_work_id)
         elif join.from_work_id not in theirs:  # both theirs now, as a learner's met
             continue
-        if join.pk not in own:
+        if (join.pk, entry.moved) in own:
+            entry.delete()
+        else:
             entry.user, entry.visitor = user, ""
             entry.save(update_fields=["user", "visitor"])
-            own.add(join.pk)
 
 
 def progress_reset(
@@ -395,10 +395,12 @@ def notes_shown_on(*, user, works: Iterable[int]) -> set[int]:
     to what was joined into it before. Deleting a note deletes what it showed. The
     learner's open joins are read in one query, however many works."""
     found = set(works)
-    entries = WorkJoinEntry.objects.filter(
-        join__undone_at__isnull=True, kind=WorkJoinEntry.Kind.NOTE, user=user
-    ).values_list("join_id", "join__from_work_id", "join__into_work_id", "moved")
-    into: dict[int, list[tuple]] = {}
+    entries = (
+        WorkJoinEntry.objects.open()
+        .filter(kind=WorkJoinEntry.Kind.NOTE, user=user)
+        .values_list("join_id", "join__from_work_id", "join__into_work_id", "moved")
+    )
+    into: dict[int, list[tuple[int, int, bool]]] = {}
     for join, from_work, into_work, moved in entries:
         into.setdefault(into_work, []).append((join, from_work, moved))
     frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
@@ -519,45 +521,46 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
-    Entry, kinds = WorkJoinEntry, WorkJoinEntry.Kind
-    moved, met = _states_join(Progress, "user_id", from_work, into_work)
-    entries = [Entry(kind=kinds.STATE, user_id=row.user_id, moved=True) for row in moved]
-    entries += [
-        Entry(kind=kinds.STATE, user_id=row.user_id, moved=False, **change)
-        for row, change in met.items()
-    ]
-    # A visitor is named by a digest of their key, never by the key (a session's).
-    moved, met = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    entries += [
-        Entry(kind=kinds.STATE, visitor=recorded(row.visitor, of="visitor"), moved=True)
-        for row in moved
-    ]
-    entries += [
-        Entry(kind=kinds.STATE, visitor=recorded(row.visitor, of="visitor"), moved=False, **change)
-        for row, change in met.items()
-    ]
+    STATE, NOTE = WorkJoinEntry.Kind.STATE, WorkJoinEntry.Kind.NOTE
+    entries = _entries(STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner)
+    visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
+    entries += _entries(STATE, *visitors, _visitor)
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
-    now = timezone.now()
+    now, met = timezone.now(), {}
     for mine in joined:
         # What undoing needs and no more (the learner's text stays in their notes only):
         # how much of the note was there, and which text the join made of it.
         before = {"kept": len(mine.text), "updated_at": mine.updated_at.isoformat()}
         mine.text = f"{mine.text}{NOTES_JOINED}{written.pop(mine.user_id).text}"
         mine.html, mine.updated_at = markdown(mine.text), now
-        after = recorded(mine.text, of="note")
-        entries.append(
-            Entry(kind=kinds.NOTE, user_id=mine.user_id, moved=False, before=before, after=after)
-        )
+        met[mine] = {"before": before, "after": recorded(mine.text, of="note")}
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
-    entries += [Entry(kind=kinds.NOTE, user_id=user, moved=True) for user in written]
+    entries += _entries(NOTE, list(written.values()), met, _learner)
     join = WorkJoin.objects.create(from_work=from_work, into_work=into_work, resource=resource)
-    for each in entries:
-        each.join = join
+    for entry in entries:
+        entry.join = join
     WorkJoinEntry.objects.bulk_create(entries)
     return join
+
+
+def _entries(kind: str, moved: list, met: dict, whose) -> list[WorkJoinEntry]:
+    """A join's entries for the rows of `kind` it `moved`, and those it `met` (each with
+    its values before and after), each row's owner named by `whose`."""
+    return [WorkJoinEntry(kind=kind, moved=True, **whose(row)) for row in moved] + [
+        WorkJoinEntry(kind=kind, moved=False, **whose(row), **values) for row, values in met.items()
+    ]
+
+
+def _learner(row) -> dict:
+    return {"user_id": row.user_id}
+
+
+def _visitor(row) -> dict:
+    # A visitor is named by a digest of their key, never by the key (a session's).
+    return {"visitor": recorded(row.visitor, of="visitor")}
 
 
 # Between a note and the note of the same learner joined into it.
@@ -614,30 +617,31 @@ def work_join_undo(*, join: WorkJoin) -> None:
 
 
 def _work_join_undo(join: WorkJoin) -> None:
+    STATE, NOTE = WorkJoinEntry.Kind.STATE, WorkJoinEntry.Kind.NOTE
     entries = list(join.entries.all())
-    kinds = WorkJoinEntry.Kind
-
-    def learners(kind, *, moved: bool) -> dict:
-        return {e.user_id: e for e in entries if e.user_id and (e.kind, e.moved) == (kind, moved)}
-
+    learners: dict[tuple[str, bool], dict[int, WorkJoinEntry]] = {}  # (kind, moved): user's
+    for entry in entries:
+        if entry.user_id:
+            learners.setdefault((entry.kind, entry.moved), {})[entry.user_id] = entry
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    for model, kind in ((Progress, kinds.STATE), (Note, kinds.NOTE)):
+    for model, kind in ((Progress, STATE), (Note, NOTE)):
         already = model.objects.filter(work=join.from_work_id).values("user")
-        model.objects.filter(work=join.into_work_id, user__in=learners(kind, moved=True)).exclude(
+        moved = learners.get((kind, True), {})
+        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
             user__in=already
         ).update(work=join.from_work_id)
     # The rows met, each read once (in one query for all the learners, one for visitors).
-    met_by = learners(kinds.STATE, moved=False)
+    met_by = learners.get((STATE, False), {})
     met = [
         (row, met_by[row.user_id])
         for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
     ]
     visitors = VisitorProgress.objects.select_for_update().filter(**back)
     there = {row.visitor for row in visitors if row.work_id == join.from_work_id}
-    moved = {e.visitor for e in entries if e.visitor and e.moved}
-    visitors_met = {e.visitor: e for e in entries if e.visitor and not e.moved}
+    moved = {entry.visitor for entry in entries if entry.visitor and entry.moved}
+    visitors_met = {entry.visitor: entry for entry in entries if entry.visitor and not entry.moved}
     going_back = []
     for row in visitors:
         if row.work_id != join.into_work_id:
@@ -653,15 +657,16 @@ def _work_join_undo(join: WorkJoin) -> None:
             row.state, when = entry.before
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    notes_met = learners(kinds.NOTE, moved=False)
-    for written in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
+    notes_met = learners.get((NOTE, False), {})
+    for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
-        # update, not a save).
-        entry = notes_met[written.user_id]
-        if entry.after not in recorded_names(written.text, of="note"):
+        # update, not a save). (An entry without what the join made of it cannot tell:
+        # the note stays.)
+        entry = notes_met[note.user_id]
+        if entry.after not in recorded_names(note.text, of="note"):
             continue
-        kept = written.text[: entry.before["kept"]]
-        Note.objects.filter(pk=written.pk).update(
+        kept = note.text[: entry.before["kept"]]
+        Note.objects.filter(pk=note.pk).update(
             text=kept,
             html=markdown(kept),
             updated_at=datetime.fromisoformat(entry.before["updated_at"]),

@@ -152,79 +152,106 @@ def test_every_existing_row_gets_its_markdowns_html():
 
 @pytest.mark.django_db(transaction=True)
 def test_joins_recorded_before_keep_their_entries_and_no_note_text():
-    """0017: a join recorded as a document becomes its entries, which undo it as the
-    document did: of a note met, how much of it was there and a signed digest of what the
-    join made, not the texts; a learner deleted since leaves nothing; a bare record none."""
+    """0017 then 0019: a join recorded as a document becomes its entries, which undo it as
+    the document did: of a note met, how much of it was there and a signed digest of what
+    the join made, not the texts; a learner deleted since leaves nothing; a bare record none;
+    each shape that code wrote, one learner moved and met too. 0020 drops the document;
+    going back past 0019 gives every join one the code before reads."""
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before = [("roadmap", "0016_workjoin_resource")]
+    before, back = [("roadmap", "0016_workjoin_resource")], [("roadmap", "0018_markdown_line_ends")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
         old = executor.loader.project_state(before).apps
         User = old.get_model("accounts", "User")
         Work = old.get_model("roadmap", "Work")
+        WorkJoin = old.get_model("roadmap", "WorkJoin")
         ada, bob = (User.objects.create(username=name) for name in ("ada", "bob"))
         a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
         gone = ada.pk + bob.pk  # an account deleted since the join
-        old.get_model("roadmap", "WorkJoin").objects.create(
-            from_work=a,
-            into_work=b,
-            record={
+        met = {"before": ["in_progress", None], "after": ["done", None]}
+        when = "2026-01-02T03:04:05+00:00"
+        texts = {"before": "Mine", "after": "Mine\n\nTheirs", "updated_at": when}
+        records = [
+            {  # as recorded first, with the notes' texts
                 "states_moved": [ada.pk, gone],
-                "states_met": {
-                    str(bob.pk): {"before": ["in_progress", None], "after": ["done", None]},
-                    str(gone): {"before": ["done", None], "after": ["done", None]},
-                },
+                "states_met": {str(bob.pk): met, str(gone): met},
                 "notes_moved": [bob.pk],
-                "notes_met": {
-                    str(ada.pk): {
-                        "before": "Mine",
-                        "after": "Mine\n\nTheirs",
-                        "updated_at": "2026-01-02T03:04:05+00:00",
-                    }
-                },
+                "notes_met": {str(ada.pk): texts},
             },
-        )
-        old.get_model("roadmap", "WorkJoin").objects.create(from_work=b, into_work=a, record={})
+            {  # a note met by its length alone; a visitor's states; a learner moved and met
+                "states_moved": [bob.pk],
+                "states_met": {str(bob.pk): met},
+                "notes_moved": [],
+                "notes_met": {str(ada.pk): {"kept": 4, "updated_at": when}},
+                "visitors_moved": ["f" * 32],
+                "visitors_met": {"e" * 32: met},
+            },
+            {},
+        ]
+        for record in records:
+            WorkJoin.objects.create(from_work=a, into_work=b, record=record)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
 
-        from roadmap.models import WorkJoin, WorkJoinEntry
+        from accounts.models import User as NewUser
+        from roadmap.models import WorkJoin as NewJoin
         from roadmap.services import recorded
 
-        joined, bare = WorkJoin.objects.order_by("pk")
-        entries = {(e.kind, e.user_id, e.moved): (e.before, e.after) for e in joined.entries.all()}
-        assert entries == {
+        def entries(join) -> dict:
+            return {
+                (e.kind, e.user_id or e.visitor, e.moved): (e.before, e.after)
+                for e in join.entries.all()
+            }
+
+        first, second, bare = NewJoin.objects.order_by("pk")
+        assert entries(first) == {
             ("state", ada.pk, True): (None, None),
-            ("state", bob.pk, False): (["in_progress", None], ["done", None]),
+            ("state", bob.pk, False): (met["before"], met["after"]),
             ("note", bob.pk, True): (None, None),
             ("note", ada.pk, False): (
-                {"kept": 4, "updated_at": "2026-01-02T03:04:05+00:00"},
+                {"kept": 4, "updated_at": when},
                 recorded("Mine\n\nTheirs", of="note"),
             ),
         }
-        assert not bare.entries.exists()
-        assert "Theirs" not in str(list(WorkJoinEntry.objects.values()))
-        from accounts.models import User as NewUser
-
-        NewUser.objects.filter(pk=ada.pk).delete()  # and their entries with them
-        assert {e.user_id for e in WorkJoinEntry.objects.all()} == {bob.pk}
-
-        executor.loader.build_graph()  # and back, a document again
-        executor.migrate(before)
-        old = executor.loader.project_state(before).apps
-        record = old.get_model("roadmap", "WorkJoin").objects.get(pk=joined.pk).record
-        assert record["states_met"] == {
-            str(bob.pk): {"before": ["in_progress", None], "after": ["done", None]}
+        assert entries(second) == {
+            ("state", bob.pk, True): (None, None),
+            ("state", bob.pk, False): (met["before"], met["after"]),
+            ("note", ada.pk, False): ({"kept": 4, "updated_at": when}, None),
+            ("state", "f" * 32, True): (None, None),
+            ("state", "e" * 32, False): (met["before"], met["after"]),
         }
-        assert (record["states_moved"], record["notes_moved"], record["notes_met"]) == (
-            [],
-            [bob.pk],
-            {},
-        )
+        assert not bare.entries.exists()
+        assert "Theirs" not in str([entries(join) for join in (first, second)])
+        NewUser.objects.filter(pk=ada.pk).delete()  # and their entries with them
+        assert ("note", ada.pk, False) not in entries(second)
+
+        executor.loader.build_graph()  # and back, a document again for every join
+        executor.migrate(back)
+        old = executor.loader.project_state(back).apps
+        first, second, bare = old.get_model("roadmap", "WorkJoin").objects.order_by("pk")
+        empty = {
+            "states_moved": [],
+            "states_met": {},
+            "notes_moved": [],
+            "notes_met": {},
+            "visitors_moved": [],
+            "visitors_met": {},
+        }
+        assert first.record == empty | {
+            "states_met": {str(bob.pk): met},
+            "notes_moved": [bob.pk],
+        }
+        assert second.record == empty | {
+            "states_moved": [bob.pk],
+            "states_met": {str(bob.pk): met},
+            "visitors_moved": ["f" * 32],
+            "visitors_met": {"e" * 32: met},
+        }
+        assert bare.record == empty
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())

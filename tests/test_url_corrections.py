@@ -386,6 +386,28 @@ def test_a_visitors_tick_two_joins_moved_goes_back_with_both_undoings_after_sign
     assert Progress.objects.get(user=cy).work_id == a_work
 
 
+def test_a_learner_the_join_moved_who_logs_in_as_the_visitor_it_met_gets_both_back(
+    client, curator, review
+):
+    """Bob's tick was moved by the join; a visitor's row it met was made "done". Bob,
+    having unticked, logs in from the visitor's browser and keeps their states: undoing
+    the join gives back the visitor's "in progress", which is Bob's now."""
+    bob = review["learners"][1]
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    cs229 = review["cs229"].work_id
+    joined = Resource.objects.get(pk=review["first"].pk)
+    assert Progress.objects.filter(user=bob, work=cs229).exists()  # moved
+    progress_set(user=bob, resource=joined, state="not_started")
+    visitor.post("/accounts/login/", {"login": "bob", "password": "correct horse battery staple"})
+    assert Progress.objects.get(user=bob, work=cs229).state == "done"
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert Progress.objects.get(user=bob, work=cs229).state == "in_progress"
+
+
 def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
     """Alice had every state the visitor kept: nothing of theirs can be in a join."""
     from django.test.utils import CaptureQueriesContext

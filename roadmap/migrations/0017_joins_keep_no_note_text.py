@@ -1,159 +1,37 @@
-"""A join's record becomes its entries (models.WorkJoinEntry), a row for each learner's or
-visitor's row it moved or met, where it was a JSON document: a learner's entries now go
-with their account (the database's cascade), where the document kept their ids after
-them. Of a note met, the document kept the texts (a learner's private text, outliving a
-note deleted or an account closed): an entry keeps how much of it was there before and a
-signed digest of the text the join made, which is all undoing it needs
-(services._work_join_undo). The document goes in 0019."""
+"""A join's record no longer keeps the text of the notes it joined (a learner's private
+text, in a record that outlived a note deleted or an account closed): how much of each
+note was there before, and a digest of the text the join made, which is all undoing it
+needs (services._work_join_undo)."""
 
-import django.db.models.deletion
-from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 from django.utils.crypto import salted_hmac
 
 
-def digest(value: str, of: str) -> str:
-    """A note's text or a visitor's key as roadmap.services.recorded names it, as it is
-    when this is written."""
-    return salted_hmac(f"roadmap.WorkJoin.{of}", value).hexdigest()[:32]
+def digest(text: str) -> str:
+    """A note's text as roadmap.services.recorded names it, as it is when this is written."""
+    return salted_hmac("roadmap.WorkJoin.note", text).hexdigest()[:32]
 
 
-def note_met(values: dict) -> tuple[dict, str]:
-    """A note met, as the record kept it (its texts, or already their length and digest)."""
-    if "before" in values:
-        kept, after = len(values["before"]), digest(values["after"], "note")
-    else:
-        kept, after = values["kept"], values["after"]
-    return {"kept": kept, "updated_at": values["updated_at"]}, after
-
-
-def entries_from_records(apps, schema_editor):
+def forget_texts(apps, schema_editor):
     WorkJoin = apps.get_model("roadmap", "WorkJoin")
-    Entry = apps.get_model("roadmap", "WorkJoinEntry")
-    User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
-    learners = set(User.objects.values_list("pk", flat=True))  # (deleted ones left no row)
-    entries = []
-    for join in WorkJoin.objects.iterator():
-        record = join.record or {}
-        state = {"join": join, "kind": "state"}
-        note = {"join": join, "kind": "note"}
-        for user in {int(u) for u in record.get("states_moved", [])} & learners:
-            entries.append(Entry(**state, user_id=user, moved=True))
-        for user, values in record.get("states_met", {}).items():
-            if int(user) in learners:
-                entries.append(Entry(**state, user_id=int(user), moved=False, **values))
-        for user in {int(u) for u in record.get("notes_moved", [])} & learners:
-            entries.append(Entry(**note, user_id=user, moved=True))
-        for user, values in record.get("notes_met", {}).items():
-            if int(user) in learners:
-                before, after = note_met(values)
-                entries.append(
-                    Entry(**note, user_id=int(user), moved=False, before=before, after=after)
-                )
-        for visitor in set(record.get("visitors_moved", [])):
-            entries.append(Entry(**state, visitor=visitor, moved=True))
-        for visitor, values in record.get("visitors_met", {}).items():
-            entries.append(Entry(**state, visitor=visitor, moved=False, **values))
-    Entry.objects.bulk_create(entries, batch_size=1000)
-
-
-def records_from_entries(apps, schema_editor):
-    WorkJoin = apps.get_model("roadmap", "WorkJoin")
-    Entry = apps.get_model("roadmap", "WorkJoinEntry")
-    records = {}
-    for entry in Entry.objects.order_by("pk").iterator():
-        record = records.setdefault(
-            entry.join_id,
-            {key: [] for key in ("states_moved", "notes_moved", "visitors_moved")}
-            | {key: {} for key in ("states_met", "notes_met", "visitors_met")},
-        )
-        whose = "visitors" if entry.visitor else f"{entry.kind}s"
-        if entry.moved:
-            record[f"{whose}_moved"].append(entry.visitor or entry.user_id)
-        elif entry.kind == "note":
-            record["notes_met"][str(entry.user_id)] = entry.before | {"after": entry.after}
-        else:
-            met = {"before": entry.before, "after": entry.after}
-            record[f"{whose}_met"][entry.visitor or str(entry.user_id)] = met
-    for join in WorkJoin.objects.filter(pk__in=records):
-        join.record = records[join.pk]
+    for join in WorkJoin.objects.filter(record__has_key="notes_met").iterator():
+        met = join.record["notes_met"]
+        if not any("before" in values for values in met.values()):
+            continue
+        join.record["notes_met"] = {
+            user: {
+                "kept": len(values["before"]),
+                "after": digest(values["after"]),
+                "updated_at": values["updated_at"],
+            }
+            if "before" in values
+            else values
+            for user, values in met.items()
+        }
         join.save(update_fields=["record"])
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("roadmap", "0016_workjoin_resource"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("roadmap", "0016_workjoin_resource")]
 
-    operations = [
-        migrations.CreateModel(
-            name="WorkJoinEntry",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(choices=[("state", "State"), ("note", "Note")], max_length=5),
-                ),
-                ("visitor", models.CharField(blank=True, max_length=32)),
-                ("moved", models.BooleanField()),
-                ("before", models.JSONField(blank=True, null=True)),
-                ("after", models.JSONField(blank=True, null=True)),
-                (
-                    "join",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="entries",
-                        to="roadmap.workjoin",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-            ],
-            options={
-                "indexes": [
-                    models.Index(
-                        condition=models.Q(("visitor", ""), _negated=True),
-                        fields=["visitor"],
-                        name="work_join_entry_visitor",
-                    )
-                ],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(("user__isnull", False), ("visitor", "")),
-                            models.Q(
-                                ("kind", "state"),
-                                ("user__isnull", True),
-                                models.Q(("visitor", ""), _negated=True),
-                            ),
-                            _connector="OR",
-                        ),
-                        name="work_join_entry_whose",
-                    ),
-                    models.UniqueConstraint(
-                        fields=("join", "kind", "user"), name="work_join_entry_once_a_learner"
-                    ),
-                    models.UniqueConstraint(
-                        condition=models.Q(("visitor", ""), _negated=True),
-                        fields=("join", "visitor"),
-                        name="work_join_entry_once_a_visitor",
-                    ),
-                ],
-            },
-        ),
-        migrations.RunPython(entries_from_records, records_from_entries),
-    ]
+    operations = [migrations.RunPython(forget_texts, migrations.RunPython.noop, elidable=True)]
