@@ -450,7 +450,7 @@ class WorkJoinEntry(models.Model):
         constraints = [
             models.CheckConstraint(  # a learner's, or a visitor's state
                 condition=models.Q(user__isnull=False, visitor="")
-                | models.Q(user__isnull=True, kind="state") & ~models.Q(visitor=""),
+                | (models.Q(user__isnull=True, kind="state") & ~models.Q(visitor="")),
                 name="work_join_entry_whose",
             ),
             # (A learner may have both: moved, and met as the visitor they were.)

@@ -300,22 +300,23 @@ def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     """A visitor's states kept in their account (on `works`, those it did not have): the
     open joins that moved or met them name the learner now, back along each chain of
     joins that led there, so that undoing one takes them back as it takes a learner's.
-    (Where the learner's own row was moved, or met, by the same join already, their own
-    entry stands, and the visitor's goes.)"""
-    if not works:
-        return
+    (A row met is the visitor's now, whatever the learner's own entry there says: it
+    takes the visitor's values.) The visitor's other entries go: no row of theirs is left
+    for them to name."""
+    names = recorded_names(visitor, of="visitor")
+    # (The joins locked too: two log-ins to one account take their turns.)
+    entries = WorkJoinEntry.objects.open().filter(visitor__in=names)
     entries = list(
-        WorkJoinEntry.objects.open()
-        .filter(visitor__in=recorded_names(visitor, of="visitor"))
-        .select_related("join")
-        .select_for_update(of=("self",))
-        .order_by("-join_id")
+        entries.select_related("join").select_for_update(of=("self", "join")).order_by("-join_id")
+        if works
+        else ()
     )
-    own = set(
-        WorkJoinEntry.objects.filter(
+    own = {
+        (entry.join_id, entry.moved): entry
+        for entry in WorkJoinEntry.objects.filter(
             join__in=[entry.join_id for entry in entries], kind=WorkJoinEntry.Kind.STATE, user=user
-        ).values_list("join_id", "moved")
-    )
+        )
+    }
     theirs = set(works)
     for entry in entries:  # the newest join first: each leads back to the one before it
         join = entry.join
@@ -325,11 +326,29 @@ def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
             theirs.add(join.from_work_id)
         elif join.from_work_id not in theirs:  # both theirs now, as a learner's met
             continue
-        if (join.pk, entry.moved) in own:
-            entry.delete()
-        else:
+        mine = own.get((join.pk, entry.moved))
+        if mine is None:
             entry.user, entry.visitor = user, ""
             entry.save(update_fields=["user", "visitor"])
+        elif not entry.moved:
+            mine.before, mine.after = entry.before, entry.after
+            mine.save(update_fields=["before", "after"])
+    work_joins_forget(visitors=[visitor])
+
+
+def work_joins_forget(*, visitors: Iterable[str]) -> int:
+    """Take visitors whose states are gone (kept at sign-up, or their session expired)
+    out of the joins' entries: no row of theirs is left for an entry to name. How many
+    entries went."""
+    visitors, deleted = list(visitors), 0
+    for start in range(0, len(visitors), 1000):
+        names = {
+            name
+            for visitor in visitors[start : start + 1000]
+            for name in recorded_names(visitor, of="visitor")
+        }
+        deleted += WorkJoinEntry.objects.filter(visitor__in=names).delete()[0]
+    return deleted
 
 
 def progress_reset(
@@ -401,17 +420,17 @@ def notes_shown_on(*, user, works: Iterable[int]) -> set[int]:
         .values_list("join_id", "join__from_work_id", "join__into_work_id", "moved")
     )
     into: dict[int, list[tuple[int, int, bool]]] = {}
-    for join, from_work, into_work, moved in entries:
-        into.setdefault(into_work, []).append((join, from_work, moved))
+    for join_id, from_work, into_work, moved in entries:
+        into.setdefault(into_work, []).append((join_id, from_work, moved))
     frontier: list[tuple[int, int | None]] = [(work, None) for work in found]
     while frontier:
         work, before = frontier.pop()
         # (Made before it: ids, not clocks, say which was first.)
-        for join, from_work, moved in into.get(work, []):
-            if before is None or join < before:
+        for join_id, from_work, moved in into.get(work, []):
+            if before is None or join_id < before:
                 if not moved:
                     found.add(from_work)
-                frontier.append((from_work, join))
+                frontier.append((from_work, join_id))
     return found
 
 
@@ -521,10 +540,12 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
-    STATE, NOTE = WorkJoinEntry.Kind.STATE, WorkJoinEntry.Kind.NOTE
-    entries = _entries(STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner)
+    kind = WorkJoinEntry.Kind
+    entries = _entries(
+        kind.STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner
+    )
     visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    entries += _entries(STATE, *visitors, _visitor)
+    entries += _entries(kind.STATE, *visitors, _visitor)
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
@@ -538,7 +559,7 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
         met[mine] = {"before": before, "after": recorded(mine.text, of="note")}
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
-    entries += _entries(NOTE, list(written.values()), met, _learner)
+    entries += _entries(kind.NOTE, list(written.values()), met, _learner)
     join = WorkJoin.objects.create(from_work=from_work, into_work=into_work, resource=resource)
     for entry in entries:
         entry.join = join
@@ -617,23 +638,26 @@ def work_join_undo(*, join: WorkJoin) -> None:
 
 
 def _work_join_undo(join: WorkJoin) -> None:
-    STATE, NOTE = WorkJoinEntry.Kind.STATE, WorkJoinEntry.Kind.NOTE
+    kind = WorkJoinEntry.Kind
     entries = list(join.entries.all())
-    learners: dict[tuple[str, bool], dict[int, WorkJoinEntry]] = {}  # (kind, moved): user's
+    # A learner's entries, by kind: whose rows moved, and each row met.
+    learners_moved: dict[str, set[int]] = {k: set() for k in kind}
+    learners_met: dict[str, dict[int, WorkJoinEntry]] = {k: {} for k in kind}
     for entry in entries:
-        if entry.user_id:
-            learners.setdefault((entry.kind, entry.moved), {})[entry.user_id] = entry
+        if entry.user_id and entry.moved:
+            learners_moved[entry.kind].add(entry.user_id)
+        elif entry.user_id:
+            learners_met[entry.kind][entry.user_id] = entry
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    for model, kind in ((Progress, STATE), (Note, NOTE)):
+    for model, moved in ((Progress, learners_moved[kind.STATE]), (Note, learners_moved[kind.NOTE])):
         already = model.objects.filter(work=join.from_work_id).values("user")
-        moved = learners.get((kind, True), {})
         model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
             user__in=already
         ).update(work=join.from_work_id)
     # The rows met, each read once (in one query for all the learners, one for visitors).
-    met_by = learners.get((STATE, False), {})
+    met_by = learners_met[kind.STATE]
     met = [
         (row, met_by[row.user_id])
         for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
@@ -657,7 +681,7 @@ def _work_join_undo(join: WorkJoin) -> None:
             row.state, when = entry.before
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    notes_met = learners.get((NOTE, False), {})
+    notes_met = learners_met[kind.NOTE]
     for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
         # update, not a save). (An entry without what the join made of it cannot tell:

@@ -2,6 +2,7 @@
 and moving states onto a work that has some already is a step the curator chooses,
 named before it happens, and undone by setting the URL back."""
 
+import io
 import json
 import threading
 import time
@@ -23,7 +24,13 @@ from roadmap.models import (
     WorkJoinEntry,
     url_key,
 )
-from roadmap.services import note_save, progress_reset, progress_set
+from roadmap.services import (
+    note_save,
+    progress_reset,
+    progress_set,
+    visitor_progress_merge,
+    work_join,
+)
 from tests.factories import (
     PartFactory,
     ResourceFactory,
@@ -408,8 +415,60 @@ def test_a_learner_the_join_moved_who_logs_in_as_the_visitor_it_met_gets_both_ba
     assert Progress.objects.get(user=bob, work=cs229).state == "in_progress"
 
 
+def test_a_learner_who_started_over_then_logs_in_as_the_visitor_both_met_gets_theirs_back(
+    client, curator, review
+):
+    """The join met Bob's rows and a visitor's. Bob starts over, then logs in from that
+    browser and keeps its states: undoing the join gives back the visitor's values,
+    which are Bob's now, not those of the rows Bob cleared."""
+    bob = review["learners"][1]
+    progress_set(user=bob, resource=review["cs229"], state="in_progress")
+    visitor = Client()
+    tick(visitor, review["first"], done=True)
+    visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    cs229 = review["cs229"].work_id
+    progress_reset(user=bob)
+    visitor.post("/accounts/login/", {"login": "bob", "password": "correct horse battery staple"})
+    assert Progress.objects.get(user=bob, work=cs229).state == "done"
+    assert change_url(client, review["first"], NN).status_code == 302
+    assert Progress.objects.get(user=bob, work=cs229).state == "in_progress"
+
+
+def test_nothing_a_join_named_of_a_visitor_outlives_their_sign_up_or_their_session(
+    client, curator, review
+):
+    """A visitor is named in a join's entries only while they have states a page shows:
+    once those are kept in an account (or not, where it had its own) or expire with the
+    session, the entries naming them go."""
+    from django.core.management import call_command
+
+    from accounts.models import Session as StoredSession
+
+    signs_up, expires = Client(), Client()
+    for visitor in (signs_up, expires):
+        tick(visitor, review["first"], done=True)
+        visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
+    client.force_login(curator)
+    assert change_url(client, review["first"], CS229, "join").status_code == 302
+    assert WorkJoinEntry.objects.exclude(visitor="").count() == 2
+    signs_up.post(
+        "/accounts/login/", {"login": "alice", "password": "correct horse battery staple"}
+    )
+    assert WorkJoinEntry.objects.exclude(visitor="").count() == 1
+    StoredSession.objects.filter(session_key=expires.session.session_key).update(
+        expire_date="2000-01-01T00:00:00Z"
+    )
+    call_command("prune_sessions", stdout=io.StringIO())
+    assert not VisitorProgress.objects.exists()
+    assert not WorkJoinEntry.objects.exclude(visitor="").exists()
+
+
 def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
-    """Alice had every state the visitor kept: nothing of theirs can be in a join."""
+    """Alice had every state the visitor kept: nothing of theirs is in a join for her to
+    take over, so no join is read; what a join named of the visitor is deleted, in one
+    statement."""
     from django.test.utils import CaptureQueriesContext
 
     visitor = Client()
@@ -419,7 +478,8 @@ def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
             "/accounts/login/", {"login": "alice", "password": "correct horse battery staple"}
         )
     assert visitor.session.get("_auth_user_id") == str(review["learners"][0].pk)
-    assert not [q for q in queries if "roadmap_workjoin" in q["sql"]]
+    joins = [q["sql"] for q in queries if "roadmap_workjoin" in q["sql"]]
+    assert len(joins) == 1 and joins[0].startswith('DELETE FROM "roadmap_workjoinentry"')
 
 
 def test_joins_made_at_one_instant_are_followed_back_all_the_same(client, curator, chain):
@@ -662,3 +722,42 @@ def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
     assert Progress.objects.get(user=alice, work=cs229.work_id).state == "in_progress"
     with pytest.raises(TypeError):  # an expression's URL: no work to find from it
         Resource.objects.filter(pk=first.pk).update(url=F("title"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_browsers_logging_in_to_one_account_at_once_never_fail():
+    """Two visitors' browsers log in to one account at the same moment, each with states
+    a chain of joins moved: they take their turns over the joins, and both log in."""
+    a, b, c = (
+        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug=f"r{n}", order=10 + n), url=url)
+        for n, url in enumerate(("https://a.example/", "https://b.example/", "https://c.example/"))
+    )
+    one, two = Client(), Client()
+    tick(one, a, done=True)
+    tick(two, a, done=True)
+    tick(two, c, done=True)
+    work_join(from_work=a.work, into_work=b.work)
+    work_join(from_work=b.work, into_work=c.work)
+    tick(two, c, done=False)
+    lea = UserFactory(username="lea")
+    held, go_on, errors = threading.Event(), threading.Event(), []
+
+    def log_in(browser, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                visitor_progress_merge(user=lea, session=browser.session)
+                if hold:
+                    held.set()
+                    go_on.wait(10)
+        except Exception as error:  # what the log-in would answer, a 500
+            errors.append(error)
+
+    first = in_thread(lambda: log_in(one, True))
+    assert held.wait(10)
+    second = in_thread(lambda: log_in(two, False))
+    wait_until_blocked("FOR UPDATE")
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    assert WorkJoinEntry.objects.filter(user=lea).count() == 2

@@ -1,11 +1,13 @@
 """Delete expired sessions (Django's `clearsessions`) and the states visitors kept under
-them. Run it every day: the container's worker does (scripts/worker), or cron (README)."""
+them, and what joins named of those visitors. Run it every day: the container's worker
+does (scripts/worker), or cron (README)."""
 
 from django.core.management import BaseCommand, call_command
 from django.db.models import Exists, OuterRef
 
 from accounts.models import Session as StoredSession
 from roadmap.models import VisitorProgress
+from roadmap.services import work_joins_forget
 
 
 class Command(BaseCommand):
@@ -14,5 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("clearsessions")
         live = StoredSession.objects.filter(session_key=OuterRef("visitor"))
-        deleted, _ = VisitorProgress.objects.filter(~Exists(live)).delete()
+        gone = VisitorProgress.objects.filter(~Exists(live))
+        visitors = set(gone.values_list("visitor", flat=True))
+        deleted, _ = gone.delete()
+        work_joins_forget(visitors=visitors)
         self.stdout.write(f"Expired sessions deleted; {deleted} visitors' states with them.")
