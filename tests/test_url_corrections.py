@@ -393,43 +393,30 @@ def test_a_visitors_tick_two_joins_moved_goes_back_with_both_undoings_after_sign
     assert Progress.objects.get(user=cy).work_id == a_work
 
 
-def test_a_learner_the_join_moved_who_logs_in_as_the_visitor_it_met_gets_both_back(
-    client, curator, review
+@pytest.mark.parametrize("bobs", ["moved, then unticked", "met, then started over"])
+def test_a_learner_who_logs_in_as_the_visitor_a_join_met_gets_its_values_back(
+    client, curator, review, bobs
 ):
-    """Bob's tick was moved by the join; a visitor's row it met was made "done". Bob,
-    having unticked, logs in from the visitor's browser and keeps their states: undoing
-    the join gives back the visitor's "in progress", which is Bob's now."""
+    """The join met a visitor's row (and moved Bob's tick, or met Bob's rows too). Bob
+    unticks (or starts over), then logs in from that browser and keeps its states:
+    undoing the join gives back the visitor's values, Bob's now, not those of the rows
+    Bob cleared."""
+    met = bobs.startswith("met")  # Bob's own rows
     bob = review["learners"][1]
+    if met:
+        progress_set(user=bob, resource=review["cs229"], state="in_progress")
     visitor = Client()
     tick(visitor, review["first"], done=True)
     visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
     client.force_login(curator)
     assert change_url(client, review["first"], CS229, "join").status_code == 302
     cs229 = review["cs229"].work_id
-    joined = Resource.objects.get(pk=review["first"].pk)
-    assert Progress.objects.filter(user=bob, work=cs229).exists()  # moved
-    progress_set(user=bob, resource=joined, state="not_started")
-    visitor.post("/accounts/login/", {"login": "bob", "password": "correct horse battery staple"})
-    assert Progress.objects.get(user=bob, work=cs229).state == "done"
-    assert change_url(client, review["first"], NN).status_code == 302
-    assert Progress.objects.get(user=bob, work=cs229).state == "in_progress"
-
-
-def test_a_learner_who_started_over_then_logs_in_as_the_visitor_both_met_gets_theirs_back(
-    client, curator, review
-):
-    """The join met Bob's rows and a visitor's. Bob starts over, then logs in from that
-    browser and keeps its states: undoing the join gives back the visitor's values,
-    which are Bob's now, not those of the rows Bob cleared."""
-    bob = review["learners"][1]
-    progress_set(user=bob, resource=review["cs229"], state="in_progress")
-    visitor = Client()
-    tick(visitor, review["first"], done=True)
-    visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
-    client.force_login(curator)
-    assert change_url(client, review["first"], CS229, "join").status_code == 302
-    cs229 = review["cs229"].work_id
-    progress_reset(user=bob)
+    assert Progress.objects.filter(user=bob, work=cs229).exists()
+    if met:
+        progress_reset(user=bob)
+    else:
+        joined = Resource.objects.get(pk=review["first"].pk)
+        progress_set(user=bob, resource=joined, state="not_started")
     visitor.post("/accounts/login/", {"login": "bob", "password": "correct horse battery staple"})
     assert Progress.objects.get(user=bob, work=cs229).state == "done"
     assert change_url(client, review["first"], NN).status_code == 302
