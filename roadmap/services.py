@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -280,6 +281,9 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
     visitor_rows(session)  # a session from before rows: its states into rows first
     merged = None
     with transaction.atomic():
+        # Two log-ins to one account take their turns, each seeing what the other kept
+        # (a row lock no curator's write and no tick waits on).
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         # What is merged is what is deleted, in one statement: a tick from another tab
         # meanwhile is either in it or stays, never deleted unmerged.
         with connection.cursor() as cursor:
@@ -299,33 +303,42 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
 def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     """A visitor's states kept in their account (on `works`, those it did not have): the
     open joins that moved or met them name the learner now, back along each chain of
-    joins that led there, so that undoing one takes them back as it takes a learner's.
-    (A row met is the visitor's now, whatever the learner's own entry there says: it
-    takes the visitor's values.) The visitor's other entries go: no row of theirs is left
-    for them to name."""
+    joins that led there (but not past a work where the account has a row of its own),
+    so that undoing one takes them back as it takes a learner's. A row met is the
+    visitor's now, whatever the learner's own entry there says: it takes the visitor's
+    values. The visitor's other entries go: no row of theirs is left for them to name."""
     names = recorded_names(visitor, of="visitor")
-    # (The joins locked too: two log-ins to one account take their turns.)
-    entries = WorkJoinEntry.objects.open().filter(visitor__in=names)
-    entries = list(
-        entries.select_related("join").select_for_update(of=("self", "join")).order_by("-join_id")
-        if works
-        else ()
-    )
+    if works:
+        entries = (
+            WorkJoinEntry.objects.open()
+            .filter(visitor__in=names)
+            .select_related("join")
+            .select_for_update(of=("self",))
+            .order_by("-join_id")
+        )
+        _adopt(list(entries), user=user, works=works)
+    WorkJoinEntry.objects.filter(visitor__in=names).delete()
+
+
+def _adopt(entries: list[WorkJoinEntry], *, user, works: frozenset[int]) -> None:
+    joins = [entry.join for entry in entries]
     own = {
         (entry.join_id, entry.moved): entry
         for entry in WorkJoinEntry.objects.filter(
-            join__in=[entry.join_id for entry in entries], kind=WorkJoinEntry.Kind.STATE, user=user
+            join__in=joins, kind=WorkJoinEntry.Kind.STATE, user=user
         )
     }
+    account = Progress.objects.filter(user=user, work__in=[join.from_work_id for join in joins])
+    accounts_own = set(account.exclude(work__in=works).values_list("work_id", flat=True))
     theirs = set(works)
     for entry in entries:  # the newest join first: each leads back to the one before it
         join = entry.join
         if join.into_work_id not in theirs:
             continue
-        if entry.moved:
+        if entry.moved and join.from_work_id not in accounts_own:
             theirs.add(join.from_work_id)
-        elif join.from_work_id not in theirs:  # both theirs now, as a learner's met
-            continue
+        elif not entry.moved and join.from_work_id not in theirs:
+            continue  # both theirs now, as a learner's met
         mine = own.get((join.pk, entry.moved))
         if mine is None:
             entry.user, entry.visitor = user, ""
@@ -333,22 +346,16 @@ def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
         elif not entry.moved:
             mine.before, mine.after = entry.before, entry.after
             mine.save(update_fields=["before", "after"])
-    work_joins_forget(visitors=[visitor])
 
 
-def work_joins_forget(*, visitors: Iterable[str]) -> int:
-    """Take visitors whose states are gone (kept at sign-up, or their session expired)
-    out of the joins' entries: no row of theirs is left for an entry to name. How many
-    entries went."""
-    visitors, deleted = list(visitors), 0
-    for start in range(0, len(visitors), 1000):
-        names = {
-            name
-            for visitor in visitors[start : start + 1000]
-            for name in recorded_names(visitor, of="visitor")
-        }
-        deleted += WorkJoinEntry.objects.filter(visitor__in=names).delete()[0]
-    return deleted
+def work_joins_forget(*, live: Iterable[str]) -> int:
+    """Take every visitor whose session is gone (`live`: the keys of those there are) out
+    of the joins' entries, however it went (expired, or made an account's at log-in):
+    no row of theirs is left for an entry to name, nor will be. How many entries went."""
+    named = set(WorkJoinEntry.objects.exclude(visitor="").values_list("visitor", flat=True))
+    for key in live if named else ():
+        named -= recorded_names(key, of="visitor")
+    return WorkJoinEntry.objects.filter(visitor__in=named).delete()[0] if named else 0
 
 
 def progress_reset(
@@ -540,12 +547,12 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
-    kind = WorkJoinEntry.Kind
+    Kind = WorkJoinEntry.Kind
     entries = _entries(
-        kind.STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner
+        Kind.STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner
     )
     visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    entries += _entries(kind.STATE, *visitors, _visitor)
+    entries += _entries(Kind.STATE, *visitors, _visitor)
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
@@ -559,7 +566,7 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
         met[mine] = {"before": before, "after": recorded(mine.text, of="note")}
     Note.objects.bulk_update(joined, ["text", "html", "updated_at"])
     Note.objects.filter(work=from_work, user__in=list(written)).update(work=into_work)
-    entries += _entries(kind.NOTE, list(written.values()), met, _learner)
+    entries += _entries(Kind.NOTE, list(written.values()), met, _learner)
     join = WorkJoin.objects.create(from_work=from_work, into_work=into_work, resource=resource)
     for entry in entries:
         entry.join = join
@@ -638,11 +645,11 @@ def work_join_undo(*, join: WorkJoin) -> None:
 
 
 def _work_join_undo(join: WorkJoin) -> None:
-    kind = WorkJoinEntry.Kind
+    Kind = WorkJoinEntry.Kind
     entries = list(join.entries.all())
     # A learner's entries, by kind: whose rows moved, and each row met.
-    learners_moved: dict[str, set[int]] = {k: set() for k in kind}
-    learners_met: dict[str, dict[int, WorkJoinEntry]] = {k: {} for k in kind}
+    learners_moved: dict[str, set[int]] = {k: set() for k in Kind}
+    learners_met: dict[str, dict[int, WorkJoinEntry]] = {k: {} for k in Kind}
     for entry in entries:
         if entry.user_id and entry.moved:
             learners_moved[entry.kind].add(entry.user_id)
@@ -651,13 +658,13 @@ def _work_join_undo(join: WorkJoin) -> None:
     back = {"work__in": [join.from_work_id, join.into_work_id]}
     list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    for model, moved in ((Progress, learners_moved[kind.STATE]), (Note, learners_moved[kind.NOTE])):
+    for model, moved in ((Progress, learners_moved[Kind.STATE]), (Note, learners_moved[Kind.NOTE])):
         already = model.objects.filter(work=join.from_work_id).values("user")
         model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
             user__in=already
         ).update(work=join.from_work_id)
     # The rows met, each read once (in one query for all the learners, one for visitors).
-    met_by = learners_met[kind.STATE]
+    met_by = learners_met[Kind.STATE]
     met = [
         (row, met_by[row.user_id])
         for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
@@ -681,7 +688,7 @@ def _work_join_undo(join: WorkJoin) -> None:
             row.state, when = entry.before
             row.completed_at = when and datetime.fromisoformat(when)
             row.save(update_fields=["state", "completed_at"])
-    notes_met = learners_met[kind.NOTE]
+    notes_met = learners_met[Kind.NOTE]
     for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
         # update, not a save). (An entry without what the join made of it cannot tell:

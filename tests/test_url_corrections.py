@@ -30,6 +30,7 @@ from roadmap.services import (
     progress_set,
     visitor_progress_merge,
     work_join,
+    work_join_undo,
 )
 from tests.factories import (
     PartFactory,
@@ -426,30 +427,44 @@ def test_a_learner_who_logs_in_as_the_visitor_a_join_met_gets_its_values_back(
 def test_nothing_a_join_named_of_a_visitor_outlives_their_sign_up_or_their_session(
     client, curator, review
 ):
-    """A visitor is named in a join's entries only while they have states a page shows:
-    once those are kept in an account (or not, where it had its own) or expire with the
-    session, the entries naming them go."""
+    """A visitor is named in a join's entries only while their session lasts: at log-in
+    (their states kept in the account, or not where it had its own) the entries naming
+    them go, and the daily prune takes those of every session gone, with states left or
+    none (an untick). A visitor still here keeps theirs."""
     from django.core.management import call_command
 
     from accounts.models import Session as StoredSession
 
-    signs_up, expires = Client(), Client()
-    for visitor in (signs_up, expires):
+    signs_up, expires, unticks, stays = (Client() for _ in range(4))
+    for visitor in (signs_up, expires, unticks, stays):
         tick(visitor, review["first"], done=True)
-        visitor.post(f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"})
+        if visitor is not unticks:  # whose row the join moves; the others', it meets
+            visitor.post(
+                f"/resources/{review['cs229'].public_id}/progress", {"state": "in_progress"}
+            )
     client.force_login(curator)
     assert change_url(client, review["first"], CS229, "join").status_code == 302
-    assert WorkJoinEntry.objects.exclude(visitor="").count() == 2
+    assert WorkJoinEntry.objects.exclude(visitor="").count() == 4
     signs_up.post(
         "/accounts/login/", {"login": "alice", "password": "correct horse battery staple"}
     )
+    assert WorkJoinEntry.objects.exclude(visitor="").count() == 3
+    tick(unticks, review["cs229"], done=False)  # no state left
+    assert not VisitorProgress.objects.filter(visitor=unticks.session.session_key).exists()
+    StoredSession.objects.filter(
+        session_key__in=[expires.session.session_key, unticks.session.session_key]
+    ).update(expire_date="2000-01-01T00:00:00Z")
+    out = io.StringIO()
+    call_command("prune_sessions", stdout=out)
+    assert "and 2 entries of joins that named visitors gone" in out.getvalue()
+    assert list(VisitorProgress.objects.values_list("visitor", flat=True).distinct()) == [
+        stays.session.session_key
+    ]
     assert WorkJoinEntry.objects.exclude(visitor="").count() == 1
-    StoredSession.objects.filter(session_key=expires.session.session_key).update(
-        expire_date="2000-01-01T00:00:00Z"
-    )
-    call_command("prune_sessions", stdout=io.StringIO())
-    assert not VisitorProgress.objects.exists()
-    assert not WorkJoinEntry.objects.exclude(visitor="").exists()
+    assert change_url(client, review["first"], NN).status_code == 302  # undone: still theirs
+    nn = Resource.objects.get(pk=review["first"].pk).work_id
+    assert VisitorProgress.objects.get(work=review["cs229"].work_id).state == "in_progress"
+    assert VisitorProgress.objects.get(work=nn).state == "done"
 
 
 def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
@@ -742,9 +757,84 @@ def test_two_browsers_logging_in_to_one_account_at_once_never_fail():
     first = in_thread(lambda: log_in(one, True))
     assert held.wait(10)
     second = in_thread(lambda: log_in(two, False))
-    wait_until_blocked("FOR UPDATE")
+    wait_until_blocked("")  # the second waits for the first
     go_on.set()
     first.join(10)
     second.join(10)
     assert errors == []
     assert WorkJoinEntry.objects.filter(user=lea).count() == 2
+
+
+def test_a_chain_of_joins_leaves_a_learners_own_row_to_its_own_undoing(chain):
+    """Bob and a visitor had rows on A and B, met by the join A→B; the join B→C moved the
+    visitor's B row and met Bob's. Bob clears A and C, then logs in as the visitor and
+    keeps its A and C: his row on B is still his own, and undoing A→B gives it back."""
+    r1, r2, r3 = chain["r1"], chain["r2"], chain["r3"]
+    bob, visitor = UserFactory(username="bob"), Client()
+    for resource, state in ((r1, "done"), (r2, "in_progress"), (r3, "in_progress")):
+        progress_set(user=bob, resource=resource, state=state)
+    tick(visitor, r1, done=True)
+    visitor.post(f"/resources/{r2.public_id}/progress", {"state": "in_progress"})
+    first = work_join(from_work=r1.work, into_work=r2.work)
+    work_join(from_work=r2.work, into_work=r3.work)
+    progress_set(user=bob, resource=r3, state="not_started")
+    progress_set(user=bob, resource=r1, state="not_started")
+    visitor_progress_merge(user=bob, session=visitor.session)
+    work_join_undo(join=first)
+    assert Progress.objects.get(user=bob, work=r2.work).state == "in_progress"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_in_while_a_curator_undoes_two_joins_never_deadlocks():
+    """A curator's save undoes two joins in one transaction while a visitor named in both
+    logs in: one waits for the other, neither fails."""
+    a, b, e, f = (
+        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug=f"r{n}", order=10 + n), url=url)
+        for n, url in enumerate(
+            ("https://a.example/", "https://b.example/", "https://e.example/", "https://f.example/")
+        )
+    )
+    visitor = Client()
+    tick(visitor, a, done=True)
+    tick(visitor, e, done=True)
+    first = work_join(from_work=a.work, into_work=b.work)
+    tick(visitor, b, done=False)  # the row the first join moved, gone; its entry stays
+    second = work_join(from_work=e.work, into_work=f.work)
+    lea = UserFactory(username="lea")
+    held, go_on, errors = threading.Event(), threading.Event(), []
+
+    def curator_saves() -> None:
+        try:
+            with transaction.atomic():
+                work_join_undo(join=first)
+                held.set()
+                go_on.wait(10)
+                work_join_undo(join=second)
+        except Exception as error:  # a deadlock, as the curator would meet it
+            errors.append(("save", error))
+
+    def log_in() -> None:
+        try:
+            with transaction.atomic():
+                visitor_progress_merge(user=lea, session=visitor.session)
+        except Exception as error:  # a deadlock, as the visitor would meet it
+            errors.append(("log-in", error))
+
+    saving = in_thread(curator_saves)
+    assert held.wait(10)
+    logging_in = in_thread(log_in)
+    for _ in range(300):  # until the log-in is done, or waits on the save
+        if not logging_in.is_alive() or locks_waited_on():
+            break
+        time.sleep(0.01)
+    go_on.set()
+    saving.join(10)
+    logging_in.join(10)
+    assert errors == []
+    assert Progress.objects.get(user=lea).work_id == e.work_id  # and the undo took it back
+
+
+def locks_waited_on() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]

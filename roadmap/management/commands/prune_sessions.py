@@ -16,8 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("clearsessions")
         live = StoredSession.objects.filter(session_key=OuterRef("visitor"))
-        gone = VisitorProgress.objects.filter(~Exists(live))
-        visitors = set(gone.values_list("visitor", flat=True))
-        deleted, _ = gone.delete()
-        work_joins_forget(visitors=visitors)
-        self.stdout.write(f"Expired sessions deleted; {deleted} visitors' states with them.")
+        deleted, _ = VisitorProgress.objects.filter(~Exists(live)).delete()
+        keys = StoredSession.objects.values_list("session_key", flat=True)
+        forgotten = work_joins_forget(live=keys.iterator(chunk_size=2000))
+        self.stdout.write(
+            f"Expired sessions deleted; {deleted} visitors' states with them,"
+            f" and {forgotten} entries of joins that named visitors gone."
+        )
