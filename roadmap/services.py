@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
+from psycopg.errors import DeadlockDetected
 
 from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
@@ -279,24 +279,38 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
     `progress_merge`), and forget them; None if they kept none. Should it fail, nothing
     is forgotten."""
     visitor_rows(session)  # a session from before rows: its states into rows first
-    merged = None
-    with transaction.atomic():
-        # Two log-ins to one account take their turns, each seeing what the other kept
-        # (a row lock no curator's write and no tick waits on).
-        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
-        # What is merged is what is deleted, in one statement: a tick from another tab
-        # meanwhile is either in it or stays, never deleted unmerged.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM roadmap_visitorprogress WHERE visitor = %s"
-                " RETURNING work_id, state, extract(epoch FROM completed_at)::float8",
-                [session.get(VISITOR, "")],
-            )
-            rows = {work: Row(state, since) for work, state, since in cursor.fetchall()}
-        if rows:
-            merged = progress_merge(user=user, rows=rows)
-            work_joins_adopt(visitor=session[VISITOR], user=user, works=merged.works)
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            merged = _visitor_progress_merge(user=user, visitor=session.get(VISITOR, ""))
+        except OperationalError as error:
+            # A curator's join or undo meanwhile, taking the same rows the other way
+            # round: PostgreSQL ends one of the two, and a log-in tries again.
+            if not isinstance(error.__cause__, DeadlockDetected) or attempt == MERGE_ATTEMPTS:
+                raise
+        else:
+            break
     session.pop(VISITOR, None)
+    return merged
+
+
+MERGE_ATTEMPTS = 3
+
+
+@transaction.atomic
+def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
+    # What is merged is what is deleted, in one statement: a tick from another tab
+    # meanwhile is either in it or stays, never deleted unmerged.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM roadmap_visitorprogress WHERE visitor = %s"
+            " RETURNING work_id, state, extract(epoch FROM completed_at)::float8",
+            [visitor],
+        )
+        rows = {work: Row(state, since) for work, state, since in cursor.fetchall()}
+    if not rows:
+        return None
+    merged = progress_merge(user=user, rows=rows)
+    work_joins_adopt(visitor=visitor, user=user, works=merged.works)
     return merged
 
 
@@ -342,7 +356,11 @@ def _adopt(entries: list[WorkJoinEntry], *, user, works: frozenset[int]) -> None
         mine = own.get((join.pk, entry.moved))
         if mine is None:
             entry.user, entry.visitor = user, ""
-            entry.save(update_fields=["user", "visitor"])
+            try:
+                with transaction.atomic():
+                    entry.save(update_fields=["user", "visitor"])
+            except IntegrityError:  # another log-in to the account took one over meanwhile
+                entry.delete()
         elif not entry.moved:
             mine.before, mine.after = entry.before, entry.after
             mine.save(update_fields=["before", "after"])

@@ -537,7 +537,7 @@ def wait_until_blocked(query_start: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND query LIKE %s",
+                " AND datname = current_database() AND query LIKE %s",
                 [f"%{query_start}%"],
             )
             if cursor.fetchone()[0]:
@@ -836,5 +836,39 @@ def test_a_log_in_while_a_curator_undoes_two_joins_never_deadlocks():
 
 def locks_waited_on() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        )
         return cursor.fetchone()[0]
+
+
+def test_a_log_in_that_a_deadlock_ends_tries_again_and_keeps_the_visitors_states(
+    client, review, monkeypatch
+):
+    """PostgreSQL ends one of two transactions that take the same rows the other way
+    round (a log-in, and a curator's save undoing joins): a log-in it ends tries again,
+    and the visitor's states are in the account, not lost with the old session."""
+    from django.db import OperationalError
+    from psycopg.errors import DeadlockDetected
+
+    from roadmap import services
+
+    merge, ended = services.progress_merge, []
+
+    def ended_once(**kwargs):
+        if not ended:
+            ended.append(True)
+            error = OperationalError("deadlock detected")
+            error.__cause__ = DeadlockDetected("deadlock detected")
+            raise error
+        return merge(**kwargs)
+
+    monkeypatch.setattr(services, "progress_merge", ended_once)
+    visitor = Client()
+    tick(visitor, review["cs229"], done=True)
+    bob = review["learners"][1]
+    visitor.post("/accounts/login/", {"login": "bob", "password": "correct horse battery staple"})
+    assert ended == [True]
+    assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
+    assert not VisitorProgress.objects.exists()
