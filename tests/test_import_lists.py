@@ -662,14 +662,17 @@ def test_the_importers_own_patterns_are_linear(shape):
 def test_admin_reads_a_megabyte_of_any_shape_within_its_limit(admin_client, seed, settings, shape):
     """The whole preview answers within a few seconds: read and checked, or refused at
     the read limit (markdown-it itself takes ~10 s for a megabyte of "[" here)."""
-    settings.ADMIN_IMPORT_READ_SECONDS = 3
+    # A short limit keeps the suite quick where a shape may be cut at it; the one that must
+    # be read (about 3 s of a slow machine's time) has the site's own.
+    limit = 10 if shape == "comments" else 3
+    settings.ADMIN_IMPORT_READ_SECONDS = limit
     text = (HEAD + HOSTILE[shape])[:MEGABYTE]
     upload = SimpleUploadedFile("hostile.md", text.encode())
     started = time.monotonic()
     response = admin_client.post(
         "/admin/roadmap/roadmap/import/", {"roadmap": "new", "new_slug": "hostile", "file": upload}
     )
-    assert time.monotonic() - started < 3 + 10
+    assert time.monotonic() - started < limit + 10
     html = response.content.decode()
     assert response.status_code == 200
     # A preview to apply, or the problems (the URL, or the time) and nothing to apply.
