@@ -83,9 +83,9 @@ def htmx_failures(get_response):
         if request.headers.get("HX-Request") != "true" or "HX-Retarget" in response:
             return response
         status, login = response.status_code, ""
-        log_in = resolve_url(settings.LOGIN_URL)
         writing = request.method not in ("GET", "HEAD")
-        if status in (301, 302) and urlsplit(response.get("Location", "")).path == log_in:
+        log_in = resolve_url(settings.LOGIN_URL) if status in (301, 302) else None
+        if log_in and urlsplit(response.get("Location", "")).path == log_in:
             page = urlsplit(request.headers.get("HX-Current-URL", ""))
             back = page.path + (f"?{page.query}" if page.query else "")
             login = f"{log_in}?{urlencode({'next': back})}" if back else log_in
