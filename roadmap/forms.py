@@ -1,8 +1,9 @@
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
+from django.utils.text import normalize_newlines
 
-from roadmap.models import NOTE_MAX_LENGTH, Roadmap, line_ends
+from roadmap.models import NOTE_MAX_LENGTH, Roadmap
 from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
 
 MAX_IMPORT_BYTES = 1_000_000
@@ -147,7 +148,7 @@ class NoteField(forms.CharField):
     one character to the learner (and to the textarea's maxlength) and to the limit."""
 
     def to_python(self, value) -> str:
-        return line_ends(super().to_python(value))
+        return normalize_newlines(super().to_python(value))
 
 
 class NoteForm(forms.Form):

@@ -29,6 +29,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import normalize_newlines
 
 
 def new_share_token() -> str:
@@ -96,7 +97,7 @@ class MarkdownQuerySet(models.QuerySet):
             if source in kwargs and html not in kwargs:
                 if not isinstance(kwargs[source], str):
                     raise TypeError(f"Give {source} as text: its HTML is rendered from it.")
-                kwargs[source] = line_ends(kwargs[source])
+                kwargs[source] = normalize_newlines(kwargs[source])
                 kwargs[html] = str(markdown(kwargs[source]))
         return super().update(**kwargs)
 
@@ -123,16 +124,10 @@ class MarkdownModel(models.Model):
         from roadmap.templatetags.markdown import markdown
 
         for source, html in self.MARKDOWN.items():
-            text = line_ends(getattr(self, source))
+            text = normalize_newlines(getattr(self, source))
             setattr(self, source, text)
             setattr(self, html, str(markdown(text)))
         return list(self.MARKDOWN.values())
-
-
-def line_ends(text: str) -> str:
-    """Markdown with "\n" ending each line, whatever a browser's textarea sent ("\r\n"):
-    as the roadmap's Markdown file reads it back."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def html_field() -> models.TextField:

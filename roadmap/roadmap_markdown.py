@@ -1055,8 +1055,8 @@ def render_roadmap(roadmap, parts) -> str:
     out = [f"# {escape_heading(roadmap.title)}", ""]
     out += as_written(roadmap.introduction)
     for number, part in enumerate(parts, start=1):
-        # (Its slug line says it is read as written, bar a "Part one:" before it: one is
-        # written only before a title that starts so itself.)
+        # (Its slug line says it is read as written, bar a "Part 1:" before it, which the
+        # reader drops: one is written only before a title that starts so itself.)
         heading = escape_heading(part.title)
         if PART_HEADING.match(part.title):
             heading = f"Part {number}: {heading}"

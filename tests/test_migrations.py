@@ -280,7 +280,7 @@ def test_display_names_saved_before_lose_their_control_characters_and_direction_
 
 @pytest.mark.django_db
 def test_markdown_saved_with_a_textareas_line_ends_gets_the_files():
-    """0018: "\r\n" and "\r" become "\n", as models.line_ends now keeps them."""
+    """0018: "\r\n" and "\r" become "\n", as the models now keep them (Django's normalize_newlines)."""
     import importlib
 
     from django.apps import apps
