@@ -419,8 +419,9 @@ class WorkJoinEntryQuerySet(models.QuerySet):
 
 class WorkJoinEntry(models.Model):
     """One row a join moved to the work joined into (`moved`), or met there: whose, and
-    what undoing it needs. A learner's entry goes with their account; a visitor is named
-    by a signed digest of their key (services.recorded), never by the key. Of a state
+    what undoing it needs. A learner's entry goes with their account; a visitor's is
+    named by the key their states are filed under (as `VisitorProgress.visitor`) and goes
+    with their session (at log-in, or by `manage.py prune_sessions`). Of a state
     met, its values before and after; of a note met, how long it was before, when it was
     written, and a signed digest of the text the join made: never a learner's text,
     which stays in their notes."""
@@ -434,7 +435,7 @@ class WorkJoinEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    visitor = models.CharField(max_length=32, blank=True)
+    visitor = models.CharField(max_length=40, blank=True)
     moved = models.BooleanField()
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -321,17 +321,16 @@ def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
     so that undoing one takes them back as it takes a learner's. A row met is the
     visitor's now, whatever the learner's own entry there says: it takes the visitor's
     values. The visitor's other entries go: no row of theirs is left for them to name."""
-    names = recorded_names(visitor, of="visitor")
     if works:
         entries = (
             WorkJoinEntry.objects.open()
-            .filter(visitor__in=names)
+            .filter(visitor=visitor)
             .select_related("join")
             .select_for_update(of=("self",))
             .order_by("-join_id")
         )
         _adopt(list(entries), user=user, works=works)
-    WorkJoinEntry.objects.filter(visitor__in=names).delete()
+    WorkJoinEntry.objects.filter(visitor=visitor).delete()
 
 
 def _adopt(entries: list[WorkJoinEntry], *, user, works: frozenset[int]) -> None:
@@ -364,16 +363,6 @@ def _adopt(entries: list[WorkJoinEntry], *, user, works: frozenset[int]) -> None
         elif not entry.moved:
             mine.before, mine.after = entry.before, entry.after
             mine.save(update_fields=["before", "after"])
-
-
-def work_joins_forget(*, live: Iterable[str]) -> int:
-    """Take every visitor whose session is gone (`live`: the keys of those there are) out
-    of the joins' entries, however it went (expired, or made an account's at log-in):
-    no row of theirs is left for an entry to name, nor will be. How many entries went."""
-    named = set(WorkJoinEntry.objects.exclude(visitor="").values_list("visitor", flat=True))
-    for key in live if named else ():
-        named -= recorded_names(key, of="visitor")
-    return WorkJoinEntry.objects.filter(visitor__in=named).delete()[0] if named else 0
 
 
 def progress_reset(
@@ -605,8 +594,7 @@ def _learner(row) -> dict:
 
 
 def _visitor(row) -> dict:
-    # A visitor is named by a digest of their key, never by the key (a session's).
-    return {"visitor": recorded(row.visitor, of="visitor")}
+    return {"visitor": row.visitor}
 
 
 # Between a note and the note of the same learner joined into it.
@@ -614,9 +602,8 @@ NOTES_JOINED = "\n\n"
 
 
 def recorded(value: str, *, of: str, secret: str | None = None) -> str:
-    """`value` (a visitor's key, or a note's text: `of`) as a join's record names it,
-    signed one way with the site's secret: the record holds neither a learner's text nor
-    a visitor's key (a session's, which would let whoever reads it in as them)."""
+    """`value` (a note's text: `of`) as a join's entry names it, signed one way with the
+    site's secret: an entry never holds a learner's text."""
     return salted_hmac(f"roadmap.WorkJoin.{of}", value, secret=secret).hexdigest()[:32]
 
 
@@ -695,11 +682,10 @@ def _work_join_undo(join: WorkJoin) -> None:
     for row in visitors:
         if row.work_id != join.into_work_id:
             continue
-        names = recorded_names(row.visitor, of="visitor")
-        if names & moved and row.visitor not in there:
+        if row.visitor in moved and row.visitor not in there:
             going_back.append(row.pk)
-        elif named := names & visitors_met.keys():
-            met.append((row, visitors_met[named.pop()]))
+        elif row.visitor in visitors_met:
+            met.append((row, visitors_met[row.visitor]))
     VisitorProgress.objects.filter(pk__in=going_back).update(work=join.from_work_id)
     for row, entry in met:
         if _values(row) == entry.after:

@@ -195,7 +195,7 @@ def test_joins_recorded_before_keep_their_entries_and_no_note_text():
         for record in records:
             WorkJoin.objects.create(from_work=a, into_work=b, record=record)
         executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        executor.migrate([("roadmap", "0020_workjoin_record_goes")])  # (0021: no such visitor)
 
         from accounts.models import User as NewUser
         from roadmap.models import WorkJoin as NewJoin
@@ -252,6 +252,64 @@ def test_joins_recorded_before_keep_their_entries_and_no_note_text():
             "visitors_met": {"e" * 32: met},
         }
         assert bare.record == empty
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_joins_name_visitors_by_their_key_and_forget_those_gone(settings):
+    """0021: an entry that named a visitor by a digest of their key names them by the key,
+    signed with the secret or one it had (a live session's, or the key their states are
+    filed under); one whose visitor is gone goes; back, each key is a digest again."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils.crypto import salted_hmac
+
+    def digest(key: str, secret: str) -> str:
+        return salted_hmac("roadmap.WorkJoin.visitor", key, secret=secret).hexdigest()[:32]
+
+    settings.SECRET_KEY_FALLBACKS = ["the secret it had"]
+    before = [("roadmap", "0020_workjoin_record_goes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        sessions = ("accounts", "0008_display_names_read_as_written")
+        old = executor.loader.project_state([*before, sessions]).apps
+        Work = old.get_model("roadmap", "Work")
+        a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
+        join = old.get_model("roadmap", "WorkJoin").objects.create(from_work=a, into_work=b)
+        old.get_model("accounts", "Session").objects.create(
+            session_key="live" * 8, session_data="", expire_date="2100-01-01T00:00:00Z"
+        )
+        old.get_model("roadmap", "VisitorProgress").objects.create(
+            visitor="kept" * 8, work=b, state="done"
+        )
+        Entry = old.get_model("roadmap", "WorkJoinEntry")
+        for name, moved in (
+            (digest("live" * 8, settings.SECRET_KEY), True),
+            (digest("kept" * 8, "the secret it had"), False),
+            (digest("gone" * 8, settings.SECRET_KEY), True),
+        ):
+            Entry.objects.create(join=join, kind="state", visitor=name, moved=moved)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        from roadmap.models import WorkJoinEntry
+
+        assert set(WorkJoinEntry.objects.values_list("visitor", "moved")) == {
+            ("live" * 8, True),
+            ("kept" * 8, False),
+        }
+
+        executor.loader.build_graph()
+        executor.migrate(before)
+        Entry = executor.loader.project_state(before).apps.get_model("roadmap", "WorkJoinEntry")
+        assert set(Entry.objects.values_list("visitor", "moved")) == {
+            (digest("live" * 8, settings.SECRET_KEY), True),
+            (digest("kept" * 8, settings.SECRET_KEY), False),
+        }
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())

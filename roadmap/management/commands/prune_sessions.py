@@ -6,8 +6,7 @@ from django.core.management import BaseCommand, call_command
 from django.db.models import Exists, OuterRef
 
 from accounts.models import Session as StoredSession
-from roadmap.models import VisitorProgress
-from roadmap.services import work_joins_forget
+from roadmap.models import VisitorProgress, WorkJoinEntry
 
 
 class Command(BaseCommand):
@@ -15,10 +14,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         call_command("clearsessions")
-        live = StoredSession.objects.filter(session_key=OuterRef("visitor"))
-        deleted, _ = VisitorProgress.objects.filter(~Exists(live)).delete()
-        keys = StoredSession.objects.values_list("session_key", flat=True)
-        forgotten = work_joins_forget(live=keys.iterator(chunk_size=2000))
+        gone = ~Exists(StoredSession.objects.filter(session_key=OuterRef("visitor")))
+        deleted, _ = VisitorProgress.objects.filter(gone).delete()
+        # Whatever way their session went (expired, or an account's at log-in), with
+        # states left or none: no row of theirs is left for an entry to name, nor will be.
+        forgotten, _ = WorkJoinEntry.objects.exclude(visitor="").filter(gone).delete()
         self.stdout.write(
             f"Expired sessions deleted; {deleted} visitors' states with them,"
             f" and {forgotten} entries of joins that named visitors gone."
