@@ -181,7 +181,7 @@ def admin_matrix() -> dict:
             "/admin/r/0/0/",
             {**REDIRECT, "curator": 404, "superuser": 404},
         ),
-        "admin/^(?P<app_label>auth|account|procrastinate|accounts|roadmap|curation|api)/$": (
+        "admin/^(?P<app_label>procrastinate|auth|account|accounts|roadmap|curation|api)/$": (
             "get",
             "/admin/roadmap/",
             {**REDIRECT, "curator": 200, "superuser": 200},

@@ -315,6 +315,32 @@ def test_an_action_on_a_garbled_selection_is_said_and_does_nothing(
     assert list(Resource.objects.values_list("pk", "status")) == before
 
 
+def test_every_admin_list_says_a_garbled_selection_and_does_nothing(admin_user):
+    """Each list admin's index offers, Django's and the libraries' own too."""
+    from django.contrib import admin
+    from django.contrib.auth.models import Group
+    from django.test import Client, RequestFactory
+
+    Group.objects.create(name="Reviewers")
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    changelists = [
+        model["admin_url"]
+        for app in admin.site.get_app_list(request)
+        for model in app["models"]
+        if model["admin_url"]
+    ]
+    assert "/admin/auth/group/" in changelists and "/admin/account/emailaddress/" in changelists
+    for changelist in changelists:
+        for selected in ["abc", "1.5"]:
+            data = {"action": "delete_selected", "_selected_action": [selected], "index": "0"}
+            answer = client.post(changelist, data, follow=True)
+            assert answer.status_code == 200, (changelist, selected)
+    assert Group.objects.filter(name="Reviewers").exists()
+
+
 def test_an_actions_field_that_is_not_valid_is_said_not_no_action_selected(curator_client, learner):
     from curation.models import Suggestion
     from curation.services import suggestion_create
