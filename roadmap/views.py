@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
+from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import private_page
@@ -26,7 +26,7 @@ from roadmap.content import (
     content_version,
     counted_resource,
 )
-from roadmap.filters import BadFilter, Filters
+from roadmap.filters import FACETS, BadFilter, Filters
 from roadmap.forms import NoteForm, ProgressResetForm
 from roadmap.models import Note, Progress, Resource, ShareLink
 from roadmap.pages import (
@@ -101,6 +101,9 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     listed = roadmap_seen(state.content, slug, user)
     states = state.states_in(listed)
     filtered = filters.apply(listed, states, staff=user.is_staff)
+    if request.htmx.target == "filter-sets":  # after a tick in place: the counts alone
+        context = {"facets": FACETS, "filter_counts": filtered.counts, "oob": True}
+        return render(request, "roadmap/filters.html#filter-counts", context)
     summary = ""
     if filters.active:
         summary = render_to_string(
@@ -158,7 +161,7 @@ def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource's state (a learner's in their rows, a visitor's in their session);
-    htmx gets the row and every affected bar back.
+    htmx gets the row and every affected bar back, and the event "progress-changed".
 
     The resource is looked up in the newest content this process has read, which saves
     reading the version first on the busiest write; `progress_set` checks it against the
@@ -214,7 +217,8 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
         states=dict.fromkeys(here.listings[resource.work_id], desired),  # its row and twins'
         progress=standing.progress,
     )
-    return HttpResponse(answer)
+    # (A page's filter form then counts again what each option would show: filters.html.)
+    return trigger_client_event(HttpResponse(answer), "progress-changed")
 
 
 def back_to_row(request: HttpRequest, resource: Resource) -> str:

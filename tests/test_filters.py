@@ -1,6 +1,7 @@
 """A roadmap page's filters: `kind`, `level`, `cost` and `state` as GET parameters, what
 they show and hide, and that they never change what counts."""
 
+import json
 import re
 
 import html5lib
@@ -169,3 +170,31 @@ def test_each_options_count_is_what_choosing_it_alone_would_show(client, shelf, 
         name, value = option.split("-", 1)
         alone = {**query, name: value}  # this filter's other values off, the rest as they are
         assert len(titles(client.get(ROADMAP, alone).content.decode())) == int(count), option
+
+
+def test_a_tick_in_place_has_the_filter_form_count_again(client, shelf, learner):
+    """The tick's answer says "progress-changed"; the form's counts then come alone (for
+    the form's options as they are), each to take its own place: the form's checkboxes,
+    the rows and the figures stay as the page has them."""
+    client.force_login(learner)
+    query = {"state": "not_started", "kind": "book"}
+    page = client.get(ROADMAP, query).content.decode()
+    assert 'hx-trigger="progress-changed from:body delay:300ms"' in page
+    before = dict(re.findall(r'id="filter-([\w-]+)-count">(\d+)<', page))
+    assert (before["state-not_started"], before["state-done"], before["level-beginner"]) == (
+        "2",
+        "0",
+        "1",
+    )
+    answer = tick(client, shelf["python book"], done=True, htmx=True)
+    assert json.loads(answer.headers["HX-Trigger"]) == {"progress-changed": {}}
+    counts = client.get(ROADMAP, query, headers={"HX-Request": "true", "HX-Target": "filter-sets"})
+    html = counts.content.decode()
+    after = dict(re.findall(r'id="filter-([\w-]+)-count" hx-swap-oob="true">(\d+)<', html))
+    assert after.keys() == before.keys()
+    assert (after["state-not_started"], after["state-done"], after["level-beginner"]) == (
+        "1",
+        "1",
+        "0",
+    )
+    assert "resource-title" not in html and "<input" not in html and "aria-valuenow" not in html

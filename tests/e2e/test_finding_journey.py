@@ -111,6 +111,29 @@ def test_filters_apply_in_place_and_survive_a_reload(new_page, learner):
     expect(page.locator(".resource")).to_have_count(4)
 
 
+def test_a_tick_in_place_counts_the_filters_again_and_leaves_them_as_set(new_page, learner):
+    page = new_page(user=learner)
+    tick_first_book(page)
+    status = page.get_by_role("group", name="Status")
+    status.get_by_label("Not started", exact=True).check()
+    expect(page.locator(".resource")).to_have_count(4)
+    settled(page)
+
+    def count(key: str):
+        return page.locator(f"#filter-{key}-count")
+
+    expect(count("state-done")).to_have_text("1")
+    expect(count("state-not_started")).to_have_text("4")
+    checkbox(page, STATISTICS).check()
+    expect(count("state-done")).to_have_text("2")
+    expect(count("state-not_started")).to_have_text("3")
+    # Nothing else moved: the filter as the learner set it, the row where it was.
+    expect(status.get_by_label("Not started", exact=True)).to_be_checked()
+    expect(page.locator(".resource")).to_have_count(4)
+    expect(checkbox(page, STATISTICS)).to_be_checked()
+    expect(page).to_have_url(re.compile(r"state=not_started"))
+
+
 def test_printing_the_roadmap_gives_a_checklist_of_states_and_urls(new_page, learner):
     page = new_page(user=learner)
     tick_first_book(page)
