@@ -429,6 +429,38 @@ def test_the_proxy_names_no_version_and_passes_a_reading_list_sized_body(proxy):
 
 
 @pytest.mark.nginx
+def test_the_proxys_own_answers_carry_the_apps_security_headers_and_the_apps_keep_theirs(
+    proxy, servers
+):
+    def headers(base: str, path: str, body: bytes | None = None):
+        request = urllib.request.Request(f"{base}{path}", data=body, headers={"Host": PUBLIC_HOST})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return response.status, response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers
+
+    names = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options")
+    for path, body, status in [
+        ("/metrics", None, 404),  # nginx's own
+        ("/accounts/login/", b"x=" + b"a" * 2_200_000, 413),  # past client_max_body_size
+    ]:
+        answer, own = headers(proxy, path, body)
+        assert answer == status and own["Server"] == "nginx", path
+        assert "default-src 'none'" in own["Content-Security-Policy"], path
+        assert (own["X-Content-Type-Options"], own["X-Frame-Options"]) == ("nosniff", "DENY")
+        assert own["Referrer-Policy"] == "same-origin"
+    _, direct = headers(servers[0], "/healthz")
+    _, proxied = headers(proxy, "/healthz")
+    for name in (*names, "Referrer-Policy"):  # once, as the app said it (in any order)
+
+        def said(answer, name=name) -> list:
+            return [sorted(value.split("; ")) for value in answer.get_all(name) or []]
+
+        assert len(said(direct)) == 1 and said(proxied) == said(direct), name
+
+
+@pytest.mark.nginx
 def test_metrics_reach_the_scraper_directly_and_never_through_the_proxy(proxy, servers):
     for _ in range(3):
         assert Browser().get(f"{servers[0]}/healthz")[0] == 200
