@@ -34,6 +34,7 @@ from roadmap.services import (
     roadmap_import,
     work_join,
     work_join_plan,
+    work_join_undo_refused,
     work_join_undone_by,
 )
 
@@ -207,6 +208,8 @@ class ResourceForm(forms.ModelForm):
         self.undone = (
             url and self.instance.pk and work_join_undone_by(resource=self.instance, url=url)
         )
+        if self.undone and (refused := work_join_undo_refused(join=self.undone)):
+            self.add_error("url", refused)
         # Setting a URL back undoes its join (Resource.save): nothing to ask then.
         self.join = url and not self.undone and work_join_plan(resource=self.instance, url=url)
         if self.join and not cleaned.get("learners_states"):

@@ -410,6 +410,13 @@ class WorkJoin(models.Model):
     def __str__(self) -> str:
         return f"{self.from_work} joined into {self.into_work}"
 
+    def joined_into_since(self) -> WorkJoin | None:
+        """An open join made since into the same work: the rows this one moved there have
+        met its rows, so undoing this one first would take that one's doing with them
+        (services.work_join_undo refuses)."""
+        later = WorkJoin.objects.open().filter(into_work=self.into_work_id, pk__gt=self.pk)
+        return later.select_related("resource", "from_work").order_by("pk").first()
+
 
 class WorkJoinEntryQuerySet(models.QuerySet):
     def open(self) -> WorkJoinEntryQuerySet:

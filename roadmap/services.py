@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -644,9 +645,27 @@ def _values(row) -> list:
 @transaction.atomic
 def work_join_undo(*, join: WorkJoin) -> None:
     """Take a join back: rows that moved go back (with any change made since); rows they
-    met get their values from before the join, unless their learner changed them since."""
+    met get their values from before the join, unless their learner changed them since.
+    Not while a later join into the same work is open (ValidationError, saying which):
+    that one is to be undone first."""
+    refused = work_join_undo_refused(join=join)
+    if refused:
+        raise ValidationError({"url": refused})
     with writing_as("curating"):
         _work_join_undo(join)
+
+
+def work_join_undo_refused(*, join: WorkJoin) -> str:
+    """Why `join` cannot be undone yet, for a curator; "" if it can."""
+    later = join.joined_into_since()
+    if later is None:
+        return ""
+    since = f"“{later.resource.title}”" if later.resource else f"the URL of “{later.from_work}”"
+    return (
+        f"Setting this URL back would undo the join of learners' states into"
+        f" “{join.into_work}”, but those of {since} were joined into it since: set"
+        f" {'its' if later.resource else 'that'} URL back first, then this one."
+    )
 
 
 def _work_join_undo(join: WorkJoin) -> None:

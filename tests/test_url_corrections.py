@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+from html import unescape
 
 import pytest
 from django.db import connection, connections, transaction
@@ -308,6 +309,37 @@ def test_joins_undone_out_of_order_give_the_notes_back(client, curator, chain):
     assert not WorkJoin.objects.open().exists()
     texts = dict(Note.objects.filter(user=lea).values_list("work", "text"))
     assert texts[chain["r3"].work_id] == "c"
+
+
+def test_setting_back_a_url_whose_work_took_in_another_join_since_is_refused_and_said(
+    client, curator, chain
+):
+    """r1 and then r3 were corrected to B's URL, each joining its learners' states into
+    B's: setting r1 back first would carry what r3's join made of them back to A. The
+    form says to set r3 back first, and nothing changes; in that order both undo."""
+    lea = UserFactory(username="lea")
+    progress_set(user=lea, resource=chain["r1"], state="in_progress")
+    progress_set(user=lea, resource=chain["r3"], state="done")
+    a_work, c_work = chain["r1"].work_id, chain["r3"].work_id
+    client.force_login(curator)
+    assert change_url(client, chain["r1"], B, "join").status_code == 302
+    assert change_url(client, chain["r3"], B, "join").status_code == 302
+    joined = list(Progress.objects.filter(user=lea).values_list("work", "state"))
+    refused = change_url(client, chain["r1"], A)
+    assert refused.status_code == 200
+    assert (
+        "Setting this URL back would undo the join of learners' states into"
+        f" “{Work.objects.get(pk=chain['r2'].work_id)}”, but those of “r3” were joined into it"
+        " since: set its URL back first, then this one."
+    ) in unescape(refused.content.decode())
+    assert Resource.objects.get(pk=chain["r1"].pk).url == B
+    assert list(Progress.objects.filter(user=lea).values_list("work", "state")) == joined
+    assert change_url(client, chain["r3"], C).status_code == 302
+    assert change_url(client, chain["r1"], A).status_code == 302
+    assert dict(Progress.objects.filter(user=lea).values_list("work", "state")) == {
+        a_work: "in_progress",
+        c_work: "done",
+    }
 
 
 def test_deleting_a_note_a_second_join_moved_deletes_what_the_first_took_in(client, curator, chain):
