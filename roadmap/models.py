@@ -660,7 +660,8 @@ class Resource(OrderedModel, MarkdownModel):
 
         if before is None or self.work_id == before:
             return
-        for join in WorkJoin.objects.open().undone_by(self, work=self.work_id, before=before):
+        joins = WorkJoin.objects.open().undone_by(self, work=self.work_id, before=before)
+        for join in joins.order_by("pk"):  # (each locked in turn: as a log-in locks them)
             work_join_undo(join=join)
 
     def same_url(self) -> ResourceQuerySet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,8 +12,8 @@ from typing import Literal, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Max
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
@@ -278,7 +279,10 @@ def progress_merge(*, user, rows: dict[int, Row]) -> Merged:
 def visitor_progress_merge(*, user, session) -> Merged | None:
     """Move a visitor's states into the account they signed up or logged in to (see
     `progress_merge`), and forget them; None if they kept none. Should it fail, nothing
-    is forgotten."""
+    is forgotten. Where open joins moved or met the visitor's rows, or met a work they
+    have a row on, the two are merged where their states were before those joins, which
+    are then made again for the learner: undoing one later leaves the learner what
+    signing up alone would have (tests/test_joins_property.py)."""
     visitor_rows(session)  # a session from before rows: its states into rows first
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         try:
@@ -300,70 +304,115 @@ MERGE_ATTEMPTS = 3
 @transaction.atomic
 def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
     # What is merged is what is deleted, in one statement: a tick from another tab
-    # meanwhile is either in it or stays, never deleted unmerged.
+    # meanwhile is either in it or stays, never deleted unmerged. (A curator's join
+    # naming the visitor meanwhile has committed before: it locked their rows.)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM roadmap_visitorprogress WHERE visitor = %s"
-            " RETURNING work_id, state, extract(epoch FROM completed_at)::float8",
-            [visitor],
-        )
-        rows = {work: Row(state, since) for work, state, since in cursor.fetchall()}
-    if not rows:
+        cursor.execute(VISITOR_ROWS_GO, [visitor])
+        kept = [
+            VisitorProgress(visitor=visitor, work_id=work, state=state, completed_at=when)
+            for work, state, when in cursor.fetchall()
+        ]
+        cursor.execute(VISITOR_ENTRIES_GO, [visitor])
+        entries = [
+            WorkJoinEntry(
+                join_id=join,
+                kind=kind,
+                visitor=visitor,
+                moved=moved,
+                before=before and json.loads(before),
+                after=after and json.loads(after),
+            )
+            for join, kind, moved, before, after in cursor.fetchall()
+        ]
+    if not kept:
         return None
-    merged = progress_merge(user=user, rows=rows)
-    work_joins_adopt(visitor=visitor, user=user, works=merged.works)
+    joins = _joins_met(user=user, visitor_entries=entries, visitor_rows=kept)
+    stays: set[int] = set()
+    if joins:
+        kept, stays = _as_before_joins(joins, user=user, visitor_rows=kept, visitor_entries=entries)
+    merged = progress_merge(
+        user=user, rows={row.work_id: Row(row.state, row.completed_at.timestamp()) for row in kept}
+    )
+    with writing_as("curating"):
+        for join in joins:  # the oldest first, as they were made
+            if join.pk not in stays or {join.from_work_id, join.into_work_id} & merged.works:
+                _states_join_again(join, user=user)
     return merged
 
 
-def work_joins_adopt(*, visitor: str, user, works: frozenset[int]) -> None:
-    """A visitor's states kept in their account (on `works`, those it did not have): the
-    open joins that moved or met them name the learner now, back along each chain of
-    joins that led there (but not past a work where the account has a row of its own),
-    so that undoing one takes them back as it takes a learner's. A row met is the
-    visitor's now, whatever the learner's own entry there says: it takes the visitor's
-    values. The visitor's other entries go: no row of theirs is left for them to name."""
-    if works:
-        entries = (
-            WorkJoinEntry.objects.open()
-            .filter(visitor=visitor)
-            .select_related("join")
-            .select_for_update(of=("self",))
-            .order_by("-join_id")
-        )
-        _adopt(list(entries), user=user, works=works)
-    WorkJoinEntry.objects.filter(visitor=visitor).delete()
+# A visitor's rows at log-in, and what joins named of them: deleted, and read as they go.
+VISITOR_ROWS_GO = (
+    "DELETE FROM roadmap_visitorprogress WHERE visitor = %s RETURNING work_id, state, completed_at"
+)
+VISITOR_ENTRIES_GO = (
+    "DELETE FROM roadmap_workjoinentry WHERE visitor = %s"
+    " RETURNING join_id, kind, moved, before::text, after::text"
+)
 
 
-def _adopt(entries: list[WorkJoinEntry], *, user, works: frozenset[int]) -> None:
-    joins = [entry.join for entry in entries]
-    own = {
-        (entry.join_id, entry.moved): entry
-        for entry in WorkJoinEntry.objects.filter(
-            join__in=joins, kind=WorkJoinEntry.Kind.STATE, user=user
-        )
+def _joins_met(*, user, visitor_entries: list, visitor_rows: list) -> list[WorkJoin]:
+    """The open joins of a visitor's states (`visitor_entries`) and of the learner's they
+    log in to, locked, oldest first, if any named the visitor or met a work the visitor
+    has a row on: their states would otherwise be merged where the joins put them, not
+    where they were. (A curator's undoing locks its join too: one waits for the other.)"""
+    named = {entry.join_id for entry in visitor_entries}
+    learners = WorkJoinEntry.objects.filter(user=user, kind=WorkJoinEntry.Kind.STATE)
+    joins = WorkJoin.objects.open().filter(Q(pk__in=named) | Q(pk__in=learners.values("join_id")))
+    theirs = {row.work_id for row in visitor_rows}
+    if not any(
+        pk in named or from_work in theirs or into_work in theirs
+        for pk, from_work, into_work in joins.values_list("pk", "from_work", "into_work")
+    ):
+        return []
+    locked = joins.select_related("from_work", "into_work").select_for_update(of=("self",))
+    return list(locked.order_by("pk"))
+
+
+def _as_before_joins(
+    joins: list[WorkJoin], *, user, visitor_rows: list, visitor_entries: list
+) -> tuple[list[VisitorProgress], set[int]]:
+    """The visitor's rows and the learner's as they would be had `joins` not been made,
+    each taken back for these two alone, the newest first, so that their states are
+    merged where they were. Returns the visitor's rows, and the joins that leave the
+    learner's own rows as they are: where a row the join met changed since, or is gone
+    (as undoing it would), or a row it moved cannot go back. Those are made again only
+    for rows the visitor's states add."""
+    works = {work for join in joins for work in (join.from_work_id, join.into_work_id)}
+    mine = {
+        row.work_id: row
+        for row in Progress.objects.select_for_update().filter(user=user, work__in=works)
     }
-    account = Progress.objects.filter(user=user, work__in=[join.from_work_id for join in joins])
-    accounts_own = set(account.exclude(work__in=works).values_list("work_id", flat=True))
-    theirs = set(works)
-    for entry in entries:  # the newest join first: each leads back to the one before it
-        join = entry.join
-        if join.into_work_id not in theirs:
-            continue
-        if entry.moved and join.from_work_id not in accounts_own:
-            theirs.add(join.from_work_id)
-        elif not entry.moved and join.from_work_id not in theirs:
-            continue  # both theirs now, as a learner's met
-        mine = own.get((join.pk, entry.moved))
-        if mine is None:
-            entry.user, entry.visitor = user, ""
-            try:
-                with transaction.atomic():
-                    entry.save(update_fields=["user", "visitor"])
-            except IntegrityError:  # another log-in to the account took one over meanwhile
-                entry.delete()
-        elif not entry.moved:
-            mine.before, mine.after = entry.before, entry.after
-            mine.save(update_fields=["before", "after"])
+    theirs = {row.work_id: row for row in visitor_rows}
+    learners = list(
+        WorkJoinEntry.objects.filter(join__in=joins, user=user, kind=WorkJoinEntry.Kind.STATE)
+    )
+    changed, stays = [], set()
+    for join in reversed(joins):
+        entries = [e for e in (*visitor_entries, *learners) if e.join_id == join.pk]
+        for entry in sorted(entries, key=lambda entry: not entry.moved):
+            if not entry.user_id:
+                _taken_back(theirs, entry, join)
+            elif join.into_work_id not in mine:  # gone since: a row moved, as if never
+                if not entry.moved:
+                    stays.add(join.pk)
+            elif taken := _taken_back(mine, entry, join):
+                changed += taken
+            else:
+                stays.add(join.pk)
+    with writing_as("curating"):
+        for row in changed:  # one at a time, in the order they moved
+            row.save(update_fields=["work", "state", "completed_at"])
+    return list(theirs.values()), stays
+
+
+def _states_join_again(join: WorkJoin, *, user) -> None:
+    """`join` made again for the learner's states alone (see `_visitor_progress_merge`)."""
+    join.entries.filter(user=user, kind=WorkJoinEntry.Kind.STATE).delete()
+    moved, met = _states_join(Progress, "user_id", join.from_work, join.into_work, user=user)
+    entries = _entries(WorkJoinEntry.Kind.STATE, moved, met, _learner)
+    for entry in entries:
+        entry.join = join
+    WorkJoinEntry.objects.bulk_create(entries)
 
 
 def progress_reset(
@@ -616,13 +665,13 @@ def recorded_names(value: str, *, of: str) -> set[str]:
     return {recorded(value, of=of, secret=secret) for secret in secrets}
 
 
-def _states_join(model, owner: str, from_work: Work, into_work: Work) -> tuple[list, dict]:
-    """The rows of `model` (Progress, or VisitorProgress) on `from_work` moved to
-    `into_work`, each owner's (`owner`, the field naming it) where they have none there;
-    where they have, the one that `stands_over` the other is kept there, and the one on
-    `from_work` stays. Returns the rows moved, and each row met with its values before and
-    after."""
-    rows = model.objects.select_for_update().filter(work__in=[from_work, into_work])
+def _states_join(model, owner: str, from_work: Work, into_work: Work, **only) -> tuple[list, dict]:
+    """The rows of `model` (Progress, or VisitorProgress; those `only` filters) on
+    `from_work` moved to `into_work`, each owner's (`owner`, the field naming it) where
+    they have none there; where they have, the one that `stands_over` the other is kept
+    there, and the one on `from_work` stays. Returns the rows moved, and each row met
+    with its values before and after."""
+    rows = model.objects.select_for_update().filter(work__in=[from_work, into_work], **only)
     theirs = {getattr(row, owner): row for row in rows if row.work_id == from_work.pk}
     met = [row for row in rows if row.work_id == into_work.pk and getattr(row, owner) in theirs]
     changes = {}
@@ -647,7 +696,11 @@ def work_join_undo(*, join: WorkJoin) -> None:
     """Take a join back: rows that moved go back (with any change made since); rows they
     met get their values from before the join, unless their learner changed them since.
     Not while a later join into the same work is open (ValidationError, saying which):
-    that one is to be undone first."""
+    that one is to be undone first. (Locked first: a log-in replaying it for a learner
+    meanwhile is done, or waits.)"""
+    join = WorkJoin.objects.open().select_for_update().filter(pk=join.pk).first()
+    if join is None:  # undone meanwhile
+        return
     refused = work_join_undo_refused(join=join)
     if refused:
         raise ValidationError({"url": refused})
@@ -668,50 +721,53 @@ def work_join_undo_refused(*, join: WorkJoin) -> str:
     )
 
 
+def _taken_back(rows: dict, entry: WorkJoinEntry, join: WorkJoin) -> list:
+    """One owner's rows on `join`'s two works (by work), with their `entry` taken back:
+    the row it moved goes back, with any change made since (unless they have one there
+    again); the row it met gets its values from before, unless changed since. The rows
+    it changed."""
+    row = rows.get(join.into_work_id)
+    if row is None:
+        return []
+    if entry.moved:
+        if join.from_work_id in rows:
+            return []
+        row.work_id = join.from_work_id
+        rows[join.from_work_id] = rows.pop(join.into_work_id)
+    elif _values(row) == entry.after:
+        row.state, when = entry.before
+        row.completed_at = when and datetime.fromisoformat(when)
+    else:
+        return []
+    return [row]
+
+
 def _work_join_undo(join: WorkJoin) -> None:
     Kind = WorkJoinEntry.Kind
-    entries = list(join.entries.all())
-    # A learner's entries, by kind: whose rows moved, and each row met.
-    learners_moved: dict[str, set[int]] = {k: set() for k in Kind}
-    learners_met: dict[str, dict[int, WorkJoinEntry]] = {k: {} for k in Kind}
-    for entry in entries:
-        if entry.user_id and entry.moved:
-            learners_moved[entry.kind].add(entry.user_id)
-        elif entry.user_id:
-            learners_met[entry.kind][entry.user_id] = entry
+    entries = sorted(join.entries.all(), key=lambda entry: not entry.moved)  # moved first
     back = {"work__in": [join.from_work_id, join.into_work_id]}
-    list(Progress.objects.select_for_update().filter(**back))
+    learners = list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    for model, moved in ((Progress, learners_moved[Kind.STATE]), (Note, learners_moved[Kind.NOTE])):
-        already = model.objects.filter(work=join.from_work_id).values("user")
-        model.objects.filter(work=join.into_work_id, user__in=moved).exclude(
-            user__in=already
-        ).update(work=join.from_work_id)
-    # The rows met, each read once (in one query for all the learners, one for visitors).
-    met_by = learners_met[Kind.STATE]
-    met = [
-        (row, met_by[row.user_id])
-        for row in Progress.objects.filter(work=join.into_work_id, user__in=met_by)
-    ]
-    visitors = VisitorProgress.objects.select_for_update().filter(**back)
-    there = {row.visitor for row in visitors if row.work_id == join.from_work_id}
-    moved = {entry.visitor for entry in entries if entry.visitor and entry.moved}
-    visitors_met = {entry.visitor: entry for entry in entries if entry.visitor and not entry.moved}
-    going_back = []
-    for row in visitors:
-        if row.work_id != join.into_work_id:
-            continue
-        if row.visitor in moved and row.visitor not in there:
-            going_back.append(row.pk)
-        elif row.visitor in visitors_met:
-            met.append((row, visitors_met[row.visitor]))
-    VisitorProgress.objects.filter(pk__in=going_back).update(work=join.from_work_id)
-    for row, entry in met:
-        if _values(row) == entry.after:
-            row.state, when = entry.before
-            row.completed_at = when and datetime.fromisoformat(when)
-            row.save(update_fields=["state", "completed_at"])
-    notes_met = learners_met[Kind.NOTE]
+    visitors = list(VisitorProgress.objects.select_for_update().filter(**back))
+    for model, owner, locked in (
+        (Progress, "user_id", learners),
+        (VisitorProgress, "visitor", visitors),
+    ):
+        rows: dict = {}  # each owner's, by work
+        for row in locked:
+            rows.setdefault(getattr(row, owner), {})[row.work_id] = row
+        changed = []
+        for entry in entries:
+            whose = getattr(entry, owner)
+            if entry.kind == Kind.STATE and whose:
+                changed += _taken_back(rows.get(whose, {}), entry, join)
+        model.objects.bulk_update(changed, ["work", "state", "completed_at"])
+    notes_moved = [e.user_id for e in entries if e.kind == Kind.NOTE and e.moved]
+    already = Note.objects.filter(work=join.from_work_id).values("user")
+    Note.objects.filter(work=join.into_work_id, user__in=notes_moved).exclude(
+        user__in=already
+    ).update(work=join.from_work_id)
+    notes_met = {e.user_id: e for e in entries if e.kind == Kind.NOTE and not e.moved}
     for note in Note.objects.filter(work=join.into_work_id, user__in=notes_met):
         # As the join made it: then as it was before, down to when it was written (an
         # update, not a save). (An entry without what the join made of it cannot tell:

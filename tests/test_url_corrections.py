@@ -499,10 +499,10 @@ def test_nothing_a_join_named_of_a_visitor_outlives_their_sign_up_or_their_sessi
     assert VisitorProgress.objects.get(work=nn).state == "done"
 
 
-def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
-    """Alice had every state the visitor kept: nothing of theirs is in a join for her to
-    take over, so no join is read; what a join named of the visitor is deleted, in one
-    statement."""
+def test_a_log_in_whose_visitor_no_join_named_takes_no_join_back(client, review):
+    """No join named the visitor, nor met a work they have a row on: the learner's joins
+    are looked at once, and none is taken back or made again; what a join named of the
+    visitor is deleted, in one statement."""
     from django.test.utils import CaptureQueriesContext
 
     visitor = Client()
@@ -513,7 +513,9 @@ def test_a_log_in_that_keeps_no_visitors_state_reads_no_join(client, review):
         )
     assert visitor.session.get("_auth_user_id") == str(review["learners"][0].pk)
     joins = [q["sql"] for q in queries if "roadmap_workjoin" in q["sql"]]
-    assert len(joins) == 1 and joins[0].startswith('DELETE FROM "roadmap_workjoinentry"')
+    assert len(joins) == 2
+    assert joins[0].startswith("DELETE FROM roadmap_workjoinentry WHERE visitor")
+    assert joins[1].startswith("SELECT") and "FOR UPDATE" not in joins[1]
 
 
 def test_joins_made_at_one_instant_are_followed_back_all_the_same(client, curator, chain):
