@@ -303,9 +303,17 @@ MERGE_ATTEMPTS = 3
 
 @transaction.atomic
 def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
+    if not visitor:
+        return None
+    with connection.cursor() as cursor:
+        # One log-in to an account at a time: two browsers' at once would each move the
+        # learner's rows where the other's does not see them yet.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MERGE_LOCK, user.pk % 2**31])
+    # The joins first, then the visitor's rows, then the learner's: as an undoing
+    # takes them (services._work_join_undo), so that one waits for the other.
+    joins = _joins_met(user=user, visitor=visitor)
     # What is merged is what is deleted, in one statement: a tick from another tab
-    # meanwhile is either in it or stays, never deleted unmerged. (A curator's join
-    # naming the visitor meanwhile has committed before: it locked their rows.)
+    # meanwhile is either in it or stays, never deleted unmerged.
     with connection.cursor() as cursor:
         cursor.execute(VISITOR_ROWS_GO, [visitor])
         kept = [
@@ -326,7 +334,6 @@ def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
         ]
     if not kept:
         return None
-    joins = _joins_met(user=user, visitor_entries=entries, visitor_rows=kept)
     stays: set[int] = set()
     if joins:
         kept, stays = _as_before_joins(joins, user=user, visitor_rows=kept, visitor_entries=entries)
@@ -340,6 +347,8 @@ def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
     return merged
 
 
+# Log-ins to one account wait for each other on this lock (and the account's id).
+MERGE_LOCK = 1_946_112_001
 # A visitor's rows at log-in, and what joins named of them: deleted, and read as they go.
 VISITOR_ROWS_GO = (
     "DELETE FROM roadmap_visitorprogress WHERE visitor = %s RETURNING work_id, state, completed_at"
@@ -350,19 +359,16 @@ VISITOR_ENTRIES_GO = (
 )
 
 
-def _joins_met(*, user, visitor_entries: list, visitor_rows: list) -> list[WorkJoin]:
-    """The open joins of a visitor's states (`visitor_entries`) and of the learner's they
-    log in to, locked, oldest first, if any named the visitor or met a work the visitor
-    has a row on: their states would otherwise be merged where the joins put them, not
-    where they were. (A curator's undoing locks its join too: one waits for the other.)"""
-    named = {entry.join_id for entry in visitor_entries}
+def _joins_met(*, user, visitor: str) -> list[WorkJoin]:
+    """The open joins of a visitor's states and of the learner's they log in to, locked,
+    oldest first, if any named the visitor or met a work the visitor has a row on: their
+    states would otherwise be merged where the joins put them, not where they were."""
+    named = WorkJoinEntry.objects.filter(visitor=visitor).values("join_id")
     learners = WorkJoinEntry.objects.filter(user=user, kind=WorkJoinEntry.Kind.STATE)
     joins = WorkJoin.objects.open().filter(Q(pk__in=named) | Q(pk__in=learners.values("join_id")))
-    theirs = {row.work_id for row in visitor_rows}
-    if not any(
-        pk in named or from_work in theirs or into_work in theirs
-        for pk, from_work, into_work in joins.values_list("pk", "from_work", "into_work")
-    ):
+    theirs = VisitorProgress.objects.filter(visitor=visitor).values("work_id")
+    met = Q(pk__in=named) | Q(from_work__in=theirs) | Q(into_work__in=theirs)
+    if not joins.filter(met).exists():
         return []
     locked = joins.select_related("from_work", "into_work").select_for_update(of=("self",))
     return list(locked.order_by("pk"))
@@ -605,11 +611,11 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
     Kind = WorkJoinEntry.Kind
-    entries = _entries(
-        Kind.STATE, *_states_join(Progress, "user_id", from_work, into_work), _learner
-    )
+    # Visitors' rows, learners', notes: the order a log-in and an undoing take them in.
     visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
-    entries += _entries(Kind.STATE, *visitors, _visitor)
+    entries = _entries(Kind.STATE, *visitors, _visitor)
+    learners = _states_join(Progress, "user_id", from_work, into_work)
+    entries += _entries(Kind.STATE, *learners, _learner)
     notes = Note.objects.select_for_update().filter(work__in=[from_work, into_work])
     written = {note.user_id: note for note in notes if note.work_id == from_work.pk}
     joined = [note for note in notes if note.work_id == into_work.pk and note.user_id in written]
@@ -746,9 +752,10 @@ def _work_join_undo(join: WorkJoin) -> None:
     Kind = WorkJoinEntry.Kind
     entries = sorted(join.entries.all(), key=lambda entry: not entry.moved)  # moved first
     back = {"work__in": [join.from_work_id, join.into_work_id]}
+    # Visitors' rows, learners', notes: the order a log-in and a join take them in.
+    visitors = list(VisitorProgress.objects.select_for_update().filter(**back))
     learners = list(Progress.objects.select_for_update().filter(**back))
     list(Note.objects.select_for_update().filter(**back))
-    visitors = list(VisitorProgress.objects.select_for_update().filter(**back))
     for model, owner, locked in (
         (Progress, "user_id", learners),
         (VisitorProgress, "visitor", visitors),

@@ -514,8 +514,8 @@ def test_a_log_in_whose_visitor_no_join_named_takes_no_join_back(client, review)
     assert visitor.session.get("_auth_user_id") == str(review["learners"][0].pk)
     joins = [q["sql"] for q in queries if "roadmap_workjoin" in q["sql"]]
     assert len(joins) == 2
-    assert joins[0].startswith("DELETE FROM roadmap_workjoinentry WHERE visitor")
-    assert joins[1].startswith("SELECT") and "FOR UPDATE" not in joins[1]
+    assert joins[0].startswith("SELECT") and "FOR UPDATE" not in joins[0]
+    assert joins[1].startswith("DELETE FROM roadmap_workjoinentry WHERE visitor")
 
 
 def test_joins_made_at_one_instant_are_followed_back_all_the_same(client, curator, chain):
@@ -875,6 +875,99 @@ def locks_waited_on() -> int:
             " AND datname = current_database()"
         )
         return cursor.fetchone()[0]
+
+
+def three_resources() -> list[Resource]:
+    return [
+        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug=f"r{n}", order=10 + n), url=url)
+        for n, url in enumerate((A, B, C))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("paused_in", ["_joins_met", "progress_merge"])
+def test_a_curators_undoing_during_a_log_in_never_fails_either(monkeypatch, paused_in):
+    """A log-in takes the joins first, then the visitor's rows, then the learner's, as a
+    curator's undoing does: paused before it has any (the undoing goes first) or once it
+    has them all (the undoing waits), neither fails, and the visitor's tick is on A."""
+    from roadmap import services
+
+    a, b, _ = three_resources()
+    visitor = Client()
+    tick(visitor, a, done=True)
+    join = work_join(from_work=a.work, into_work=b.work)  # moves the visitor's row to B
+    lea = UserFactory(username="lea")
+    pausing, go_on, errors = threading.Event(), threading.Event(), []
+    step = getattr(services, paused_in)
+
+    def paused(**kwargs):
+        pausing.set()
+        go_on.wait(10)
+        return step(**kwargs)
+
+    monkeypatch.setattr(services, paused_in, paused)
+
+    def log_in() -> None:
+        try:
+            visitor_progress_merge(user=lea, session=visitor.session)
+        except Exception as error:
+            errors.append(("log-in", error))
+
+    def curator_undoes() -> None:
+        try:
+            work_join_undo(join=join)
+        except Exception as error:  # the admin's save would answer 500
+            errors.append(("curator", error))
+
+    logging_in = in_thread(log_in)
+    assert pausing.wait(10)
+    undoing = in_thread(curator_undoes)
+    for _ in range(500):  # until the undoing is done, or waits on the log-in
+        if not undoing.is_alive() or locks_waited_on():
+            break
+        time.sleep(0.01)
+    go_on.set()
+    logging_in.join(15)
+    undoing.join(15)
+    assert errors == []
+    assert list(Progress.objects.filter(user=lea).values_list("work", "state")) == [
+        (a.work_id, "done")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_log_ins_to_one_account_whose_visitors_joins_met_in_one_work_never_fail():
+    """Visitor 1's A and visitor 2's C were each moved into B by a join of its own. Both
+    browsers log in to Lea at once: the second waits for the first, and Lea has B's row
+    as the two joins made it."""
+    a, b, c = three_resources()
+    one, two = Client(), Client()
+    tick(one, a, done=True)
+    two.post(f"/resources/{c.public_id}/progress", {"state": "in_progress"})
+    work_join(from_work=a.work, into_work=b.work)
+    work_join(from_work=c.work, into_work=b.work)
+    lea = UserFactory(username="lea")
+    held, go_on, errors = threading.Event(), threading.Event(), []
+
+    def log_in(browser, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                visitor_progress_merge(user=lea, session=browser.session)
+                if hold:
+                    held.set()
+                    go_on.wait(10)
+        except Exception as error:
+            errors.append(error)
+
+    first = in_thread(lambda: log_in(one, True))
+    assert held.wait(10)
+    second = in_thread(lambda: log_in(two, False))
+    wait_until_blocked("pg_advisory_xact_lock")
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    assert Progress.objects.get(user=lea, work=b.work).state == "done"
 
 
 def test_a_log_in_that_a_deadlock_ends_tries_again_and_keeps_the_visitors_states(
