@@ -734,6 +734,59 @@ def test_a_join_another_curator_made_impossible_meanwhile_is_not_made_and_said(
     assert Progress.objects.get(user=bob, work=review["first"].work_id).state == "done"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypatch):
+    """A curator sets r1's URL back to A (its join into B is to be undone) while another
+    joins r3's states into B: the join waits until the first save is done, so the form's
+    check that no later join came into B holds, and both go through."""
+    from roadmap.admin import OrderedAdmin
+
+    r1, r2, r3 = three_resources()
+    a_work, b_work = r1.work_id, r2.work_id
+    lea, curator = UserFactory(username="lea"), UserFactory(is_staff=True, is_superuser=True)
+    progress_set(user=lea, resource=r1, state="in_progress")
+    progress_set(user=lea, resource=r3, state="done")
+    first = Client(raise_request_exception=False)
+    first.force_login(curator)
+    assert change_url(first, r1, B, "join").status_code == 302
+    checked, go_on, answers, errors = threading.Event(), threading.Event(), [], []
+    saved = OrderedAdmin.save_model
+
+    def after_the_check(self, request, obj, form, change) -> None:
+        checked.set()
+        go_on.wait(10)
+        saved(self, request, obj, form, change)
+
+    monkeypatch.setattr(OrderedAdmin, "save_model", after_the_check)
+
+    def set_back() -> None:
+        answers.append(change_url(first, r1, A).status_code)
+
+    def join_r3() -> None:
+        try:
+            with transaction.atomic():
+                r3.url = B
+                r3.save()
+                c_work = Work.objects.get(url_key=url_key(C))
+                work_join(from_work=c_work, into_work=Work.objects.get(pk=b_work))
+        except Exception as error:
+            errors.append(error)
+
+    setting_back = in_thread(set_back)
+    assert checked.wait(10)
+    joining = in_thread(join_r3)
+    wait_until_blocked("roadmap_work")  # r3's save waits for r1's, on B's work
+    go_on.set()
+    setting_back.join(15)
+    joining.join(15)
+    assert (answers, errors) == ([302], [])
+    assert Resource.objects.get(pk=r1.pk).url == A
+    assert dict(Progress.objects.filter(user=lea).values_list("work", "state")) == {
+        a_work: "in_progress",
+        b_work: "done",
+    }
+
+
 def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
     """`.update(url=...)` and `bulk_update(..., ["url"])` (a script's): the resource lists
     the work of its new URL, so one URL shows one state everywhere; the only listing of a
