@@ -359,7 +359,8 @@ class Work(models.Model):
         # Locked, with the new URL's work if it is one, in one order: whether it is the
         # resource's only listing holds until the save commits, and a join or the undoing
         # of one that these two works are in waits for it (services.work_join_undo_refused).
-        works = cls.objects.select_for_update()
+        # (No key: a tick's write naming the work, checked at its commit, does not wait.)
+        works = cls.objects.select_for_update(no_key=True)
         locked = works.filter(models.Q(pk=resource.work_id) | models.Q(url_key=key)).order_by("pk")
         current = next((work for work in locked if work.pk == resource.work_id), None)
         if current is not None and current.url_key == key:

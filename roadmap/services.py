@@ -614,7 +614,9 @@ def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> W
     # The two works first: a curator setting a URL back has the work joined into locked
     # from its form's check to its save (`work_join_undo_refused`), and this waits.
     list(
-        Work.objects.select_for_update().filter(pk__in=[from_work.pk, into_work.pk]).order_by("pk")
+        Work.objects.select_for_update(no_key=True)
+        .filter(pk__in=[from_work.pk, into_work.pk])
+        .order_by("pk")
     )
     # Visitors' rows, learners', notes: the order a log-in and an undoing take them in.
     visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
@@ -725,7 +727,7 @@ def work_join_undo_refused(*, join: WorkJoin) -> str:
     re-points a resource locks them (Work.for_resource), so no join into them is made
     meanwhile, as between admin's check of a form and its save.)"""
     works = [join.from_work_id, join.into_work_id]
-    list(Work.objects.select_for_update().filter(pk__in=works).order_by("pk"))
+    list(Work.objects.select_for_update(no_key=True).filter(pk__in=works).order_by("pk"))
     later = join.joined_into_since()
     if later is None:
         return ""
