@@ -817,10 +817,7 @@ def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
 def test_two_browsers_logging_in_to_one_account_at_once_never_fail():
     """Two visitors' browsers log in to one account at the same moment, each with states
     a chain of joins moved: they take their turns over the joins, and both log in."""
-    a, b, c = (
-        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug=f"r{n}", order=10 + n), url=url)
-        for n, url in enumerate(("https://a.example/", "https://b.example/", "https://c.example/"))
-    )
+    a, b, c = three_resources()
     one, two = Client(), Client()
     tick(one, a, done=True)
     tick(two, a, done=True)
@@ -829,12 +826,19 @@ def test_two_browsers_logging_in_to_one_account_at_once_never_fail():
     work_join(from_work=b.work, into_work=c.work)
     tick(two, c, done=False)
     lea = UserFactory(username="lea")
+    assert log_ins_at_once(lea, one, two) == []
+    assert WorkJoinEntry.objects.filter(user=lea).count() == 2
+
+
+def log_ins_at_once(learner, one: Client, two: Client) -> list[Exception]:
+    """The browsers `one` and `two` log in to `learner` at the same moment: the second
+    while the first has merged and not yet committed. What either failed with."""
     held, go_on, errors = threading.Event(), threading.Event(), []
 
     def log_in(browser, hold: bool) -> None:
         try:
             with transaction.atomic():
-                visitor_progress_merge(user=lea, session=browser.session)
+                visitor_progress_merge(user=learner, session=browser.session)
                 if hold:
                     held.set()
                     go_on.wait(10)
@@ -844,12 +848,11 @@ def test_two_browsers_logging_in_to_one_account_at_once_never_fail():
     first = in_thread(lambda: log_in(one, True))
     assert held.wait(10)
     second = in_thread(lambda: log_in(two, False))
-    wait_until_blocked("")  # the second waits for the first
+    wait_until_blocked("pg_advisory_xact_lock")  # the second waits for the first
     go_on.set()
     first.join(10)
     second.join(10)
-    assert errors == []
-    assert WorkJoinEntry.objects.filter(user=lea).count() == 2
+    return errors
 
 
 def test_a_chain_of_joins_leaves_a_learners_own_row_to_its_own_undoing(chain):
@@ -910,15 +913,20 @@ def test_a_log_in_while_a_curator_undoes_two_joins_never_deadlocks():
     saving = in_thread(curator_saves)
     assert held.wait(10)
     logging_in = in_thread(log_in)
-    for _ in range(300):  # until the log-in is done, or waits on the save
-        if not logging_in.is_alive() or locks_waited_on():
-            break
-        time.sleep(0.01)
+    done_or_waiting(logging_in)  # on the save
     go_on.set()
     saving.join(10)
     logging_in.join(10)
     assert errors == []
     assert Progress.objects.get(user=lea).work_id == e.work_id  # and the undo took it back
+
+
+def done_or_waiting(thread: threading.Thread) -> None:
+    """Until `thread` is done, or a connection waits on a lock."""
+    for _ in range(500):
+        if not thread.is_alive() or locks_waited_on():
+            return
+        time.sleep(0.01)
 
 
 def locks_waited_on() -> int:
@@ -975,10 +983,7 @@ def test_a_curators_undoing_during_a_log_in_never_fails_either(monkeypatch, paus
     logging_in = in_thread(log_in)
     assert pausing.wait(10)
     undoing = in_thread(curator_undoes)
-    for _ in range(500):  # until the undoing is done, or waits on the log-in
-        if not undoing.is_alive() or locks_waited_on():
-            break
-        time.sleep(0.01)
+    done_or_waiting(undoing)  # on the log-in
     go_on.set()
     logging_in.join(15)
     undoing.join(15)
@@ -1000,26 +1005,7 @@ def test_two_log_ins_to_one_account_whose_visitors_joins_met_in_one_work_never_f
     work_join(from_work=a.work, into_work=b.work)
     work_join(from_work=c.work, into_work=b.work)
     lea = UserFactory(username="lea")
-    held, go_on, errors = threading.Event(), threading.Event(), []
-
-    def log_in(browser, hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                visitor_progress_merge(user=lea, session=browser.session)
-                if hold:
-                    held.set()
-                    go_on.wait(10)
-        except Exception as error:
-            errors.append(error)
-
-    first = in_thread(lambda: log_in(one, True))
-    assert held.wait(10)
-    second = in_thread(lambda: log_in(two, False))
-    wait_until_blocked("pg_advisory_xact_lock")
-    go_on.set()
-    first.join(10)
-    second.join(10)
-    assert errors == []
+    assert log_ins_at_once(lea, one, two) == []
     assert Progress.objects.get(user=lea, work=b.work).state == "done"
 
 
