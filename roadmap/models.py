@@ -356,13 +356,10 @@ class Work(models.Model):
         listed again. Joining them into the new URL's work is a step of its own
         (services.work_join), which setting the URL back undoes."""
         key = url_key(resource.url)
-        # Locked, with the new URL's work if it is one, in one order: whether it is the
-        # resource's only listing holds until the save commits, and a join or the undoing
-        # of one that these two works are in waits for it (services.work_join_undo_refused).
-        # (No key: a tick's write naming the work, checked at its commit, does not wait.)
+        # Locked: whether it is the resource's only listing holds until the save commits.
+        # (No key: a tick's new row naming the work, checked at its commit, does not wait.)
         works = cls.objects.select_for_update(no_key=True)
-        locked = works.filter(models.Q(pk=resource.work_id) | models.Q(url_key=key)).order_by("pk")
-        current = next((work for work in locked if work.pk == resource.work_id), None)
+        current = works.filter(pk=resource.work_id).first() if resource.work_id else None
         if current is not None and current.url_key == key:
             return current
         alone = current is not None and not current.resources.exclude(pk=resource.pk).exists()

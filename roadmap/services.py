@@ -19,7 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from psycopg.errors import DeadlockDetected
 
-from roadmap.content import Content, content_at, content_version
+from roadmap.content import Content, content_at, content_version, content_writes_wait
 from roadmap.models import (
     Note,
     Part,
@@ -611,13 +611,6 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
     Kind = WorkJoinEntry.Kind
-    # The two works first: a curator setting a URL back has the work joined into locked
-    # from its form's check to its save (`work_join_undo_refused`), and this waits.
-    list(
-        Work.objects.select_for_update(no_key=True)
-        .filter(pk__in=[from_work.pk, into_work.pk])
-        .order_by("pk")
-    )
     # Visitors' rows, learners', notes: the order a log-in and an undoing take them in.
     visitors = _states_join(VisitorProgress, "visitor", from_work, into_work)
     entries = _entries(Kind.STATE, *visitors, _visitor)
@@ -723,11 +716,10 @@ def work_join_undo(*, join: WorkJoin) -> None:
 
 def work_join_undo_refused(*, join: WorkJoin) -> str:
     """Why `join` cannot be undone yet, for a curator; "" if it can. (Call it in a
-    transaction: the answer holds until it ends. Its two works are locked, as a save that
-    re-points a resource locks them (Work.for_resource), so no join into them is made
-    meanwhile, as between admin's check of a form and its save.)"""
-    works = [join.from_work_id, join.into_work_id]
-    list(Work.objects.select_for_update(no_key=True).filter(pk__in=works).order_by("pk"))
+    transaction: the answer holds until it ends, as no curator's write, and so no join
+    of a URL corrected meanwhile, comes between: as between admin's check of a form and
+    its save.)"""
+    content_writes_wait()
     later = join.joined_into_since()
     if later is None:
         return ""

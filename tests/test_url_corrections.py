@@ -19,6 +19,7 @@ from roadmap.models import (
     Note,
     Progress,
     Resource,
+    Topic,
     VisitorProgress,
     Work,
     WorkJoin,
@@ -775,7 +776,7 @@ def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypa
     setting_back = in_thread(set_back)
     assert checked.wait(10)
     joining = in_thread(join_r3)
-    wait_until_blocked("roadmap_work")  # r3's save waits for r1's, on B's work
+    wait_until_blocked('UPDATE "roadmap_resource"')  # r3's save waits for r1's
     go_on.set()
     setting_back.join(15)
     joining.join(15)
@@ -785,6 +786,83 @@ def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypa
         a_work: "in_progress",
         b_work: "done",
     }
+
+
+def saved_with_url(resource, url: str, errors: list, first=None) -> None:
+    """`resource` saved with `url` in a transaction of its own, after `first`; what it
+    failed with, into `errors`."""
+    try:
+        with transaction.atomic():
+            if first:
+                first()
+            resource = Resource.objects.get(pk=resource.pk)
+            resource.url = url
+            resource.save()
+    except Exception as error:  # what the admin would answer, a 500
+        errors.append(error)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_topic_page_re_pointing_a_row_while_another_save_points_there_never_deadlocks():
+    """A topic's page saves the topic, then its rows, one pointing at Y's URL; meanwhile
+    another resource is pointed at Y: one waits for the other."""
+    ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="y", order=20), url=D)
+    r1, r2 = (
+        ResourceFactory(topic__part__roadmap=RoadmapFactory(slug=f"m{n}", order=30 + n))
+        for n in range(2)
+    )
+    saved_topic, go_on, errors = threading.Event(), threading.Event(), []
+
+    def topic_first() -> None:
+        Topic.objects.get(pk=r1.topic_id).save()  # as admin's save_model, before the rows
+        saved_topic.set()
+        go_on.wait(10)
+
+    one = in_thread(lambda: saved_with_url(r1, D, errors, first=topic_first))
+    assert saved_topic.wait(10)
+    two = in_thread(lambda: saved_with_url(r2, D, errors))
+    wait_until_blocked('UPDATE "roadmap_resource"')
+    go_on.set()
+    one.join(15)
+    two.join(15)
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_url_set_back_by_way_of_another_while_its_joined_work_is_re_pointed_never_deadlocks(
+    monkeypatch,
+):
+    """r1 went A→B with a join, then to D; set back to A, its join is undone, while
+    another curator re-points r2, on B: one waits for the other, and Lea's tick is on A."""
+    from roadmap import services
+
+    r1, r2, _ = three_resources()
+    lea = UserFactory(username="lea")
+    progress_set(user=lea, resource=r1, state="done")
+    a_work = r1.work
+    r1.url = B
+    r1.save()
+    work_join(from_work=a_work, into_work=r2.work, resource=r1)
+    r1.url = D
+    r1.save()
+    checked = services.work_join_undo_refused
+    undoing, go_on, errors = threading.Event(), threading.Event(), []
+
+    def paused(**kwargs):
+        undoing.set()
+        go_on.wait(10)
+        return checked(**kwargs)
+
+    monkeypatch.setattr(services, "work_join_undo_refused", paused)
+    setting_back = in_thread(lambda: saved_with_url(r1, A, errors))
+    assert undoing.wait(10)
+    correcting = in_thread(lambda: saved_with_url(r2, "https://e.example/", errors))
+    wait_until_blocked('UPDATE "roadmap_resource"')
+    go_on.set()
+    setting_back.join(15)
+    correcting.join(15)
+    assert errors == []
+    assert Progress.objects.get(user=lea).work_id == a_work.pk
 
 
 def test_a_url_written_in_bulk_lists_its_work_as_a_save_would(review):
