@@ -34,15 +34,6 @@ def content_version() -> int:
         return cursor.fetchone()[0]
 
 
-def content_writes_wait() -> None:
-    """Take, now, the lock every write of the content takes at its first statement (the
-    trigger that bumps the version row): until this transaction ends, no other curator's
-    write of the content comes between, so what it checked before it writes still holds
-    when it does. (Ticks read the row without locking it: they do not wait.)"""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM roadmap_content_version WHERE id = 1 FOR NO KEY UPDATE")
-
-
 def versions() -> tuple[int, dict[int, int]]:
     """The current content version and each roadmap's own (migration 0014), in one read."""
     with connection.cursor() as cursor:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, URLValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +39,17 @@ def new_share_token() -> str:
 
 # What a share token looks like; share URLs match nothing else (roadmap/converters.py).
 SHARE_TOKEN_PATTERN = "[A-Za-z0-9_-]{32}"  # noqa: S105 - a pattern, not a secret
+
+
+def content_writes_wait() -> None:
+    """Take, now, the lock every write of the content takes at its first statement (the
+    trigger that bumps the version row), in a transaction that will write it: until it
+    ends, no other curator's write of the content comes between, so what it checked
+    before it writes still holds when it does. Taken before any other lock a curator's
+    save takes (a work's row, `Work.for_resource`), so that all take them in one order.
+    (Ticks read the row without locking it: they do not wait.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM roadmap_content_version WHERE id = 1 FOR NO KEY UPDATE")
 
 
 class OrderedModel(models.Model):
@@ -356,6 +367,7 @@ class Work(models.Model):
         listed again. Joining them into the new URL's work is a step of its own
         (services.work_join), which setting the URL back undoes."""
         key = url_key(resource.url)
+        content_writes_wait()  # first, as every curator's write locks it
         # Locked: whether it is the resource's only listing holds until the save commits.
         # (No key: a tick's new row naming the work, checked at its commit, does not wait.)
         works = cls.objects.select_for_update(no_key=True)

@@ -19,7 +19,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from psycopg.errors import DeadlockDetected
 
-from roadmap.content import Content, content_at, content_version, content_writes_wait
+from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
     Note,
     Part,
@@ -32,6 +32,7 @@ from roadmap.models import (
     Work,
     WorkJoin,
     WorkJoinEntry,
+    content_writes_wait,
     new_share_token,
     url_key,
 )

@@ -776,7 +776,7 @@ def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypa
     setting_back = in_thread(set_back)
     assert checked.wait(10)
     joining = in_thread(join_r3)
-    wait_until_blocked('UPDATE "roadmap_resource"')  # r3's save waits for r1's
+    wait_until_blocked("roadmap_content_version")  # r3's save waits for r1's
     go_on.set()
     setting_back.join(15)
     joining.join(15)
@@ -786,6 +786,51 @@ def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypa
         a_work: "in_progress",
         b_work: "done",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_url_set_back_while_another_row_of_its_work_is_edited_never_deadlocks(monkeypatch):
+    """r1 went A→B with a join. A curator sets it back (the form's check takes the
+    content's write lock) while another edits r2's title, r2 on B: r2's save waits for
+    the content's lock before it locks B's work, as every save does, so neither fails."""
+    from roadmap.admin import OrderedAdmin
+
+    r1, r2, _ = three_resources()
+    a_work = r1.work_id
+    lea, curator = UserFactory(username="lea"), UserFactory(is_staff=True, is_superuser=True)
+    progress_set(user=lea, resource=r1, state="done")
+    first = Client(raise_request_exception=False)
+    first.force_login(curator)
+    assert change_url(first, r1, B, "join").status_code == 302
+    checked, go_on, answers, errors = threading.Event(), threading.Event(), [], []
+    saved = OrderedAdmin.save_model
+
+    def after_the_check(self, request, obj, form, change) -> None:
+        checked.set()
+        go_on.wait(10)
+        saved(self, request, obj, form, change)
+
+    monkeypatch.setattr(OrderedAdmin, "save_model", after_the_check)
+
+    def retitle() -> None:
+        try:
+            with transaction.atomic():
+                other = Resource.objects.get(pk=r2.pk)
+                other.title = "Renamed"
+                other.save()
+        except Exception as error:
+            errors.append(error)
+
+    setting_back = in_thread(lambda: answers.append(change_url(first, r1, A).status_code))
+    assert checked.wait(10)
+    retitling = in_thread(retitle)
+    wait_until_blocked("roadmap_content_version")
+    go_on.set()
+    setting_back.join(15)
+    retitling.join(15)
+    assert (answers, errors) == ([302], [])
+    assert Progress.objects.get(user=lea).work_id == a_work
+    assert Resource.objects.get(pk=r2.pk).title == "Renamed"
 
 
 def saved_with_url(resource, url: str, errors: list, first=None) -> None:
@@ -821,7 +866,7 @@ def test_a_topic_page_re_pointing_a_row_while_another_save_points_there_never_de
     one = in_thread(lambda: saved_with_url(r1, D, errors, first=topic_first))
     assert saved_topic.wait(10)
     two = in_thread(lambda: saved_with_url(r2, D, errors))
-    wait_until_blocked('UPDATE "roadmap_resource"')
+    wait_until_blocked("roadmap_content_version")
     go_on.set()
     one.join(15)
     two.join(15)
@@ -857,7 +902,7 @@ def test_a_url_set_back_by_way_of_another_while_its_joined_work_is_re_pointed_ne
     setting_back = in_thread(lambda: saved_with_url(r1, A, errors))
     assert undoing.wait(10)
     correcting = in_thread(lambda: saved_with_url(r2, "https://e.example/", errors))
-    wait_until_blocked('UPDATE "roadmap_resource"')
+    wait_until_blocked("roadmap_content_version")
     go_on.set()
     setting_back.join(15)
     correcting.join(15)
