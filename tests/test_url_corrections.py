@@ -736,14 +736,16 @@ def test_a_join_another_curator_made_impossible_meanwhile_is_not_made_and_said(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypatch):
-    """A curator sets r1's URL back to A (its join into B is to be undone) while another
-    joins r3's states into B: the join waits until the first save is done, so the form's
-    check that no later join came into B holds, and both go through."""
+@pytest.mark.parametrize("meanwhile", ["joins r3 into B", "retitles r2, on B"])
+def test_a_save_meanwhile_waits_for_a_url_set_back_and_neither_fails(monkeypatch, meanwhile):
+    """A curator sets r1's URL back to A (its join into B is to be undone; the form's
+    check takes the content's write lock) while another joins r3's states into B, or
+    retitles r2, on B: that save waits for the first, so the check that no later join
+    came into B holds until it is saved, and neither fails nor deadlocks."""
     from roadmap.admin import OrderedAdmin
 
     r1, r2, r3 = three_resources()
-    a_work, b_work = r1.work_id, r2.work_id
+    a_work, b_work, c_work = r1.work_id, r2.work_id, r3.work_id
     lea, curator = UserFactory(username="lea"), UserFactory(is_staff=True, is_superuser=True)
     progress_set(user=lea, resource=r1, state="in_progress")
     progress_set(user=lea, resource=r3, state="done")
@@ -760,77 +762,35 @@ def test_a_join_into_the_work_a_url_set_back_leaves_waits_for_that_save(monkeypa
 
     monkeypatch.setattr(OrderedAdmin, "save_model", after_the_check)
 
-    def set_back() -> None:
-        answers.append(change_url(first, r1, A).status_code)
-
-    def join_r3() -> None:
+    def write() -> None:
         try:
             with transaction.atomic():
-                r3.url = B
-                r3.save()
-                c_work = Work.objects.get(url_key=url_key(C))
-                work_join(from_work=c_work, into_work=Work.objects.get(pk=b_work))
-        except Exception as error:
-            errors.append(error)
-
-    setting_back = in_thread(set_back)
-    assert checked.wait(10)
-    joining = in_thread(join_r3)
-    wait_until_blocked("roadmap_content_version")  # r3's save waits for r1's
-    go_on.set()
-    setting_back.join(15)
-    joining.join(15)
-    assert (answers, errors) == ([302], [])
-    assert Resource.objects.get(pk=r1.pk).url == A
-    assert dict(Progress.objects.filter(user=lea).values_list("work", "state")) == {
-        a_work: "in_progress",
-        b_work: "done",
-    }
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_url_set_back_while_another_row_of_its_work_is_edited_never_deadlocks(monkeypatch):
-    """r1 went A→B with a join. A curator sets it back (the form's check takes the
-    content's write lock) while another edits r2's title, r2 on B: r2's save waits for
-    the content's lock before it locks B's work, as every save does, so neither fails."""
-    from roadmap.admin import OrderedAdmin
-
-    r1, r2, _ = three_resources()
-    a_work = r1.work_id
-    lea, curator = UserFactory(username="lea"), UserFactory(is_staff=True, is_superuser=True)
-    progress_set(user=lea, resource=r1, state="done")
-    first = Client(raise_request_exception=False)
-    first.force_login(curator)
-    assert change_url(first, r1, B, "join").status_code == 302
-    checked, go_on, answers, errors = threading.Event(), threading.Event(), [], []
-    saved = OrderedAdmin.save_model
-
-    def after_the_check(self, request, obj, form, change) -> None:
-        checked.set()
-        go_on.wait(10)
-        saved(self, request, obj, form, change)
-
-    monkeypatch.setattr(OrderedAdmin, "save_model", after_the_check)
-
-    def retitle() -> None:
-        try:
-            with transaction.atomic():
-                other = Resource.objects.get(pk=r2.pk)
-                other.title = "Renamed"
-                other.save()
+                if meanwhile.startswith("joins"):
+                    r3.url = B
+                    r3.save()
+                    b = Work.objects.get(pk=b_work)
+                    work_join(from_work=Work.objects.get(pk=c_work), into_work=b)
+                else:
+                    other = Resource.objects.get(pk=r2.pk)
+                    other.title = "Renamed"
+                    other.save()
         except Exception as error:
             errors.append(error)
 
     setting_back = in_thread(lambda: answers.append(change_url(first, r1, A).status_code))
     assert checked.wait(10)
-    retitling = in_thread(retitle)
-    wait_until_blocked("roadmap_content_version")
+    writing = in_thread(write)
+    wait_until_blocked("roadmap_content_version")  # the other save waits for r1's
     go_on.set()
     setting_back.join(15)
-    retitling.join(15)
+    writing.join(15)
     assert (answers, errors) == ([302], [])
-    assert Progress.objects.get(user=lea).work_id == a_work
-    assert Resource.objects.get(pk=r2.pk).title == "Renamed"
+    assert Resource.objects.get(pk=r1.pk).url == A
+    joined = meanwhile.startswith("joins")
+    assert dict(Progress.objects.filter(user=lea).values_list("work", "state")) == {
+        a_work: "in_progress",
+        b_work if joined else c_work: "done",
+    }
 
 
 def saved_with_url(resource, url: str, errors: list, first=None) -> None:
