@@ -101,7 +101,7 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     listed = roadmap_seen(state.content, slug, user)
     states = state.states_in(listed)
     filtered = filters.apply(listed, states, staff=user.is_staff)
-    if request.htmx.target == "filter-sets":  # after a tick in place: the counts alone
+    if request.htmx and request.htmx.target == "filter-sets":  # after a tick: the counts
         context = {"facets": FACETS, "filter_counts": filtered.counts, "oob": True}
         return render(request, "roadmap/filters.html#filter-counts", context)
     summary = ""

@@ -198,3 +198,6 @@ def test_a_tick_in_place_has_the_filter_form_count_again(client, shelf, learner)
         "0",
     )
     assert "resource-title" not in html and "<input" not in html and "aria-valuenow" not in html
+    # Only htmx's own request gets the counts alone: any other is the page.
+    page = client.get(ROADMAP, query, headers={"HX-Target": "filter-sets"}).content.decode()
+    assert page.startswith("<!doctype html>") and titles(page) == {"Deep Learning Book"}
