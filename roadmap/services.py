@@ -8,16 +8,16 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
-from psycopg.errors import DeadlockDetected
+from psycopg.errors import DeadlockDetected, UniqueViolation
 
 from roadmap.content import Content, content_at, content_version
 from roadmap.models import (
@@ -46,6 +46,8 @@ from roadmap.progress import (
 )
 from roadmap.roadmap_markdown import ParsedRoadmap
 from roadmap.templatetags.markdown import markdown
+
+T = TypeVar("T")
 
 # The write, only if the content is still at the version the resource was looked up in
 # and the resource still lists the work, and the ids of the learner's other works done
@@ -285,24 +287,30 @@ def visitor_progress_merge(*, user, session) -> Merged | None:
     are then made again for the learner: undoing one later leaves the learner what
     signing up alone would have (tests/test_joins_property.py)."""
     visitor_rows(session)  # a session from before rows: its states into rows first
-    for attempt in range(1, MERGE_ATTEMPTS + 1):
-        try:
-            merged = _visitor_progress_merge(user=user, visitor=session.get(VISITOR, ""))
-        except OperationalError as error:
-            # A curator's join or undo meanwhile, taking the same rows the other way
-            # round: PostgreSQL ends one of the two, and a log-in tries again.
-            if not isinstance(error.__cause__, DeadlockDetected) or attempt == MERGE_ATTEMPTS:
-                raise
-        else:
-            break
+    visitor = session.get(VISITOR, "")
+    merged = tried_again(lambda: _visitor_progress_merge(user=user, visitor=visitor))
     session.pop(VISITOR, None)
     return merged
 
 
-MERGE_ATTEMPTS = 3
+def tried_again(write: Callable[[], T], *, attempts: int = 3) -> T:
+    """`write()` in a transaction of its own (a savepoint in another), tried again
+    should another transaction's write meanwhile end it: a curator's join or undoing and
+    a log-in, or a tick, taking the same rows the other way round (PostgreSQL ends one
+    of two in a deadlock), or a row added where this one moves another (a learner's tick
+    or note on the work their row is moving onto, which this one could not see yet).
+    A fresh try sees the rows and their locks as they are now."""
+    for _attempt in range(attempts - 1):
+        try:
+            with transaction.atomic():
+                return write()
+        except (OperationalError, IntegrityError) as error:
+            if not isinstance(error.__cause__, DeadlockDetected | UniqueViolation):
+                raise
+    with transaction.atomic():
+        return write()
 
 
-@transaction.atomic
 def _visitor_progress_merge(*, user, visitor: str) -> Merged | None:
     if not visitor:
         return None
@@ -607,7 +615,7 @@ def work_join(*, from_work: Work, into_work: Work, resource: Resource | None = N
     them. `resource` is the one whose URL was corrected: setting its URL back undoes the
     join (Resource.save)."""
     with writing_as("curating"):
-        return _work_join(from_work, into_work, resource)
+        return tried_again(lambda: _work_join(from_work, into_work, resource))
 
 
 def _work_join(from_work: Work, into_work: Work, resource: Resource | None) -> WorkJoin:
@@ -712,7 +720,7 @@ def work_join_undo(*, join: WorkJoin) -> None:
     if refused:
         raise ValidationError({"url": refused})
     with writing_as("curating"):
-        _work_join_undo(join)
+        tried_again(lambda: _work_join_undo(join))
 
 
 def work_join_undo_refused(*, join: WorkJoin) -> str:

@@ -1121,3 +1121,80 @@ def test_a_log_in_that_a_deadlock_ends_tries_again_and_keeps_the_visitors_states
     assert ended == [True]
     assert Progress.objects.get(user=bob, work=review["cs229"].work_id).state == "done"
     assert not VisitorProgress.objects.exists()
+
+
+# A learner's write on a work a join (or its undoing) moves their row onto, made in a
+# transaction the test holds open: the statement of the join's that waits for it.
+WRITES_WHERE_A_ROW_MOVES = {
+    "tick": (
+        'UPDATE "roadmap_progress"',
+        lambda lea, r: progress_set(user=lea, resource=r, state="done"),
+    ),
+    "note": ('UPDATE "roadmap_note"', lambda lea, r: note_save(user=lea, resource=r, text="mine")),
+}
+
+
+def held_open(write, held: threading.Event, go_on: threading.Event) -> threading.Thread:
+    """`write()` in a transaction of its own, held open until `go_on`."""
+
+    def run() -> None:
+        with transaction.atomic():
+            write()
+            held.set()
+            go_on.wait(10)
+
+    return in_thread(run)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("write", WRITES_WHERE_A_ROW_MOVES)
+@pytest.mark.parametrize("curator", ["joins A into B", "undoes that join"])
+def test_a_learners_write_where_a_curator_moves_their_row_meanwhile_never_fails_either(
+    write, curator
+):
+    """Lea has A in progress, with a note. A curator joins A into B (or undoes that
+    join) while Lea, in another tab, ticks or writes a note on the work her row is moving
+    onto, not yet committed: the curator's move meets her new row, which it could not
+    see. It tries again, and finds her row there: nothing fails, and her write stands."""
+    waits, made = WRITES_WHERE_A_ROW_MOVES[write]
+    r1, r2, _ = three_resources()
+    lea = UserFactory(username="lea")
+    progress_set(user=lea, resource=r1, state="in_progress")
+    note_save(user=lea, resource=r1, text="on A")
+    a, b = r1.work, r2.work
+    undoing = curator == "undoes that join"
+    join = work_join(from_work=a, into_work=b) if undoing else None
+    held, go_on, errors = threading.Event(), threading.Event(), []
+    writing = held_open(lambda: made(lea, r1 if undoing else r2), held, go_on)
+    assert held.wait(10)
+
+    def move() -> None:
+        try:
+            if undoing:
+                work_join_undo(join=join)
+            else:
+                work_join(from_work=a, into_work=b)
+        except Exception as error:  # what the admin would answer, a 500
+            errors.append(error)
+
+    moving = in_thread(move)
+    wait_until_blocked(waits)
+    go_on.set()
+    writing.join(10)
+    moving.join(10)
+    assert errors == []
+    states = dict(Progress.objects.filter(user=lea).values_list("work", "state"))
+    notes = dict(Note.objects.filter(user=lea).values_list("work", "text"))
+    if write == "tick":  # the tick stands where it was made; the moved row, where it met it
+        assert (
+            states == {a.pk: "in_progress", b.pk: "done"}
+            if not undoing
+            else {
+                a.pk: "done",
+                b.pk: "in_progress",
+            }
+        )
+        assert notes == ({a.pk: "on A"} if undoing else {b.pk: "on A"})
+    else:
+        joined = {a.pk: "on A", b.pk: "mine\n\non A"}  # as a join meets two notes
+        assert notes == ({a.pk: "mine", b.pk: "on A"} if undoing else joined)
