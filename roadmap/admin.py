@@ -215,7 +215,7 @@ class ResourceForm(forms.ModelForm):
         if self.join and not cleaned.get("learners_states"):
             self.add_error(
                 "learners_states",
-                f"The new URL is listed already, and {self.join.who} have a state"
+                f"The new URL is listed already, and {self.join.who} a state"
                 f" or note on the old one: keep them with the old URL, or join them ({self.join}).",
             )
         return cleaned

@@ -528,25 +528,29 @@ class JoinPlan:
 
     @property
     def who(self) -> str:
-        """Who has a state or note on `from_work`, in words: "2 learners and 1 visitor"."""
-        return _people(self.learners, self.visitors)
+        """Who has a state or note on `from_work`, in words, with their verb: "1 learner
+        has", "2 learners and 1 visitor have"."""
+        return _people(self.learners, self.visitors, have=True)
 
     def __str__(self) -> str:
         whose = _people(self.learners, self.visitors, whose=True)
-        return (
-            f"this joins {whose} states and notes into “{self.into_work}”"
-            f" (where {_people(self.learners_there, self.visitors_there)} have one)"
-        )
+        there = _people(self.learners_there, self.visitors_there, have=True)
+        return f"this joins {whose} states and notes into “{self.into_work}” (where {there} one)"
 
 
-def _people(learners: int, visitors: int, *, whose: bool = False) -> str:
-    """Who, in words: "2 learners", or "2 learners and 1 visitor"; with `whose`, "2
-    learners' and 1 visitor's"."""
-    said = f"{learners} learners" + ("'" if whose else "")
-    if visitors:
-        said += f" and {visitors} visitor" + ("s" if visitors != 1 else "")
-        said += ("'" if visitors != 1 else "'s") if whose else ""
-    return said
+def _people(learners: int, visitors: int, *, whose: bool = False, have: bool = False) -> str:
+    """Who, in words: "1 learner", "2 learners and 1 visitor", "no one"; with `whose`,
+    "1 learner's", "2 learners' and 1 visitor's"; with `have`, followed by the verb as it
+    agrees with them ("has", "have")."""
+    said = [
+        f"{n} {noun}{'s' if n != 1 else ''}" + (("'" if n != 1 else "'s") if whose else "")
+        for n, noun in ((learners, "learner"), (visitors, "visitor"))
+        if n
+    ]
+    words = " and ".join(said) or ("no one's" if whose else "no one")
+    if have:
+        words += " have" if learners + visitors > 1 else " has"
+    return words
 
 
 def _learners_on(work: Work) -> tuple[int, int]:

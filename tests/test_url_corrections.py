@@ -100,11 +100,28 @@ def test_admin_names_the_join_before_anything_moves(client, curator, review):
     assert (
         "The new URL is listed already, and 2 learners have a state or note on the old one:"
         " keep them with the old URL, or join them (this joins 2 learners&#x27; states and"
-        " notes into “//example.com/cs229” (where 1 learners have one))."
+        " notes into “//example.com/cs229” (where 1 learner has one))."
     ) in html
     review["first"].refresh_from_db()
     assert review["first"].url == "https://nn.example/"  # nothing saved
     assert exports(review["learners"]) == before
+
+
+@pytest.mark.parametrize(
+    ("learners", "visitors", "said"),
+    [
+        (1, 0, "1 learner has; 1 learner's"),
+        (2, 0, "2 learners have; 2 learners'"),
+        (1, 1, "1 learner and 1 visitor have; 1 learner's and 1 visitor's"),
+        (0, 3, "3 visitors have; 3 visitors'"),
+        (0, 0, "no one has; no one's"),
+    ],
+)
+def test_who_a_join_meets_is_said_in_words_that_agree(learners, visitors, said):
+    from roadmap.services import _people
+
+    words = _people(learners, visitors, have=True), _people(learners, visitors, whose=True)
+    assert "; ".join(words) == said
 
 
 @pytest.mark.parametrize("choice", ["keep", "join"])
