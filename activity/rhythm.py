@@ -89,19 +89,27 @@ class Rhythm:
             done = {work for work in done if work in works}
         return len(done) / PACE_WEEKS
 
-    def weeks(self) -> list[list[tuple[int, str]]]:
-        """The heatmap: a year of weeks, Monday first, each day as its shade (0 to 4)
-        and its label, "N resources on YYYY-MM-DD" (days after today are left out)."""
+    def weeks(self) -> list[tuple[date, list[tuple[int, str]]]]:
+        """The heatmap: a year of weeks, each its Monday and its days, Monday first,
+        each day as its shade (0 to 4) and its label, "N resources on YYYY-MM-DD" (days
+        after today are left out)."""
         first = first_day(self.today)
         return [
-            [
-                (min(count, 4), f"{count} resource{'' if count == 1 else 's'} on {day}")
-                for n in range(7)
-                if (day := first + timedelta(weeks=w, days=n)) <= self.today
-                for count in (self.active[day],)
-            ]
+            (
+                first + timedelta(weeks=w),
+                [
+                    (min(count, 4), f"{count} resource{'' if count == 1 else 's'} on {day}")
+                    for n in range(7)
+                    if (day := first + timedelta(weeks=w, days=n)) <= self.today
+                    for count in (self.active[day],)
+                ],
+            )
             for w in range(53)
         ]
+
+
+# The heatmap's columns, as its header names them (each row is a week).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def first_day(today: date) -> date:

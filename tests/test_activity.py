@@ -236,6 +236,10 @@ def test_the_dashboard_shows_streaks_the_goal_and_a_labelled_year(three, client)
     assert f"2 resources on {today.isoformat()}" in html
     assert f"1 resource on {(today - timedelta(days=1)).isoformat()}" in html
     assert f"0 resources on {(today - timedelta(days=2)).isoformat()}" in html
+    # A screen reader hears each day with its week and weekday: the table's headers.
+    monday = today - timedelta(days=today.weekday())
+    assert f'<th scope="row" class="visually-hidden">Week of {monday.isoformat()}</th>' in html
+    assert html.count('<th scope="col">') == 7
     assert "A day counts when you move at least one resource forward" in html
     assert re.search(r"at your pace of [\d.]+ a week \(last 4 weeks\), you will finish", html)
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity.models import latest_event_and_today
-from activity.rhythm import STREAK_RULE, paces, rhythm_of
+from activity.rhythm import STREAK_RULE, WEEKDAYS, paces, rhythm_of
 from roadmap.progress import viewer_state
 
 register = template.Library()
@@ -29,6 +29,7 @@ def panel(user, state, *, own: bool) -> str:
         context = {
             "rhythm": rhythm,
             "weeks": rhythm.weeks(),
+            "weekdays": WEEKDAYS,
             "rule": STREAK_RULE,
             "goal": user.weekly_goal if own else None,
             "paces": [pace for pace in paces(rhythm, state) if pace.weeks] if own else [],
