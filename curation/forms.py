@@ -1,6 +1,7 @@
 from django import forms
 
 from curation.models import Report, Suggestion
+from roadmap.forms import TypedTextField
 
 
 class SuggestionForm(forms.ModelForm):
@@ -17,6 +18,7 @@ class SuggestionForm(forms.ModelForm):
         model = Suggestion
         fields = ["url", "title", "why", "credit"]
         widgets = {"why": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"why": TypedTextField}
         help_texts = {
             "credit": "Your display name (set it on your profile) is shown with the "
             "resource if it is added; without one, nobody is credited.",
@@ -28,6 +30,7 @@ class ReportForm(forms.ModelForm):
         model = Report
         fields = ["problem", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"comment": TypedTextField}
         labels = {"comment": "Comment"}
         help_texts = {"comment": "Optional, unless it is something else: say what."}
 
@@ -40,6 +43,7 @@ class ReportForm(forms.ModelForm):
         cleaned = super().clean()
         if (
             cleaned.get("problem") == Report.Problem.OTHER
+            and "comment" not in self.errors  # (a comment too long did say what)
             and not cleaned.get("comment", "").strip()
         ):
             self.add_error("comment", "Say what is wrong.")

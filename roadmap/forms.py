@@ -143,9 +143,10 @@ class TypedLengthValidator(MaxLengthValidator):
         return typed_length(x)
 
 
-class NoteField(forms.CharField):
-    """Text as typed: browsers send a textarea's line breaks as CRLF, and a line break is
-    one character to the learner (and to the textarea's maxlength) and to the limit."""
+class TypedTextField(forms.CharField):
+    """Text as typed in a textarea: browsers send its line breaks as CRLF, and a line
+    break is one character to the learner (and to the textarea's maxlength) and to the
+    limit. (A note, a suggestion's reasons, a report's comment.)"""
 
     def to_python(self, value) -> str:
         return normalize_newlines(super().to_python(value))
@@ -159,7 +160,7 @@ class NoteForm(forms.Form):
     the length it has: the limit is the longer of the two, so its learner can always edit
     it, and shorten it, and is never locked out of their own note."""
 
-    text = NoteField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}))
+    text = TypedTextField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6}))
     # The note the editor showed: its work and its text's digest (services.NoteSeen).
     work = forms.IntegerField(required=False, widget=forms.HiddenInput)
     seen = forms.CharField(required=False, widget=forms.HiddenInput)

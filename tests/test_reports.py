@@ -99,6 +99,25 @@ def test_bad_input_gets_a_form_error_and_changes_nothing(client, three, fields, 
     assert not Report.objects.exists()
 
 
+# What a browser sends for a textarea filled to its maxlength (2000) in 20 lines: the
+# textarea counts each line break as one character, the form's data carries CRLF.
+TYPED_TO_THE_LIMIT = ("y" * 99 + "\r\n") * 19 + "y" * 100
+
+
+def test_a_comment_typed_to_the_textareas_limit_is_taken_as_typed(client, three):
+    answer = client.post(report_url(three[0]), {"problem": "other", "comment": TYPED_TO_THE_LIMIT})
+    assert answer.status_code == 302
+    assert Report.objects.get().comment == TYPED_TO_THE_LIMIT.replace("\r\n", "\n")
+
+
+def test_a_comment_too_long_is_told_so_alone(client, three):
+    """ "Something else" with a comment too long: the learner did say what is wrong."""
+    page = client.post(report_url(three[0]), {"problem": "other", "comment": "x" * 2001})
+    html = page.content.decode()
+    assert "at most 2000 characters" in html and "Say what is wrong." not in html
+    assert not Report.objects.exists()
+
+
 def test_visitors_are_rate_limited_by_address(client, three, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "report": "2/h/ip"}
     for resource in three[:2]:

@@ -119,6 +119,13 @@ def test_bad_input_gets_a_form_error_and_changes_nothing(client, ada, topic, fie
     assert not Suggestion.objects.exists()
 
 
+def test_reasons_typed_to_the_textareas_limit_are_taken_as_typed(client, ada, topic):
+    """A textarea counts a line break as one character; the browser sends it as CRLF."""
+    typed = ("y" * 99 + "\r\n") * 19 + "y" * 100  # 2,000 as the textarea counts
+    assert client.post(suggest_url(topic), suggestion(why=typed)).status_code == 302
+    assert Suggestion.objects.get().why == typed.replace("\r\n", "\n")
+
+
 def test_at_most_ten_a_day(client, ada, topic, settings):
     for n in range(10):
         assert (
