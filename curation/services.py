@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from curation.models import REPORT_COMMENT_MAX, Report, Suggestion
+from curation.models import Report, Suggestion
 from roadmap.content import Content
 from roadmap.models import Resource, Topic, Work, url_key
 from roadmap.roadmap_markdown import guess_kind
@@ -98,7 +98,9 @@ def visitor_reports_join(*, visitor: str, user) -> int:
     """A visitor's reports become the learner's when they sign up or log in (their
     export has them; deleting the account deletes them). Where the learner has an open
     report on the same resource already, theirs stands (one open report each) and takes
-    the visitor's comment. How many joined."""
+    what the visitor said: their comment, after the problem they chose where it is
+    another (whole: the joined comment may be longer than one form takes). How many
+    joined."""
     theirs = {
         report.resource_id: report
         for report in Report.objects.open().select_for_update().filter(user=user)
@@ -106,9 +108,11 @@ def visitor_reports_join(*, visitor: str, user) -> int:
     visitors = Report.objects.filter(visitor=visitor, user__isnull=True).select_for_update()
     for report in visitors.open().filter(resource__in=list(theirs)):
         kept = theirs[report.resource_id]
-        if report.comment and report.comment not in kept.comment:
-            joined = f"{kept.comment}\n\n{report.comment}".strip()
-            kept.comment = joined[:REPORT_COMMENT_MAX]
+        said = report.comment
+        if report.problem not in {kept.problem, Report.Problem.OTHER}:
+            said = f"{report.get_problem_display()}. {said}".strip()
+        if said and said not in kept.comment:
+            kept.comment = f"{kept.comment}\n\n{said}".strip()
             kept.save(update_fields=["comment"])
         report.delete()
     return visitors.update(user=user, visitor="")

@@ -191,15 +191,34 @@ def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     assert not Report.objects.exists()
 
 
-def test_a_visitors_report_on_what_the_account_reported_joins_the_accounts_report(client, seed):
+@pytest.mark.parametrize(
+    ("mine", "theirs", "joined"),
+    [
+        (("broken", "Mine"), ("broken", "Seen before"), "Mine\n\nSeen before"),
+        (("broken", "Mine"), ("broken", "Mine"), "Mine"),  # said once
+        (("broken", ""), ("paywalled", ""), "It is paywalled now."),
+        (("broken", "Mine"), ("other", "It moved"), "Mine\n\nIt moved"),
+        # Whole, though longer than one form takes: the curators read every word.
+        (
+            ("broken", "x" * 2000),
+            ("wrong", "By Bengio"),
+            "x" * 2000 + "\n\nThe information is wrong. By Bengio",
+        ),
+    ],
+)
+def test_a_visitors_report_on_what_the_account_reported_joins_the_accounts_report(
+    client, seed, mine, theirs, joined
+):
+    """One open report each: the account's stands, and takes what the visitor said, the
+    problem they chose where it is another, and their comment."""
     from curation.models import Report
     from curation.services import report_create
 
     grace = UserFactory(username="grace", password=PASSWORD)
     resource = Resource.objects.first()
-    report_create(resource=resource, user=grace, problem="broken", comment="Mine")
-    data = {"problem": "paywalled", "comment": "Seen before I logged in"}
+    report_create(resource=resource, user=grace, problem=mine[0], comment=mine[1])
+    data = {"problem": theirs[0], "comment": theirs[1]}
     assert client.post(f"/resources/{resource.public_id}/report", data).status_code == 302
     client.post("/accounts/login/", {"login": "grace", "password": PASSWORD})
     [report] = Report.objects.all()
-    assert report.user == grace and report.comment == "Mine\n\nSeen before I logged in"
+    assert (report.user, report.problem, report.comment) == (grace, mine[0], joined)
