@@ -131,7 +131,9 @@ class OrderedAdmin(ProgressProtectingAdmin):
         if not isinstance(obj, OrderedModel):
             return
         old_parent_id = form.initial.get(obj.order_parent) if change else None
-        order_renumber(items=list(obj.siblings()), first=obj)
+        moved_within = change and old_parent_id == getattr(obj, f"{obj.order_parent}_id")
+        was = form.initial.get("order") if moved_within else None
+        order_renumber(items=list(obj.siblings()), moved=obj, was=was)
         if old_parent_id and old_parent_id != getattr(obj, f"{obj.order_parent}_id"):
             moved_from = type(obj).objects.filter(**{f"{obj.order_parent}_id": old_parent_id})
             order_renumber(items=list(moved_from))

@@ -830,10 +830,18 @@ def share_link_disable(*, user) -> None:
     ShareLink.objects.filter(user=user).delete()
 
 
-def order_renumber(*, items: list, first=None) -> None:
-    """Number siblings 1..n in their current order; `first` (an item just moved) goes
-    before any sibling it ties with. Saves only the rows whose order changed."""
-    ranked = sorted(items, key=lambda item: (item.order or 0, item != first, item.pk or 0))
+def order_renumber(*, items: list, moved=None, was: int | None = None) -> None:
+    """Number siblings 1..n in their current order. `moved`, an item a curator just gave
+    its order, takes the place they typed: before the sibling it ties with when it came
+    from further down (its order `was`) or from elsewhere (None), after it when it came
+    from further up. Saves only the rows whose order changed."""
+    down = was is not None and moved is not None and (moved.order or 0) > was
+
+    def place(item) -> tuple:
+        tie = 0 if item != moved else (1 if down else -1)
+        return (item.order or 0, tie, item.pk or 0)
+
+    ranked = sorted(items, key=place)
     changed = []
     for position, item in enumerate(ranked, start=1):
         if item.order != position:

@@ -9,7 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from roadmap.models import Part, Progress, Resource, Topic
-from tests.factories import ResourceFactory, TopicFactory, UserFactory, build_roadmap
+from tests.factories import (
+    ResourceFactory,
+    TopicFactory,
+    UserFactory,
+    build_roadmap,
+    resources_in_one_topic,
+)
 from tests.progress_helpers import ROADMAP, bars
 
 
@@ -215,6 +221,19 @@ def test_adding_a_resource_at_a_position_keeps_order_contiguous(admin_client, se
     )
     assert list(math.resources.order_by("order").values_list("order", flat=True)) == [1, 2, 3, 4]
     assert math.resources.get(order=4).title == "Last"
+
+
+@pytest.mark.parametrize(("moving", "to", "after"), [(0, 3, [1, 2, 0]), (2, 1, [2, 0, 1])])
+def test_a_resource_given_a_position_takes_it_moving_down_as_up(
+    admin_client, db, moving, to, after
+):
+    """Typing 3 for the first of three makes it last; 1 for the last, first."""
+    books = resources_in_one_topic(3, title="Book ")
+    book = books[moving]
+    data = resource_form(book.topic, title=book.title, url=book.url, kind=book.kind, order=to)
+    assert admin_client.post(f"/admin/roadmap/resource/{book.pk}/change/", data).status_code == 302
+    titles = book.topic.resources.order_by("order").values_list("title", flat=True)
+    assert list(titles) == [f"Book {n}" for n in after]
 
 
 def test_moving_a_resource_to_another_topic_renumbers_both(admin_client, seed):
