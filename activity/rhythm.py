@@ -43,9 +43,20 @@ def week_start(day: date) -> date:
 @dataclass(frozen=True)
 class Rhythm:
     today: date
-    active: Counter  # day: resources moved forward on it (each work once a day)
+    moved: dict[date, set[int]]  # day: the works moved forward on it
     completed: dict[int, date] = field(default_factory=dict)  # work: the day it went to
     # done or skipped (from neither)
+
+    @cached_property
+    def active(self) -> Counter:
+        """Day: how many resources were moved forward on it (each work once a day)."""
+        return Counter({day: len(works) for day, works in self.moved.items()})
+
+    @cached_property
+    def active_this_year(self) -> int:
+        """The days the heatmap's year has with a resource moved forward."""
+        first = first_day(self.today)
+        return sum(1 for day, n in self.active.items() if n and day >= first)
 
     @cached_property
     def current_streak(self) -> int:
@@ -71,11 +82,14 @@ class Rhythm:
 
     @cached_property
     def last_week(self) -> tuple[int, int]:
-        """Last ISO week's resources moved forward, and those done or skipped."""
+        """Last ISO week's resources moved forward (one moved on two days is one), and
+        those done or skipped."""
         monday = week_start(self.today) - timedelta(weeks=1)
         sunday = monday + timedelta(days=6)
-        moved = sum(n for day, n in self.active.items() if monday <= day <= sunday)
-        return moved, len(self.completed_between(monday, sunday))
+        moved = set().union(
+            *(works for day, works in self.moved.items() if monday <= day <= sunday)
+        )
+        return len(moved), len(self.completed_between(monday, sunday))
 
     @cached_property
     def this_week(self) -> int:
@@ -166,7 +180,7 @@ def rhythm_from(today: date, changes: list[tuple]) -> Rhythm:
             completed.pop(work, None)  # undone since: not completed
         elif before not in Progress.COUNTED_STATES:
             completed[work] = day
-    return Rhythm(today, Counter({day: len(works) for day, works in moved.items()}), completed)
+    return Rhythm(today, moved, completed)
 
 
 def weeks_left(remaining: int, pace: float) -> int | None:

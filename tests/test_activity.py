@@ -153,9 +153,7 @@ def test_a_learner_who_changes_zone_keeps_their_past_days(three, client):
 
 
 def rhythm(today: date, *active_days: date, completed: dict | None = None) -> Rhythm:
-    from collections import Counter
-
-    return Rhythm(today, Counter(dict.fromkeys(active_days, 1)), completed or {})
+    return Rhythm(today, {day: {1} for day in active_days}, completed or {})
 
 
 def test_a_streak_alive_yesterday_is_current_all_today_and_broken_after():
@@ -186,6 +184,24 @@ def test_streaks_reach_back_past_the_heatmaps_year():
     assert (rhythm.current_streak, rhythm.longest_streak) == (400, 400)
     rhythm = rhythm_from(today, [c for c in changes if c[3] in {*long_ago, today}])
     assert (rhythm.current_streak, rhythm.longest_streak) == (1, 100)
+
+
+def test_the_year_counts_its_own_active_days_and_the_week_each_resource_once():
+    """A resource started on Tuesday and done on Wednesday is one resource moved forward
+    last week, on two days; the heatmap's year counts only its own active days."""
+    today = date(2026, 12, 7)  # a Monday
+    tuesday, wednesday = date(2026, 12, 1), date(2026, 12, 2)
+    long_ago = today - timedelta(days=500)
+    changes = [
+        (1, "not_started", "in_progress", long_ago),
+        (1, "in_progress", "not_started", long_ago),
+        (1, "not_started", "in_progress", tuesday),
+        (1, "in_progress", "done", wednesday),
+        (2, "not_started", "skipped", wednesday),
+    ]
+    rhythm = rhythm_from(today, changes)
+    assert rhythm.last_week == (2, 2)  # resources moved forward, and finished
+    assert rhythm.active_this_year == 2  # not the day 500 days ago
 
 
 def test_changing_done_for_skipped_is_no_step_forward_and_keeps_the_day_it_was_done(three):
