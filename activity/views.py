@@ -3,7 +3,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from activity.digests import unsubscribed_user
+from accounts.models import User
+from activity.digests import unsubscribed_id
 
 
 # A mail client's one-click unsubscribe (RFC 8058) is a POST without a CSRF token; the
@@ -13,10 +14,9 @@ from activity.digests import unsubscribed_user
 def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """Stop the weekly summary, from its link, without logging in: a page with the button
     (GET), or at once (POST, as a mail client's one click sends it)."""
-    user = unsubscribed_user(token)
-    if user is None:
+    pk = unsubscribed_id(token)
+    if pk is None:
         return render(request, "activity/unsubscribe.html", {"invalid": True}, status=400)
     if request.method == "POST":
-        user.weekly_email = False
-        user.save(update_fields=["weekly_email"])
+        User.objects.filter(pk=pk).update(weekly_email=False)
     return render(request, "activity/unsubscribe.html", {"done": request.method == "POST"})

@@ -275,9 +275,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Where links in mail sent by a job (no request to build them from) point: the site's
 # address as its learners reach it.
-SITE_URL = os.environ.get("SITE_URL") or (
-    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
-)
+# (A host allowed with its subdomains, ".example.org", is the site at "example.org".)
+SITE_URL = (
+    os.environ.get("SITE_URL")
+    or (f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000")
+).rstrip("/")
 
 # Jobs (procrastinate, on the database): each app's tasks.py, procrastinate's default. How
 # often the dead-link check runs, as a cron line (weekly: Mondays at 03:00 UTC).

@@ -697,6 +697,22 @@ def test_one_click_unsubscribes_without_logging_in_and_a_tampered_link_is_refuse
     assert not ada.weekly_email
 
 
+@pytest.mark.parametrize("gone", ["deactivated", "deleted"])
+def test_an_unsubscribe_link_of_a_learner_gone_still_answers_unsubscribed(three, gone):
+    """Deactivated, the learner is unsubscribed all the same (should the account come
+    back, no summary resumes); deleted, there is nothing to send: a mail client is told
+    it worked, not that the link is bad."""
+    ada = opted_in()
+    url = f"/activity/unsubscribe/{unsubscribe_token(ada)}/"
+    if gone == "deleted":
+        ada.delete()
+    else:
+        User.objects.filter(pk=ada.pk).update(is_active=False)
+    response = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "You are unsubscribed" in response.content.decode()
+    assert not User.objects.filter(weekly_email=True).exists()
+
+
 def test_the_jobs_are_on_the_runner_and_a_worker_runs_what_is_due(db):
     from procrastinate.contrib.django import app
 

@@ -52,6 +52,22 @@ def test_production_starts_with_everything_set():
     assert result.stdout.strip() == "False ['roadmap.example.org']"
 
 
+@pytest.mark.parametrize(
+    ("overrides", "site"),
+    [
+        ({}, "https://roadmap.example.org"),
+        ({"SITE_URL": "https://roadmap.example.org/"}, "https://roadmap.example.org"),
+        ({"DJANGO_ALLOWED_HOSTS": ".example.org"}, "https://example.org"),
+    ],
+)
+def test_the_address_mail_links_to_has_no_trailing_slash_or_leading_dot(overrides, site):
+    """The weekly summary's links, its unsubscribe link among them, are SITE_URL and a
+    path: "https://x/" would make them "https://x//…", which no page answers."""
+    result = load_settings("print(settings.SITE_URL)", **overrides)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == site
+
+
 def test_production_cookies_are_bound_to_this_host():
     """__Host-: only from this host, over HTTPS, for the whole site (no Domain)."""
     probe = (
