@@ -16,13 +16,15 @@ DIRECTION_MARKS = frozenset(
 
 
 def reads_as_written(value: str) -> None:
-    """A name shown inside a sentence (a share page's headline, its title and its link
-    preview) reads as written: without control characters, or marks that turn the text
-    after it the other way (a name could otherwise reverse the headline around it)."""
+    """A name or title a learner writes, shown to others inside a sentence or a list (a
+    share page's headline, its title and its link preview; a suggested resource's title,
+    once accepted, on the roadmap page) reads as written: without control characters, or
+    marks that turn the text after it the other way (it could otherwise reverse the text
+    around it)."""
     if any(unicodedata.category(c) == "Cc" or c in DIRECTION_MARKS for c in value):
         raise ValidationError(
-            "A name may not contain control characters or marks that change the direction"
-            " of the text."
+            "Control characters and marks that change the direction of the text are not"
+            " allowed here."
         )
 
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.query import RawQuerySet
 from django.utils import timezone
 
+from accounts.models import reads_as_written
 from roadmap.models import Resource, Roadmap, Topic, url_key
 
 SUGGESTION_WHY_MAX = 2000
@@ -83,7 +84,8 @@ class Suggestion(models.Model):
         "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])]
     )
     url_key = models.CharField(max_length=600, editable=False, db_index=True)
-    title = models.CharField(max_length=300)
+    # Shown to everyone once accepted: as written.
+    title = models.CharField(max_length=300, validators=[reads_as_written])
     why = models.TextField("Why it belongs", max_length=SUGGESTION_WHY_MAX)
     # Guessed from its words as the importer guesses (a curator may correct it).
     kind = models.CharField(

@@ -337,6 +337,26 @@ def test_display_names_saved_before_lose_their_control_characters_and_direction_
 
 
 @pytest.mark.django_db
+def test_suggested_titles_sent_before_lose_their_control_characters_and_direction_marks():
+    """curation 0004: a title shown to everyone once accepted reads as written."""
+    import importlib
+
+    from django.apps import apps
+
+    from curation.models import Suggestion
+    from tests.factories import TopicFactory, UserFactory
+
+    fields = {"user": UserFactory(), "topic": TopicFactory(), "why": "Good."}
+    turned = Suggestion.objects.create(**fields, url="https://a.example/", title="A\u202e b\x07")
+    kept = Suggestion.objects.create(**fields, url="https://b.example/", title="كتاب عميق")
+    importlib.import_module("curation.migrations.0004_suggestion_titles_read_as_written").tidy(
+        apps, None
+    )
+    assert Suggestion.objects.get(pk=turned.pk).title == "A b"
+    assert Suggestion.objects.get(pk=kept.pk).title == "كتاب عميق"
+
+
+@pytest.mark.django_db
 def test_markdown_saved_with_a_textareas_line_ends_gets_the_files():
     """0018: "\r\n" and "\r" become "\n", as the models now keep them (Django's normalize_newlines)."""
     import importlib

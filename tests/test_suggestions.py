@@ -111,6 +111,8 @@ def test_a_url_another_roadmap_lists_is_said_and_sent_when_sent_again(client, ad
         ({"why": ""}, "This field is required."),
         ({"why": "x" * 2001}, "at most 2000 characters"),
         ({"title": "t" * 301}, "at most 300 characters"),
+        ({"title": "A deep book \u202e reversed"}, "change the direction of the text"),
+        ({"title": "A deep book \u0007"}, "Control characters"),
     ],
 )
 def test_bad_input_gets_a_form_error_and_changes_nothing(client, ada, topic, fields, error):
