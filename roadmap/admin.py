@@ -30,6 +30,7 @@ from roadmap.roadmap_markdown import export_roadmap_markdown
 from roadmap.services import (
     ImportRefused,
     order_renumber,
+    order_settled,
     resource_status_set,
     roadmap_import,
     work_join,
@@ -82,6 +83,7 @@ class TickProtectingFormSet(BaseInlineFormSet):
     deleted; this keeps them shown)."""
 
     def clean(self) -> None:
+        self.orders_settle()  # before the check that no two rows have one order
         super().clean()
         doomed = [
             form.instance.pk
@@ -90,6 +92,28 @@ class TickProtectingFormSet(BaseInlineFormSet):
         ]
         if doomed and (ticks := ticks_under(self.model.objects.filter(pk__in=doomed))):
             raise ValidationError(refusal("A row marked for deletion", ticks, self.model))
+
+    def orders_settle(self) -> None:
+        """Orders typed that tie are settled, not refused, as a row's own page settles
+        them (services.order_settled): each row kept takes the position its order puts it
+        in (`settled`, for OrderedAdmin.save_formset to write); a blank order appends."""
+        rows = [
+            form
+            for form in self.forms
+            if form.is_valid()
+            and form not in self.deleted_forms
+            and form.cleaned_data.get("order") is not None
+        ]
+        moved = [
+            (form.instance, form.initial.get("order"))
+            for form in rows
+            if "order" in form.changed_data
+        ]
+        by_instance = {id(form.instance): form for form in rows}
+        ranked = order_settled([form.instance for form in rows], moved)
+        for position, instance in enumerate(ranked, start=1):
+            instance.order = by_instance[id(instance)].cleaned_data["order"] = position
+        self.settled = ranked
 
 
 class ProgressProtectingAdmin(SelectionChecked):
@@ -133,13 +157,18 @@ class OrderedAdmin(ProgressProtectingAdmin):
         old_parent_id = form.initial.get(obj.order_parent) if change else None
         moved_within = change and old_parent_id == getattr(obj, f"{obj.order_parent}_id")
         was = form.initial.get("order") if moved_within else None
-        order_renumber(items=list(obj.siblings()), moved=obj, was=was)
+        order_renumber(items=list(obj.siblings()), moved=[(obj, was)])
         if old_parent_id and old_parent_id != getattr(obj, f"{obj.order_parent}_id"):
             moved_from = type(obj).objects.filter(**{f"{obj.order_parent}_id": old_parent_id})
             order_renumber(items=list(moved_from))
 
     def save_formset(self, request, form, formset, change) -> None:
         super().save_formset(request, form, formset, change)
+        # The positions the rows' orders were settled to, the rows left unchanged too;
+        # then any appended (blank order) after them.
+        settled = [row for row in getattr(formset, "settled", ()) if row.pk is not None]
+        if settled:
+            formset.model.objects.bulk_update(settled, ["order"])
         fk_name = formset.fk.name
         order_renumber(items=list(formset.model.objects.filter(**{fk_name: formset.instance})))
 

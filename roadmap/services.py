@@ -830,20 +830,27 @@ def share_link_disable(*, user) -> None:
     ShareLink.objects.filter(user=user).delete()
 
 
-def order_renumber(*, items: list, moved=None, was: int | None = None) -> None:
-    """Number siblings 1..n in their current order. `moved`, an item a curator just gave
-    its order, takes the place they typed: before the sibling it ties with when it came
-    from further down (its order `was`) or from elsewhere (None), after it when it came
-    from further up. Saves only the rows whose order changed."""
-    down = was is not None and moved is not None and (moved.order or 0) > was
+def order_settled(items: list, moved: Iterable[tuple] = ()) -> list:
+    """Siblings in the order their orders put them. Of those that tie, each of `moved`
+    (an item a curator just gave its order, with the order it had: None if it is new
+    there) takes the place they typed: before the others when it came from further down
+    or from elsewhere, after them when it came from further up."""
+    moved = list(moved)
 
-    def place(item) -> tuple:
-        tie = 0 if item != moved else (1 if down else -1)
-        return (item.order or 0, tie, item.pk or 0)
+    def tie(item) -> int:
+        for placed, was in moved:
+            if item is placed or (item.pk is not None and item.pk == placed.pk):
+                return 1 if was is not None and (item.order or 0) > was else -1
+        return 0
 
-    ranked = sorted(items, key=place)
+    return sorted(items, key=lambda item: (item.order or 0, tie(item), item.pk or 0))
+
+
+def order_renumber(*, items: list, moved: Iterable[tuple] = ()) -> None:
+    """Number siblings 1..n as `order_settled` ranks them. Saves only the rows whose
+    order changed."""
     changed = []
-    for position, item in enumerate(ranked, start=1):
+    for position, item in enumerate(order_settled(items, moved), start=1):
         if item.order != position:
             item.order = position
             changed.append(item)
@@ -851,7 +858,6 @@ def order_renumber(*, items: list, moved=None, was: int | None = None) -> None:
         type(changed[0]).objects.bulk_update(changed, ["order"])
 
 
-@transaction.atomic
 def resource_status_set(*, resources, status: str) -> int:
     """Publish, unpublish, archive or unarchive resources. Progress rows are never
     touched: an archived resource leaves the totals and comes back with its ticks."""

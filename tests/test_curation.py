@@ -301,6 +301,33 @@ def test_topic_admin_inline_reorders_and_flags_duplicates(admin_client, seed):
     )
 
 
+@pytest.mark.parametrize(("moving", "to", "after"), [(2, 1, [2, 0, 1]), (0, 3, [1, 2, 0])])
+def test_a_row_of_a_topics_page_given_a_position_takes_it(admin_client, db, moving, to, after):
+    """On its topic's page, a resource typed to another's position takes it, the rest
+    moving along, as on its own page: not refused as a duplicate order."""
+    books = resources_in_one_topic(3, title="Book ")
+    topic = books[0].topic
+    data = {
+        "part": topic.part_id,
+        "title": topic.title,
+        "slug": topic.slug,
+        "summary": "",
+        "order": topic.order,
+        "resources-TOTAL_FORMS": "3",
+        "resources-INITIAL_FORMS": "3",
+    }
+    for index, book in enumerate(books):
+        for name in ["title", "status", "url", "kind", "level", "cost", "description", "order"]:
+            data[f"resources-{index}-{name}"] = getattr(book, name)
+        data[f"resources-{index}-id"] = book.pk
+        data[f"resources-{index}-topic"] = topic.pk
+    data[f"resources-{moving}-order"] = to
+    answer = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", data)
+    assert answer.status_code == 302
+    titles = topic.resources.order_by("order").values_list("title", flat=True)
+    assert list(titles) == [f"Book {n}" for n in after]
+
+
 def test_view_on_site_links_to_the_resource_on_the_roadmap(admin_client, seed):
     resource = Resource.objects.first()
     html = admin_client.get("/admin/roadmap/resource/").content.decode()
