@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -158,6 +159,10 @@ def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:
     return retarget(reswap(response, "innerHTML"), "#page-alert")
 
 
+# What an htmx request from a signed-in learner's page carries (base.html, on <body>).
+SENT_SIGNED_IN = "X-Signed-In"
+
+
 @require_POST
 def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Set one resource's state (a learner's in their rows, a visitor's in their session);
@@ -170,6 +175,11 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
     # A visitor's session has no version to check a write against, as a learner's rows
     # have: their figures are counted against the content as it is now.
     signed_in = request.user.is_authenticated
+    if not signed_in and request.headers.get(SENT_SIGNED_IN):
+        # From a learner's page, whose session has ended since (logged out in another
+        # tab, or expired): not a visitor's tick, which their next log-in would overturn
+        # without a word. Not saved, and said so, with a link to log in (htmx_failures).
+        return redirect_to_login(request.get_full_path())
     if not signed_in and not ratelimit.consume(request, action="visitor_write"):
         return too_many_changes(request)
     content, resource = counted_resource(key, current=not signed_in)

@@ -191,6 +191,38 @@ def test_a_tick_after_signing_out_writes_nothing(ada, resource, sign_out, htmx):
     assert not Progress.objects.exists()
 
 
+@pytest.mark.parametrize("done", ["1", "0"])
+@pytest.mark.parametrize("sign_out", SIGN_OUTS.values(), ids=SIGN_OUTS.keys())
+def test_a_tick_from_a_learners_page_whose_session_ended_is_refused_and_said(
+    ada, resource, sign_out, done
+):
+    """The learner's page was open when their session ended (logged out in another tab,
+    or expired): their tick or untick is not taken as a visitor's, which their next
+    log-in would overturn without a word. Nothing is saved, and the page says so, with
+    a link to log in."""
+    from roadmap.models import Progress, VisitorProgress
+
+    client = verified(signed_in(ada))
+    page = client.get(ROADMAP).content.decode()
+    assert '"X-Signed-In": "true"' in page  # what htmx sends from it
+    if done == "0":
+        assert tick(client, resource).status_code == 200
+    sign_out(ada)
+    before = list(Progress.objects.values_list("user", "work", "state"))
+    response = client.post(
+        f"/resources/{resource.public_id}/progress",
+        {"done": done},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{ROADMAP}",
+                 "X-Signed-In": "true"},
+    )  # fmt: skip
+    assert response.status_code == 401
+    said = response.content.decode()
+    assert "You are not logged in any more, so this was not saved." in said
+    assert f'href="/accounts/login/?next={ROADMAP.replace("/", "%2F")}"' in said
+    assert list(Progress.objects.values_list("user", "work", "state")) == before
+    assert not VisitorProgress.objects.exists()
+
+
 @pytest.mark.parametrize(
     "sign_out",
     [way for name, way in SIGN_OUTS.items() if name != "deleted"],  # that deletes the rows

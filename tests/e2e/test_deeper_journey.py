@@ -104,6 +104,22 @@ def test_a_note_saved_after_the_session_ended_stays_in_its_editor(new_page, lear
     expect(editor).to_have_value("An hour of reading, summed up.")
 
 
+def test_a_tick_after_the_session_ended_is_told_and_not_kept_as_a_visitors(new_page, learner):
+    """Logged out meanwhile: the tick is not taken as a visitor's (their next log-in would
+    overturn it without a word), and the alert says so and how to log in."""
+    from accounts.models import Session
+    from roadmap.models import Progress, VisitorProgress
+
+    page = new_page(user=learner)
+    page.goto(ROADMAP)
+    Session.objects.all().delete()
+    checkbox(page, PYTHON_BOOK).check()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("You are not logged in any more, so this was not saved.")
+    expect(alert.get_by_role("link", name="Log in")).to_be_visible()
+    assert not Progress.objects.exists() and not VisitorProgress.objects.exists()
+
+
 def test_a_tick_on_a_resource_gone_since_the_page_loaded_is_told(new_page, learner):
     from roadmap.models import Resource
     from roadmap.services import resource_status_set
