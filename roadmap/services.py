@@ -430,11 +430,16 @@ def _states_join_again(join: WorkJoin, *, user) -> None:
     WorkJoinEntry.objects.bulk_create(entries)
 
 
+class Cleared(NamedTuple):
+    states: int
+    notes: int
+
+
 def progress_reset(
     *, user, part: Part | None = None, roadmap: Roadmap | None = None, notes: bool = False
-) -> int:
+) -> Cleared:
     """Clear `user`'s states of the works listed in `part`, or in `roadmap`, or of every
-    work, and with `notes` their notes on them too; how many states were cleared. A work
+    work, and with `notes` their notes on them too; how many of each. A work
     is one thing in every roadmap: cleared here, it is cleared wherever it is listed. A
     part or a roadmap is what the learner sees counted of it: a listing only staff see
     (a draft), one no one sees (archived) or one to come must not clear a state the
@@ -449,10 +454,9 @@ def progress_reset(
             shown = notes_shown_on(user=user, works=works.values_list("pk", flat=True))
             written = written.filter(work__in=shown)
     with transaction.atomic():
-        deleted, _ = rows.delete()
-        if notes:
-            written.delete()
-    return deleted
+        states, _ = rows.delete()
+        gone, _ = written.delete() if notes else (0, None)
+    return Cleared(states, gone)
 
 
 def note_save(*, user, resource: Resource, text: str, seen: NoteSeen | None = None) -> Note | None:

@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -386,11 +387,11 @@ def progress_reset_page(request: HttpRequest) -> HttpResponse:
             user=request.user, part=part, roadmap=roadmap, notes=form.cleaned_data["notes"]
         )
         chosen = part or roadmap
-        what = f"“{chosen.title}”" if chosen is not None else "every roadmap"
-        notes = " and your notes on it" if form.cleaned_data["notes"] else ""
-        messages.success(
-            request, f"Your progress{notes} on {what} was cleared ({cleared} resources)."
-        )
+        where = f"“{chosen.title}”" if chosen is not None else "Every roadmap"
+        said = f"{where} starts over: {cleared.states} state{pluralize(cleared.states)} cleared"
+        if form.cleaned_data["notes"]:
+            said += f", {cleared.notes} note{pluralize(cleared.notes)} deleted"
+        messages.success(request, f"{said}.")
         return redirect("dashboard")
     return render(request, "roadmap/reset.html", {"form": form})
 

@@ -58,7 +58,7 @@ def test_resetting_one_part_leaves_the_others(client, ada, two_parts):
     left = Progress.objects.filter(user=ada)
     assert {row.work.resources.get() for row in left} == set(two_parts["in_b"])
     page = client.get("/me/").content.decode()
-    assert "Your progress on “Basics” was cleared (2 resources)." in page
+    assert "“Basics” starts over: 2 states cleared." in page
     assert bars(page)[f"part-{two_parts['a'].pk}"] == 0
     assert bars(page)[f"part-{two_parts['b'].pk}"] == 50
 
@@ -73,7 +73,10 @@ def test_notes_are_kept_unless_asked_to_go_too(client, ada, two_parts):
     assert '<label for="id_notes">Also delete my notes</label>' in page
     client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET"})
     assert Note.objects.filter(user=ada).count() == 4
-    client.post("/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET", "notes": "on"})
+    answer = client.post(
+        "/me/reset/", {"scope": two_parts["a"].pk, "confirm": "RESET", "notes": "on"}, follow=True
+    )
+    assert "“Basics” starts over: 0 states cleared, 2 notes deleted." in answer.content.decode()
     assert {note.work.resources.get() for note in Note.objects.filter(user=ada)} == set(
         two_parts["in_b"]
     )
@@ -82,7 +85,8 @@ def test_notes_are_kept_unless_asked_to_go_too(client, ada, two_parts):
 
 
 def test_resetting_everything(client, ada, two_parts):
-    client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"})
+    answer = client.post("/me/reset/", {"scope": "everything", "confirm": "RESET"}, follow=True)
+    assert "Every roadmap starts over: 4 states cleared." in answer.content.decode()
     assert not Progress.objects.filter(user=ada).exists()
 
 

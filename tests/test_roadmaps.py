@@ -690,7 +690,7 @@ def test_resetting_a_whole_roadmap_clears_its_works_wherever_they_are_listed(
     # The book is listed in both roadmaps: cleared in both. Python is not in the track.
     left = Progress.objects.filter(user=learner).values_list("work_id", flat=True)
     assert list(left) == [tracks["python"].work_id]
-    assert "“Computer vision” was cleared (2 resources)" in client.get("/me/").content.decode()
+    assert "“Computer vision” starts over: 2 states cleared." in client.get("/me/").content.decode()
     response = client.post("/me/reset/", {"scope": "roadmap-999999", "confirm": "RESET"})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert Progress.objects.filter(user=learner).count() == 1
