@@ -155,8 +155,8 @@ def too_many_changes(request: HtmxHttpRequest) -> HttpResponse:
     """429 for a visitor's write past the limit: the page that says so, or, with htmx,
     the same words in the page's alert region (base.html lets htmx swap a 429)."""
     if not request.htmx:
-        return ratelimit.respond_429(request)
-    response = render(request, "429.html#explanation", status=429)
+        return render(request, "429.html", {"visitor": True}, status=429)
+    response = render(request, "429.html#explanation", {"visitor": True}, status=429)
     return retarget(reswap(response, "innerHTML"), "#page-alert")
 
 

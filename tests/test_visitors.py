@@ -258,7 +258,10 @@ def test_a_visitors_writes_are_limited_per_address(client, four, settings):
     refused = tick(client, four[3], done=True, htmx=True)
     assert refused.status_code == 429
     assert refused["HX-Retarget"] == "#page-alert" and refused["HX-Reswap"] == "innerHTML"
-    assert "Nothing was saved: please wait a minute" in refused.content.decode()
+    assert (
+        "Nothing was saved: please wait a while before trying again, or log in or sign up:"
+        " a learner's changes are not limited this way." in refused.content.decode()
+    )
     page = tick(client, four[3], done=True)
     assert page.status_code == 429 and "<h1>Too many attempts</h1>" in page.content.decode()
     assert str(four[3].work_id) not in visitor_rows(client)
