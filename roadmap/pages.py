@@ -15,7 +15,7 @@ import hashlib
 from django.core.cache import caches
 from django.utils.safestring import mark_safe
 
-from roadmap.content import Content, RoadmapContent
+from roadmap.content import ROADMAP, Content, RoadmapContent
 from roadmap.filters import FACETS
 from roadmap.models import Note
 from roadmap.progress import LearnerState
@@ -167,11 +167,14 @@ def tick_answer(
     """The htmx answer to a change of one resource's state: its row, and out of band the
     other rows of its roadmap listing the same URL, the bars of its roadmap that count
     its work (its topic's and part's, and those of any other topic or part listing it),
-    the roadmap's overall bar, the navigation's percentage and the announcement. From
+    the roadmap's overall bar, how far through the roadmaps before it that list it too
+    the learner is, the navigation's percentage and the announcement. From
     search's results (`in_results`), which show no bars and the first roadmap's
     percentage in the navigation: the row, that percentage and the announcement."""
     resource = content.by_public_id[public_id]
     listed = content.roadmap_of(resource)
+    counted_in = content.counted_in.get(resource.work_id, ())
+    prerequisites = [p for p in listed.prerequisites if (ROADMAP, p.pk) in counted_in]
 
     def context() -> dict:
         listings = content.counted_works[resource.work_id]
@@ -180,6 +183,7 @@ def tick_answer(
             **VIEWERS[viewer],
             "resource": resource,
             "twins": [other for other in here if other != resource],
+            "prerequisites": prerequisites,
             "topics": list(dict.fromkeys(other.topic for other in here)),
             "parts": list(dict.fromkeys(other.topic.part for other in here)),
             "roadmap": content.first.roadmap if in_results else listed.roadmap,
@@ -194,4 +198,6 @@ def tick_answer(
     # (Kept by this roadmap's version: from the results, also by which roadmap is first,
     # which an edit elsewhere may change.)
     first = content.first.roadmap.pk if in_results else None
-    return kept(listed, template, (public_id, viewer, first), context)
+    # (And by the roadmaps before it that count it: an edit there may change which.)
+    before = tuple(p.pk for p in prerequisites)
+    return kept(listed, template, (public_id, viewer, first, before), context)

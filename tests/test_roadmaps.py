@@ -275,9 +275,27 @@ def test_prerequisites_are_shown_with_the_learners_progress_and_lock_nothing(
     html = roadmap_page(client, tracks["vision"])
     before = html[html.index("Before this") : html.index("</aside>")]
     assert 'href="/roadmaps/deep-learning/"' in before
-    assert "you are 50% through" in before
+    assert f'you are <span id="through-{tracks["general"].pk}">50%</span> through' in before
     assert "Mark CNNs as done" in html  # nothing locked
     assert "Before this" not in roadmap_page(client, tracks["general"])
+
+
+@pytest.mark.parametrize("ticked", ["same_book", "cnn"])
+def test_a_tick_on_a_track_updates_how_far_through_the_roadmap_before_it_is(
+    client, learner, tracks, ticked
+):
+    """The book is listed in the vision track and in the general path before it: ticked
+    on the track's page, "you are N% through" the general path changes in place too. CNNs
+    is the track's alone: the general path's figure is left as it is."""
+    progress_set(user=learner, resource=tracks["python"], done=True)
+    client.force_login(learner)
+    roadmap_page(client, tracks["vision"])
+    resource = tracks[ticked]
+    answer = client.post(
+        f"/resources/{resource.public_id}/progress", {"done": "1"}, headers=HTMX
+    ).content.decode()
+    through = f'<span id="through-{tracks["general"].pk}" hx-swap-oob="true">100%</span>'
+    assert (through in answer) == (ticked == "same_book")
 
 
 def test_the_navigation_shows_the_current_roadmaps_percentage(client, learner, tracks):

@@ -50,6 +50,9 @@ def test_a_tick_in_one_roadmap_shows_done_and_counted_in_another(new_page, learn
     # And back: unticked here, it is not done in the first roadmap either.
     checkbox(page, "Python, again").uncheck()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
+    expect(page.get_by_role("complementary", name="Before this")).to_contain_text(
+        "Deep Learning Roadmap — you are 0% through"  # in place: it lists the book too
+    )
     page.goto(ROADMAP)
     expect(checkbox(page, PYTHON_BOOK)).not_to_be_checked()
     expect(bar(page, "Overall")).to_have_attribute("aria-valuenow", "0")
