@@ -95,3 +95,25 @@ def resources_in_one_topic(count: int, title: str = "R") -> list:
     """One part, one topic, and `count` resources in it, titled "<title>0", "<title>1"..."""
     topic = TopicFactory(part=PartFactory())
     return [ResourceFactory(topic=topic, title=f"{title}{n}") for n in range(count)]
+
+
+def topic_page_form(topic, resources) -> dict:
+    """What admin's page of `topic` posts, unchanged: the topic's fields and a row of its
+    inline for each of `resources`."""
+    data = {
+        "part": topic.part_id,
+        "title": topic.title,
+        "slug": topic.slug,
+        "summary": "",
+        "order": topic.order,
+        "resources-TOTAL_FORMS": len(resources),
+        "resources-INITIAL_FORMS": len(resources),
+        "resources-MIN_NUM_FORMS": "0",
+        "resources-MAX_NUM_FORMS": "1000",
+    }
+    for index, resource in enumerate(resources):
+        for name in ["title", "status", "url", "kind", "level", "cost", "description", "order"]:
+            data[f"resources-{index}-{name}"] = getattr(resource, name)
+        data[f"resources-{index}-id"] = resource.pk
+        data[f"resources-{index}-topic"] = topic.pk
+    return data

@@ -15,6 +15,7 @@ from tests.factories import (
     UserFactory,
     build_roadmap,
     resources_in_one_topic,
+    topic_page_form,
 )
 from tests.progress_helpers import ROADMAP, bars
 
@@ -270,23 +271,8 @@ def test_bad_input_in_admin_gives_form_errors(admin_client, seed, overrides, err
 def test_topic_admin_inline_reorders_and_flags_duplicates(admin_client, seed):
     math = Topic.objects.get(slug="math")
     first, second = math.resources.order_by("order")
-    data = {
-        "part": math.part_id,
-        "title": "Math",
-        "slug": "math",
-        "summary": "",
-        "order": "2",
-        "resources-TOTAL_FORMS": "2",
-        "resources-INITIAL_FORMS": "2",
-        "resources-MIN_NUM_FORMS": "0",
-        "resources-MAX_NUM_FORMS": "1000",
-    }
-    for index, (resource, order) in enumerate([(first, 2), (second, 1)]):
-        for name in ["title", "status", "url", "kind", "level", "cost", "description"]:
-            data[f"resources-{index}-{name}"] = getattr(resource, name)
-        data[f"resources-{index}-id"] = resource.pk
-        data[f"resources-{index}-topic"] = math.pk
-        data[f"resources-{index}-order"] = order
+    data = topic_page_form(math, [first, second])
+    data["resources-0-order"], data["resources-1-order"] = 2, 1
     assert admin_client.post(f"/admin/roadmap/topic/{math.pk}/change/", data).status_code == 302
     assert list(math.resources.order_by("order").values_list("pk", flat=True)) == [
         second.pk,
@@ -307,20 +293,7 @@ def test_a_row_of_a_topics_page_given_a_position_takes_it(admin_client, db, movi
     moving along, as on its own page: not refused as a duplicate order."""
     books = resources_in_one_topic(3, title="Book ")
     topic = books[0].topic
-    data = {
-        "part": topic.part_id,
-        "title": topic.title,
-        "slug": topic.slug,
-        "summary": "",
-        "order": topic.order,
-        "resources-TOTAL_FORMS": "3",
-        "resources-INITIAL_FORMS": "3",
-    }
-    for index, book in enumerate(books):
-        for name in ["title", "status", "url", "kind", "level", "cost", "description", "order"]:
-            data[f"resources-{index}-{name}"] = getattr(book, name)
-        data[f"resources-{index}-id"] = book.pk
-        data[f"resources-{index}-topic"] = topic.pk
+    data = topic_page_form(topic, books)
     data[f"resources-{moving}-order"] = to
     answer = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", data)
     assert answer.status_code == 302

@@ -40,6 +40,7 @@ from tests.factories import (
     RoadmapFactory,
     TopicFactory,
     UserFactory,
+    topic_page_form,
 )
 from tests.progress_helpers import tick, ticked
 
@@ -699,22 +700,7 @@ def test_the_topic_page_asks_too_and_joins_as_chosen(client, curator, review):
     bob = review["learners"][1]
     topic = review["first"].topic
     resources = list(topic.resources.order_by("order"))
-    data = {
-        "part": topic.part_id,
-        "title": topic.title,
-        "slug": topic.slug,
-        "summary": "",
-        "order": topic.order,
-        "resources-TOTAL_FORMS": len(resources),
-        "resources-INITIAL_FORMS": len(resources),
-        "resources-MIN_NUM_FORMS": "0",
-        "resources-MAX_NUM_FORMS": "1000",
-    }
-    for index, resource in enumerate(resources):
-        for name in ["title", "status", "url", "kind", "level", "cost", "description", "order"]:
-            data[f"resources-{index}-{name}"] = getattr(resource, name)
-        data[f"resources-{index}-id"] = resource.pk
-        data[f"resources-{index}-topic"] = topic.pk
+    data = topic_page_form(topic, resources)
     first = resources.index(review["first"])
     data[f"resources-{first}-url"] = CS229
     page = f"/admin/roadmap/topic/{topic.pk}/change/"
