@@ -862,6 +862,7 @@ def order_renumber(*, items: list, moved: Iterable[tuple] = ()) -> None:
         type(changed[0]).objects.bulk_update(changed, ["order"])
 
 
+@transaction.atomic
 def resource_status_set(*, resources, status: str) -> int:
     """Publish, unpublish, archive or unarchive resources. Progress rows are never
     touched: an archived resource leaves the totals and comes back with its ticks."""
