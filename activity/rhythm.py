@@ -56,7 +56,7 @@ class Rhythm:
     def active_this_year(self) -> int:
         """The days the heatmap's year has with a resource moved forward."""
         first = first_day(self.today)
-        return sum(1 for day, n in self.active.items() if n and day >= first)
+        return sum(1 for day, n in self.active.items() if n and first <= day <= self.today)
 
     @cached_property
     def current_streak(self) -> int:

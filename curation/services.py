@@ -111,7 +111,7 @@ def visitor_reports_join(*, visitor: str, user) -> int:
         said = report.comment
         if report.problem not in {kept.problem, Report.Problem.OTHER}:
             said = f"{report.get_problem_display()}. {said}".strip()
-        if said and said not in kept.comment:
+        if said and said not in kept.comment.split("\n\n"):  # (said once)
             kept.comment = f"{kept.comment}\n\n{said}".strip()
             kept.save(update_fields=["comment"])
         report.delete()

@@ -202,6 +202,10 @@ def test_the_year_counts_its_own_active_days_and_the_week_each_resource_once():
     rhythm = rhythm_from(today, changes)
     assert rhythm.last_week == (2, 2)  # resources moved forward, and finished
     assert rhythm.active_this_year == 2  # not the day 500 days ago
+    # A day after today in the learner's zone now (they moved west since): the heatmap
+    # leaves it out, and so does its count.
+    later = rhythm_from(today, [*changes, (3, "not_started", "done", today + timedelta(days=1))])
+    assert later.active_this_year == 2
 
 
 def test_changing_done_for_skipped_is_no_step_forward_and_keeps_the_day_it_was_done(three):

@@ -344,16 +344,23 @@ def test_suggested_titles_sent_before_lose_their_control_characters_and_directio
     from django.apps import apps
 
     from curation.models import Suggestion
-    from tests.factories import TopicFactory, UserFactory
+    from tests.factories import ResourceFactory, TopicFactory, UserFactory
 
     fields = {"user": UserFactory(), "topic": TopicFactory(), "why": "Good."}
     turned = Suggestion.objects.create(**fields, url="https://a.example/", title="A\u202e b\x07")
     kept = Suggestion.objects.create(**fields, url="https://b.example/", title="كتاب عميق")
+    # Accepted before: its resource shows its title; another's the curator retitled.
+    made, retitled = (ResourceFactory(title=title) for title in ("C\u202e d", "Curator's"))
+    for resource, url in ((made, "https://c.example/"), (retitled, "https://d.example/")):
+        Suggestion.objects.create(**fields, url=url, title="C\u202e d", resource=resource)
     importlib.import_module("curation.migrations.0004_suggestion_titles_read_as_written").tidy(
         apps, None
     )
     assert Suggestion.objects.get(pk=turned.pk).title == "A b"
     assert Suggestion.objects.get(pk=kept.pk).title == "كتاب عميق"
+    made.refresh_from_db()
+    retitled.refresh_from_db()
+    assert (made.title, retitled.title) == ("C d", "Curator's")
 
 
 @pytest.mark.django_db

@@ -196,6 +196,11 @@ def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     [
         (("broken", "Mine"), ("broken", "Seen before"), "Mine\n\nSeen before"),
         (("broken", "Mine"), ("broken", "Mine"), "Mine"),  # said once
+        (
+            ("broken", "It moved to a new page"),
+            ("broken", "moved"),
+            "It moved to a new page\n\nmoved",
+        ),
         (("broken", ""), ("paywalled", ""), "It is paywalled now."),
         (("broken", "Mine"), ("other", "It moved"), "Mine\n\nIt moved"),
         # Whole, though longer than one form takes: the curators read every word.

@@ -1,6 +1,7 @@
 """A suggestion's title reads as written (accounts.models.reads_as_written): shown to
 everyone once accepted. Those sent before lose their control characters and direction
-marks, as display names did (by accounts' 0008's rule)."""
+marks, as display names did (by accounts' 0008's rule: runs of spaces become one), and so
+do the titles of the resources accepted ones became."""
 
 import importlib
 
@@ -14,10 +15,15 @@ as_written = importlib.import_module(
 
 
 def tidy(apps, schema_editor):
+    """Each suggestion's title, and the title of the resource one accepted made of it
+    while it still reads as the suggestion's (a curator's own title is theirs)."""
     Suggestion = apps.get_model("curation", "Suggestion")
-    for suggestion in Suggestion.objects.only("pk", "title").iterator():
+    Resource = apps.get_model("roadmap", "Resource")
+    for suggestion in Suggestion.objects.only("pk", "title", "resource_id").iterator():
         if (title := as_written(suggestion.title)) != suggestion.title:
             Suggestion.objects.filter(pk=suggestion.pk).update(title=title)
+            made = Resource.objects.filter(pk=suggestion.resource_id, title=suggestion.title)
+            made.update(title=title)
 
 
 class Migration(migrations.Migration):
