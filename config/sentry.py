@@ -36,6 +36,9 @@ def start(dsn: str, *, environment: str) -> None:
         dsn=dsn,
         environment=environment,
         send_default_pii=False,
+        # (No request bodies either: `send_default_pii` leaves them in, and a form's
+        # fields, a sign-up's password among them, would go with an error.)
+        max_request_body_size="never",
         include_local_variables=False,
         traces_sample_rate=0.0,
         before_send=before_send,

@@ -45,6 +45,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number.") from error
 
 
+def env_bool(name: str, default: bool) -> bool:
+    """A switch: 1, true, yes or on; 0, false, no or off (any case). Anything else is
+    refused: "True" silently read as off would turn TLS or the HTTPS redirect off."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (or true/false, yes/no, on/off).")
+
+
 SECRET_KEY = env("DJANGO_SECRET_KEY", dev_default="django-insecure-development-only")
 if PRODUCTION and (
     SECRET_KEY.startswith(secret_key_rule.SECRET_KEY_INSECURE_PREFIX)
@@ -56,8 +69,11 @@ if PRODUCTION and (
         "DJANGO_SECRET_KEY is not a production key: give a long random one, as "
         "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` prints."
     )
-DEBUG = not PRODUCTION and os.environ.get("DJANGO_DEBUG", "1") == "1"
+DEBUG = not PRODUCTION and env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", dev_default="localhost,127.0.0.1,[::1],testserver")
+if PRODUCTION and "*" in ALLOWED_HOSTS:
+    # Any Host header would be served, and links in mail (a password reset's) built on it.
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the site's hosts, not '*'.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -259,11 +275,11 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") == "1"
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     # Seconds to wait for the server: a run of weekly summaries must not hang on one that
     # stopped answering (activity/digests.py).
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-elif os.environ.get("DJANGO_EMAIL_DISABLED") == "1":
+elif env_bool("DJANGO_EMAIL_DISABLED", False):
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 elif PRODUCTION:
     raise ImproperlyConfigured(
@@ -349,7 +365,7 @@ SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
     CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     # Health checks and the metrics scraper reach each replica directly, over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)

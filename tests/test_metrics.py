@@ -150,3 +150,36 @@ def test_sentry_sends_no_secret_held_in_a_variable_nor_every_scanners_host():
     assert events == 2  # the error, and the real problem logged
     assert with_secret == 0
     assert with_host == 0
+
+
+# A sign-up while the database is down (a real cause of a 500), caught before it leaves.
+SENTRY_SIGN_UP = """
+import django; django.setup()
+import sentry_sdk
+from django.http import HttpResponseServerError
+import config.urls
+config.urls.handler500 = lambda request: HttpResponseServerError()  # (no static manifest)
+sent = []
+sentry_sdk.get_client().transport.capture_envelope = lambda e: sent.append(e.serialize())
+from django.test import Client
+client = Client(raise_request_exception=False, HTTP_HOST="roadmap.example.org")
+answer = client.post("/accounts/signup/", {"username": "alice", "email": "alice@example.com",
+                     "password1": "Hunter2-correct-horse"}, secure=True)
+blob = b"".join(sent)
+print(answer.status_code, len(sent), b"Hunter2-correct" in blob, b"alice@example.com" in blob)
+"""
+
+
+def test_sentry_gets_no_form_a_request_sent():
+    """An error while a form is posted sends no field of it: a sign-up's password and
+    email address stay out of the event (sentry-sdk keeps bodies without personal data
+    otherwise)."""
+    result = load_settings(
+        SENTRY_SIGN_UP,
+        SENTRY_DSN="https://public@sentry.example.org/1",
+        DATABASE_URL="postgresql://app:secret@127.0.0.1:1/roadmap",
+        DATABASE_POOL_TIMEOUT="1",
+        DATABASE_POOL_MIN_SIZE="0",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-4:] == ["500", "1", "False", "False"]

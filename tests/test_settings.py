@@ -68,6 +68,50 @@ def test_the_address_mail_links_to_has_no_trailing_slash_or_leading_dot(override
     assert result.stdout.strip() == site
 
 
+@pytest.mark.parametrize(
+    ("name", "probe"),
+    [("EMAIL_USE_TLS", "EMAIL_USE_TLS"), ("DJANGO_SECURE_SSL_REDIRECT", "SECURE_SSL_REDIRECT")],
+)
+def test_a_switch_reads_the_usual_spellings_and_refuses_the_rest(name, probe):
+    """ "true" or "yes" silently read as off would send mail in clear, or serve over HTTP."""
+    for value, read in [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False),
+                        ("false", False), ("OFF", False), ("", True)]:  # fmt: skip
+        result = load_settings(f"print(settings.{probe})", **{name: value})
+        assert (result.returncode, result.stdout.strip()) == (0, str(read)), value
+    refused = load_settings(f"print(settings.{probe})", **{name: "enabled"})
+    assert refused.returncode != 0 and f"{name} must be 1 or 0" in refused.stderr
+
+
+def test_production_refuses_any_host():
+    """'*' would serve any Host header, and build the links in mail on it."""
+    result = load_settings(DJANGO_ALLOWED_HOSTS="localhost,*")
+    assert result.returncode != 0 and "not '*'" in result.stderr
+
+
+def test_the_compose_stack_starts_as_the_readme_runs_it():
+    """`DJANGO_SECRET_KEY=... docker compose up`: the app's environment as compose gives
+    it, every `${NAME:-default}` at its default, loads (no mail without EMAIL_HOST)."""
+    import re
+
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    given = {"DJANGO_SECRET_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]}
+
+    def resolved(value) -> str:
+        return re.sub(
+            r"\$\{(\w+)(?::[-?]([^}]*))?\}",
+            lambda m: given.get(m[1], m[2] or ""),
+            str(value),
+        )
+
+    environment = {k: resolved(v) for k, v in compose["x-app"]["environment"].items()}
+    keep = {name: None for name in PRODUCTION_ENV}  # nothing but compose's own
+    result = load_settings("print(settings.EMAIL_BACKEND)", **(keep | environment))
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == "django.core.mail.backends.dummy.EmailBackend"
+
+
 def test_production_cookies_are_bound_to_this_host():
     """__Host-: only from this host, over HTTPS, for the whole site (no Domain)."""
     probe = (
