@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 
 class BackupError(Exception):
@@ -52,7 +52,13 @@ def libpq(url: str) -> tuple[str, dict]:
         user, _, host = netloc.rpartition("@")
         netloc = f"{user.partition(':')[0]}@{host}"
         env["PGPASSWORD"] = unquote(parts.password)
-    return urlunsplit(parts._replace(scheme=scheme, netloc=netloc)), env
+    # (libpq takes it as a parameter too: `?password=...`.)
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    for name, value in options:
+        if name == "password":
+            env["PGPASSWORD"] = value
+    query = urlencode([(name, value) for name, value in options if name != "password"])
+    return urlunsplit(parts._replace(scheme=scheme, netloc=netloc, query=query)), env
 
 
 def tables_in(url: str) -> int:

@@ -152,3 +152,20 @@ def test_backups_made_in_the_checkout_stay_out_of_the_image():
     image (COPY . /app) must not take them along."""
     assert "backups/roadmap-" in (REPO / "Makefile").read_text()  # where they go
     assert "backups" in (REPO / ".dockerignore").read_text().split()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:s3cret@db.internal:5432/roadmap?sslmode=require",
+        "postgresql://app@db.internal:5432/roadmap?password=s3cret&sslmode=require",
+    ],
+)
+def test_the_password_goes_by_the_environment_never_on_the_command_line(url):
+    """`ps` shows a command line to every user of the machine: pg_dump's and pg_restore's
+    carry the URL without its password, which they read from PGPASSWORD."""
+    from scripts.backup import libpq
+
+    command_line, env = libpq(url)
+    assert "s3cret" not in command_line and env["PGPASSWORD"] == "s3cret"
+    assert command_line == "postgresql://app@db.internal:5432/roadmap?sslmode=require"
