@@ -234,6 +234,9 @@ SOCIALACCOUNT_PROVIDERS = {
     ]
     if os.environ.get(f"{prefix}_CLIENT_ID") and os.environ.get(f"{prefix}_CLIENT_SECRET")
 }
+# Where each provider's sign-in page is: its button's form, posted to us, is answered by
+# a redirect there, which browsers check against the policy's form-action (below).
+PROVIDER_ORIGINS = {"github": "https://github.com", "google": "https://accounts.google.com"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_FORMS = {"disconnect": "accounts.forms.DisconnectForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
@@ -346,7 +349,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        "form-action": [SELF, *(PROVIDER_ORIGINS[name] for name in SOCIALACCOUNT_PROVIDERS)],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],
         "object-src": [NONE],

@@ -198,6 +198,26 @@ def test_a_provider_s_button_asks_before_it_leaves_the_site(client, db):
     assert page.status_code == 200 and 'method="post"' in page.content.decode()
 
 
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_the_policy_lets_a_provider_s_button_leave_for_its_sign_in_page(client, db, provider):
+    """The button's form is posted to us and answered by a redirect to the provider,
+    which Chrome and Safari check against the Content Security Policy's form-action: that
+    names each configured provider's origin, and only theirs."""
+    from django.conf import settings
+
+    from tests.test_settings import load_settings
+
+    leaves = client.post(f"/accounts/{provider}/login/", {"process": "login"})
+    assert leaves.status_code == 302
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(leaves["Location"]))
+    assert origin == settings.PROVIDER_ORIGINS[provider]
+    probe = "print(*settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    prefix = provider.upper()
+    configured = {f"{prefix}_CLIENT_ID": "id", f"{prefix}_CLIENT_SECRET": "secret"}
+    assert load_settings(probe, **configured).stdout.split() == ["'self'", origin]
+    assert load_settings(probe).stdout.split() == ["'self'"]
+
+
 def test_an_unconfigured_provider_has_no_pages(client, db, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {"github": PROVIDERS["github"]}
     assert client.get("/accounts/google/login/").status_code == 404
