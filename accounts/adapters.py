@@ -1,6 +1,11 @@
-"""allauth's social sign-in, as this site wants it, through its adapter's public hooks."""
+"""allauth's accounts and social sign-in, as this site wants them, through its adapters'
+public hooks."""
+
+import logging
+import smtplib
 
 from allauth.account import app_settings as account_settings
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp
@@ -8,6 +13,23 @@ from allauth.socialaccount.providers import registry
 from django.http import Http404
 
 from accounts.forms import ZONE_COOKIE, browser_zone
+
+logger = logging.getLogger(__name__)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """An address the mail server refuses (a mailbox that is no more) fails that
+        mail alone: the page goes on as for an address with no account, where a reset
+        says nothing either. Logged by the mail's kind and the server's codes, never the
+        address, which the server's words and smtplib's both name (as the weekly
+        summaries are, activity/digests.py)."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = sorted({code for code, _reply in error.recipients.values()})
+            kind = template_prefix.rsplit("/", 1)[-1]
+            logger.warning("A %s mail was refused by the mail server: %s.", kind, codes)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -237,6 +237,7 @@ SOCIALACCOUNT_PROVIDERS = {
 # Where each provider's sign-in page is: its button's form, posted to us, is answered by
 # a redirect there, which browsers check against the policy's form-action (below).
 PROVIDER_ORIGINS = {"github": "https://github.com", "google": "https://accounts.google.com"}
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_FORMS = {"disconnect": "accounts.forms.DisconnectForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

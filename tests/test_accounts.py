@@ -166,3 +166,36 @@ def test_messages_show_on_the_roadmap_after_logging_out(client, seed, learner):
     assert response.redirect_chain[-1][0] == "/"
     assert "You have signed out." in response.content.decode()
     assert "You have signed out." not in client.get(ROADMAP).content.decode()  # shown once
+
+
+def test_a_reset_for_an_address_the_mail_server_refuses_goes_on_and_logs_no_address(
+    client, db, monkeypatch
+):
+    """A mailbox that is no more: the reset page goes on as for any address (no 500), and
+    the log says what kind of mail was refused and the server's code, not the address,
+    which smtplib's error and the server's words both carry."""
+    import logging
+    import smtplib
+
+    from django.core.mail import EmailMessage
+
+    UserFactory(email="ada.private@example.com")
+
+    def refused(*args, **kwargs):
+        reply = (550, b"5.1.1 <ada.private@example.com>: Recipient address rejected")
+        raise smtplib.SMTPRecipientsRefused({"ada.private@example.com": reply})
+
+    monkeypatch.setattr(EmailMessage, "send", refused)
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    for name in ("accounts.adapters", "django.request"):
+        logging.getLogger(name).addHandler(handler)
+    try:
+        answer = client.post("/accounts/password/reset/", {"email": "ada.private@example.com"})
+    finally:
+        for name in ("accounts.adapters", "django.request"):
+            logging.getLogger(name).removeHandler(handler)
+    assert answer.status_code == 302
+    assert "A password_reset_key mail was refused by the mail server: [550]." in logged
+    assert not any("ada.private" in line for line in logged)
