@@ -473,3 +473,47 @@ def test_metrics_reach_the_scraper_directly_and_never_through_the_proxy(proxy, s
         re.MULTILINE,
     )
     assert Browser("127.0.0.5").get(f"{proxy}/metrics")[0] == 404
+
+
+def test_nginx_writes_no_path_of_a_request_it_could_not_pass_on(tmp_path):
+    """Every replica restarting: the 502 is in the access log, and the error log names
+    neither the share page asked for nor the share page it was asked from."""
+    from scripts.localserver import free_port
+    from tests.conftest import NGINX
+
+    prefix = Path(tempfile.mkdtemp(prefix="nginx-"))
+    prefix.chmod(0o755)
+    port, nobody = free_port(), free_port()  # nothing listens on `nobody`
+    (prefix / "site.conf").write_text(nginx_conf([f"http://127.0.0.1:{nobody}"], port))
+    (prefix / "nginx.conf").write_text(
+        f"daemon off; worker_processes 1; pid {prefix}/nginx.pid;"
+        f" error_log {prefix}/error.log info; events {{ worker_connections 64; }}"
+        f" http {{ client_body_temp_path {prefix}/b; proxy_temp_path {prefix}/p;"
+        f" fastcgi_temp_path {prefix}/f; uwsgi_temp_path {prefix}/u;"
+        f" scgi_temp_path {prefix}/s; include {prefix}/site.conf; }}"
+    )
+    command = [NGINX, "-e", f"{prefix}/error.log", "-p", str(prefix), "-c", f"{prefix}/nginx.conf"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    token, other = "T" * 32, "R" * 32
+    try:
+        for _ in range(100):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/p/{token}/",
+                headers={"Referer": f"https://roadmap.example.org/p/{other}/"},
+            )
+            try:
+                urllib.request.urlopen(request, timeout=2)
+            except urllib.error.HTTPError as error:
+                assert error.code == 502
+                break
+            except OSError:  # not listening yet
+                time.sleep(0.05)
+        else:
+            raise AssertionError("nginx never answered")
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+        written = out.decode() + err.decode() + (prefix / "error.log").read_text()
+        shutil.rmtree(prefix, ignore_errors=True)
+    assert '"status":502' in written  # the access log's line
+    assert token not in written and other not in written
