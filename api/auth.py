@@ -5,10 +5,12 @@ act through a learner's browser (no CSRF to guard against)."""
 from __future__ import annotations
 
 import copy
+import ipaddress
 import logging
 import threading
 from datetime import timedelta
 
+from allauth import app_settings as allauth_settings
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
@@ -101,6 +103,19 @@ class PerAddress(AnonRateThrottle):
 
     def wait(self) -> float | None:
         return super(PerAddress, self._counting.throttle).wait()
+
+    def get_ident(self, request: HttpRequest) -> str | None:
+        """An IPv6 client by its network (a /64, as allauth's limits count it: one host
+        has them all), any other by its address."""
+        found = super().get_ident(request)
+        try:
+            address = ipaddress.ip_address(found)
+        except ValueError:
+            return found
+        if address.version == 4:
+            return found
+        prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 
 
 per_token = PerToken(settings.API_RATE_LIMIT)

@@ -594,6 +594,21 @@ def test_wrong_tokens_are_limited_per_address(client, learner, roadmap, reader, 
     assert other.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
 
 
+def test_wrong_tokens_from_one_ipv6_network_share_its_allowance(db, monkeypatch):
+    """One host has a whole /64 of addresses: counted as one, as allauth's limits count
+    them; another network has its own allowance."""
+    monkeypatch.setattr(wrong_tokens, "num_requests", 2)
+    answers = [
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}")
+        .get("/api/v1/me/progress", **bearer("dlr_guess"))
+        .status_code
+        for n in range(1, 5)
+    ]
+    assert answers == [401, 401, 429, 429]
+    elsewhere = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert elsewhere.get("/api/v1/me/progress", **bearer("dlr_guess")).status_code == 401
+
+
 def test_activity_is_paged_and_a_page_past_the_end_points_back_to_the_last(
     client, learner, roadmap, reader
 ):
