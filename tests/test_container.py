@@ -58,6 +58,15 @@ def test_the_image_keeps_its_code_out_of_reach_of_the_app_and_secrets_out():
 
 def listening_address(env: dict) -> str:
     """Where scripts/serve says gunicorn listens, with `env`; the server is stopped then."""
+    said, port = gunicorn_says(env)
+    if match := re.search(r"Listening at: http://(\S+):" + str(port), said[-1]):
+        return match[1]
+    raise AssertionError("gunicorn said nowhere it listens")
+
+
+def gunicorn_says(env: dict) -> tuple[list[str], int]:
+    """What scripts/serve's gunicorn writes, with `env`, up to where it says it listens
+    (on which port); the server is stopped then."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -69,17 +78,31 @@ def listening_address(env: dict) -> str:
     try:
         selector = selectors.DefaultSelector()
         selector.register(server.stderr, selectors.EVENT_READ)
-        deadline = time.monotonic() + 30
+        deadline, said = time.monotonic() + 30, []
         while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
             line = server.stderr.readline()
-            if match := re.search(r"Listening at: http://(\S+):" + str(port), line):
-                return match[1]
             if not line:
                 break
-        raise AssertionError("gunicorn said nowhere it listens")
+            said.append(line)
+            if "Listening at: " in line:
+                return said, port
+        raise AssertionError(f"gunicorn said nowhere it listens: {said}")
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_in_production_gunicorn_s_own_lines_are_json_as_the_app_s():
+    """Its start, a worker it stopped, a request it could not read: a log collector
+    reading one JSON object a line reads these too."""
+    import json
+
+    said, _port = gunicorn_says({"DJANGO_ENV": "production"})
+    lines = [json.loads(line) for line in said]
+    assert {line["logger"] for line in lines} == {"gunicorn.error"}
+    assert any(line["message"].startswith("Listening at: ") for line in lines)
+    said, _port = gunicorn_says({})  # outside production, gunicorn's own
+    assert said[-1].startswith("[")
 
 
 def test_the_server_listens_beyond_this_machine_only_in_production():
