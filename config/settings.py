@@ -279,7 +279,11 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # STARTTLS (port 587), or TLS from the first byte (port 465): one or the other.
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    if EMAIL_USE_SSL and EMAIL_USE_TLS:
+        raise ImproperlyConfigured("Set EMAIL_USE_SSL or EMAIL_USE_TLS, not both.")
     # Seconds to wait for the server: a run of weekly summaries must not hang on one that
     # stopped answering (activity/digests.py).
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
@@ -308,8 +312,12 @@ LINK_CHECK_CRON = os.environ.get("LINK_CHECK_CRON", "0 3 * * 1")
 # every 30 minutes, so they are at most that old (and the time the computation takes).
 INSIGHTS_REFRESH_CRON = os.environ.get("INSIGHTS_REFRESH_CRON", "*/30 * * * *")
 
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "Deep Learning Roadmap <roadmap@localhost>"
+# The sender of account mail: in production at the site's own host (a mail server, and
+# the receiving ones, refuse or bin mail from "localhost").
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or (
+    f"Deep Learning Roadmap <roadmap@{ALLOWED_HOSTS[0].lstrip('.')}>"
+    if PRODUCTION
+    else "Deep Learning Roadmap <roadmap@localhost>"
 )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -373,6 +381,8 @@ if PRODUCTION:
     # Health checks and the metrics scraper reach each replica directly, over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured("DJANGO_SECURE_HSTS_SECONDS must be 0 (off) or more.")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True

@@ -82,6 +82,22 @@ def test_a_switch_reads_the_usual_spellings_and_refuses_the_rest(name, probe):
     assert refused.returncode != 0 and f"{name} must be 1 or 0" in refused.stderr
 
 
+def test_mail_is_sent_from_the_site_s_host_over_tls_of_either_kind():
+    probe = "print(settings.DEFAULT_FROM_EMAIL, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL)"
+    assert load_settings(probe).stdout.strip() == (
+        "Deep Learning Roadmap <roadmap@roadmap.example.org> True False"
+    )
+    ssl = load_settings(probe, EMAIL_USE_SSL="1", EMAIL_PORT="465").stdout.split()[-2:]
+    assert ssl == ["False", "True"]
+    both = load_settings(probe, EMAIL_USE_SSL="1", EMAIL_USE_TLS="1")
+    assert both.returncode != 0 and "not both" in both.stderr
+
+
+def test_production_refuses_a_negative_hsts_time():
+    result = load_settings(DJANGO_SECURE_HSTS_SECONDS="-1")
+    assert result.returncode != 0 and "DJANGO_SECURE_HSTS_SECONDS" in result.stderr
+
+
 def test_production_refuses_any_host():
     """'*' would serve any Host header, and build the links in mail on it."""
     result = load_settings(DJANGO_ALLOWED_HOSTS="localhost,*")
