@@ -74,6 +74,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", dev_default="localhost,127.0.0.
 if PRODUCTION and "*" in ALLOWED_HOSTS:
     # Any Host header would be served, and links in mail (a password reset's) built on it.
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the site's hosts, not '*'.")
+# The site's own host, where mail links to and is sent from: the first allowed (one
+# allowed with its subdomains, ".example.org", is the site at "example.org").
+SITE_HOST = ALLOWED_HOSTS[0].lstrip(".")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -299,10 +302,9 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Where links in mail sent by a job (no request to build them from) point: the site's
 # address as its learners reach it.
-# (A host allowed with its subdomains, ".example.org", is the site at "example.org".)
 SITE_URL = (
     os.environ.get("SITE_URL")
-    or (f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000")
+    or (f"https://{SITE_HOST}" if PRODUCTION else "http://127.0.0.1:8000")
 ).rstrip("/")
 
 # Jobs (procrastinate, on the database): each app's tasks.py, procrastinate's default. How
@@ -315,7 +317,7 @@ INSIGHTS_REFRESH_CRON = os.environ.get("INSIGHTS_REFRESH_CRON", "*/30 * * * *")
 # The sender of account mail: in production at the site's own host (a mail server, and
 # the receiving ones, refuse or bin mail from "localhost").
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or (
-    f"Deep Learning Roadmap <roadmap@{ALLOWED_HOSTS[0].lstrip('.')}>"
+    f"Deep Learning Roadmap <roadmap@{SITE_HOST}>"
     if PRODUCTION
     else "Deep Learning Roadmap <roadmap@localhost>"
 )
