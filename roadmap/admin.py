@@ -80,7 +80,10 @@ def refusal(what: str, ticks: int, model) -> str:
 class TickProtectingFormSet(BaseInlineFormSet):
     """An inline's rows: one whose resources learners have ticked cannot be deleted here
     either (the database keeps the states and notes, on their works, whatever is
-    deleted; this keeps them shown)."""
+    deleted; this keeps them shown). Their orders are settled as a row's own page
+    settles them."""
+
+    settled: list = ()  # the rows kept, as `orders_settle` ranked them
 
     def clean(self) -> None:
         self.orders_settle()  # before the check that no two rows have one order
@@ -96,7 +99,7 @@ class TickProtectingFormSet(BaseInlineFormSet):
     def orders_settle(self) -> None:
         """Orders typed that tie are settled, not refused, as a row's own page settles
         them (services.order_settled): each row kept takes the position its order puts it
-        in (`settled`, for OrderedAdmin.save_formset to write); a blank order appends."""
+        in (written by `save`, the rows left unchanged too); a blank order appends."""
         rows = [
             form
             for form in self.forms
@@ -114,6 +117,12 @@ class TickProtectingFormSet(BaseInlineFormSet):
         for position, instance in enumerate(ranked, start=1):
             instance.order = by_instance[id(instance)].cleaned_data["order"] = position
         self.settled = ranked
+
+    def save(self, commit: bool = True) -> list:
+        saved = super().save(commit)
+        if commit and (rows := [row for row in self.settled if row.pk is not None]):
+            self.model.objects.bulk_update(rows, ["order"])
+        return saved
 
 
 class ProgressProtectingAdmin(SelectionChecked):
@@ -164,11 +173,7 @@ class OrderedAdmin(ProgressProtectingAdmin):
 
     def save_formset(self, request, form, formset, change) -> None:
         super().save_formset(request, form, formset, change)
-        # The positions the rows' orders were settled to, the rows left unchanged too;
-        # then any appended (blank order) after them.
-        settled = [row for row in getattr(formset, "settled", ()) if row.pk is not None]
-        if settled:
-            formset.model.objects.bulk_update(settled, ["order"])
+        # (The rows' settled positions are written: those appended, blank, after them.)
         fk_name = formset.fk.name
         order_renumber(items=list(formset.model.objects.filter(**{fk_name: formset.instance})))
 

@@ -301,6 +301,25 @@ def test_a_row_of_a_topics_page_given_a_position_takes_it(admin_client, db, movi
     assert list(titles) == [f"Book {n}" for n in after]
 
 
+def test_a_topics_page_places_a_new_row_where_typed_and_closes_the_gap_of_one_deleted(
+    admin_client, db
+):
+    """A row added at position 1 goes first, the rest moving along; a row deleted in the
+    same save leaves no gap: 1..n."""
+    books = resources_in_one_topic(3, title="Book ")
+    topic = books[0].topic
+    data = topic_page_form(topic, books)
+    data["resources-1-DELETE"] = "on"
+    new = {"title": "New", "url": "https://new.example/", "kind": "book", "status": "published"}
+    for name, value in {**new, "order": 1, "topic": topic.pk, "description": ""}.items():
+        data[f"resources-3-{name}"] = value
+    data["resources-TOTAL_FORMS"] = 4
+    answer = admin_client.post(f"/admin/roadmap/topic/{topic.pk}/change/", data)
+    assert answer.status_code == 302
+    rows = topic.resources.order_by("order").values_list("order", "title")
+    assert list(rows) == [(1, "New"), (2, "Book 0"), (3, "Book 2")]
+
+
 def test_view_on_site_links_to_the_resource_on_the_roadmap(admin_client, seed):
     resource = Resource.objects.first()
     html = admin_client.get("/admin/roadmap/resource/").content.decode()
