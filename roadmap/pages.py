@@ -173,7 +173,8 @@ def tick_answer(
     percentage in the navigation: the row, that percentage and the announcement."""
     resource = content.by_public_id[public_id]
     listed = content.roadmap_of(resource)
-    counted_in = content.counted_in.get(resource.work_id, ())
+    # The roadmaps before it that count it too (search's results show none of them).
+    counted_in = () if in_results else content.counted_in.get(resource.work_id, ())
     prerequisites = [p for p in listed.prerequisites if (ROADMAP, p.pk) in counted_in]
 
     def context() -> dict:
