@@ -56,6 +56,7 @@ def servers(django_db_setup):
         "DJANGO_ALLOWED_HOSTS": f"{PUBLIC_HOST},127.0.0.1",
         # As in docker-compose.yml: one proxy of ours in front.
         "ALLAUTH_TRUSTED_PROXY_COUNT": "1",
+        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
     }
     # Both start at once: each waits on its own imports, not on the other's.
     launched = [launch_server(env, workers=1, threads=2) for _ in range(2)]
@@ -213,7 +214,7 @@ def renders(base: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def test_an_edit_shows_at_once_to_every_viewer_through_every_process(servers, settings):
+def test_an_edit_shows_at_once_to_every_viewer_through_every_process(servers):
     """Each process keeps the pages it rendered. An edit in one roadmap shows on the
     next request to a visitor, a learner and a curator, through either process, and
     leaves the other roadmap's kept pages in place: no process renders them again."""
@@ -222,7 +223,6 @@ def test_an_edit_shows_at_once_to_every_viewer_through_every_process(servers, se
     ResourceFactory(topic__part__roadmap=RoadmapFactory(slug="vision", order=2), title="Seeing")
     visitor, learner, curator = Browser(), Browser(), Browser()
     assert learner.sign_up(servers[0], "lena") == 200
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     StaffFactory(username="stan", password=PASSWORD)
     curator.post(f"{servers[1]}/accounts/login/", {"login": "stan", "password": PASSWORD})
     assert "Admin" in curator.get(f"{servers[1]}/")[1]
@@ -249,10 +249,8 @@ def test_an_edit_shows_at_once_to_every_viewer_through_every_process(servers, se
     assert [renders(base) for base in servers] == [before[0] + 3, before[1]]
 
 
-def test_the_login_rate_limit_counts_attempts_across_both(servers, settings):
+def test_the_login_rate_limit_counts_attempts_across_both(servers):
     a, b = servers
-    # Hash with the servers' hasher, not the fast one the in-process tests use.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     UserFactory(username="carol", password="correct horse battery staple")
     browser = Browser()
     for base in [a, b, a, b, a]:
@@ -341,9 +339,7 @@ def failed_login(browser: Browser, base: str, username: str, **headers) -> str:
 
 
 @pytest.mark.nginx
-def test_behind_the_proxy_failed_logins_from_one_address_do_not_lock_out_another(proxy, settings):
-    # Hash with the servers' hasher, not the fast one the in-process tests use.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+def test_behind_the_proxy_failed_logins_from_one_address_do_not_lock_out_another(proxy):
     UserFactory(username="grace", password=PASSWORD)
     attacker = Browser("127.0.0.2")
     for attempt in range(10):
