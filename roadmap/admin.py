@@ -23,6 +23,7 @@ from roadmap.models import (
     Resource,
     Roadmap,
     Topic,
+    VisitorProgress,
     Work,
     url_key,
 )
@@ -49,13 +50,12 @@ RESOURCE_PATHS = {
 
 
 def ticks_under(queryset: QuerySet) -> int:
-    """How many states and notes learners have on the works of the resources under
-    `queryset` (of any model in RESOURCE_PATHS)."""
+    """How many states and notes learners have, and states visitors keep (theirs at sign
+    up), on the works of the resources under `queryset` (of any model in RESOURCE_PATHS)."""
     resources = Resource.objects.filter(**{f"{RESOURCE_PATHS[queryset.model]}__in": queryset})
     works = Work.objects.filter(resources__in=resources)
-    return (
-        Progress.objects.filter(work__in=works).count()
-        + Note.objects.filter(work__in=works).count()
+    return sum(
+        model.objects.filter(work__in=works).count() for model in (Progress, Note, VisitorProgress)
     )
 
 
@@ -72,8 +72,8 @@ def refusal(what: str, ticks: int, model) -> str:
             "totals, and unarchiving brings everyone's states and notes back."
         )
     return (
-        f"{what} cannot be deleted: learners have marked its resources or written notes on "
-        f"them {ticks} time(s). {instead}"
+        f"{what} cannot be deleted: learners (or visitors, until they sign up) have marked "
+        f"its resources or written notes on them {ticks} time(s). {instead}"
     )
 
 

@@ -63,6 +63,16 @@ def test_deleting_a_ticked_resource_is_refused_and_points_to_archive(admin_clien
     assert Progress.objects.filter(work__resources=ticked).exists()
 
 
+def test_deleting_a_resource_a_visitor_ticked_is_refused_too(admin_client, client, three):
+    # (Their state is kept for their sign-up, on the resource's work.)
+    client.post(f"/resources/{three[0].public_id}/progress", {"state": "done"})
+    response = admin_client.post(
+        f"/admin/roadmap/resource/{three[0].pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert "learners (or visitors, until they sign up) have marked" in messages_on(response)
+    assert Resource.objects.filter(pk=three[0].pk).exists()
+
+
 def test_bulk_delete_of_ticked_resources_is_refused(admin_client, ticked):
     response = admin_client.post(
         "/admin/roadmap/resource/",
