@@ -26,6 +26,7 @@ from curation.services import (
 from roadmap.content import content_at, content_version, counted_resource, latest_content
 from roadmap.models import Resource
 from roadmap.services import visitor_of
+from roadmap.views import back_of, back_to_row
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -121,7 +122,8 @@ def suggestion_page(request, form, topic, listed: list[Resource], *, status: int
 def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Report a problem with a resource, as a learner or a visitor (visitors rate-limited
     by address, as logins are); a second report while one is open is not filed again."""
-    _content, resource = counted_resource(str(public_id))
+    # (As the content is now: a page to read, so as a curator's edit just left it.)
+    _content, resource = counted_resource(str(public_id), current=True)
     status = 200
     if request.method == "POST":
         form = ReportForm(request.POST, auto_id=report_ids(resource))
@@ -150,7 +152,7 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 )
                 context = {"resource": resource, "said": said}
                 partial = "curation/report.html#report-sent"
-                return sent(request, partial, context, back=resource.get_absolute_url())
+                return sent(request, partial, context, back=back_to_row(request, resource))
     elif request.htmx and request.GET.get("close"):  # Cancel: the button again
         context = {"resource": resource, "focus": True}  # the keyboard back on the link
         return render(request, "curation/row_actions.html#report-open", context)
@@ -159,7 +161,12 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
         form.fields["problem"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     focus_first_error(form)
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
-    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    context = {
+        "resource": resource,
+        "form": form,
+        "in_place": request.htmx,
+        "back": back_of(request),
+    }
     return render(request, template, context, status=status)
 
 

@@ -1,14 +1,15 @@
 import heapq
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -233,19 +234,29 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 
 
 def back_to_row(request: HttpRequest, resource: Resource) -> str:
-    """Where a tick sent without JavaScript goes back to: the page it was sent from (a
-    filtered roadmap, search results), at the resource's row, if that page is this site's
-    (its Referer, sent by browsers under the same-origin policy); otherwise the row on its
-    roadmap's page."""
-    came_from = request.headers.get("Referer", "").partition("#")[0]
+    """Where a form about `resource` sent without JavaScript goes back to: the page it
+    was sent from (a filtered roadmap, search results), at the resource's row, if that page
+    is this site's: named by the form (`back`, on a page of its own: `back_of`), or
+    else its Referer (sent by browsers under the same-origin policy); otherwise the row on
+    its roadmap's page."""
+    for came_from in (request.POST.get("back", ""), request.headers.get("Referer", "")):
+        if page := this_sites_page(request, came_from):
+            return f"{page}#{resource.anchor}"
+    return resource.get_absolute_url()
+
+
+def this_sites_page(request: HttpRequest, url: str) -> str | None:
+    """`url` without its fragment if it is a page of this site other than the one asked
+    for (a client's own Referer may name that one); None otherwise."""
+    url = url.partition("#")[0]
     if (
         url_has_allowed_host_and_scheme(
-            came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
-        and urlsplit(came_from).path != request.path
-    ):  # (a client's own, naming this POST)
-        return f"{came_from}#{resource.anchor}"
-    return resource.get_absolute_url()
+        and urlsplit(url).path != request.path
+    ):
+        return url
+    return None
 
 
 def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, float]]:
@@ -471,13 +482,16 @@ def note_changed(request: HtmxHttpRequest, public_id, *, written_for: int | None
 
 
 @private_page
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """The learner's own note on a resource: an editor in place with htmx, a page of its
     own without JavaScript. Nobody else's note is ever read here: a note is found by its
     author and the resource, at the content as it is (a curator may have just given the
     resource another URL, and the learner another note there)."""
+    if not request.user.is_authenticated:
+        if request.method == "POST" and not request.htmx and "text" in request.POST:
+            return note_not_saved(request, public_id)
+        return redirect_to_login(request.get_full_path())  # (htmx: said, editor kept)
     _content, resource = counted_resource(str(public_id), current=True)
     note = Note.objects.filter(user=request.user, work=resource.work_id).first()
     if request.method == "POST":
@@ -502,7 +516,7 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
                 if not request.htmx:
                     said = "Your note was saved." if note else "Your note was deleted."
                     messages.success(request, said)
-                    return redirect(resource.get_absolute_url())
+                    return redirect(back_to_row(request, resource))
                 return render(
                     request,
                     "roadmap/roadmap.html#note-saved",
@@ -514,5 +528,38 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
             return render(request, "roadmap/roadmap.html#note-area", context)
         form = NoteForm(initial={"text": note.text if note else ""}, resource=resource, note=note)
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
-    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    context = {
+        "resource": resource,
+        "form": form,
+        "in_place": request.htmx,
+        "back": back_of(request),
+    }
     return render(request, template, context)
+
+
+def note_not_saved(request: HttpRequest, public_id) -> HttpResponse:
+    """A note sent without JavaScript from a page whose session has ended since (logged
+    out in another tab, or expired): not saved, and said so, with what was typed shown
+    to copy and a link to log in. Nothing is kept for later: the next to log in on this
+    browser may be somebody else."""
+    _content, resource = counted_resource(str(public_id), current=True)
+    context = {
+        "resource": resource,
+        "typed": request.POST["text"],
+        "log_in": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
+    }
+    return render(request, "roadmap/note.html", context, status=403)
+
+
+def back_of(request: HtmxHttpRequest) -> str:
+    """What a form on a page of its own names as `back` (`back_to_row`): the page of this
+    site it was opened from (its Referer), or, once sent, what it named; none in place
+    (htmx answers there)."""
+    if request.htmx:
+        return ""
+    came_from = (
+        request.POST.get("back", "")
+        if request.method == "POST"
+        else request.headers.get("Referer", "")
+    )
+    return this_sites_page(request, came_from) or ""

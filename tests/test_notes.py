@@ -65,6 +65,39 @@ def test_without_javascript_the_note_page_saves_and_returns_to_the_row(client, a
     assert "Chapter 3 first." in client.get(note_url(three[0])).content.decode()  # to edit
 
 
+def test_without_javascript_a_note_goes_back_to_the_page_its_editor_was_opened_from(
+    client, ada, three
+):
+    filtered = f"http://testserver{ROADMAP}?kind=book"
+    page = client.get(note_url(three[0]), headers={"Referer": filtered}).content.decode()
+    assert f'<input type="hidden" name="back" value="{filtered.replace("&", "&amp;")}">' in page
+    assert f'href="{filtered}#{three[0].anchor}"' in page  # Cancel goes back there too
+    response = client.post(note_url(three[0]), {"text": "Chapter 3 first.", "back": filtered})
+    assert response.status_code == 302 and response["Location"] == f"{filtered}#{three[0].anchor}"
+    # Another site's address, or none, is no way back: the row on its roadmap.
+    for back in ("https://elsewhere.example/", ""):
+        page = client.get(note_url(three[0]), headers={"Referer": back}).content.decode()
+        assert 'name="back"' not in page
+        response = client.post(note_url(three[0]), {"text": "Chapter 4.", "back": back})
+        assert response["Location"] == f"{ROADMAP}#{three[0].anchor}"
+
+
+def test_without_javascript_a_note_sent_after_the_session_ended_is_shown_back_unsaved(
+    client, ada, three
+):
+    client.logout()  # (in another tab, or the session expired)
+    typed = "Three pages of <careful> notes.\r\nAnd a second line."
+    response = client.post(note_url(three[0]), {"text": typed})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "You are not logged in any more, so this note was not saved." in page
+    assert ">Three pages of &lt;careful&gt; notes.\r\nAnd a second line.</textarea>" in page
+    assert f'href="/accounts/login/?next=%2Fresources%2F{three[0].public_id}%2Fnote"' in page
+    assert not Note.objects.exists()
+    # With htmx the editor keeps the text, and the alert says so (htmx_failures).
+    assert client.post(note_url(three[0]), {"text": typed}, headers=HTMX).status_code == 401
+
+
 def test_a_post_without_the_text_is_refused_and_the_note_kept(client, ada, three):
     note_save(user=ada, resource=three[0], text="keep me")
     for headers in (HTMX, {}):

@@ -218,3 +218,23 @@ def test_two_forms_open_in_place_name_each_its_own_fields(client, three, learner
         seen |= ids
         for target in re.findall(r'<label for="([^"]+)"', fragment):
             assert target in ids, (path, target)
+
+
+def test_without_javascript_a_report_goes_back_to_the_page_it_was_opened_from(client, three):
+    results = "http://testserver/search/?q=book"
+    page = client.get(report_url(three[0]), headers={"Referer": results}).content.decode()
+    assert f'<input type="hidden" name="back" value="{results}">' in page
+    response = client.post(report_url(three[0]), {"problem": "broken", "back": results})
+    assert response.status_code == 302 and response["Location"] == f"{results}#{three[0].anchor}"
+    assert "your report was sent" in client.get(results).content.decode()
+
+
+def test_the_report_page_shows_the_resource_as_a_curator_just_left_it(client, three):
+    from roadmap.models import Resource
+
+    client.get(ROADMAP)  # this process has read the content
+    Resource.objects.filter(pk=three[0].pk).update(title="Book 0, second edition")
+    page = client.get(report_url(three[0])).content.decode()
+    assert "Report a problem with" in page and "Book 0, second edition" in page
+    Resource.objects.filter(pk=three[0].pk).update(status="archived")
+    assert client.get(report_url(three[0])).status_code == 404
