@@ -76,6 +76,10 @@ function edited(form) {
   return [...form.elements].some((field) => {
     if (field.type === "hidden") return false;
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.type === "select-one") {
+      // (With no option marked selected, a browser shows the first: not a choice made.)
+      return field.selectedIndex !== Math.max([...field.options].findLastIndex((o) => o.defaultSelected), 0);
+    }
     if (field.tagName === "SELECT") return [...field.options].some((o) => o.selected !== o.defaultSelected);
     return "defaultValue" in field && field.value !== field.defaultValue;
   });
@@ -90,9 +94,13 @@ function say(sentence) {
   const alert = pageAlert();
   if (alert) alert.textContent = sentence;
 }
+// A tick that failed puts its row's controls back as the page was sent, which is what is
+// saved, not as they were clicked (a request replaced by a newer one is no failure).
+const putBack = (detail) => (detail.requestConfig?.elt ?? detail.elt)?.closest?.("form.resource-heading")?.reset();
 document.addEventListener("htmx:beforeRequest", () => pageAlert()?.replaceChildren());
 document.addEventListener("htmx:beforeSwap", (event) => {
   const detail = event.detail;
+  if (detail.isError) putBack(detail);
   if (!detail.isError || detail.shouldSwap) return;
   if (detail.xhr.getResponseHeader("HX-Retarget") === "#page-alert") {
     detail.shouldSwap = true;
@@ -100,6 +108,20 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     say(`The site did not answer as it should (error ${detail.xhr.status}). Reload the page to see what was saved.`);
   }
 });
-document.addEventListener("htmx:sendError", () => {
+document.addEventListener("htmx:sendError", (event) => {
+  putBack(event.detail);
   say("The site could not be reached, so this was not sent. Check your connection, then try again.");
+});
+
+// A page outlives the CSRF token it was sent with: logging in again (in another tab, as
+// the alert of an ended session says to) gives the browser a new one. Each request takes
+// the browser's token as it is now (Django's cookie, readable by design: "__Host-" in
+// production), in the header and in a form's own field, which Django reads first.
+document.addEventListener("htmx:configRequest", (event) => {
+  const token = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/)?.[1];
+  if (!token) return;
+  const detail = event.detail;
+  if (detail.verb === "get") return;
+  detail.headers["X-CSRFToken"] = token;
+  if (detail.parameters.has("csrfmiddlewaretoken")) detail.parameters.set("csrfmiddlewaretoken", token);
 });
