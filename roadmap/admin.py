@@ -38,6 +38,8 @@ from roadmap.services import (
     work_join_plan,
     work_join_undo_refused,
     work_join_undone_by,
+    work_take,
+    work_take_plan,
 )
 
 # The lookup from Resource to each model whose rows hold resources.
@@ -206,10 +208,11 @@ def formfield_with_https(db_field, **kwargs):
 
 class ResourceForm(forms.ModelForm):
     """A resource, and, when its URL is corrected to one listed already while it was the
-    only listing of its own, what becomes of its learners' states: the curator is told
-    before anything moves, and chooses."""
+    only listing of its own, or set back after another resource came to list the one its
+    states moved to, what becomes of its learners' states: the curator is told before
+    anything moves, and chooses."""
 
-    KEEP, JOIN = "keep", "join"
+    KEEP, JOIN, TAKE = "keep", "join", "take"
     learners_states = forms.ChoiceField(
         label="Learners' states on the old address",
         required=False,
@@ -217,9 +220,11 @@ class ResourceForm(forms.ModelForm):
             ("", "—"),
             (KEEP, "Keep them with the old URL (they come back if it is listed again)"),
             (JOIN, "Join them into the new URL's (setting the URL back undoes it)"),
+            (TAKE, "Take them with this resource to its new URL (the others keep the old one)"),
         ],
         help_text="Asked only when the new URL is listed already and this resource was the"
-        " only listing of the old one.",
+        " only listing of the old one (keep or join), or when this resource's URL is set"
+        " back after another came to list the one it was corrected to (keep or take).",
     )
 
     class Meta:
@@ -248,16 +253,37 @@ class ResourceForm(forms.ModelForm):
             self.add_error("url", refused)
         # Setting a URL back undoes its join (Resource.save): nothing to ask then.
         self.join = url and not self.undone and work_join_plan(resource=self.instance, url=url)
-        if self.join and not cleaned.get("learners_states"):
+        chosen = cleaned.get("learners_states")
+        if self.join and chosen not in (self.KEEP, self.JOIN):
             self.add_error(
                 "learners_states",
                 f"The new URL is listed already, and {self.join.who} a state"
                 f" or note on the old one: keep them with the old URL, or join them ({self.join}).",
             )
+        # (Set back after another resource was given the URL it had been corrected to,
+        # its learners' states are there: asked, not left with the other in silence.)
+        self.take = url and not self.join and work_take_plan(resource=self.instance, url=url)
+        if self.take and chosen not in (self.KEEP, self.TAKE):
+            self.add_error(
+                "learners_states",
+                f"{self.take.listed} also list the old URL, and {self.take.who} a state or"
+                " note on it: keep them with the old URL (shown there), or take them with"
+                f" this resource ({self.take}).",
+            )
         return cleaned
 
     def join_if_chosen(self, admin_page, request) -> None:
-        """After the save: the join the curator chose, said."""
+        """After the save: the join (or the taking along) the curator chose, said."""
+        if self.take and self.cleaned_data.get("learners_states") == self.TAKE:
+            if work_take(resource=self.instance, from_work=self.take.from_work):
+                admin_page.message_user(request, f"{self.instance.title}: {self.take}.")
+            else:
+                admin_page.message_user(
+                    request,
+                    f"{self.instance.title}: the URLs changed meanwhile, so no learners'"
+                    " states were taken along. Check the URL and save again.",
+                    messages.WARNING,
+                )
         if self.join and self.cleaned_data.get("learners_states") == self.JOIN:
             # As planned only if the save went as planned: the resource lists the work
             # joined into, and nothing lists the one joined from (another row of the same

@@ -350,6 +350,13 @@ class Work(models.Model):
     URL again brings them back."""
 
     url_key = models.CharField(max_length=600, unique=True, editable=False)
+    # The key it had before it last took another, and whose correction moved it: setting
+    # that resource's URL back after another resource came to list the new one asks what
+    # becomes of the states (services.work_take_plan).
+    moved_from = models.CharField(max_length=600, blank=True, editable=False)
+    moved_by = models.ForeignKey(
+        "Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = WorkQuerySet.as_manager()
 
@@ -378,8 +385,9 @@ class Work(models.Model):
         if alone and not cls.objects.filter(url_key=key).exists():
             try:
                 with transaction.atomic():  # another save may take the key first
+                    current.moved_from, current.moved_by = current.url_key, resource
                     current.url_key = key
-                    current.save(update_fields=["url_key"])
+                    current.save(update_fields=["url_key", "moved_from", "moved_by"])
                 return current
             except IntegrityError:
                 pass  # it is another work's now: listed as below

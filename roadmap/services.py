@@ -586,6 +586,86 @@ def work_join_plan(*, resource: Resource, url: str) -> JoinPlan | None:
     return JoinPlan(current, into, learners, learners_there, visitors, visitors_there)
 
 
+@dataclass
+class TakePlan:
+    """A resource whose URL is corrected to one no work has yet, while other resources
+    list its old one too (set back, say, after another was given the URL it had been
+    corrected to): the learners and visitors with a state or note on its work, and those
+    other resources."""
+
+    from_work: Work
+    learners: int
+    visitors: int
+    others: list[Resource]
+
+    @property
+    def who(self) -> str:
+        return _people(self.learners, self.visitors, have=True)
+
+    @property
+    def listed(self) -> str:
+        return ", ".join(f"“{other.title}”" for other in self.others)
+
+    def __str__(self) -> str:
+        whose = _people(self.learners, self.visitors, whose=True)
+        return f"{whose} states and notes go with it to its new URL; {self.listed} keep the old one, with none"
+
+
+def work_take_plan(*, resource: Resource, url: str) -> TakePlan | None:
+    """What taking its learners' states along would mean if `resource` (saved) took
+    `url`: None unless it sets back its own correction (its work moved from `url` with it,
+    Work.for_resource), `url` is no work yet, and other resources list its work now, which
+    has learners' states or notes (the save alone would leave them there, with those)."""
+    if resource.pk is None or resource.work_id is None:
+        return None
+    key = url_key(url)
+    current = Work.objects.get(pk=resource.work_id)
+    if current.moved_by_id != resource.pk or current.moved_from != key:
+        return None
+    if Work.objects.filter(url_key=key).exists():
+        return None
+    others = list(Resource.objects.filter(work=current).exclude(pk=resource.pk))
+    if not others:
+        return None  # alone: its work takes the URL back, states and all
+    learners, visitors = _learners_on(current)
+    if not (learners or visitors):
+        return None
+    return TakePlan(current, learners, visitors, others)
+
+
+@transaction.atomic
+def work_take(*, resource: Resource, from_work: Work) -> bool:
+    """After `resource` was given a URL no work had (its own new work now) and left
+    `from_work`, which others list: give it `from_work` back, under its new URL, with
+    every learner's and visitor's state and note on it (and their history), and give
+    those others a work of their own under the old URL, with none. Two keys swapped and
+    the listings pointed again, however many states. False, changing nothing, if either
+    work changed meanwhile."""
+    content_writes_wait()
+    works = Work.objects.select_for_update(no_key=True)
+    new = works.filter(pk=resource.work_id).first()
+    old = works.filter(pk=from_work.pk).first()
+    if (
+        new is None
+        or old is None
+        or new.pk == old.pk
+        or _learners_on(new) != (0, 0)
+        or not Resource.objects.filter(work=old).exclude(pk=resource.pk).exists()
+    ):
+        return False
+    new_key, old_key = new.url_key, old.url_key
+    Resource.objects.filter(work=old).exclude(pk=resource.pk).update(work=new)
+    Resource.objects.filter(pk=resource.pk).update(work=old)
+    new.url_key = f"(taking {new.pk})"  # (no URL's key: each key is once at every moment)
+    new.save(update_fields=["url_key"])
+    old.url_key = new_key
+    old.save(update_fields=["url_key"])
+    new.url_key = old_key
+    new.save(update_fields=["url_key"])
+    resource.work = old
+    return True
+
+
 def work_join_undone_by(*, resource: Resource, url: str) -> WorkJoin | None:
     """The join that setting `resource`'s URL to `url` would undo (Resource.save): the
     one its own correction made of that URL's states."""

@@ -216,6 +216,58 @@ def test_the_only_listing_corrected_to_a_new_url_takes_its_states_along_and_back
     assert exports(review["learners"]) == before
 
 
+@pytest.fixture
+def elsewhere(review):
+    """A resource of the other roadmap, nobody's state on it."""
+    return ResourceFactory(topic=review["cs229"].topic, url="https://other.example/")
+
+
+def a_url_listed_again_elsewhere_then_set_back(client, review, elsewhere, choice: str = ""):
+    """The first resource corrected to a new URL (its states go along), `elsewhere` then
+    given that URL (it shows them too), and the first set back: the answer."""
+    first = review["first"]
+    assert change_url(client, first, "https://nn.example/book").status_code == 302
+    assert change_url(client, elsewhere, "https://nn.example/book").status_code == 302
+    elsewhere.refresh_from_db()
+    return change_url(client, first, NN, choice)
+
+
+def test_a_url_set_back_after_another_took_its_new_one_asks_before_anything_moves(
+    client, curator, review, elsewhere
+):
+    client.force_login(curator)
+    answer = a_url_listed_again_elsewhere_then_set_back(client, review, elsewhere)
+    assert answer.status_code == 200
+    assert (
+        f"“{elsewhere.title}” also list the old URL, and 2 learners have a state or note on"
+        " it: keep them with the old URL (shown there), or take them with this resource"
+    ) in unescape(answer.content.decode())
+    review["first"].refresh_from_db()
+    assert review["first"].url == "https://nn.example/book"  # nothing saved
+
+
+@pytest.mark.parametrize("choice", ["take", "keep"])
+def test_a_url_set_back_after_another_took_its_new_one_leaves_the_states_where_chosen(
+    client, curator, review, elsewhere, choice
+):
+    client.force_login(curator)
+    before = exports(review["learners"])
+    bob = review["learners"][1]
+    answer = a_url_listed_again_elsewhere_then_set_back(client, review, elsewhere, choice)
+    assert answer.status_code == 302
+    first = Resource.objects.get(pk=review["first"].pk)
+    elsewhere.refresh_from_db()
+    assert first.work.url_key == "//nn.example/" and first.work_id != elsewhere.work_id
+    assert elsewhere.work.url_key == "//nn.example/book"
+    if choice == "take":  # as before any of it: every state and note back on the first
+        assert exports(review["learners"]) == before
+        assert not Progress.objects.filter(work=elsewhere.work_id).exists()
+        assert not Note.objects.filter(work=elsewhere.work_id).exists()
+    else:  # with the other resource, which shows them; the first starts with none
+        assert Progress.objects.get(user=bob, work=elsewhere.work_id).state == "done"
+        assert not Progress.objects.filter(work=first.work_id).exists()
+
+
 def test_a_visitors_tick_follows_the_join_and_comes_back_with_its_undoing(client, curator, review):
     """A visitor's kept state moves with a join as a learner's does (so the page still
     shows it, and sign-up still finds it), and goes back when the URL is set back."""
