@@ -642,6 +642,9 @@ class Resource(OrderedModel, MarkdownModel):
     )
     link_error = models.CharField(max_length=300, blank=True, editable=False)
     link_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What no page shows (admin alone): a change of these alone makes no page again, nor
+    # bumps a version (migration 0023 names them too).
+    NOT_CONTENT = ("updated_at", "link_status", "link_error", "link_checked_at")
 
     objects = ResourceQuerySet.as_manager()
 

@@ -1,11 +1,13 @@
 """Render once, fill per request (roadmap/render_once.py): what a filled page shows, and
 the process cache the renderings live in."""
 
+import io
 import re
 import threading
 from collections import Counter
 
 import pytest
+from django.core.management import call_command
 from django.template import engines
 from django.utils.safestring import mark_safe
 
@@ -381,3 +383,42 @@ def test_a_row_needs_a_template_with_a_name_to_be_kept_by():
 
     with pytest.raises(TemplateSyntaxError, match="template's name"):
         engines["django"].from_string("{% row resource counted %}{% endrow %}")
+
+
+def test_what_changes_nothing_shown_makes_no_page_again(client, db, monkeypatch):
+    """The weekly link check (what admin alone shows), a save that changes no value and an
+    import of a roadmap as it is: every kept page is served as it was, in every roadmap."""
+    from roadmap.links import LinkResult
+    from roadmap.management.commands import check_links
+    from roadmap.roadmap_markdown import export_roadmap_markdown, parse_roadmap
+    from roadmap.services import roadmap_import
+    from tests.factories import build_roadmap
+
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
+    build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3, slug="vision", order=2)
+    pages = ("/roadmaps/deep-learning/", "/roadmaps/vision/")
+    for page in pages:
+        assert client.get(page).status_code == 200
+    before = renders_of(client, "roadmap/roadmap.html")
+
+    def every_link_answers(urls, **_options):
+        return {url: LinkResult(status=200) for url in urls}
+
+    monkeypatch.setattr(check_links, "check_urls", every_link_answers)
+    call_command("check_links", stdout=io.StringIO())
+    assert Resource.objects.filter(link_status=200).count() == 24
+    Resource.objects.first().save()
+    roadmap_import(document=parse_roadmap(export_roadmap_markdown("vision")), slug="vision")
+    for page in pages:
+        assert client.get(page).status_code == 200
+    assert renders_of(client, "roadmap/roadmap.html") == before  # each as it was kept
+    # What does change shows at once, and costs its roadmap's page alone, made again of
+    # the rows it was made of but the one renamed (its row and its tail).
+    rows = rows_made(client)
+    Resource.objects.filter(
+        pk=Resource.objects.filter(topic__part__roadmap__slug="vision")[0].pk
+    ).update(title="Renamed")
+    assert b"Renamed" in client.get("/roadmaps/vision/").content
+    assert client.get(pages[0]).status_code == 200
+    assert renders_of(client, "roadmap/roadmap.html") == before + 1
+    assert rows_made(client) == rows + 2

@@ -92,7 +92,11 @@ class RowNode(template.Node):
         if holes is None:
             return self.nodelist.render(context)
         resource = self.resource.resolve(context)
-        shown = tuple(getattr(resource, field.attname) for field in resource._meta.concrete_fields)
+        shown = tuple(
+            getattr(resource, field.attname)
+            for field in resource._meta.concrete_fields
+            if field.name not in resource.NOT_CONTENT
+        )
         key = (
             self.name,
             shown,
