@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render, resolve_url
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
@@ -245,18 +246,25 @@ def back_to_row(request: HttpRequest, resource: Resource) -> str:
     return resource.get_absolute_url()
 
 
+# The pages that show resources' rows, by their URL's name: where a form about one goes
+# back to.
+PAGES_OF_ROWS = {"roadmap", "search"}
+
+
 def this_sites_page(request: HttpRequest, url: str) -> str | None:
-    """`url` without its fragment if it is a page of this site other than the one asked
-    for (a client's own Referer may name that one); None otherwise."""
+    """`url` without its fragment if it is a page of this site that shows resources' rows
+    (a roadmap's, search results), not the log-in page a form's own page was reached
+    through, say; None otherwise."""
     url = url.partition("#")[0]
-    if (
-        url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-        and urlsplit(url).path != request.path
+    if not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return url
-    return None
+        return None
+    try:
+        name = resolve(urlsplit(url).path).url_name
+    except Resolver404:
+        return None
+    return url if name in PAGES_OF_ROWS else None
 
 
 def newest(state, which: str, at_most: int | None = None) -> list[tuple[int, float]]:

@@ -74,8 +74,10 @@ def test_without_javascript_a_note_goes_back_to_the_page_its_editor_was_opened_f
     assert f'href="{filtered}#{three[0].anchor}"' in page  # Cancel goes back there too
     response = client.post(note_url(three[0]), {"text": "Chapter 3 first.", "back": filtered})
     assert response.status_code == 302 and response["Location"] == f"{filtered}#{three[0].anchor}"
-    # Another site's address, or none, is no way back: the row on its roadmap.
-    for back in ("https://elsewhere.example/", ""):
+    # Another site's address, a page of no rows (the log-in page the editor was reached
+    # through, say), or none, is no way back: the row on its roadmap.
+    log_in = f"http://testserver/accounts/login/?next={note_url(three[0])}"
+    for back in ("https://elsewhere.example/", log_in, "http://testserver/me/", ""):
         page = client.get(note_url(three[0]), headers={"Referer": back}).content.decode()
         assert 'name="back"' not in page
         response = client.post(note_url(three[0]), {"text": "Chapter 4.", "back": back})

@@ -390,9 +390,10 @@ def test_what_changes_nothing_shown_makes_no_page_again(client, db, monkeypatch)
     import of a roadmap as it is: every kept page is served as it was, in every roadmap."""
     from roadmap.links import LinkResult
     from roadmap.management.commands import check_links
+    from roadmap.progress import learner_state
     from roadmap.roadmap_markdown import export_roadmap_markdown, parse_roadmap
-    from roadmap.services import roadmap_import
-    from tests.factories import build_roadmap
+    from roadmap.services import progress_set, roadmap_import
+    from tests.factories import UserFactory, build_roadmap
 
     build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3)
     build_roadmap(parts=2, topics_per_part=2, resources_per_topic=3, slug="vision", order=2)
@@ -400,6 +401,10 @@ def test_what_changes_nothing_shown_makes_no_page_again(client, db, monkeypatch)
     for page in pages:
         assert client.get(page).status_code == 200
     before = renders_of(client, "roadmap/roadmap.html")
+    # What a learner's kept pieces of / and /me/ are named by, and the site's version.
+    learner = UserFactory()
+    progress_set(user=learner, resource=Resource.objects.first(), state="done")
+    standing, version = learner_state(user=learner).fingerprint, content_version()
 
     def every_link_answers(urls, **_options):
         return {url: LinkResult(status=200) for url in urls}
@@ -412,6 +417,7 @@ def test_what_changes_nothing_shown_makes_no_page_again(client, db, monkeypatch)
     for page in pages:
         assert client.get(page).status_code == 200
     assert renders_of(client, "roadmap/roadmap.html") == before  # each as it was kept
+    assert (learner_state(user=learner).fingerprint, content_version()) == (standing, version)
     # What does change shows at once, and costs its roadmap's page alone, made again of
     # the rows it was made of but the one renamed (its row and its tail).
     rows = rows_made(client)

@@ -1,15 +1,17 @@
-"""A statement that updates a roadmap's rows but changes nothing its pages show bumps
-no roadmap's version: the weekly link check (a resource's `link_*` columns, read by admin
-alone) and a save that leaves every value as it was (its `updated_at` aside, as an import
-that changes nothing writes). Before, both bumped the version of every roadmap they
-touched, and every page of every roadmap was made again for nothing.
+"""A statement that updates content's rows but changes nothing a page shows bumps no
+version: the weekly link check (a resource's `link_*` columns, read by admin alone) and
+a save that leaves every value as it was (its `updated_at` aside, as an import that
+changes nothing writes). Before, both bumped the site's version and every roadmap's they
+touched: every page of every roadmap, and every learner's kept pieces of the home page
+and /me/, were made again for nothing.
 
-An update's triggers for each roadmap (migration 0014) now compare the rows the statement
-wrote with what they were, leaving out NOT_CONTENT; an insert, a delete or a truncate
-bumps as before. A new column counts unless it is named here (and in
-`Resource.NOT_CONTENT`, which kept rows leave out too: a migration keeps its own copy).
-The site's version (0006) is bumped by every statement still: its row is the lock every
-curator's write takes first, which keeps their writes in one order (never deadlocked)."""
+An update's triggers (the site's version, migration 0006; each roadmap's, 0014) now
+compare the rows the statement wrote with what they were, leaving out NOT_CONTENT; an
+insert, a delete or a truncate bumps as before. A new column counts unless it is named
+here (and in `Resource.NOT_CONTENT`, which kept rows leave out too: a migration keeps its
+own copy). An update that changes nothing still locks the site's version row, as one
+that bumps it does: every curator's write takes that lock at its first statement, which
+keeps their writes in one order (never deadlocked)."""
 
 import importlib
 
@@ -64,14 +66,61 @@ def touched_function(table: str) -> str:
     """
 
 
-FORWARD = [touched_function(table) for table in TABLES]
+# The site's version: bumped by an update that changed content; otherwise its row is
+# locked all the same (as services' `content_writes_wait` does), so that every curator's
+# write still takes that lock at its first statement.
+SITE_UPDATED = """
+    CREATE FUNCTION roadmap_content_updated() RETURNS trigger AS $$
+    BEGIN
+        IF EXISTS (SELECT FROM CHANGED_NEW changed) THEN
+            UPDATE roadmap_content_version SET version = nextval('roadmap_content_version_seq')
+            WHERE id = 1;
+        ELSE
+            PERFORM 1 FROM roadmap_content_version WHERE id = 1 FOR NO KEY UPDATE;
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """.replace("CHANGED_NEW", CHANGED_NEW)
+
+FORWARD = [
+    SITE_UPDATED,
+    *(
+        statement
+        for table in TABLES
+        for statement in (
+            f"DROP TRIGGER {table}_content_changed ON {table}",
+            f"CREATE TRIGGER {table}_content_changed AFTER INSERT OR DELETE OR TRUNCATE"
+            f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION roadmap_content_changed()",
+            # (Named to fire before each roadmap's own, as the site's always has: 0014.)
+            f"CREATE TRIGGER {table}_content_updated AFTER UPDATE ON {table}"
+            " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+            " FOR EACH STATEMENT EXECUTE FUNCTION roadmap_content_updated()",
+        )
+    ),
+    *(touched_function(table) for table in TABLES),
+]
 
 
 def _backward() -> list[str]:
     before = importlib.import_module("roadmap.migrations.0014_roadmap_versions")
     return [
-        before.touched_function(table).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
-        for table in TABLES
+        *(
+            statement
+            for table in TABLES
+            for statement in (
+                f"DROP TRIGGER {table}_content_updated ON {table}",
+                f"DROP TRIGGER {table}_content_changed ON {table}",
+                f"CREATE TRIGGER {table}_content_changed AFTER INSERT OR UPDATE OR DELETE"
+                f" OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION"
+                " roadmap_content_changed()",
+            )
+        ),
+        "DROP FUNCTION roadmap_content_updated()",
+        *(
+            before.touched_function(table).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+            for table in TABLES
+        ),
     ]
 
 
