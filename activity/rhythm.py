@@ -25,7 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from activity.models import moved_forward
-from roadmap.models import Progress
+from roadmap.models import Progress, WorkJoin
 
 STREAK_RULE = (
     "A day counts when you move at least one resource forward (from not started to in"
@@ -147,23 +147,29 @@ ORDER BY l.id, e.id
 
 
 def rhythm_of(user, now: datetime | None = None) -> Rhythm:
-    """The learner's rhythm (one query)."""
+    """The learner's rhythm (two queries: `rhythms_of`)."""
     return rhythms_of([user], now)[user.pk]
 
 
 def rhythms_of(users: list, now: datetime | None = None) -> dict[int, Rhythm]:
-    """Each learner's rhythm, by id, in one query (for work over many: the summaries)."""
+    """Each learner's rhythm, by id, in two queries however many (for work over many: the
+    summaries): their histories, and the joins that moved states."""
     if not users:
         return {}
     todays: dict[int, date] = {}
     changes: dict[int, list[tuple]] = {}
+    # A state a curator's join moved is the same resource's: its changes before and after
+    # the join are told as one work's.
+    now_as = WorkJoin.objects.now_as()
     with connection.cursor() as cursor:
         cursor.execute(HISTORY, [now or timezone.now(), [user.pk for user in users]])
-        for user, today, *change in cursor.fetchall():
+        for user, today, work, before, after, day in cursor.fetchall():
             todays[user] = today
             changes.setdefault(user, [])
-            if change[0] is not None:  # (a learner with no history: one row, no change)
-                changes[user].append(change)
+            if work is not None:  # (a learner with no history: one row, no change)
+                # A day after their today (made in a zone east of the one they moved to
+                # since) is told as today: it happened, and no later than now.
+                changes[user].append((now_as.get(work, work), before, after, min(day, today)))
     return {pk: rhythm_from(today, changes[pk]) for pk, today in todays.items()}
 
 

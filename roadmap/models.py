@@ -400,6 +400,20 @@ class WorkJoinQuerySet(models.QuerySet):
         """Joins not undone."""
         return self.filter(undone_at__isnull=True)
 
+    def now_as(self) -> dict[int, int]:
+        """Each work joined away by a join not undone, and the work its learners' states
+        are on now (following later joins): a history of states told by work (activity's)
+        tells a state moved by a join as the same resource's. One query."""
+        into = dict(self.open().order_by("id").values_list("from_work_id", "into_work_id"))
+        now: dict[int, int] = {}
+        for work in into:
+            seen, last = {work}, into[work]
+            while last in into and last not in seen:  # (a chain; never round a circle)
+                seen.add(last)
+                last = into[last]
+            now[work] = last
+        return now
+
     def undone_by(self, resource, *, work, before) -> WorkJoinQuerySet:
         """The joins that giving `resource` the URL of `work` (it listed `before`) takes
         back: those its own correction made out of that work; for one made before joins

@@ -152,6 +152,40 @@ def test_a_learner_who_changes_zone_keeps_their_past_days(three, client):
     assert f"1 resource on {tokyo.isoformat()}" in html
 
 
+def test_a_state_a_join_moved_is_the_same_resources_when_changed_after(three, client):
+    """Done on A; a curator joins A into B (her state moves there); she unticks it, then
+    ticks it again: one resource, done once, on /me/ and in the summary."""
+    ada = opted_in("UTC", weekly_goal=5)
+    progress_set(user=ada, resource=three[1], done=True)
+    work_join(from_work=three[1].work, into_work=three[0].work)
+    progress_set(user=ada, resource=three[0], done=False)
+    client.force_login(ada)
+    assert "This week: 0 of 5" in client.get("/me/").content.decode()
+    progress_set(user=ada, resource=three[0], done=True)
+    html = client.get("/me/").content.decode()
+    today = Event.objects.filter(user=ada).latest("pk").day
+    assert "This week: 1 of 5" in html and f"1 resource on {today}" in html
+    monday = today + timedelta(days=7 - today.weekday())
+    assert digests_send(now=datetime(monday.year, monday.month, monday.day, 8, 5, tzinfo=UTC))
+    assert "last week you finished 1 of 5" in mail.outbox[0].body
+
+
+def test_a_change_dated_in_a_zone_east_of_the_learners_new_one_shows_today(three, client):
+    """Ticked in Kiritimati (already tomorrow in Honolulu), then the zone set to Honolulu:
+    the tick is today's, on the heatmap, the streak and the week."""
+    ada = UserFactory(time_zone="Pacific/Kiritimati", weekly_goal=2)
+    progress_set(user=ada, resource=three[0], done=True)
+    ada.time_zone = "Pacific/Honolulu"  # the same instant, a day earlier
+    ada.save()
+    client.force_login(ada)
+    html = client.get("/me/").content.decode()
+    today = datetime.now(ZoneInfo("Pacific/Honolulu")).date()
+    assert Event.objects.get(user=ada).day > today  # (as recorded: a past day never moves)
+    assert f"1 resource on {today}" in html
+    assert "Current streak: 1 day" in html and "Longest streak: 1 day" in html
+    assert "This week: 1 of 2" in html
+
+
 def rhythm(today: date, *active_days: date, completed: dict | None = None) -> Rhythm:
     return Rhythm(today, {day: {1} for day in active_days}, completed or {})
 
@@ -741,11 +775,12 @@ def test_a_worker_started_the_readmes_way_runs_a_deferred_summary_job(three):
     assert ProcrastinateJob.objects.get(pk=job).status == "succeeded"
 
 
-def test_the_rhythm_is_read_in_one_query(three, django_assert_num_queries):
+def test_the_rhythm_is_read_in_two_queries(three, django_assert_num_queries):
+    """The learner's history, and the joins that moved states (WorkJoin.objects.now_as)."""
     ada = UserFactory()
     for resource in three:
         progress_set(user=ada, resource=resource, done=True)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert rhythm_of(ada).current_streak == 1
 
 
