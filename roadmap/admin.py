@@ -266,7 +266,8 @@ class ResourceForm(forms.ModelForm):
         if self.take and chosen not in (self.KEEP, self.TAKE):
             self.add_error(
                 "learners_states",
-                f"{self.take.listed} also list the old URL, and {self.take.who} a state or"
+                f"{self.take.listed} {self.take.agreeing('also lists', 'also list')} the"
+                f" old URL, and {self.take.who} a state or"
                 " note on it: keep them with the old URL (shown there), or take them with"
                 f" this resource ({self.take}).",
             )

@@ -606,9 +606,14 @@ class TakePlan:
     def listed(self) -> str:
         return ", ".join(f"“{other.title}”" for other in self.others)
 
+    def agreeing(self, one: str, more: str) -> str:
+        """The verb that agrees with `listed`: "lists" for one, "list" for more."""
+        return one if len(self.others) == 1 else more
+
     def __str__(self) -> str:
         whose = _people(self.learners, self.visitors, whose=True)
-        return f"{whose} states and notes go with it to its new URL; {self.listed} keep the old one, with none"
+        keep = self.agreeing("keeps", "keep")
+        return f"{whose} states and notes go with it to its new URL; {self.listed} {keep} the old one, with none"
 
 
 def work_take_plan(*, resource: Resource, url: str) -> TakePlan | None:

@@ -239,8 +239,10 @@ def test_a_url_set_back_after_another_took_its_new_one_asks_before_anything_move
     answer = a_url_listed_again_elsewhere_then_set_back(client, review, elsewhere)
     assert answer.status_code == 200
     assert (
-        f"“{elsewhere.title}” also list the old URL, and 2 learners have a state or note on"
+        f"“{elsewhere.title}” also lists the old URL, and 2 learners have a state or note on"
         " it: keep them with the old URL (shown there), or take them with this resource"
+        f" (2 learners' states and notes go with it to its new URL; “{elsewhere.title}”"
+        " keeps the old one, with none)."
     ) in unescape(answer.content.decode())
     review["first"].refresh_from_db()
     assert review["first"].url == "https://nn.example/book"  # nothing saved
