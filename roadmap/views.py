@@ -100,7 +100,11 @@ def roadmap_page(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         filters = Filters.from_query(request.GET)
     except BadFilter as error:
-        return HttpResponseBadRequest(str(error), content_type="text/plain")
+        if request.htmx:  # (said in the page's alert: htmx_failures)
+            return HttpResponseBadRequest(str(error), content_type="text/plain")
+        # A page, with the way to the roadmap unfiltered (an address typed or kept).
+        context = {"said": str(error), "instead": request.path}
+        return HttpResponseBadRequest(render_to_string("400.html", context))
     state = viewer_state(request)  # a visitor's: what they ticked, from their session
     listed = roadmap_seen(state.content, slug, user)
     states = state.states_in(listed)

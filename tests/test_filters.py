@@ -123,7 +123,11 @@ def test_a_filter_changes_what_is_shown_never_what_counts(client, shelf, learner
 def test_an_unknown_value_is_a_clear_400(client, shelf, query):
     response = client.get(ROADMAP, query)
     assert response.status_code == 400
-    assert "must be one of" in response.content.decode()
+    page = response.content.decode()
+    assert "must be one of" in page and "<!doctype html>" in page
+    assert f'<a href="{ROADMAP}">See the whole page instead</a>' in page  # no way lost
+    answer = client.get(ROADMAP, query, headers={"HX-Request": "true"})  # said in the alert
+    assert answer.status_code == 400 and "must be one of" in answer.content.decode()
 
 
 def test_with_htmx_the_form_swaps_the_body_in_place_and_pushes_the_url(client, shelf):
