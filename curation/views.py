@@ -26,7 +26,7 @@ from curation.services import (
 from roadmap.content import content_at, content_version, counted_resource, latest_content
 from roadmap.models import Resource
 from roadmap.services import visitor_of
-from roadmap.views import back_of, back_to_row
+from roadmap.views import back_to_row, ways_back
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -161,13 +161,8 @@ def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
         form.fields["problem"].widget.attrs["autofocus"] = bool(request.htmx)  # opened in place
     focus_first_error(form)
     template = "curation/report.html#report-form" if request.htmx else "curation/report.html"
-    context = {
-        "resource": resource,
-        "form": form,
-        "in_place": request.htmx,
-        "back": back_of(request),
-    }
-    return render(request, template, context, status=status)
+    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    return render(request, template, context | ways_back(request, resource), status=status)
 
 
 def focus_first_error(form) -> None:

@@ -239,15 +239,31 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
 
 
 def back_to_row(request: HttpRequest, resource: Resource) -> str:
-    """Where a form about `resource` sent without JavaScript goes back to: the page it
-    was sent from (a filtered roadmap, search results), at the resource's row, if that page
-    is this site's: named by the form (`back`, on a page of its own: `back_of`), or
-    else its Referer (sent by browsers under the same-origin policy); otherwise the row on
-    its roadmap's page."""
-    for came_from in (request.POST.get("back", ""), request.headers.get("Referer", "")):
-        if page := this_sites_page(request, came_from):
-            return f"{page}#{resource.anchor}"
-    return resource.get_absolute_url()
+    """Where a form about `resource` sent without JavaScript goes back to (and its page's
+    Cancel): the page it came from, at the resource's row; otherwise the row on its
+    roadmap's page."""
+    page = came_from(request)
+    return f"{page}#{resource.anchor}" if page else resource.get_absolute_url()
+
+
+def came_from(request: HttpRequest) -> str | None:
+    """The page of rows a form about a resource came from (a filtered roadmap, search
+    results): named by the form (`back`, on a page of its own: `ways_back`), or else the
+    request's Referer (sent by browsers under the same-origin policy); None for none."""
+    for url in (request.POST.get("back", ""), request.headers.get("Referer", "")):
+        if page := this_sites_page(request, url):
+            return page
+    return None
+
+
+def ways_back(request: HtmxHttpRequest, resource: Resource) -> dict:
+    """A form's own page's ways back, for its template: `back`, the page it came from,
+    which the form names to be sent back there (none in place: htmx answers there), and
+    `cancel`, where its Cancel goes."""
+    return {
+        "back": "" if request.htmx else came_from(request) or "",
+        "cancel": back_to_row(request, resource),
+    }
 
 
 # The pages that show resources' rows, by their URL's name: where a form about one goes
@@ -540,13 +556,8 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
             return render(request, "roadmap/roadmap.html#note-area", context)
         form = NoteForm(initial={"text": note.text if note else ""}, resource=resource, note=note)
     template = "roadmap/note.html#note-editor" if request.htmx else "roadmap/note.html"
-    context = {
-        "resource": resource,
-        "form": form,
-        "in_place": request.htmx,
-        "back": back_of(request),
-    }
-    return render(request, template, context)
+    context = {"resource": resource, "form": form, "in_place": request.htmx}
+    return render(request, template, context | ways_back(request, resource))
 
 
 def note_not_saved(request: HttpRequest, public_id) -> HttpResponse:
@@ -561,17 +572,3 @@ def note_not_saved(request: HttpRequest, public_id) -> HttpResponse:
         "log_in": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
     }
     return render(request, "roadmap/note.html", context, status=403)
-
-
-def back_of(request: HtmxHttpRequest) -> str:
-    """What a form on a page of its own names as `back` (`back_to_row`): the page of this
-    site it was opened from (its Referer), or, once sent, what it named; none in place
-    (htmx answers there)."""
-    if request.htmx:
-        return ""
-    came_from = (
-        request.POST.get("back", "")
-        if request.method == "POST"
-        else request.headers.get("Referer", "")
-    )
-    return this_sites_page(request, came_from) or ""
