@@ -245,7 +245,8 @@ class ResourceForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        url = cleaned.get("url")
+        # (Asked of a URL changed only: a topic's page posts every row it lists.)
+        url = cleaned.get("url") if "url" in self.changed_data else None
         self.undone = (
             url and self.instance.pk and work_join_undone_by(resource=self.instance, url=url)
         )
@@ -273,7 +274,7 @@ class ResourceForm(forms.ModelForm):
             )
         return cleaned
 
-    def join_if_chosen(self, admin_page, request) -> None:
+    def states_as_chosen(self, admin_page, request) -> None:
         """After the save: the join (or the taking along) the curator chose, said."""
         if self.take and self.cleaned_data.get("learners_states") == self.TAKE:
             if work_take(resource=self.instance, from_work=self.take.from_work):
@@ -502,7 +503,7 @@ class TopicAdmin(OrderedAdmin):
         super().save_formset(request, form, formset, change)
         for resource_form in formset.forms:
             if resource_form.instance.pk is not None and resource_form.has_changed():
-                resource_form.join_if_chosen(self, request)
+                resource_form.states_as_chosen(self, request)
         for resource in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
             say_where_else_listed(self, request, resource)
 
@@ -669,7 +670,7 @@ class ResourceAdmin(OrderedAdmin):
         super().save_model(request, obj, form, change)
         if form.has_changed():
             if isinstance(form, ResourceForm):  # not the list's status column
-                form.join_if_chosen(self, request)
+                form.states_as_chosen(self, request)
             say_where_else_listed(self, request, obj)
 
     @admin.display(description="counts toward progress", boolean=True, ordering="is_counted")
