@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_export
@@ -268,6 +269,36 @@ def test_a_url_set_back_after_another_took_its_new_one_leaves_the_states_where_c
     else:  # with the other resource, which shows them; the first starts with none
         assert Progress.objects.get(user=bob, work=elsewhere.work_id).state == "done"
         assert not Progress.objects.filter(work=first.work_id).exists()
+
+
+def test_taking_states_along_after_the_urls_changed_meanwhile_changes_nothing(review, elsewhere):
+    """Another curator's write between the question and the save: the new URL's work has
+    a state of its own by then. Nothing is swapped, and it says so (False)."""
+    from roadmap.services import work_take
+
+    first, alice = review["first"], review["learners"][0]
+    old = first.work
+    first.url = "https://nn.example/book"
+    first.save()
+    elsewhere.url = "https://nn.example/book"
+    elsewhere.save()
+    first.url = NN
+    first.save()  # its own new work, empty
+    progress_set(user=alice, resource=first, state="in_progress")  # meanwhile
+    before = exports(review["learners"])
+    assert work_take(resource=first, from_work=old) is False
+    assert exports(review["learners"]) == before
+    assert Resource.objects.get(pk=elsewhere.pk).work_id == old.pk
+
+
+def test_a_work_joined_away_is_told_as_the_last_one_its_joins_lead_to(db):
+    a, b, c, d = (Work.objects.create(url_key=f"//{name}.example/") for name in "abcd")
+    WorkJoin.objects.create(from_work=a, into_work=b)
+    WorkJoin.objects.create(from_work=b, into_work=c)
+    WorkJoin.objects.create(from_work=d, into_work=a, undone_at=timezone.now())  # undone
+    assert WorkJoin.objects.now_as() == {a.pk: c.pk, b.pk: c.pk}
+    WorkJoin.objects.create(from_work=c, into_work=a)  # round a circle: it ends somewhere
+    assert set(WorkJoin.objects.now_as()) == {a.pk, b.pk, c.pk}
 
 
 def test_a_visitors_tick_follows_the_join_and_comes_back_with_its_undoing(client, curator, review):
