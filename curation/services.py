@@ -77,16 +77,29 @@ def credits_withdraw(*, user) -> int:
     account is deleted, nothing of them stays): their credit line as it reads now, or
     the one credit line there if their name has changed since (never another's, never
     one of two). How many descriptions changed."""
+    return credits_rewrite(user=user, was=user.display_name, now="", or_the_only_one=True)
+
+
+def credits_rewrite(*, user, was: str, now: str, or_the_only_one: bool = False) -> int:
+    """Credit the learner as `now` where a resource their suggestion became credits them
+    as `was` (no line at all where `now` is blank); with `or_the_only_one`, also where
+    the description has one credit line under another name (one a curator edited). How
+    many descriptions changed."""
+    old, new = credit_line(was), credit_line(now)
     changed = 0
     credited = Suggestion.objects.filter(user=user, credit=True, resource__isnull=False)
-    for suggestion in credited.select_related("resource", "user"):
+    for suggestion in credited.select_related("resource"):
         resource = suggestion.resource
         lines = resource.description.split("\n")
         credits = [n for n, line in enumerate(lines) if CREDIT.match(line.strip())]
-        theirs = [n for n in credits if lines[n].strip() == credit_line(suggestion)]
-        gone = theirs[:1] or (credits if len(credits) == 1 else [])
-        if gone:
-            del lines[gone[0]]
+        theirs = [n for n in credits if lines[n].strip() == old]
+        found = theirs[:1] or (credits if or_the_only_one and len(credits) == 1 else [])
+        if found and lines[found[0]].strip() != new:
+            at = found[0]
+            if new:
+                lines[at] = new
+            else:  # the line, and the blank line that set it apart
+                del lines[at - (at > 0 and not lines[at - 1].strip()) : at + 1]
             resource.description = "\n".join(lines).strip()
             resource.save(update_fields=["description"])  # (and its HTML)
             changed += 1
@@ -118,10 +131,10 @@ def visitor_reports_join(*, visitor: str, user) -> int:
     return visitors.update(user=user, visitor="")
 
 
-def credit_line(suggestion: Suggestion) -> str:
-    """The Markdown line that credits the learner by their display name ("" without
+def credit_line(name: str) -> str:
+    """The Markdown line that credits a learner by their display name `name` ("" without
     one: a username may be an email address)."""
-    name = MARKDOWN_PUNCTUATION.sub(r"\\\1", suggestion.user.display_name.strip())
+    name = MARKDOWN_PUNCTUATION.sub(r"\\\1", name.strip())
     return f"*Suggested by {name}.*" if name else ""
 
 
@@ -136,7 +149,7 @@ def suggestion_accept(*, suggestion: Suggestion, publish: bool) -> Resource:
     if suggestion.topic is None:
         raise SuggestionRefused(f"The topic of “{suggestion.title}” has been deleted.")
     description = suggestion.why.strip()
-    if suggestion.credit and (credit := credit_line(suggestion)):
+    if suggestion.credit and (credit := credit_line(suggestion.user.display_name)):
         description = f"{description}\n\n{credit}"
     resource = Resource(
         topic=suggestion.topic,

@@ -172,6 +172,31 @@ def test_a_deleted_account_leaves_its_name_on_no_resource_it_suggested(client, s
     assert twice.description.count("Suggested by") == 2
 
 
+def test_a_renamed_learner_is_credited_by_their_new_name_or_not_at_all(client, seed):
+    """The credit on a resource is the learner's display name as it is now: a new one
+    replaces it (a pseudonym for a real name, say), a blank one takes it off; another
+    learner's credit line, and what the curator wrote, stay."""
+    from curation.models import Suggestion
+    from curation.services import suggestion_accept
+
+    ada = UserFactory(username="ada", display_name="Jane Realname")
+    topic = Resource.objects.first().topic
+    suggested = Suggestion.objects.create(
+        user=ada, topic=topic, url="https://example.org/a", title="A", why="Good.", credit=True
+    )
+    resource = suggestion_accept(suggestion=suggested, publish=True)
+    resource.description += "\n\n*Suggested by Bo.*"  # a curator's addition, another's
+    resource.save()
+    client.force_login(ada)
+    profile = {"time_zone": "UTC", "weekly_goal": ""}
+    assert client.post("/me/profile/", profile | {"display_name": "J. R."}).status_code == 302
+    page = client.get(resource.get_absolute_url()).content.decode()
+    assert "Jane Realname" not in page and "Suggested by J. R." in page
+    assert client.post("/me/profile/", profile | {"display_name": ""}).status_code == 302
+    resource.refresh_from_db()
+    assert resource.description == "Good.\n\n*Suggested by Bo.*"
+
+
 def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     """In the export, and deleted with the account, like the visitor's ticks."""
     from curation.models import Report
