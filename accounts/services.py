@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 
-from activity.models import Event
+from activity.models import Digest, Event
 from api.models import Token
 from curation.models import Report, Suggestion
 from roadmap.models import Note, Part, Progress, Resource, Roadmap, ShareLink, Work
@@ -134,9 +134,11 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "why": suggestion.why,
                 "credit": suggestion.credit,
                 "topic": suggestion.topic and suggestion.topic.title,
+                "kind": suggestion.kind,
                 "status": suggestion.status,
                 "reason": suggestion.reason,
                 "sent_at": suggestion.created_at.isoformat(),
+                "decided_at": suggestion.decided_at and suggestion.decided_at.isoformat(),
             }
             for suggestion in Suggestion.objects.of(user).prefetch_related("topic")
         ],
@@ -147,16 +149,23 @@ def account_export(*, user, share_url: str | None) -> dict:
                 "problem": report.problem,
                 "comment": report.comment,
                 "status": report.status,
+                "reason": report.reason,
                 "sent_at": report.created_at.isoformat(),
+                "closed_at": report.closed_at and report.closed_at.isoformat(),
             }
             for report in Report.objects.filter(user=user).select_related("resource").order_by("pk")
         ],
-        # The providers they sign in with: which, and the provider's id of them.
+        # The providers they sign in with: which, the provider's id of them, and the
+        # profile the provider sent at the last sign-in (allauth keeps it).
         "sign_in_providers": [
-            {"provider": provider, "id": uid}
-            for provider, uid in SocialAccount.objects.filter(user=user)
-            .order_by("provider")
-            .values_list("provider", "uid")
+            {
+                "provider": account.provider,
+                "id": account.uid,
+                "connected_at": account.date_joined.isoformat(),
+                "last_login": account.last_login.isoformat(),
+                "profile": account.extra_data,
+            }
+            for account in SocialAccount.objects.filter(user=user).order_by("provider")
         ],
         # Their API tokens: what each may do and when it was used (never the token, which
         # is not kept).
@@ -170,6 +179,18 @@ def account_export(*, user, share_url: str | None) -> dict:
             }
             for token in Token.objects.of(user)
         ],
+        # The last weekly summary sent them, as it was sent.
+        "weekly_summary": next(
+            (
+                {
+                    "sent_at": digest.sent_at.isoformat(),
+                    "subject": digest.subject,
+                    "body": digest.body,
+                }
+                for digest in Digest.objects.filter(user=user)
+            ),
+            None,
+        ),
         "sharing": {
             "enabled": link is not None,
             "url": share_url if link is not None else None,

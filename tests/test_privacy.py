@@ -197,6 +197,35 @@ def test_a_renamed_learner_is_credited_by_their_new_name_or_not_at_all(client, s
     assert resource.description == "Good.\n\n*Suggested by Bo.*"
 
 
+def test_the_export_says_what_became_of_reports_and_the_weekly_summary_sent(
+    client, seed, mailoutbox
+):
+    """A curator's reason for declining a report, and the last weekly summary (kept
+    whole, to be sent once), are the learner's data: their export has them."""
+    from allauth.account.models import EmailAddress
+    from django.core.management import call_command
+
+    from curation.models import Report
+    from curation.services import report_close, report_create
+
+    ada = UserFactory(username="ada", display_name="Ada", weekly_email=True)
+    EmailAddress.objects.create(user=ada, email=ada.email, verified=True, primary=True)
+    report_create(resource=Resource.objects.first(), user=ada, problem="broken", comment="404")
+    report_close(reports=Report.objects.all(), status=Report.Status.DECLINED,
+                 reason="It answers from here: try again")  # fmt: skip
+    call_command("send_digests", "--force")
+    client.force_login(ada)
+    data = client.get("/me/export.json").json()
+    [report] = data["reports"]
+    assert (report["status"], report["reason"]) == ("declined", "It answers from here: try again")
+    assert report["closed_at"]
+    [sent] = mailoutbox
+    assert (data["weekly_summary"]["subject"], data["weekly_summary"]["body"]) == (
+        sent.subject,
+        sent.body,
+    )
+
+
 def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     """In the export, and deleted with the account, like the visitor's ticks."""
     from curation.models import Report

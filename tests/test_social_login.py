@@ -316,5 +316,7 @@ def test_a_learner_without_a_password_is_told_how_to_delete_and_their_export_nam
     dance(client, "github")
     page = client.get("/me/delete/").content.decode()
     assert "Set a password" in page and "Delete my account</button>" not in page
-    data = client.get("/me/export.json").json()
-    assert data["sign_in_providers"] == [{"provider": "github", "id": "4321"}]
+    [provider] = client.get("/me/export.json").json()["sign_in_providers"]
+    assert (provider["provider"], provider["id"]) == ("github", "4321")
+    # What the provider told the site of them, which allauth keeps, is theirs too.
+    assert provider["profile"]["name"] == "Octo Cat" and provider["connected_at"]
