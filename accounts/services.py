@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 
 from activity.models import Digest, Event
 from api.models import Token
@@ -199,7 +202,12 @@ def account_export(*, user, share_url: str | None) -> dict:
     }
 
 
+@transaction.atomic
 def account_delete(*, user) -> None:
     """Delete the learner; their progress, notes, activity, share link and email addresses
-    go with them (on_delete=CASCADE, in one transaction)."""
+    go with them (on_delete=CASCADE, in one transaction), and admin's log of changes to
+    their account names them no more (it keeps that a change was made)."""
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk)
+    ).update(object_repr=f"A deleted learner (#{user.pk})", change_message="")
     user.delete()

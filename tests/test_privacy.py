@@ -226,6 +226,21 @@ def test_the_export_says_what_became_of_reports_and_the_weekly_summary_sent(
     )
 
 
+def test_a_deleted_learner_leaves_no_name_in_admins_log(client, admin_client, admin_user, seed):
+    """A curator edited the learner in admin (admin logs it, by the learner's name); the
+    learner deletes their account: the log keeps that a change was made, not who."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    ada = UserFactory(username="ada.lovelace@example.com", display_name="Ada Lovelace",
+                      password=PASSWORD)  # fmt: skip
+    LogEntry.objects.log_actions(admin_user.pk, [ada], CHANGE, change_message="Changed Active.")
+    client.force_login(ada)
+    assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
+    [entry] = LogEntry.objects.all()
+    assert "Ada" not in f"{entry} {entry.object_repr} {entry.change_message}"
+    assert "Ada Lovelace" not in admin_client.get("/admin/").content.decode()
+
+
 def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     """In the export, and deleted with the account, like the visitor's ticks."""
     from curation.models import Report
