@@ -407,6 +407,22 @@ def test_behind_the_proxy_the_app_sees_the_scheme_the_client_used(proxy):
 
 
 @pytest.mark.nginx
+def test_behind_the_proxy_on_another_port_links_and_forms_keep_the_port(proxy):
+    """README's own recipe serves the stack at http://localhost:8080: the links the app
+    writes (a share link, the API's) point there, and a form sent from there (its Origin
+    with the port) is the site's own, not a cross-site request refused."""
+    public = f"{PUBLIC_HOST}:8080"
+    _, document = Browser().get(f"{proxy}/api/v1/roadmaps", Host=public)
+    assert f'"http://{public}/' in document
+    browser = Browser()
+    browser.get(f"{proxy}/accounts/signup/", Host=public)
+    data = {"username": "port", "email": "port@example.com", "password1": PASSWORD}
+    status, _ = browser.post(f"{proxy}/accounts/signup/", data, Host=public,
+                             Origin=f"http://{public}")  # fmt: skip
+    assert status == 200 and "Log out" in browser.get(f"{proxy}/me/", Host=public)[1]
+
+
+@pytest.mark.nginx
 def test_the_proxy_names_no_version_and_passes_a_reading_list_sized_body(proxy):
     """nginx's own answers do not say which nginx it is; a body the size of an import
     (up to 1 MB, a little more with its form) reaches the app, which answers it."""
