@@ -118,6 +118,7 @@ def suggestion_page(request, form, topic, listed: list[Resource], *, status: int
     return render(request, template, context, status=status)
 
 
+@private_page  # (the form in place and the page share an address: neither is kept)
 @require_http_methods(["GET", "HEAD", "POST"])
 def report(request: HtmxHttpRequest, public_id) -> HttpResponse:
     """Report a problem with a resource, as a learner or a visitor (visitors rate-limited

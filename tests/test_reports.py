@@ -238,3 +238,13 @@ def test_the_report_page_shows_the_resource_as_a_curator_just_left_it(client, th
     assert "Report a problem with" in page and "Book 0, second edition" in page
     Resource.objects.filter(pk=three[0].pk).update(status="archived")
     assert client.get(report_url(three[0])).status_code == 404
+
+
+def test_the_form_in_place_is_never_kept_for_its_page(client, three):
+    """The form opened in place and the report's page share an address: a browser that
+    kept the fragment showed it, bare and unstyled, for the page after Back."""
+    page = client.get(report_url(three[0]))
+    in_place = client.get(report_url(three[0]), headers=HTMX)
+    assert b"<header" in page.content and b"<header" not in in_place.content
+    for answer in (page, in_place):
+        assert "no-store" in answer["Cache-Control"]
