@@ -222,3 +222,30 @@ def test_admin_import_of_a_hostile_file_is_inert(client, seed, curator):
     upload = SimpleUploadedFile("evil.md", text.encode())
     body = client.post("/admin/roadmap/roadmap/import/", {"file": upload}).content.decode()
     assert "<script>alert" not in body
+
+
+def test_a_form_sent_from_a_page_opened_before_a_log_in_gets_the_sites_own_403(db, three):
+    """Two tabs: a learner logs in in one and sends a form from the other, whose token is
+    the old one. The answer says what happened and what to do, in the site's style:
+    not Django's page, whose inline style the site's policy refuses and which speaks of
+    DEBUG."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/accounts/login/")  # the cookie; the form carries a token of before
+    answer = browser.post(
+        f"/resources/{three[0].public_id}/report",
+        {"problem": "broken", "csrfmiddlewaretoken": "x" * 32},
+    )
+    assert answer.status_code == 403
+    page = answer.content.decode()
+    assert "Your form was not sent" in page and "Nothing was changed" in page
+    assert "<style>" not in page and "DEBUG" not in page
+
+
+def test_a_learner_who_opens_admin_is_told_it_is_not_for_their_account(client, learner):
+    client.force_login(learner)
+    answer = client.get("/admin/login/?next=/admin/")
+    assert answer.status_code == 403
+    page = answer.content.decode()
+    assert 'class="site-header"' in page and "admin is for curators" in page
