@@ -23,6 +23,10 @@ class TooManyTokens(Exception):
     """The learner holds TOKENS_PER_LEARNER tokens already."""
 
 
+class TokenNameTaken(Exception):
+    """The learner holds a token of that name already."""
+
+
 def token_secret() -> str:
     """A new token's secret: PREFIX and 256 random bits."""
     return PREFIX + secrets.token_urlsafe(32)
@@ -32,13 +36,16 @@ def token_create(
     *, user, name: str, scope: str, expires_at: datetime | None = None
 ) -> tuple[Token, str]:
     """Make a token for `user`; return it and its secret, which is not kept (only its
-    digest is) and so can be shown this once."""
+    digest is) and so can be shown this once. Names are the learner's own: one each."""
     secret = token_secret()
     with transaction.atomic():
         # The learner's row, locked: two forms sent at once cannot both pass the limit.
         User.objects.select_for_update().filter(pk=user.pk).exists()
         if Token.objects.filter(user=user).count() >= TOKENS_PER_LEARNER:
             raise TooManyTokens
+        # (A form sent twice made two, and the first one's secret was never seen.)
+        if Token.objects.filter(user=user, name=name).exists():
+            raise TokenNameTaken
         token = Token.objects.create(
             user=user, name=name, scope=scope, expires_at=expires_at, digest=digest_of(secret)
         )

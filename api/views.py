@@ -6,12 +6,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import private_page
 from api.forms import TokenForm
 from api.models import Token
-from api.services import TOKENS_PER_LEARNER, TooManyTokens, token_create, token_revoke
+from api.services import (
+    TOKENS_PER_LEARNER,
+    TokenNameTaken,
+    TooManyTokens,
+    token_create,
+    token_revoke,
+)
 
 
 @private_page
@@ -35,6 +41,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 None, f"You have {TOKENS_PER_LEARNER} tokens, the most one may hold: revoke one."
             )
+        except TokenNameTaken:
+            form.add_error(
+                "name",
+                f"You have a token named “{form.cleaned_data['name']}” already (was the form"
+                " sent twice?). If you never copied it, revoke it below and make another;"
+                " or choose another name.",
+            )
         else:
             form = TokenForm(user=request.user)
     context = {
@@ -48,8 +61,12 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @private_page
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a token (a POST). A GET is a learner sent back here by the log-in page
+    after their session ended as they pressed Revoke: to the tokens, to press it again."""
+    if request.method != "POST":
+        return redirect("api-tokens")
     token = token_revoke(user=request.user, pk=pk)
     if token is None:
         raise Http404

@@ -6,6 +6,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -142,6 +143,32 @@ def test_a_learner_holds_a_limited_number_of_tokens(client, learner):
     assert Token.objects.filter(user=learner).count() == TOKENS_PER_LEARNER
 
 
+def test_a_form_sent_twice_makes_one_token_and_says_so(client, learner):
+    """Without JavaScript a double click sends "Create token" twice: the browser shows the
+    second answer only, so a second token would leave the first's secret unseen."""
+    client.force_login(learner)
+    form = {"name": "script", "scope": "read"}
+    assert "Your new token" in client.post("/me/tokens/", form).content.decode()
+    again = client.post("/me/tokens/", form).content.decode()
+    assert "Your new token" not in again and "already (was the form sent twice?)" in again
+    assert Token.objects.filter(user=learner).count() == 1
+    # A name is the learner's own: another learner may use it.
+    client.force_login(UserFactory())
+    assert "Your new token" in client.post("/me/tokens/", form).content.decode()
+
+
+def test_revoke_pressed_after_the_session_ended_comes_back_to_the_tokens(client, learner):
+    """The session ended in another tab; the learner presses Revoke, logs in as asked,
+    and is sent back where they were: the tokens, to press it again (not a blank 405)."""
+    token, _secret = token_create(user=learner, name="widget", scope="read")
+    sent = client.post(f"/me/tokens/{token.pk}/revoke")
+    next_url = parse_qs(urlsplit(sent["Location"]).query)["next"][0]
+    client.force_login(learner)
+    back = client.get(next_url, follow=True)
+    assert back.redirect_chain == [("/me/tokens/", 302)] and b"widget" in back.content
+    assert Token.objects.filter(pk=token.pk).exists()  # revoked by a POST only
+
+
 def test_an_expiry_is_the_end_of_the_day_in_the_learners_zone(client, learner):
     learner.time_zone = "Asia/Tokyo"
     learner.save()
@@ -157,7 +184,7 @@ def test_revoke_ends_a_token_and_only_its_learner_may(client, learner, reader):
     other = UserFactory()
     client.force_login(other)
     assert client.post(f"/me/tokens/{token.pk}/revoke").status_code == 404
-    assert client.get(f"/me/tokens/{token.pk}/revoke").status_code == 405
+    assert client.get(f"/me/tokens/{token.pk}/revoke")["Location"] == "/me/tokens/"
     client.force_login(learner)
     page = client.post(f"/me/tokens/{token.pk}/revoke", follow=True)
     assert "revoked" in page.content.decode()

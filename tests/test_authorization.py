@@ -392,7 +392,7 @@ def test_api_authorization_matrix(client, users, route):
                 continue
             headers = {}
             if scope != "none":
-                _token, secret = token_create(user=users[role], name=role, scope=scope)
+                _token, secret = token_create(user=users[role], name=scope, scope=scope)
                 headers["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
             if method == "put":
                 response = client.put(
