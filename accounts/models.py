@@ -16,11 +16,13 @@ DIRECTION_MARKS = frozenset(
 
 
 def reads_as_written(value: str) -> None:
-    """A name or title a learner writes, shown to others inside a sentence or a list (a
-    share page's headline, its title and its link preview; a suggested resource's title,
-    once accepted, on the roadmap page) reads as written: without control characters, or
-    marks that turn the text after it the other way (it could otherwise reverse the text
-    around it)."""
+    """A name, title or address someone writes, shown to others inside a sentence or a
+    list (a share page's headline, its title and its link preview; a curator's titles and
+    a resource's URL, wherever they are listed; a badge; a suggested resource's title and
+    URL, in the curators' queue and once accepted) reads as written: without control
+    characters (XML, and so a badge, refuses them), or marks that turn the text after it
+    the other way (it could otherwise reverse the text around it, or disguise where a
+    link goes)."""
     if any(unicodedata.category(c) == "Cc" or c in DIRECTION_MARKS for c in value):
         raise ValidationError(
             "Control characters and marks that change the direction of the text are not"

@@ -81,7 +81,9 @@ class Suggestion(models.Model):
         Topic, on_delete=models.SET_NULL, null=True, related_name="suggestions"
     )
     url = models.URLField(
-        "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+        "URL",
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"]), reads_as_written],
     )
     url_key = models.CharField(max_length=600, editable=False, db_index=True)
     # Shown to everyone once accepted: as written.

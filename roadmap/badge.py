@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Approximate advance widths of 11px Verdana, in pixels.
@@ -27,12 +28,21 @@ def text_width(text: str) -> int:
     return round(width)
 
 
+# What XML 1.0 has no place for: a badge with one is no image at all. (Titles are refused
+# them now, accounts.models.reads_as_written; one saved before may have one still.)
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 @dataclass(frozen=True)
 class Badge:
     label: str
     value: str
     theme: str = "light"
     padding: int = 6
+
+    def __post_init__(self) -> None:
+        for name in ("label", "value"):
+            object.__setattr__(self, name, NOT_XML.sub("", getattr(self, name)))
 
     @property
     def label_width(self) -> int:

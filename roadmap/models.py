@@ -31,6 +31,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import normalize_newlines
 
+from accounts.models import reads_as_written
+
 
 def new_share_token() -> str:
     """192 random bits from `secrets`, URL-safe: 32 characters of [A-Za-z0-9_-]."""
@@ -160,7 +162,7 @@ class Roadmap(MarkdownModel):
         DRAFT = "draft", "Draft"  # staff only
         PUBLISHED = "published", "Published"
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[reads_as_written])
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.TextField(blank=True, help_text="Markdown, for the list of roadmaps.")
     introduction = models.TextField(blank=True, help_text="Markdown.")
@@ -229,7 +231,7 @@ class Part(OrderedModel, MarkdownModel):
     order_parent = "roadmap"
 
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="parts")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[reads_as_written])
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
     summary_html = html_field()
@@ -270,7 +272,7 @@ class Topic(OrderedModel, MarkdownModel):
     order_parent = "part"
 
     part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="topics")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[reads_as_written])
     slug = models.SlugField(max_length=100)
     summary = models.TextField(blank=True, help_text="Markdown.")
     summary_html = html_field()
@@ -627,9 +629,11 @@ class Resource(OrderedModel, MarkdownModel):
         Work, on_delete=models.PROTECT, related_name="resources", editable=False
     )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[reads_as_written])
     url = models.URLField(
-        "URL", max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+        "URL",
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"]), reads_as_written],
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     # Blank means the roadmap does not say: shown as nothing rather than a guess.

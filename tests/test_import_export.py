@@ -394,6 +394,11 @@ INVALID = [
     ("# R\n## A\n### T\n* [X](https://exa_mple.org/)\n", [(4, "Enter a valid URL")]),
     ("# R\n## A\n### T\n* [X](https://-bad-.example/)\n", [(4, "Enter a valid URL")]),
     ("# R\n## A\n### T\n* [Ti\x00tle](https://a.example)\n", [(4, "a NUL character")]),
+    # A form feed pasted from a PDF, an escape sequence from a terminal, a mark that turns
+    # the text around: no title or URL shown to others has one.
+    ("# Ctrl\x0cTitle\n", [(1, "Control characters")]),
+    ("# R\n## A\n### T\x1b[31m\n* [X](https://a.example)\n", [(3, "Control characters")]),
+    ("# R\n## A\n### T\n* [X](https://a.example/\u202eexe.txt)\n", [(4, "direction")]),
     (
         "# R\n## A\n### T\n* [X](https://a.example)\n  De\x00scribed\n\n## B\x00\n",
         [(5, "a NUL character"), (7, "a NUL character")],

@@ -260,6 +260,24 @@ def test_badge_width_follows_the_text_and_text_is_escaped(client, ada):
     assert next(t.text for t in long.iter(f"{SVG}text")).startswith("Deep <Learning> & ")
 
 
+def test_a_title_a_curator_saved_with_a_control_character_is_refused_and_badges_stay_drawable(
+    client, ada
+):
+    """A form feed pasted from a PDF into a roadmap's title made every badge of it XML no
+    browser draws. A title is refused one now; one saved before leaves it out."""
+    from django.core.exceptions import ValidationError
+
+    roadmap = Roadmap.objects.get()
+    roadmap.title = "Deep\x0cLearning\x1b[31m"
+    with pytest.raises(ValidationError) as refused:
+        roadmap.full_clean()
+    assert "Control characters" in str(refused.value.message_dict["title"])
+    Roadmap.objects.update(title=roadmap.title)  # saved before the rule
+    for url in (f"{share_url(ada)}badge.svg", f"{share_url(ada)}{roadmap.slug}/badge.svg"):
+        svg = ElementTree.fromstring(client.get(url).content)
+        assert next(t.text for t in svg.iter(f"{SVG}text")) == "DeepLearning[31m"
+
+
 @pytest.mark.parametrize("path", ["", "badge.svg"])
 def test_share_query_count_does_not_grow_with_content(client, db, path):
     def queries_for_owner_of(resources) -> list[int]:

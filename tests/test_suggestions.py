@@ -113,6 +113,9 @@ def test_a_url_another_roadmap_lists_is_said_and_sent_when_sent_again(client, ad
         ({"title": "t" * 301}, "at most 300 characters"),
         ({"title": "A deep book \u202e reversed"}, "change the direction of the text"),
         ({"title": "A deep book \u0007"}, "Control characters"),
+        # Shown to curators, as the browser turns it: ".../tset.live@example.org".
+        ({"url": "https://\u202egro.elpmaxe@evil.test/"}, "change the direction of the text"),
+        ({"url": "https://evil.test/\u202egro.elpmaxe"}, "change the direction of the text"),
     ],
 )
 def test_bad_input_gets_a_form_error_and_changes_nothing(client, ada, topic, fields, error):
