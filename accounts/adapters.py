@@ -17,6 +17,17 @@ from accounts.forms import ZONE_COOKIE, browser_zone
 logger = logging.getLogger(__name__)
 
 
+def without_nul(value):
+    """JSON-like data with no NUL character in any string of it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """An address the mail server refuses (a mailbox that is no more) fails that
@@ -37,7 +48,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         """A new account, as allauth fills it in, in the browser's time zone, as at a
         password sign-up (UTC without JavaScript). (Made for every provider login; kept
         only when it becomes a new account.)"""
-        user = super().populate_user(request, sociallogin, data)
+        # PostgreSQL keeps no NUL in text, nor in JSON: a provider's profile with one (a
+        # name, an address, any field of what allauth keeps) made a sign-in a 500, and
+        # every sign-in after it. Left out; an address with one is no address (never
+        # read as another without it).
+        sociallogin.account.extra_data = without_nul(sociallogin.account.extra_data)
+        sociallogin.email_addresses = [
+            address for address in sociallogin.email_addresses if "\x00" not in address.email
+        ]
+        if "\x00" in (data.get("email") or ""):
+            data = {**data, "email": None}
+        user = super().populate_user(request, sociallogin, without_nul(data))
         user.time_zone = browser_zone(request.COOKIES.get(ZONE_COOKIE))
         return user
 

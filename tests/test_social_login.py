@@ -1,6 +1,7 @@
 """Sign-in with GitHub and Google through allauth's providers, the whole OAuth dance with
 the providers' endpoints mocked at the HTTP layer (`responses`): no network."""
 
+import json
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -320,3 +321,30 @@ def test_a_learner_without_a_password_is_told_how_to_delete_and_their_export_nam
     assert (provider["provider"], provider["id"]) == ("github", "4321")
     # What the provider told the site of them, which allauth keeps, is theirs too.
     assert provider["profile"]["name"] == "Octo Cat" and provider["connected_at"]
+
+
+def test_a_nul_in_the_provider_s_profile_is_left_out_and_signs_in(client, db, mocked):
+    """PostgreSQL keeps no NUL: a provider's profile with one made the sign-in a 500, and
+    every sign-in after it (allauth keeps the profile at each)."""
+    github(mocked)
+    mocked.upsert(responses.GET, "https://api.github.com/user",
+                  json={"id": 4321, "login": "octo", "name": "Octo\u0000Cat"})  # fmt: skip
+    for _ in range(2):  # signs up, then back
+        dance(client, "github")
+        assert signed_in(client)
+        client.post("/accounts/logout/")
+    assert SocialAccount.objects.get().extra_data["name"] == "OctoCat"
+
+
+def test_a_provider_s_address_with_a_nul_is_no_address(client, db, mocked):
+    """Never read as another address without it: the learner is asked for one."""
+    address = "oc\u0000to@example.com"
+    github(mocked, email=address)
+    mocked.upsert(responses.GET, "https://api.github.com/user",
+                  json={"id": 4321, "login": "octo", "name": "Octo", "email": address})  # fmt: skip
+    answer = client.get(dance(client, "github")["Location"])
+    assert answer.status_code == 200 and 'name="email"' in answer.content.decode()
+    assert not signed_in(client) and not EmailAddress.objects.exists()
+    form = {"email": "octo@example.com", "username": "octo"}
+    assert client.post("/accounts/3rdparty/signup/", form).status_code == 302
+    assert signed_in(client) and "\x00" not in json.dumps(SocialAccount.objects.get().extra_data)
