@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.core.cache import caches
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Func
+from django.db.models import Func, Value
+from django.db.models.functions import Replace
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
@@ -27,8 +28,14 @@ from search.models import CONFIG, SearchEntry
 
 PER_PAGE = 20
 LONGEST_QUERY = 200
-# Where ts_headline marks a match: characters no text has, replaced after escaping.
+# Where ts_headline marks a match: characters of no script (Unicode's private use),
+# taken out of the text first (a title may still have one) and replaced after escaping.
 START, STOP = "\ue000", "\ue001"
+
+
+def unmarked(text):
+    """The expression `text` without START or STOP."""
+    return Replace(Replace(text, Value(START), Value("")), Value(STOP), Value(""))
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,9 @@ def marked(resources: list[Resource], query: SearchQuery) -> dict[int, tuple[str
     rows = (
         Resource.objects.filter(pk__in=[resource.pk for resource in resources])
         .annotate(
-            title_marked=SearchHeadline("title", query, highlight_all=True, **options),
+            title_marked=SearchHeadline(unmarked("title"), query, highlight_all=True, **options),
             snippet_marked=SearchHeadline(
-                Func("description_html", function="search_html_text"),
+                unmarked(Func("description_html", function="search_html_text")),
                 query,
                 max_words=30,
                 min_words=12,

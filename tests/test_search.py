@@ -291,6 +291,20 @@ def test_a_snippet_is_the_descriptions_text_not_its_markdown(client, db):
     assert "&amp;" in snippet and "<b>" not in snippet
 
 
+def test_a_title_with_the_characters_that_mark_matches_gets_no_stray_mark(client, db):
+    """A match is marked with two characters of no script (private use), which a title
+    or a description may still have: no word is marked but a match."""
+    ResourceFactory(
+        title="Deep \ue001networks\ue000 explained",
+        description="Deep \ue000networks\ue001 explained, \ue001again\ue000.",
+    )
+    html = search(client, "explained")
+    title = re.search(r'<h2 class="search-result-title"><a [^>]*>(.*?)</a>', html)[1]
+    assert title == "Deep networks <mark>explained</mark>"
+    snippet = re.search(r'<p class="search-result-snippet">(.*?)</p>', html, re.S)[1]
+    assert snippet.strip() == "Deep networks <mark>explained</mark>, again."
+
+
 @pytest.mark.parametrize("q", ["!!!", "-", '"', "or", "a" * 5000, "<script>alert(1)</script>"])
 def test_a_query_of_any_shape_is_answered_and_escaped(client, seed, q):
     html = search(client, q)
