@@ -76,6 +76,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_slug
 from django.utils.text import slugify
 from markdown_it import MarkdownIt, rules_inline
+from markdown_it.common.utils import normalizeReference
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.tree import SyntaxTreeNode
 
@@ -517,12 +518,36 @@ class _Item:
         return self.kind == "anchor" and all(c.anchors_only for c in self.children)
 
 
+# A reference link's label (`[label]`, `[words][label]`), and a line that defines one.
+REFERENCE = re.compile(r"\[([^\[\]]+)\]")
+DEFINED = re.compile(r"^ {0,3}\[([^\[\]]+)\]:", re.MULTILINE)
+
+
+def link_definition(label: str, reference: dict) -> str:
+    """`[label]: <href> "title"`, as markdown-it reads it back ("" for an address
+    no definition can hold)."""
+    href, title = reference["href"], reference.get("title") or ""
+    if not any(c in href for c in "<>\n"):
+        destination = f"<{href}>"
+    elif not any(c.isspace() or c in "()" for c in href):
+        destination = href
+    else:
+        return ""
+    if title:
+        escaped = title.replace("\\", "\\\\").replace('"', '\\"')
+        return f'[{label}]: {destination} "{escaped}"'
+    return f"[{label}]: {destination}"
+
+
 class _Reader:
     """One pass over the document's blocks, then its structure (see the module's doc)."""
 
-    def __init__(self, lines: list[str], source: str, written: dict[int, str]) -> None:
+    def __init__(
+        self, lines: list[str], source: str, written: dict[int, str], references: dict
+    ) -> None:
         self.lines, self.source = lines, source
         self.written = written  # texts as written, by the line of their `<!-- text -->`
+        self.references = references  # the file's link definitions, by normalized label
         self.skipped: list[Skipped] = []
         self.problems: list[tuple[int, str]] = []
         self.urls: dict[str, int] = {}  # url_key: the line that lists it
@@ -561,8 +586,39 @@ class _Reader:
                 )
             section.written = text
         self.structure(doc, sections)
+        self.keep_references(doc)
         doc.skipped = sorted(self.skipped, key=lambda skipped: skipped.line)
         return doc
+
+    def keep_references(self, doc: ParsedRoadmap) -> None:
+        """Each text taken from the file's lines (an introduction, a summary, a
+        description) gets the definitions of the reference links it uses (`[words][label]`,
+        `[label]`): markdown-it takes every definition out of what it reads, wherever it
+        stands, so the text would keep its links' words and lose where they go."""
+        if not self.references:
+            return
+        doc.introduction_lines = self.with_references(doc.introduction_lines)
+        for part in doc.parts:
+            part.summary_lines = self.with_references(part.summary_lines)
+            for topic in part.topics:
+                topic.summary_lines = self.with_references(topic.summary_lines)
+        for resource in doc.resources:
+            resource.description = "\n".join(self.with_references([resource.description]))
+
+    def with_references(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        defined = {normalizeReference(label) for label in DEFINED.findall(text)}
+        wanted: dict[str, str] = {}  # each label the text uses, as it first spells it
+        for label in REFERENCE.findall(text):
+            key = normalizeReference(label)
+            if key in self.references and key not in defined:
+                wanted.setdefault(key, label)
+        definitions = [
+            definition
+            for key, label in wanted.items()
+            if (definition := link_definition(label, self.references[key]))
+        ]
+        return [*lines, "", *definitions] if definitions else lines
 
     def links_set_aside(
         self, block: SyntaxTreeNode, reason: str, *, but: SyntaxTreeNode | None = None
@@ -907,13 +963,14 @@ def _parse(text: str, source: str, strict: bool) -> ParsedRoadmap:
     if nul:  # PostgreSQL stores no NUL in text
         raise RoadmapParseError.of(source, nul)
     lines, written = texts_as_written(lines)
-    tokens = _reader.parse("\n".join(lines))
+    env: dict = {}  # (markdown-it's: the file's reference definitions, by label)
+    tokens = _reader.parse("\n".join(lines), env)
     deepest = _reader.options["maxNesting"] - 1  # markdown-it reads no deeper, and drops the rest
     too_deep = next((i for i, token in enumerate(tokens) if token.level >= deepest), None)
     if too_deep is not None:
         line = next(t.map[0] + 1 for t in reversed(tokens[: too_deep + 1]) if t.map)
         raise RoadmapParseError(source, line, "lists or quotes nested too deep to read on")
-    reader = _Reader(lines, source, written)
+    reader = _Reader(lines, source, written, env.get("references", {}))
     doc = reader.read(SyntaxTreeNode(tokens))
     problems = reader.problems + validate_roadmap(doc)
     if strict:

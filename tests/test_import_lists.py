@@ -692,3 +692,55 @@ def test_any_markdown_at_a_megabyte_is_read_or_refused_within_the_limit(text):
     except RoadmapParseError as error:
         assert error.problems
     assert time.monotonic() - started < 1 + 10
+
+
+REFERENCE_LINKS = """\
+# Refs
+
+Intro, see [the guide][g].
+
+[g]: https://guide.example/ "The \\"guide\\""
+
+## Part
+
+Read [the notes] first.
+
+### Books
+
+* [A book][b] by [Author][a], see [errata][E]
+
+[b]: https://example.net/refbook
+[a]: https://author.example/
+[e]: https://errata.example/
+[the notes]: https://notes.example/
+"""
+
+
+@pytest.mark.django_db
+def test_reference_links_keep_their_addresses_on_the_page_and_through_export(client, tmp_path):
+    """Lists written with `[words][label]` and the labels defined at the end ("awesome"
+    lists often are): markdown-it takes the definitions out of what it reads, and each
+    text taken from the file's lines kept the words and lost where they go, while the
+    report said "kept in the text"."""
+    path = tmp_path / "refs.md"
+    path.write_text(REFERENCE_LINKS)
+    run("import_roadmap", str(path), "--roadmap", "refs", "--publish")
+    book = Resource.objects.get()
+    assert book.url == "https://example.net/refbook"
+    page = client.get("/roadmaps/refs/").content.decode()
+    for link in [
+        '<a href="https://guide.example/" title="The &quot;guide&quot;">the guide</a>',
+        '<a href="https://notes.example/">the notes</a>',
+        '<a href="https://author.example/">Author</a>',
+        '<a href="https://errata.example/">errata</a>',
+    ]:
+        assert link in page
+    assert "][" not in page
+    before = [(r.title, r.url, r.description) for r in Resource.objects.all()]
+    texts = list(Roadmap.objects.values_list("introduction", "parts__summary"))
+    exported = tmp_path / "exported.md"
+    call_command("export_roadmap", str(exported), "--roadmap", "refs", stderr=io.StringIO())
+    output = run("import_roadmap", str(exported), "--roadmap", "refs")
+    assert "0 created, 0 updated" in output and " updated" not in output.replace("0 updated", "")
+    assert [(r.title, r.url, r.description) for r in Resource.objects.all()] == before
+    assert list(Roadmap.objects.values_list("introduction", "parts__summary")) == texts
