@@ -428,3 +428,29 @@ def test_what_changes_nothing_shown_makes_no_page_again(client, db, monkeypatch)
     assert client.get(pages[0]).status_code == 200
     assert renders_of(client, "roadmap/roadmap.html") == before + 1
     assert rows_made(client) == rows + 2
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["static/css/release-probe.css", "roadmap/release_probe.py", "config/release_probe.py"],
+)
+def test_a_release_that_changes_any_of_the_project_names_its_renderings_apart(settings, where):
+    """Kept renderings are kept a day in the shared cache. A release that changed only a
+    stylesheet (a page names it by its digest: the last release's is gone), a label in
+    Python or a setting took the last release's pages as its own: they must be named
+    apart, as a changed template's are."""
+    from pathlib import Path
+
+    from roadmap.kept import code_version, shared_key
+
+    code_version.cache_clear()
+    before = shared_key(("a page",))
+    probe = Path(settings.BASE_DIR, where)
+    try:
+        probe.write_text("/* a release's change */\n")
+        code_version.cache_clear()
+        assert shared_key(("a page",)) != before
+    finally:
+        probe.unlink(missing_ok=True)
+        code_version.cache_clear()
+    assert shared_key(("a page",)) == before
