@@ -295,6 +295,12 @@ class Content:
         return shown
 
     @cached_property
+    def counted(self) -> dict[int, Resource]:
+        """Every resource that counts (each roadmap's `counted`), by id: what a row
+        offers to tick, wherever it is listed."""
+        return {pk: resource for listed in self.roadmaps for pk, resource in listed.counted.items()}
+
+    @cached_property
     def counted_works(self) -> dict[int, list[Resource]]:
         """Each work that counts: the resources listing it that count, in reading order
         (roadmap by roadmap)."""

@@ -153,7 +153,7 @@ def found_page(words: str, content: Content, page: Page, *, viewer: str, similar
             "count": page.paginator.count,
             "similar": similar,
             "results": results,
-            "counted": content.shown_to(staff=False),  # what counts, everywhere
+            "counted": content.counted,  # what a row offers to tick, as on its roadmap
             "resource_actions": RESOURCE_ACTIONS,  # what other apps add to a row
         }
         return render_once("search/search.html#found", context)
