@@ -22,12 +22,12 @@ from roadmap.progress import LearnerState
 from roadmap.render_once import Filled, Holes, Rendering, render_once, renderings, rows
 
 # The kinds of viewer a page is rendered once for; nothing else of the viewer is in it.
-# `drafts`: the parts and resources only staff see are shown; a share page never shows
-# them, whoever looks.
+# Staff also see the parts and resources only staff see; a share page is rendered for a
+# visitor, whoever looks.
 VIEWERS = {
-    "visitor": {"signed_in": False, "staff": False, "drafts": False, "show_progress": True},
-    "learner": {"signed_in": True, "staff": False, "drafts": False, "show_progress": True},
-    "staff": {"signed_in": True, "staff": True, "drafts": True, "show_progress": True},
+    "visitor": {"signed_in": False, "staff": False},
+    "learner": {"signed_in": True, "staff": False},
+    "staff": {"signed_in": True, "staff": True},
 }
 
 
@@ -71,7 +71,7 @@ def roadmap_rendering(
         return {
             "listed": listed,
             "roadmap": listed.roadmap,
-            "parts": listed.parts_for(staff=seen["drafts"]),
+            "parts": listed.parts_for(staff=seen["staff"]),
             "counted": listed.counted,
             "prerequisites": listed.prerequisites,
             "facets": FACETS,

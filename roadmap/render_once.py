@@ -71,7 +71,7 @@ class StateHole:
 class FigureHole:
     """A figure's markup, rendered from the request's `Completion` for `key`."""
 
-    key: str  # "overall", "part-<id>" or "topic-<id>"
+    key: str  # "roadmap-<id>", "part-<id>" or "topic-<id>"
     template: str
     context: tuple[tuple[str, Hashable], ...]
     viewers_own: bool = False  # the viewer's figure (the navigation's), not the page's

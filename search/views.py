@@ -128,7 +128,7 @@ def found_page(words: str, content: Content, page: Page, *, viewer: str, similar
     (12-15 ms), and each kept page is an entry of the process's pages cache (300)."""
 
     def build() -> Rendering:
-        staff = VIEWERS[viewer]["drafts"]
+        staff = VIEWERS[viewer]["staff"]
         shown = content.shown_to(staff=staff)
         listings = [shown[pk] for pk in page.object_list]
         marks = {}

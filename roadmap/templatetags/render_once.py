@@ -171,9 +171,9 @@ def figure(context, hole: FigureHole, progress) -> SafeString:
 
 
 @register.simple_tag(takes_context=True)
-def progress_bar(context, scope: str, pk=None, label: str = "", oob: bool = False) -> SafeString:
+def progress_bar(context, scope: str, pk, label: str = "", oob: bool = False) -> SafeString:
     """A progress bar ("<label> progress"): a roadmap's, a part's or a topic's by `pk`."""
-    key = scope if pk is None else f"{scope}-{pk}"
+    key = f"{scope}-{pk}"
     details = (("scope", scope), ("key", pk), ("label", label), ("oob", oob))
     return figure(context, FigureHole(key, BAR, details), context.get("progress"))
 
