@@ -227,7 +227,7 @@ def progress_update(request: HtmxHttpRequest, public_id) -> HttpResponse:
             return HttpResponseClientRefresh()  # the page it was sent from, as it now is
         return redirect(back_to_row(request, resource))
     here = standing.content.roadmap_of(standing.content.by_public_id[key])
-    viewer = "learner" if signed_in else "visitor"
+    viewer = viewer_of(request.user)  # (its row as the page it came from shows it)
     in_results = request.POST.get("from") == "results"  # (a page of results says so)
     answer = tick_answer(standing.content, key, viewer, in_results=in_results).fill(
         request=request,
