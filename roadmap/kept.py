@@ -11,8 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.cache import cache
-from django.dispatch import receiver
-from django.utils.autoreload import file_changed
 
 
 class ProcessCache:
@@ -127,15 +125,6 @@ def code_version() -> str:
     for path in sorted(files):
         digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-@receiver(file_changed)
-def code_changed(sender, file_path, **kwargs) -> None:
-    """Under the development server, a template edited is new code (its reloader sends
-    this, and Django reads the template again without restarting). (A request between
-    Django's own receiver and this one may name a new row by the old digest: the
-    development server's, until its next edit.)"""
-    code_version.cache_clear()
 
 
 def shared_key(key: tuple) -> str:

@@ -43,15 +43,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib import messages
+from django.core.cache import caches
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.autoreload import file_changed
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from prometheus_client import Counter
 
 from roadmap.content import forget_snapshots
-from roadmap.kept import MadeOf, ProcessCache
+from roadmap.kept import MadeOf, ProcessCache, code_version
 from roadmap.progress import EMPTY
 
 # The context variable through which the tags find the rendering being built.
@@ -329,3 +332,13 @@ def forget_everything() -> None:
     renderings.clear()
     rows.clear()
     forget_snapshots()
+    caches["pages"].clear()
+
+
+@receiver(file_changed)
+def code_changed(sender, file_path, **kwargs) -> None:
+    """Under the development server, a template edited is new code (its reloader sends
+    this, and Django reads the template again without restarting): what this process
+    kept was made by the old one, pages and rows alike, and is forgotten."""
+    code_version.cache_clear()
+    forget_everything()

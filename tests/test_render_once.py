@@ -3,20 +3,25 @@ the process cache the renderings live in."""
 
 import io
 import re
+import shutil
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.template import engines
+from django.utils.autoreload import file_changed
 from django.utils.safestring import mark_safe
 
 from roadmap.content import content_at, content_version
-from roadmap.kept import ProcessCache
+from roadmap.kept import ProcessCache, code_version
 from roadmap.models import Resource, Roadmap
 from roadmap.progress import ProgressSummary
 from roadmap.render_once import BUILDING, Holes, Rendering
 from tests.factories import ResourceFactory
+from tests.progress_helpers import HTMX, ROADMAP, tick
 
 
 class Item:
@@ -454,3 +459,88 @@ def test_a_release_that_changes_any_of_the_project_names_its_renderings_apart(se
         probe.unlink(missing_ok=True)
         code_version.cache_clear()
     assert shared_key(("a page",)) == before
+
+
+# A template edited under the development server (`make run`) shows on the next request:
+# Django reads it again without restarting, and README's "To add a field to a row ...
+# nothing else changes" leads a newcomer to expect it.
+# The row's level badge, before and after the edit.
+OLD = 'class="badge badge-level"'
+NEW = 'class="badge badge-level" data-edited'
+
+
+@pytest.fixture
+def editable_templates(settings, tmp_path):
+    """The project's templates, copied where a test may edit them, standing as the
+    project's own (BASE_DIR/templates, as `code_version` digests them)."""
+    shutil.copytree(Path(django_settings.BASE_DIR) / "templates", tmp_path / "templates")
+    settings.BASE_DIR = tmp_path
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates"]}]
+    code_version.cache_clear()
+    yield tmp_path / "templates"
+    code_version.cache_clear()
+
+
+def edit_row(templates: Path) -> None:
+    """What a newcomer does to a row's markup, and what runserver's reloader then sends."""
+    page = templates / "roadmap/roadmap.html"
+    page.write_text(page.read_text().replace(OLD, NEW))
+    file_changed.send(sender=None, file_path=page)
+
+
+def test_a_row_edited_in_the_template_shows_on_the_next_page(client, db, editable_templates):
+    ResourceFactory(title="Deep Learning", level="beginner")
+    assert OLD in client.get(ROADMAP).content.decode()
+    edit_row(editable_templates)
+    html = client.get(ROADMAP).content.decode()
+    assert NEW in html
+
+
+def test_a_row_edited_in_the_template_shows_in_the_next_ticks_answer(
+    client, db, editable_templates
+):
+    resource = ResourceFactory(title="Deep Learning", level="beginner")
+    assert OLD in tick(client, resource, done=True, htmx=True).content.decode()
+    edit_row(editable_templates)
+    answer = client.post(
+        f"/resources/{resource.public_id}/progress", {"done": ["0"]}, headers=HTMX
+    ).content.decode()
+    assert NEW in answer
+
+
+def test_the_home_page_edited_in_its_template_shows_on_the_next_look(
+    client, db, editable_templates
+):
+    ResourceFactory(title="Deep Learning")
+    assert "data-edited" not in client.get("/").content.decode()
+    page = editable_templates / "roadmap/home.html"
+    page.write_text(
+        page.read_text().replace('class="roadmap-card"', 'class="roadmap-card" data-edited')
+    )
+    file_changed.send(sender=None, file_path=page)
+    assert 'class="roadmap-card" data-edited' in client.get("/").content.decode()
+
+
+def test_a_plain_page_draws_the_viewer_s_figures_unless_its_view_says_whose(client, db):
+    """A page a newcomer adds draws figures with the tags the roadmap page uses, and
+    they are the viewer's own without the view passing them (a figure drawn as 0% for
+    want of them was a trap); a view that passes `progress` (a share page, its owner's)
+    draws those."""
+    from django.test import RequestFactory
+
+    from roadmap.services import progress_set
+    from tests.factories import UserFactory, resources_in_one_topic
+
+    first, _second = resources_in_one_topic(2)
+    roadmap = first.topic.part.roadmap
+    ada = UserFactory()
+    progress_set(user=ada, resource=first, done=True)
+    request = RequestFactory().get("/")
+    request.user, request.session = ada, client.session
+    page = engines["django"].from_string(
+        '{% load render_once %}{% percent "roadmap" pk %}% {% progress_bar "roadmap" pk "Overall" %}'
+    )
+    drawn = page.render({"pk": roadmap.pk}, request)
+    assert drawn.startswith("50%") and 'aria-valuenow="50"' in drawn
+    nobody_s = page.render({"pk": roadmap.pk, "progress": None}, request)
+    assert nobody_s.startswith("0%") and 'aria-valuenow="0"' in nobody_s

@@ -170,12 +170,18 @@ def figure(context, hole: FigureHole, progress) -> SafeString:
     return mark_safe(render_figure(hole, (progress or EMPTY).get(hole.key)).decode())  # noqa: S308
 
 
+def page_figures(context):
+    """The figures a page shows: its view's `progress` (a share page's are its owner's),
+    else the viewer's own (the layout's, roadmap/context_processors.py)."""
+    return context["progress"] if "progress" in context else context.get("learner_progress")
+
+
 @register.simple_tag(takes_context=True)
 def progress_bar(context, scope: str, pk, label: str = "", oob: bool = False) -> SafeString:
     """A progress bar ("<label> progress"): a roadmap's, a part's or a topic's by `pk`."""
     key = f"{scope}-{pk}"
     details = (("scope", scope), ("key", pk), ("label", label), ("oob", oob))
-    return figure(context, FigureHole(key, BAR, details), context.get("progress"))
+    return figure(context, FigureHole(key, BAR, details), page_figures(context))
 
 
 @register.simple_tag(takes_context=True)
@@ -219,7 +225,7 @@ def shown(parser, token) -> ShownNode:
 def percent(context, scope: str, pk) -> SafeString:
     """A percentage alone, for running text ("40% through"): of a roadmap, a part or a
     topic, as `progress_bar` takes them."""
-    return figure(context, FigureHole(f"{scope}-{pk}", PERCENT, ()), context.get("progress"))
+    return figure(context, FigureHole(f"{scope}-{pk}", PERCENT, ()), page_figures(context))
 
 
 @register.simple_tag(takes_context=True)
@@ -274,5 +280,5 @@ def kept_roadmap(context, listed, template: str, **arguments) -> SafeString:
     rendering = roadmap_rendering(
         listed, viewer_of(request.user), template, everywhere=False, **arguments
     )
-    filled = rendering.fill(request=request, progress=context.get("progress"))
+    filled = rendering.fill(request=request, progress=page_figures(context))
     return mark_safe(filled.decode())  # noqa: S308 - a template's rendering, filled
