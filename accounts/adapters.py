@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers import registry
+from django.contrib import messages
 from django.http import Http404
 
 from accounts.forms import ZONE_COOKIE, browser_zone
@@ -35,12 +36,25 @@ class AccountAdapter(DefaultAccountAdapter):
         says nothing either. Logged by the mail's kind and the server's codes, never the
         address, which the server's words and smtplib's both name (as the weekly
         summaries are, activity/digests.py)."""
+        kind = template_prefix.rsplit("/", 1)[-1]
         try:
             super().send_mail(template_prefix, email, context)
         except smtplib.SMTPRecipientsRefused as error:
             codes = sorted({code for code, _reply in error.recipients.values()})
-            kind = template_prefix.rsplit("/", 1)[-1]
             logger.warning("A %s mail was refused by the mail server: %s.", kind, codes)
+        except (smtplib.SMTPException, OSError) as error:
+            # The mail server down, busy or refusing every mail: a sign-up or a reset goes
+            # on (an account made is signed in; before, a 500 left it made and signed
+            # out), and says the mail did not go. As the same for any address, it says
+            # nothing of whether one has an account.
+            code = getattr(error, "smtp_code", None) or type(error).__name__
+            logger.error("A %s mail could not be sent: %s.", kind, code)
+            if self.request is not None:
+                messages.warning(
+                    self.request,
+                    "We could not send the email just now: our mail server did not take it."
+                    " Please ask for it again in a few minutes.",
+                )
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

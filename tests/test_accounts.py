@@ -168,6 +168,44 @@ def test_messages_show_on_the_roadmap_after_logging_out(client, seed, learner):
     assert "You have signed out." not in client.get(ROADMAP).content.decode()  # shown once
 
 
+@pytest.fixture
+def mail_server_down(settings):
+    """Mail goes through SMTP to a port nothing listens on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed, 2
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
+def test_a_sign_up_while_the_mail_server_is_down_signs_in_and_says_the_mail_did_not_go(
+    client, db, mail_server_down
+):
+    """Nothing waits on the confirmation mail: its failure made the sign-up a 500 that
+    left the account made and the learner signed out (and "A user with that username
+    already exists" when they tried again)."""
+    answer = client.post(
+        "/accounts/signup/",
+        {"username": "ada", "email": "ada@example.com", "password1": PASSWORD},
+        follow=True,
+    )
+    assert answer.status_code == 200 and client.get("/me/").status_code == 200
+    assert "We could not send the email just now" in answer.content.decode()
+
+
+def test_a_reset_while_the_mail_server_is_down_says_to_ask_again(client, db, mail_server_down):
+    UserFactory(email="ada@example.com")
+    answer = client.post("/accounts/password/reset/", {"email": "ada@example.com"}, follow=True)
+    assert answer.status_code == 200
+    assert "Please ask for it again in a few minutes" in answer.content.decode()
+    # The same for an address with no account: it tells nobody which has one.
+    other = client.post("/accounts/password/reset/", {"email": "no@example.com"}, follow=True)
+    assert "Please ask for it again in a few minutes" in other.content.decode()
+
+
 def test_a_reset_for_an_address_the_mail_server_refuses_goes_on_and_logs_no_address(
     client, db, monkeypatch
 ):
