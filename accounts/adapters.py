@@ -76,6 +76,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user.time_zone = browser_zone(request.COOKIES.get(ZONE_COOKIE))
         return user
 
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ) -> None:
+        """The learner is told sign-in failed; the operator is told why (the provider
+        timing out, answering 500, a wrong client secret), which allauth's 401 alone
+        did not say: the provider, allauth's reason and the exception's kind."""
+        kind = type(exception).__name__ if exception is not None else "no exception"
+        logger.warning("Sign-in with %s failed: %s (%s).", provider.id, error, kind)
+        super().on_authentication_error(request, provider, error, exception, extra_context)
+
     def can_authenticate_by_email(self, login, email: str) -> bool:
         """A provider's verified email signs into an account only when the account has
         verified that email too. (allauth would also sign into an account whose address

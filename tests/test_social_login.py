@@ -348,3 +348,26 @@ def test_a_provider_s_address_with_a_nul_is_no_address(client, db, mocked):
     form = {"email": "octo@example.com", "username": "octo"}
     assert client.post("/accounts/3rdparty/signup/", form).status_code == 302
     assert signed_in(client) and "\x00" not in json.dumps(SocialAccount.objects.get().extra_data)
+
+
+def test_a_provider_that_times_out_fails_the_sign_in_and_the_log_says_why(client, db, mocked):
+    """The learner sees the sign-in failed; the operator's log says why (GitHub timing out,
+    answering 500, refusing the secret), where it said only "Unauthorized"."""
+    import logging
+
+    import requests
+
+    github(mocked)
+    mocked.upsert(responses.POST, "https://github.com/login/oauth/access_token",
+                  body=requests.exceptions.ReadTimeout("timed out"))  # fmt: skip
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    logging.getLogger("accounts.adapters").addHandler(handler)
+    try:
+        answer = dance(client, "github")
+    finally:
+        logging.getLogger("accounts.adapters").removeHandler(handler)
+    assert answer.status_code == 401 and not signed_in(client)
+    assert any(line.startswith("Sign-in with github failed") and "ReadTimeout" in line
+               for line in logged), logged  # fmt: skip
