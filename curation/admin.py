@@ -394,7 +394,8 @@ class InsightsAdmin(admin.ModelAdmin):
             pass  # asked for already, and not started yet: the same computation
         self.message_user(
             request,
-            "The figures are being computed; reload this page in a minute.",
+            "Asked: a job worker computes the figures (a minute or so once it starts on"
+            " them); reload this page then.",
             messages.SUCCESS,
         )
         back = request.POST.get("next", "")

@@ -183,3 +183,34 @@ def test_sentry_gets_no_form_a_request_sent():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-4:] == ["500", "1", "False", "False"]
+
+
+def test_metrics_are_served_when_the_gauges_cannot_be_read(client, seed):
+    """The shared cache's table missing (or locked, or the database failing): the request
+    figures are what the operator needs most then, and a gauge read took all of /metrics
+    down with it (a 500, or 25 s and a 500 on a lock)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    default = {**settings.CACHES["default"], "LOCATION": "no_such_cache_table"}
+    client.get("/healthz")
+    with override_settings(CACHES={**settings.CACHES, "default": default}):
+        text = client.get("/metrics").content.decode()
+    assert value(text, "roadmap_gauges_ok") == 0
+    assert "roadmap_learners" not in text
+    assert re.search(r"^django_http_requests_latency_seconds_by_view_method_count\{", text, re.M)
+
+
+def test_metrics_say_when_jobs_wait_for_a_worker(client, seed):
+    """A job worker not running logs nothing, and a page that defers a job answers at once
+    (a curator is told the figures are asked for): the queue is a gauge to alert on."""
+    from django.core.cache import cache
+
+    from curation.tasks import refresh_insights
+
+    text = client.get("/metrics").content.decode()
+    assert (value(text, "roadmap_jobs_due"), value(text, "roadmap_job_workers")) == (0, 0)
+    refresh_insights.defer(timestamp=0)
+    cache.delete("metrics:roadmap-counts")  # (the gauges are at most a minute old)
+    text = client.get("/metrics").content.decode()
+    assert (value(text, "roadmap_jobs_due"), value(text, "roadmap_job_workers")) == (1, 0)
