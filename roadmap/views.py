@@ -7,7 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import DatabaseError, connection
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import DatabaseError, ProgrammingError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render, resolve_url
 from django.template.defaultfilters import pluralize
@@ -476,12 +479,28 @@ def sharing_settings(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database answers, 503 when it does not. Touches no session."""
+    """200 when this process can serve pages: the database answers, the shared cache
+    answers (log-ins' and visitors' limits, kept renderings: without its table every
+    log-in was a 500) and the static files were collected (without them every page
+    was); 503 saying which does not. Touches no session. With the database as the shared
+    cache, one statement asks both, as cheap as `SELECT 1`."""
+    shared = caches["default"]
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+            if isinstance(shared, DatabaseCache):  # (its table: `createcachetable`'s)
+                table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+                cursor.execute(f"SELECT 1 FROM {table} LIMIT 0")  # noqa: S608 - a setting
+            else:
+                cursor.execute("SELECT 1")
+                shared.get("healthz")
+    except Exception as error:  # the database; the cache's table (ProgrammingError); Redis
+        down = isinstance(error, DatabaseError) and not isinstance(error, ProgrammingError)
+        said = "database unavailable" if down else "shared cache unavailable"
+        return HttpResponse(f"{said}\n", status=503, content_type="text/plain")
+    try:
+        staticfiles_storage.url("css/site.css")
+    except ValueError:  # a manifest without it, or none
+        return HttpResponse("static files not collected\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
 
 

@@ -1,4 +1,5 @@
-"""`/healthz`: 200 with the database answering, 503 without it; never a session."""
+"""`/healthz`: 200 with the database, the shared cache and the static files there, 503
+saying which is not; never a session."""
 
 import os
 import socket
@@ -19,8 +20,32 @@ def test_healthy_database_answers_200_without_a_session(client, db):
     assert response.status_code == 200
     assert response.content == b"ok\n"
     assert "Set-Cookie" not in response.headers
-    assert [q["sql"] for q in queries] == ["SELECT 1"]
+    assert [q["sql"] for q in queries] == ['SELECT 1 FROM "django_cache" LIMIT 0']
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_missing_cache_table_answers_503(client, transactional_db):
+    """Without the shared cache's table (`createcachetable` not run) every log-in is a 500
+    (allauth's limits are counted there): the process is not fit to serve."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    default = {**settings.CACHES["default"], "LOCATION": "no_such_cache_table"}
+    with override_settings(CACHES={**settings.CACHES, "default": default}):
+        response = client.get("/healthz")
+    assert (response.status_code, response.content) == (503, b"shared cache unavailable\n")
+
+
+def test_static_files_not_collected_answer_503(client, db, settings, tmp_path):
+    """The production settings without `collectstatic`: every page is a 500 (each names
+    its stylesheet by the manifest), the 500 page too."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (503, b"static files not collected\n")
 
 
 def test_healthz_only_answers_get(client, db):
