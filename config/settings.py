@@ -313,6 +313,10 @@ LINK_CHECK_CRON = os.environ.get("LINK_CHECK_CRON", "0 3 * * 1")
 # How often the figures of the insights pages are computed afresh (curation/insights.py):
 # every 30 minutes, so they are at most that old (and the time the computation takes).
 INSIGHTS_REFRESH_CRON = os.environ.get("INSIGHTS_REFRESH_CRON", "*/30 * * * *")
+# A worker that starts after an outage defers each periodic job's last run due in the
+# week before (procrastinate's default: in the 10 minutes before; the weekly link check
+# missed by more was skipped to the next week). Each is deferred once, ever.
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": 7 * 24 * 60 * 60}
 
 # The sender of account mail: in production at the site's own host (a mail server, and
 # the receiving ones, refuse or bin mail from "localhost").

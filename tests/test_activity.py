@@ -758,6 +758,23 @@ def test_the_jobs_are_on_the_runner_and_a_worker_runs_what_is_due(db):
     assert {"send_digests", "check_links", "prune_sessions"} <= periodic
 
 
+@pytest.mark.parametrize("late_by_hours", [0.5, 30, 24 * 6])
+def test_a_worker_started_after_an_outage_defers_each_job_due_meanwhile(db, late_by_hours):
+    """README: "With none running nothing is lost: what is due is deferred and run when
+    one starts." The weekly link check (Mondays 03:00 UTC) missed by more than 10
+    minutes, procrastinate's default, waited for the next week."""
+    from datetime import UTC, datetime, timedelta
+
+    from procrastinate import periodic
+    from procrastinate.contrib.django import app
+
+    deferrer = periodic.PeriodicDeferrer(registry=app.periodic_registry, **app.periodic_defaults)
+    monday = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # a Monday, the link check's time
+    started = (monday + timedelta(hours=late_by_hours)).timestamp()
+    due = {task.periodic_id for task, _when in deferrer.get_previous_tasks(at=started)}
+    assert {"check_links", "prune_sessions", "refresh_insights", "send_digests"} <= due
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_started_the_readmes_way_runs_a_deferred_summary_job(three):
     from procrastinate.contrib.django.models import ProcrastinateJob
