@@ -3,7 +3,8 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.db import OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
@@ -12,6 +13,7 @@ from django_htmx.http import reselect, reswap, retarget
 from config.logging import route_of
 
 access = logging.getLogger("config.access")
+logger = logging.getLogger(__name__)
 
 
 def access_log(get_response):
@@ -163,3 +165,34 @@ class NulRefused:
                 "A query parameter may not contain a NUL character.", content_type="text/plain"
             )
         return None
+
+
+# What PostgreSQL says of a statement it gave up on: the statement timeout (a lock held
+# by another transaction meanwhile, say), or a lock not to be had.
+BUSY_STATES = {"57014", "55P03"}
+BUSY = "The site is busy right now, and nothing was saved. Please try again in a moment."
+
+
+class DatabaseBusy:
+    """A statement the database gave up on (waiting for a lock another transaction held,
+    until the statement timeout) is a 503 that says nothing was saved and to try again,
+    with htmx in the page's alert (`htmx_failures`), where it was a 500 saying something
+    went wrong. The transaction was rolled back: nothing was written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        state = getattr(exception.__cause__, "sqlstate", None)
+        if not isinstance(exception, OperationalError) or state not in BUSY_STATES:
+            return None
+        logger.warning("A statement was given up on (%s): answered 503.", state)
+        if request.headers.get("HX-Request") == "true":
+            response = HttpResponse(BUSY, status=503, content_type="text/plain")
+        else:
+            response = HttpResponse(render_to_string("503.html", {"said": BUSY}), status=503)
+        response["Retry-After"] = "5"
+        return response

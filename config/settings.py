@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "config.middleware.allauth_pages_private",
     "csp.middleware.CSPMiddleware",
     "config.middleware.NulRefused",
+    # A statement the database gave up on (a lock held too long): a 503, try again.
+    "config.middleware.DatabaseBusy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

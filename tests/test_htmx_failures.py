@@ -122,3 +122,41 @@ def test_the_apis_answers_are_its_own(client, db):
     answer = client.get("/api/v1/me/progress", headers=HTMX)
     assert answer.status_code == 401
     assert answer["Content-Type"].startswith("application/json") and "HX-Retarget" not in answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_the_database_gave_up_on_says_nothing_was_saved_and_to_try_again(client):
+    """Another transaction holds the learner's row (a reset of everything, say) past the
+    statement timeout: the tick said "Something went wrong on our side" (a 500, logged
+    as an error); it is a 503 saying nothing was saved, and to try again, in the page's
+    alert with htmx and on a page of its own without."""
+    import psycopg
+    from django.db import connection
+
+    from tests.factories import resources_in_one_topic
+
+    [resource] = resources_in_one_topic(1)
+    client.force_login(UserFactory())
+    url = f"/resources/{resource.public_id}/progress"
+    tick(client, resource, done=True)
+    dsn = connection.settings_dict
+    holder = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                             port=dsn["PORT"] or None)  # fmt: skip
+    try:
+        holder.execute("SELECT * FROM roadmap_progress FOR UPDATE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '300ms'")
+        in_page = client.post(url, {"state": "skipped"}, headers=HTMX)
+        plain = client.post(url, {"state": "skipped"})
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+    for answer in (in_page, plain):
+        assert answer.status_code == 503 and answer["Retry-After"] == "5"
+        assert "nothing was saved. Please try again" in answer.content.decode()
+    assert (
+        'id="page-alert"' not in plain.content.decode()
+        and "<h1>Busy</h1>" in plain.content.decode()
+    )
+    assert Progress.objects.get().state == "done"
