@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -110,10 +111,13 @@ def code_version() -> str:
 
     base = Path(settings.BASE_DIR).resolve()
     roots = [base / "templates", base / "static", base / "config", base / "requirements.lock"]
+    installed = Path(sys.prefix).resolve()  # (a virtualenv in the project's folder is
+    # the dependencies': named by requirements.lock)
     roots += [
-        Path(app.path).resolve()
+        path
         for app in apps.get_app_configs()
-        if Path(app.path).resolve().is_relative_to(base)
+        if (path := Path(app.path).resolve()).is_relative_to(base)
+        and not path.is_relative_to(installed)
     ]
     files = {
         path
