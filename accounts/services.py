@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
@@ -207,7 +208,14 @@ def account_delete(*, user) -> None:
     """Delete the learner; their progress, notes, activity, share link and email addresses
     go with them (on_delete=CASCADE, in one transaction), and admin's log of changes to
     their account names them no more (it keeps that a change was made)."""
-    LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk)
-    ).update(object_repr=f"A deleted learner (#{user.pk})", change_message="")
+    # The learner, and what admin shows of them by their address or provider's name.
+    for model, pks in [
+        (get_user_model(), [user.pk]),
+        (EmailAddress, EmailAddress.objects.filter(user=user).values_list("pk", flat=True)),
+        (SocialAccount, SocialAccount.objects.filter(user=user).values_list("pk", flat=True)),
+    ]:
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in pks],
+        ).update(object_repr=f"Of a deleted learner (#{user.pk})", change_message="")
     user.delete()

@@ -6,6 +6,7 @@ from allauth.socialaccount.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +32,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ProfileForm(data, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():  # (with what a new name rewrites: curation's credits)
+            form.save()
         messages.success(request, "Your profile was saved.")
         return redirect("profile")
     context = {

@@ -177,7 +177,8 @@ class DatabaseBusy:
     """A statement the database gave up on (waiting for a lock another transaction held,
     until the statement timeout) is a 503 that says nothing was saved and to try again,
     with htmx in the page's alert (`htmx_failures`), where it was a 500 saying something
-    went wrong. The transaction was rolled back: nothing was written."""
+    went wrong. A view writes in one transaction (a service's, a form's), which the
+    failed statement rolled back: nothing of it was written."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -50,7 +50,9 @@ class CurationConfig(AppConfig):
 
 
 def credits_follow_name(sender, instance, update_fields=None, **kwargs) -> None:
-    """Before a learner is saved with another display name: their credit lines take it."""
+    """Before a learner is saved with another display name: their credit lines take it,
+    in the transaction that saves the learner (the profile's and admin's each take one),
+    so that a save that fails leaves them as they were."""
     from curation.services import credits_rewrite
 
     if instance.pk is None or (update_fields is not None and "display_name" not in update_fields):

@@ -332,7 +332,8 @@ def forget_everything() -> None:
     renderings.clear()
     rows.clear()
     forget_snapshots()
-    caches["pages"].clear()
+    for kept in ("pages", "shares"):  # (each process's own: /me/'s pieces, share pages')
+        caches[kept].clear()
 
 
 @receiver(file_changed)

@@ -241,6 +241,62 @@ def test_a_deleted_learner_leaves_no_name_in_admins_log(client, admin_client, ad
     assert "Ada Lovelace" not in admin_client.get("/admin/").content.decode()
 
 
+def test_a_deleted_learner_leaves_no_address_in_admins_log(client, admin_client, admin_user, db):
+    """A curator verified the learner's address in admin, which logs it under the address
+    itself: Recent actions showed it after the learner deleted their account."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    ada = UserFactory(username="ada", email="ada.lovelace@example.com", password=PASSWORD)
+    address = EmailAddress.objects.create(user=ada, email=ada.email, primary=True)
+    LogEntry.objects.log_actions(admin_user.pk, [address], CHANGE, change_message="Verified.")
+    client.force_login(ada)
+    assert client.post("/me/delete/", {"password": PASSWORD}).status_code == 302
+    assert "ada.lovelace" not in admin_client.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rename_that_fails_leaves_the_credit_as_it_was(client):
+    """The learner's row held by another transaction past the statement timeout: the
+    profile's save fails ("nothing was saved"), and so does what the new name rewrites,
+    which had been committed first; a later blank name then no longer found the line to
+    take off, and the learner stayed credited."""
+    import psycopg
+    from django.db import connection
+
+    from curation.models import Suggestion
+    from curation.services import suggestion_accept
+    from tests.factories import resources_in_one_topic
+
+    [listed] = resources_in_one_topic(1)
+    ada = UserFactory(username="ada", display_name="Jane Realname")
+    suggested = Suggestion.objects.create(
+        user=ada, topic=listed.topic, url="https://example.org/a", title="A", why="Good.",
+        credit=True,
+    )  # fmt: skip
+    resource = suggestion_accept(suggestion=suggested, publish=True)
+    client.force_login(ada)
+    profile = {"time_zone": "UTC", "weekly_goal": ""}
+    dsn = connection.settings_dict
+    holder = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                             port=dsn["PORT"] or None)  # fmt: skip
+    try:
+        holder.execute("SELECT * FROM accounts_user WHERE id = %s FOR UPDATE", [ada.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '300ms'")
+        answer = client.post("/me/profile/", profile | {"display_name": "Pseudonym"})
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+    assert answer.status_code == 503 and "nothing was saved" in answer.content.decode()
+    resource.refresh_from_db()
+    assert resource.description == "Good.\n\n*Suggested by Jane Realname.*"
+    assert client.post("/me/profile/", profile | {"display_name": ""}).status_code == 302
+    resource.refresh_from_db()
+    assert resource.description == "Good."
+
+
 def test_a_report_sent_before_signing_up_is_the_accounts(client, seed):
     """In the export, and deleted with the account, like the visitor's ticks."""
     from curation.models import Report

@@ -544,3 +544,20 @@ def test_a_plain_page_draws_the_viewer_s_figures_unless_its_view_says_whose(clie
     assert drawn.startswith("50%") and 'aria-valuenow="50"' in drawn
     nobody_s = page.render({"pk": roadmap.pk, "progress": None}, request)
     assert nobody_s.startswith("0%") and 'aria-valuenow="0"' in nobody_s
+
+
+def test_a_share_page_edited_in_its_template_shows_on_the_next_look(client, db, editable_templates):
+    from roadmap.services import progress_set, share_link_enable
+    from tests.factories import UserFactory, resources_in_one_topic
+
+    [resource] = resources_in_one_topic(1)
+    ada = UserFactory(display_name="Ada")
+    progress_set(user=ada, resource=resource, done=True)
+    url = share_link_enable(user=ada).get_absolute_url()
+    assert 'class="shared-roadmap"' in client.get(url).content.decode()
+    page = editable_templates / "roadmap/shared.html"
+    page.write_text(
+        page.read_text().replace('class="shared-roadmap"', 'class="shared-roadmap" data-edited')
+    )
+    file_changed.send(sender=None, file_path=page)
+    assert "data-edited" in client.get(url).content.decode()
