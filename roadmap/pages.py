@@ -170,7 +170,10 @@ def tick_answer(
     the roadmap's overall bar, how far through the roadmaps before it that list it too
     the learner is, the navigation's percentage and the announcement. From
     search's results (`in_results`), which show no bars and the first roadmap's
-    percentage in the navigation: the row, that percentage and the announcement."""
+    percentage in the navigation: the row, that percentage and the announcement.
+    Kept (per resource, kind of viewer and roadmap version), filled per tick. No paired
+    run has set it against a plain `render()` of the same partials: what the answer
+    costs is in docs/performance.md's tick figures, not this choice's gain."""
     resource = content.by_public_id[public_id]
     listed = content.roadmap_of(resource)
     # The roadmaps before it that count it too (search's results show none of them).
