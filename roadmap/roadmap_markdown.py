@@ -68,8 +68,9 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -102,6 +103,7 @@ BROKEN_LINK = re.compile(
     re.IGNORECASE,
 )
 SEPARATOR = re.compile(r"^\s*(?:[-\u2013\u2014:|,]+(?=\s|$))?\s*")
+SEPARATORS = "-\u2013\u2014:|,"
 LISTS = {"bullet_list", "ordered_list"}
 VERBATIM = {"fence", "code_block"}  # kept as written, editor notes and all
 BADGE = "an image or badge, not a resource"
@@ -264,12 +266,27 @@ def section_details(name: str) -> dict[str, str]:
     return details
 
 
+class Verbatim(str):
+    """A line of a code block: kept as it is written."""
+
+
+def without_trailing_space(line: str) -> str:
+    """`line` without the spaces that end it, but for two ending a line of words:
+    Markdown's line break ("By Jane Doe␣␣")."""
+    stripped = line.rstrip()
+    return f"{stripped}  " if stripped and line[len(stripped) :].startswith("  ") else stripped
+
+
 def normalize_text(lines: list[str]) -> str:
     """Markdown as the page should render it: list items un-indented and set apart from
-    paragraphs by blank lines, runs of blank lines folded, ends trimmed."""
+    paragraphs by blank lines, runs of blank lines folded, ends trimmed; a code block's
+    lines as they are."""
     out: list[str] = []
     for raw in lines:
-        line = raw.rstrip()
+        if isinstance(raw, Verbatim):
+            out.append(raw)
+            continue
+        line = without_trailing_space(raw)
         is_item = bool(LIST_ITEM.match(line))
         if is_item:
             line = line.lstrip()
@@ -280,9 +297,13 @@ def normalize_text(lines: list[str]) -> str:
     return "\n".join(out).strip()
 
 
-def is_editor_note(line: str) -> bool:
+def is_editor_note(line: str, references: dict) -> bool:
+    """The author's note to self (`-- ...`, `[or maybe ...]`), not a reference link alone
+    on its line (`[Deep Learning Book]`, its label defined in the file)."""
     stripped = line.strip()
-    return stripped.startswith("--") or bool(ASIDE.match(stripped))
+    if stripped.startswith("--"):
+        return True
+    return bool(ASIDE.match(stripped)) and normalizeReference(stripped[1:-1]) not in references
 
 
 def parse_metadata(body: str) -> dict[str, str | Decimal] | None:
@@ -397,7 +418,7 @@ def _in_time(*_state) -> bool:
     return False
 
 
-_reader = MarkdownIt("commonmark", {"html": False}).enable("table")
+_reader = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 # Links are read as written and judged by `link_kind`; they are never rendered from here.
 _reader.validateLink = lambda url: True
 _reader.normalizeLink = lambda url: url
@@ -539,6 +560,9 @@ def link_definition(label: str, reference: dict) -> str:
     return f"[{label}]: {destination}"
 
 
+IN_TEXT = "a link in running text: kept in the text, not a resource"
+
+
 class _Reader:
     """One pass over the document's blocks, then its structure (see the module's doc)."""
 
@@ -578,8 +602,10 @@ class _Reader:
                     section.text.append("")
                 self.block(block, section)
             after = end
+        starts = [section.line for section in sections]  # (in the file's order)
         for line, text in self.written.items():  # each the text of the heading above it
-            section = [section for section in sections if section.line <= line][-1]
+            _in_time()
+            section = sections[bisect_right(starts, line) - 1]
             if section.written is not None or normalize_text(section.text):
                 self.problems.append(
                     (line, "text both inside and outside `<!-- text -->` lines: which is meant?")
@@ -654,15 +680,18 @@ class _Reader:
         verbatim = {n for node in block.walk() if node.type in VERBATIM for n in range(*node.map)}
         for number, line in enumerate(self.lines[start:end], start=start):
             if number in verbatim:
-                section.text.append(line.rstrip())
+                section.text.append(Verbatim(line.rstrip()))
             elif line.strip() in {"-- soon --", "-- draft --"}:
                 section.status = "coming_soon" if line.strip() == "-- soon --" else "draft"
                 section.status_line = number + 1
             elif HTML_ANCHOR.match(line):
                 self.skip(number + 1, "an HTML anchor: set aside (the page makes its own)")
-            elif not is_editor_note(line) and not self.slug_line(line, number + 1, section):
-                section.text.append(line.rstrip())
-        self.links_set_aside(block, "a link in running text: kept in the text, not a resource")
+            elif (
+                # (A table's `--- | ---` row and a `---` rule are the text's own.)
+                block.type in {"table", "hr"} or not is_editor_note(line, self.references)
+            ) and not self.slug_line(line, number + 1, section):
+                section.text.append(without_trailing_space(line))
+        self.links_set_aside(block, IN_TEXT)
 
     def slug_line(self, line: str, number: int, section: _Section) -> bool:
         """Whether `line` is a `<!-- slug: ... -->` line, which gives `section` its slug."""
@@ -728,14 +757,21 @@ class _Reader:
 
     @staticmethod
     def around(target: SyntaxTreeNode, before: str, after: str) -> str:
-        """The item's text around its link, without the emphasis wrapped round the link."""
+        """The item's text around its link, without the emphasis wrapped round the link
+        (and round its note with it: "**[Name](url) - the best one**", whose closing
+        markup, left alone, showed on the page)."""
         node = target
         while node.parent is not None and node.parent.type in {"em", "strong", "s"}:
-            markup = node.parent.markup
-            if node is node.parent.children[0] and before.endswith(markup):
+            markup, children = node.parent.markup, node.parent.children
+            first, last = node is children[0], node is children[-1]
+            if first and before.endswith(markup):
                 before = before[: -len(markup)]
-            if node is node.parent.children[-1] and after.startswith(markup):
+                if not last and after.rstrip().endswith(markup):
+                    after = after.rstrip()[: -len(markup)]
+            if last and after.startswith(markup):
                 after = after[len(markup) :]
+                if not first and before.lstrip().startswith(markup):
+                    before = before.lstrip()[len(markup) :]
             node = node.parent
         return join_text(before, after)
 
@@ -767,11 +803,19 @@ class _Reader:
             body = trailing_comment(line) if number == start else comment and comment["body"]
             if body is not None:
                 try:
-                    details |= parse_metadata(body) or {}
+                    found = parse_metadata(body)
                 except ValueError as error:
                     self.problems.append((number + 1, str(error)))
+                    continue
+                details |= found or {}
+                if found is not None and number == start:  # details, not its note's words
+                    head = head.replace(f"<!--{body}-->", "", 1)
+        # A line break right after the link (`[C](url)\`) opens no line of the text.
+        head = re.sub(r"^\s*\\(?:\n|$)", "", head)
         kept = [
-            line.rstrip() for line in "\n".join([head, *rest]).split("\n") if not details_line(line)
+            without_trailing_space(line)
+            for line in "\n".join([head, *rest]).split("\n")
+            if not details_line(line)
         ]
         description = "\n".join(kept).strip()
         return ParsedResource(
@@ -842,6 +886,8 @@ class _Reader:
             part.topics.append(
                 ParsedTopic(title=part.title, line=part.line, resources=preamble.resources)
             )
+        ends = {section: after.line for section, after in pairwise(headed)}
+        skipped_headings: list[_Section] = []
         for section in headed:
             if section in chosen:
                 # "Part one:" is dropped. The draft's "pre-requisites" then reads
@@ -883,6 +929,8 @@ class _Reader:
                 )
             else:
                 self.skip_heading(section)
+                skipped_headings.append(section)
+        self.not_kept(skipped_headings, ends)
         assign_slugs(doc.parts)
         for part in doc.parts:
             assign_slugs(part.topics)
@@ -897,6 +945,19 @@ class _Reader:
     def skip_heading(self, section: _Section) -> None:
         text = ", nor the text under it" if section.written or normalize_text(section.text) else ""
         self.skip(section.line, f"heading “{section.title}” holds no resources: not created{text}")
+
+    def not_kept(self, skipped_headings: list[_Section], ends: dict) -> None:
+        """What the report said of the links in the text of headings not created ("kept
+        in the text"), said again as it is: each up to the next heading (`ends`)."""
+        starts = [section.line for section in skipped_headings]  # (in the file's order)
+        for n, skipped in enumerate(self.skipped):
+            if skipped.reason != IN_TEXT:
+                continue
+            at = bisect_right(starts, skipped.line - 1) - 1  # the last heading above it
+            if at < 0 or skipped.line >= ends.get(skipped_headings[at], skipped.line + 1):
+                continue
+            said = f"a link in the text of “{skipped_headings[at].title}”, not created: not kept"
+            self.skipped[n] = replace(skipped, reason=said)
 
 
 def ancestors(section: _Section) -> Iterator[_Section]:
@@ -928,11 +989,18 @@ def unindent(line: str, indent: int) -> str:
 
 def join_text(before: str, after: str) -> str:
     """What an item says besides its link: the text before it, when that has words, and
-    the text after it, without the separator that usually opens it (` - `, `: `)."""
+    the text after it, without the separator that usually opens it (` - `, `: `). Where
+    the link stood between two separators ("He et al. 2015 - <link> - ResNet"), one is
+    kept; before closing punctuation, none ("The book: <link>.")."""
     before = before.strip()
-    if re.search(r"\w", before):
+    if not re.search(r"\w", before):
+        return SEPARATOR.sub("", after, count=1)
+    if before[-1] not in SEPARATORS:
         return f"{before} {after.lstrip()}".strip()
-    return SEPARATOR.sub("", after, count=1)
+    after = SEPARATOR.sub("", after, count=1)
+    if not after or after[0] in ".;!?)":
+        return f"{before.rstrip(SEPARATORS + ' ')}{after}"
+    return f"{before} {after}"
 
 
 def parse_roadmap(
