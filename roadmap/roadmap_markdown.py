@@ -294,7 +294,13 @@ def normalize_text(lines: list[str]) -> str:
             out.append("")
         if line or (out and out[-1]):
             out.append(line)
-    return "\n".join(out).strip()
+    while out and not out[-1]:
+        out.pop()
+    while out and not out[0]:
+        out.pop(0)
+    if out and not isinstance(out[-1], Verbatim):
+        out[-1] = out[-1].rstrip()
+    return "\n".join(out)
 
 
 def is_editor_note(line: str, references: dict) -> bool:
@@ -688,7 +694,9 @@ class _Reader:
                 self.skip(number + 1, "an HTML anchor: set aside (the page makes its own)")
             elif (
                 # (A table's `--- | ---` row and a `---` rule are the text's own.)
-                block.type in {"table", "hr"} or not is_editor_note(line, self.references)
+                block.type == "hr"
+                or (block.type == "table" and number == start + 1)
+                or not is_editor_note(line, self.references)
             ) and not self.slug_line(line, number + 1, section):
                 section.text.append(without_trailing_space(line))
         self.links_set_aside(block, IN_TEXT)
@@ -766,11 +774,11 @@ class _Reader:
             first, last = node is children[0], node is children[-1]
             if first and before.endswith(markup):
                 before = before[: -len(markup)]
-                if not last and after.rstrip().endswith(markup):
+                if not last and after.rstrip().endswith(markup) and _edge(node.parent, -1):
                     after = after.rstrip()[: -len(markup)]
             if last and after.startswith(markup):
                 after = after[len(markup) :]
-                if not first and before.lstrip().startswith(markup):
+                if not first and before.lstrip().startswith(markup) and _edge(node.parent, 0):
                     before = before.lstrip()[len(markup) :]
             node = node.parent
         return join_text(before, after)
@@ -958,6 +966,19 @@ class _Reader:
                 continue
             said = f"a link in the text of “{skipped_headings[at].title}”, not created: not kept"
             self.skipped[n] = replace(skipped, reason=said)
+
+
+def _edge(node: SyntaxTreeNode, end: int) -> bool:
+    """Whether nothing but blank text stands between `node` and the item's first line's
+    start (`end` 0) or end (-1), at every level up to the inline."""
+    while node.parent is not None and node.type != "inline":
+        siblings = node.parent.children
+        at = siblings.index(node)
+        others = siblings[at + 1 :] if end == -1 else siblings[:at]
+        if any(n.type != "text" or n.content.strip() for n in others):
+            return False
+        node = node.parent
+    return True
 
 
 def ancestors(section: _Section) -> Iterator[_Section]:
@@ -1154,7 +1175,7 @@ def validate_roadmap(doc: ParsedRoadmap) -> list[tuple[int, str]]:
 def escape_title(title: str) -> str:
     """A title as link text Markdown reads back as written: what could open emphasis,
     code, a link or an entity is escaped."""
-    return re.sub(r"([\\`*_\[\]<>]|&(?=#?\w+;))", r"\\\1", title)
+    return re.sub(r"([\\`*_\[\]<>~]|&(?=#?\w+;))", r"\\\1", title)
 
 
 def escape_heading(title: str) -> str:
