@@ -394,3 +394,44 @@ def test_markdown_saved_with_a_textareas_line_ends_gets_the_files():
     with connection.schema_editor() as editor:
         migration.line_ends(apps, editor)
     assert Roadmap.objects.get(pk=roadmap.pk).summary == "x\ny"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_holding_a_table_are_rendered_again_as_tables():
+    """0025: pages render Markdown tables now; a text stored before, a curator's or a
+    learner's note, shows its table as a table, and a text with no `|` is left as it is."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("roadmap", "0024_titles_and_urls_read_as_written")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    table = "| Book | Hours |\n|---|---|\n| DL | 40 |"
+    try:
+        old = executor.loader.project_state(before).apps
+        roadmap = old.get_model("roadmap", "Roadmap").objects.create(title="R", slug="r")
+        part = old.get_model("roadmap", "Part").objects.create(
+            roadmap=roadmap, title="P", slug="p", order=1, summary=table, summary_html="<p>|</p>"
+        )
+        topic = old.get_model("roadmap", "Topic").objects.create(
+            part=part, title="T", slug="t", order=1, summary="Plain.", summary_html="as it was"
+        )
+        work = old.get_model("roadmap", "Work").objects.create(url_key="//x.example/")
+        learner = old.get_model("accounts", "User").objects.create(username="ada")
+        old.get_model("roadmap", "Note").objects.create(
+            user=learner, work=work, text=table, html="<p>|</p>"
+        )
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        from roadmap.models import Note, Part, Topic
+
+        assert "<table>" in Part.objects.get(pk=part.pk).summary_html
+        assert "<table>" in Note.objects.get().html
+        assert Topic.objects.get(pk=topic.pk).summary_html == "as it was"
+    finally:
+        from django.core.management import call_command
+
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
