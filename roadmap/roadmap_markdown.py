@@ -76,10 +76,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_slug
 from django.utils.text import slugify
-from markdown_it import MarkdownIt, rules_inline
+from markdown_it import rules_inline
 from markdown_it.common.utils import normalizeReference
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.tree import SyntaxTreeNode
+
+from roadmap.templatetags.markdown import site_markdown
 
 NEWLINE = re.compile(r"\r\n?|\n")  # how markdown-it counts lines
 PART_HEADING = re.compile(r"^Part [\w-]+:\s*", re.IGNORECASE)
@@ -424,7 +426,7 @@ def _in_time(*_state) -> bool:
     return False
 
 
-_reader = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_reader = site_markdown()  # (as pages render it)
 # Links are read as written and judged by `link_kind`; they are never rendered from here.
 _reader.validateLink = lambda url: True
 _reader.normalizeLink = lambda url: url

@@ -6,10 +6,16 @@ from markdown_it import MarkdownIt
 
 register = template.Library()
 
-# CommonMark with raw HTML off: tags in the source come out as text. markdown-it's own
-# link validation drops javascript:, vbscript:, file: and data: links. Tables and
-# strikethrough, as the importer reads them (roadmap/roadmap_markdown.py).
-_markdown = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+
+# The Markdown the site reads and renders: CommonMark with raw HTML off (tags in the
+# source come out as text), tables and strikethrough. The importer reads what pages
+# render (roadmap/roadmap_markdown.py makes its reader from this). markdown-it's own link
+# validation drops javascript:, vbscript:, file: and data: links.
+def site_markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+
+
+_markdown = site_markdown()
 
 
 def _cell_open(self, tokens, idx, options, env):
