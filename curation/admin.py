@@ -24,7 +24,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from config.admin import SelectionChecked
 from curation.insights import figures
 from curation.models import Insights, Report, Suggestion
-from curation.services import SuggestionRefused, report_close, suggestion_accept, suggestion_decline
+from curation.services import report_close, suggestion_decline, suggestions_accept
 from roadmap.content import content_at, content_version
 from roadmap.models import Resource, Roadmap
 
@@ -183,16 +183,12 @@ class SuggestionAdmin(SelectionChecked):
     @admin.action(permissions=["accept"], description="Accept selected suggestions")
     def accept(self, request: HttpRequest, queryset: QuerySet[Suggestion]) -> None:
         publish = request.POST.get("publish") == "on"
-        accepted = 0
-        for suggestion in queryset.order_by("created_at", "pk"):
-            try:
-                suggestion_accept(suggestion=suggestion, publish=publish)
-                accepted += 1
-            except SuggestionRefused as refused:
-                self.message_user(request, f"Not accepted: {refused}", messages.WARNING)
-        if accepted:
-            made = "published resources" if publish else "draft resources"
-            self.message_user(request, f"{accepted} accepted, as {made}.", messages.SUCCESS)
+        made, refused = suggestions_accept(suggestions=queryset, publish=publish)
+        for why in refused:
+            self.message_user(request, f"Not accepted: {why}", messages.WARNING)
+        if made:
+            kind = "published resources" if publish else "draft resources"
+            self.message_user(request, f"{len(made)} accepted, as {kind}.", messages.SUCCESS)
 
     @admin.action(permissions=["change"], description="Decline selected suggestions")
     def decline(self, request: HttpRequest, queryset: QuerySet[Suggestion]) -> None:

@@ -143,7 +143,11 @@ def suggestion_accept(*, suggestion: Suggestion, publish: bool) -> Resource:
     """Make the suggestion a resource at the end of its topic (published, or a draft for
     the curator to finish), with the learner's reasons as its description and their
     name if they asked to be credited."""
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    suggestion = (
+        Suggestion.objects.select_related("topic", "user")
+        .select_for_update(of=("self",))
+        .get(pk=suggestion.pk)
+    )
     if suggestion.status != Suggestion.Status.PENDING:
         raise SuggestionRefused(f"“{suggestion.title}” was {suggestion.status} already.")
     if suggestion.topic is None:
@@ -170,6 +174,23 @@ def suggestion_accept(*, suggestion: Suggestion, publish: bool) -> Resource:
     suggestion.decided_at = timezone.now()
     suggestion.save(update_fields=["status", "resource", "decided_at"])
     return resource
+
+
+@transaction.atomic
+def suggestions_accept(
+    *, suggestions: QuerySet[Suggestion], publish: bool
+) -> tuple[list[Resource], list[SuggestionRefused]]:
+    """Accept each of `suggestions`, oldest first, as `suggestion_accept` does, in one
+    transaction: the content changes once for learners, not once a suggestion (each change
+    made the ticks in flight on any roadmap read the content again; five hundred in a row
+    left them none to land on). The resources made, and why the others were not."""
+    made, refused = [], []
+    for suggestion in suggestions.order_by("created_at", "pk"):
+        try:
+            made.append(suggestion_accept(suggestion=suggestion, publish=publish))
+        except SuggestionRefused as why:  # (its savepoint rolled back: nothing of it kept)
+            refused.append(why)
+    return made, refused
 
 
 def suggestion_decline(*, suggestions: QuerySet[Suggestion], reason: str) -> int:

@@ -368,3 +368,47 @@ def test_me_names_where_each_suggestion_was_for_only_where_the_learner_can_see_i
     Suggestion.objects.filter(user=ada).update(user=curator)
     client.force_login(curator)
     assert place in client.get("/me/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_many_changes_the_content_once_for_learners(admin_client):
+    """Each acceptance committed on its own changed the content under every learner's tick
+    in flight, on any roadmap: accepting hundreds in a row left the ticks none to land on
+    (503). Now what learners read stays as it was until all are accepted; one refused in
+    between is said and left pending, the others are accepted."""
+    import psycopg
+    from django.db import connection
+    from django.db.models.signals import post_save
+
+    three = resources_in_one_topic(3, title="Book ")
+    topic, learner = three[0].topic, UserFactory()
+    pending = [
+        Suggestion.objects.create(user=learner, topic=topic, url=url, title=f"S{n}", why="Good.")
+        for n, url in enumerate(["https://example.org/a", three[1].url, "https://example.org/c"])
+    ]
+    dsn = connection.settings_dict
+    learners_side = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                                    port=dsn["PORT"] or None, autocommit=True)  # fmt: skip
+
+    def version() -> int:
+        return learners_side.execute(
+            "SELECT version FROM roadmap_content_version WHERE id = 1"
+        ).fetchone()[0]
+
+    seen = []
+
+    def made(sender, instance, created, **kwargs):
+        seen.append(version())
+
+    before = version()
+    post_save.connect(made, sender=Resource)
+    try:
+        page = act(admin_client, "suggestion", "accept", pending, publish="on").content.decode()
+    finally:
+        post_save.disconnect(made, sender=Resource)
+        after = version()
+        learners_side.close()
+    assert seen == [before, before] and after != before
+    assert "2 accepted, as published resources." in page and "Not accepted" in page
+    statuses = [s.status for s in Suggestion.objects.order_by("pk")]
+    assert statuses == ["accepted", "pending", "accepted"]
