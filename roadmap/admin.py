@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -559,6 +560,15 @@ def status_action(name: str, status: str, description: str, *, only: str | None 
     return admin.action(description=f"{description} selected resources")(action)
 
 
+def learners_in(state: str) -> Coalesce:
+    """How many learners have a resource's work in `state`, counted for each row shown (a
+    subquery): counted by joining, every row of the progress table was grouped before the
+    page's hundred were picked, seconds at a million rows."""
+    of_work = Progress.objects.filter(work=OuterRef("work"), state=state).order_by()
+    counts = of_work.values("work").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
 @admin.register(Resource)
 class ResourceAdmin(OrderedAdmin):
     list_display = (
@@ -626,15 +636,9 @@ class ResourceAdmin(OrderedAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                learners_count=Count(
-                    "work__progress", filter=Q(work__progress__state=Progress.State.DONE)
-                ),
-                in_progress_count=Count(
-                    "work__progress", filter=Q(work__progress__state=Progress.State.IN_PROGRESS)
-                ),
-                skipped_count=Count(
-                    "work__progress", filter=Q(work__progress__state=Progress.State.SKIPPED)
-                ),
+                learners_count=learners_in(Progress.State.DONE),
+                in_progress_count=learners_in(Progress.State.IN_PROGRESS),
+                skipped_count=learners_in(Progress.State.SKIPPED),
                 is_counted=Exists(counted),
             )
         )

@@ -789,8 +789,11 @@ class Progress(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress", db_index=False
     )
     # On the work, not the resource: the same URL in two roadmaps is one state. PROTECT:
-    # what a learner ticked is kept, whatever happens to the resources listing it.
-    work = models.ForeignKey(Work, on_delete=models.PROTECT, related_name="progress")
+    # what a learner ticked is kept, whatever happens to the resources listing it. Its
+    # index is (work, state), below.
+    work = models.ForeignKey(
+        Work, on_delete=models.PROTECT, related_name="progress", db_index=False
+    )
     state = models.CharField(
         max_length=20,
         choices=[(state.value, state.label) for state in STORED_STATES],
@@ -803,6 +806,13 @@ class Progress(models.Model):
 
     class Meta:
         verbose_name_plural = "progress"
+        indexes = [
+            # A work's learners in each state, counted from the index alone (admin's columns
+            # of a hundred resources: 0.09 s at 10,000,000 rows, where reading the rows took
+            # 13 s); every lookup by work. It replaced the work's own index: a tick's write
+            # adds an entry to each index either way (the state is in the unique one too).
+            models.Index(fields=["work", "state"], name="progress_by_work_state"),
+        ]
         constraints = [
             # Covering: a learner's state is read from this index alone (roadmap/progress.py).
             models.UniqueConstraint(

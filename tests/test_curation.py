@@ -178,6 +178,41 @@ def test_learners_completed_column_in_constant_queries(admin_client, db):
     assert "learners completed" in html.lower()
 
 
+def test_the_learners_columns_count_each_state_and_sort(admin_client, db):
+    """Each resource's learners done, in progress and skipped, counted on its URL (listed
+    twice, counted alike in both places), and the list sorted by them."""
+    from roadmap.admin import ResourceAdmin
+
+    first, second, third = resources_in_one_topic(3, title="Book ")
+    [again] = resources_in_one_topic(1, title="Again ")
+    again.url = second.url
+    again.save()
+    states = {first: ["done"], second: ["done", "done", "in_progress", "skipped"], third: []}
+    for resource, theirs in states.items():
+        for state in theirs:
+            Progress.objects.create(user=UserFactory(), work=resource.work, state=state)
+
+    def rows(order: str = "") -> list[tuple[str, ...]]:
+        html = admin_client.get(f"/admin/roadmap/resource/{order}").content.decode()
+        found = []
+        for row in re.findall(r"<tr>.*?</tr>", html, re.S):
+            if "field-learners_completed" in row:
+                title = re.search(r"field-title[^>]*><a [^>]*>([^<]+)<", row).group(1)
+                figures = re.findall(r'field-learners_\w+">(\d+)<', row)
+                found.append((title, *figures))
+        return found
+
+    assert sorted(rows()) == [
+        ("Again 0", "2", "1", "1"),
+        ("Book 0", "1", "0", "0"),
+        ("Book 1", "2", "1", "1"),
+        ("Book 2", "0", "0", "0"),
+    ]
+    done = ResourceAdmin.list_display.index("learners_completed") + 1
+    by_done = [title for title, *_ in rows(f"?o=-{done}.1")]
+    assert by_done == ["Again 0", "Book 1", "Book 0", "Book 2"]  # then by title
+
+
 def test_search_and_link_health_filter(admin_client, seed):
     from django.utils import timezone
 
