@@ -510,7 +510,7 @@ class WorkJoinEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {'moved' if self.moved else 'met'} in {self.join}"
+        return f"{self.kind} {'moved' if self.moved else 'met'} in join {self.join_id}"
 
 
 class ResourceQuerySet(MarkdownQuerySet):
@@ -827,7 +827,9 @@ class Progress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.work} {self.get_state_display().lower()}"
+        # By ids: admin names each row of a learner it deletes (a statement per row, were
+        # the work read for its name).
+        return f"Learner {self.user_id}: work {self.work_id} {self.get_state_display().lower()}"
 
     def stands_over(self, other: Progress) -> bool:
         """Of two states of one learner that meet on one work (two URLs that turn out to

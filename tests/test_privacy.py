@@ -241,6 +241,30 @@ def test_a_deleted_learner_leaves_no_name_in_admins_log(client, admin_client, ad
     assert "Ada Lovelace" not in admin_client.get("/admin/").content.decode()
 
 
+def test_deleting_a_learner_in_admin_reads_as_much_for_two_states_as_for_forty(admin_client, db):
+    """Admin names each row a learner's deletion takes with them: a state named by its
+    resource's URL read that URL, a statement per row (2,000 for a learner with 2,000)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import resources_in_one_topic
+
+    resources = resources_in_one_topic(40)
+    few, many = UserFactory(), UserFactory()
+    for user, theirs in ((few, resources[:2]), (many, resources)):
+        Progress.objects.bulk_create(Progress(user=user, work=r.work) for r in theirs)
+
+    def statements(user) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = admin_client.get(f"/admin/accounts/user/{user.pk}/delete/")
+        assert page.status_code == 200 and "Are you sure" in page.content.decode()
+        return len(queries)
+
+    assert statements(many) == statements(few)
+    deleted = admin_client.post(f"/admin/accounts/user/{many.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302 and not Progress.objects.filter(user=many).exists()
+
+
 def test_a_deleted_learner_leaves_no_address_in_admins_log(client, admin_client, admin_user, db):
     """A curator verified the learner's address in admin, which logs it under the address
     itself: Recent actions showed it after the learner deleted their account."""
