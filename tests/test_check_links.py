@@ -291,3 +291,35 @@ def test_every_redirect_hop_is_checked(db, server, internal):
     assert found[ftp.pk].link_error == links.NOT_HTTP
     assert found[local_file.pk].link_error == links.NOT_HTTP
     assert (found[fine.pk].link_status, found[fine.pk].link_broken) == (200, False)
+
+
+def test_the_links_checked_least_lately_go_first(db, monkeypatch):
+    """A run the total timeout cuts short leaves out the links it reaches last: they were
+    the tail of the alphabet each week, never checked. Now the ones never checked go
+    first, then the oldest checked; a URL listed twice is checked once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from roadmap import links
+
+    now = timezone.now()
+    ResourceFactory(url="https://a.example/recent", link_checked_at=now - timedelta(hours=1))
+    ResourceFactory(url="https://b.example/never")
+    ResourceFactory(url="https://c.example/old", link_checked_at=now - timedelta(days=8))
+    ResourceFactory(url="https://c.example/old", link_checked_at=now - timedelta(days=8))
+    ResourceFactory(url="https://d.example/never")
+    asked = []
+
+    def check_url(url: str, *, timeout: float) -> links.LinkResult:
+        asked.append(url)
+        return links.LinkResult(200)
+
+    monkeypatch.setattr(links, "check_url", check_url)
+    call_command("check_links", "--concurrency", "1", stdout=io.StringIO())
+    assert asked == [
+        "https://b.example/never",
+        "https://d.example/never",
+        "https://c.example/old",
+        "https://a.example/recent",
+    ]

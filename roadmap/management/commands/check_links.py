@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F
 from django.utils import timezone
 
 from roadmap.links import check_urls
@@ -18,8 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args, concurrency: int, timeout: float, total_timeout: float, **options):
         if concurrency < 1 or timeout <= 0 or total_timeout <= 0:
             raise CommandError("--concurrency, --timeout and --total-timeout must be positive.")
-        resources = list(Resource.objects.filter(status=Resource.Status.PUBLISHED).order_by("pk"))
-        urls = sorted({resource.url for resource in resources})
+        # The links checked least lately first (never checked, then the oldest): a run cut
+        # short by --total-timeout leaves the ones it checked last time, not the same tail
+        # of the alphabet every time.
+        published = Resource.objects.filter(status=Resource.Status.PUBLISHED)
+        resources = list(published.order_by(F("link_checked_at").asc(nulls_first=True), "pk"))
+        urls = list(dict.fromkeys(resource.url for resource in resources))
         results = check_urls(
             urls, concurrency=concurrency, timeout=timeout, total_timeout=total_timeout
         )
