@@ -435,3 +435,69 @@ def test_texts_holding_a_table_are_rendered_again_as_tables():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_are_rendered_again_in_batches_each_committed(monkeypatch):
+    """0025 held every note it rendered until it ended: a learner saving one waited for the
+    whole table (26 s for 100,000). Now each batch is committed as it is done: while a
+    learner's note of the second batch is held, the first is saved, and seen rendered."""
+    import importlib
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    rendering = importlib.import_module("roadmap.migrations.0025_tables_rendered")
+    monkeypatch.setattr(rendering, "BATCH", 1, raising=False)
+    before = [("roadmap", "0024_titles_and_urls_read_as_written")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    table = "| Book | Hours |\n|---|---|\n| DL | 40 |"
+    dsn = connection.settings_dict
+    learner_side = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                                   port=dsn["PORT"] or None)  # fmt: skip
+    migrating = threading.Thread(target=lambda: None)
+    try:
+        old = executor.loader.project_state(before).apps
+        learner = old.get_model("accounts", "User").objects.create(username="ada")
+        Work, Note = old.get_model("roadmap", "Work"), old.get_model("roadmap", "Note")
+        first, second = (
+            Note.objects.create(
+                user=learner, work=Work.objects.create(url_key=key), text=table, html="<p>|</p>"
+            )
+            for key in ("//x.example/", "//y.example/")
+        )
+        learner_side.execute("SELECT 1 FROM roadmap_note WHERE id = %s FOR UPDATE", [second.pk])
+        executor.loader.build_graph()
+
+        def migrate() -> None:
+            try:
+                MigrationExecutor(connection).migrate([("roadmap", "0025_tables_rendered")])
+            finally:
+                connection.close()  # (this thread's)
+
+        migrating = threading.Thread(target=migrate)
+        migrating.start()
+        seen = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                               port=dsn["PORT"] or None, autocommit=True)  # fmt: skip
+        query = "SELECT html FROM roadmap_note WHERE id = %s"
+        deadline = time.monotonic() + 20
+        while "<table>" not in seen.execute(query, [first.pk]).fetchone()[0]:
+            assert time.monotonic() < deadline, "the first batch was not committed"
+            time.sleep(0.05)
+        assert "<table>" not in seen.execute(query, [second.pk]).fetchone()[0]  # (held)
+        learner_side.rollback()
+        migrating.join(20)
+        assert "<table>" in seen.execute(query, [second.pk]).fetchone()[0]
+        seen.close()
+    finally:
+        from django.core.management import call_command
+
+        learner_side.close()
+        migrating.join(20)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
