@@ -501,3 +501,92 @@ def test_texts_are_rendered_again_in_batches_each_committed(monkeypatch):
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
+    """0019: for a while a join recorded visitors' rows by their ids (`visitor_rows_moved`,
+    `visitor_rows_met`); an upgrade from then made no entry of them, and undoing the join
+    left a visitor's tick on the URL they never ticked. Now each names its visitor (a row
+    gone since, nobody)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("roadmap", "0018_markdown_line_ends")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        Work = old.get_model("roadmap", "Work")
+        a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
+        VisitorProgress = old.get_model("roadmap", "VisitorProgress")
+        moved, met_row = (
+            VisitorProgress.objects.create(visitor=key * 8, work=b, state="done")
+            for key in ("mvd1", "met1")
+        )
+        met = {"before": ["in_progress", None], "after": ["done", None]}
+        old.get_model("roadmap", "WorkJoin").objects.create(
+            from_work=a,
+            into_work=b,
+            record={
+                "states_moved": [],
+                "states_met": {},
+                "notes_moved": [],
+                "notes_met": {},
+                "visitor_rows_moved": [moved.pk, met_row.pk + 1000],  # (one gone since)
+                "visitor_rows_met": {str(met_row.pk): met},
+            },
+        )
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        from roadmap.models import WorkJoinEntry
+
+        entries = {(e.visitor, e.moved): (e.before, e.after) for e in WorkJoinEntry.objects.all()}
+        assert entries == {
+            ("mvd1" * 8, True): (None, None),
+            ("met1" * 8, False): (met["before"], met["after"]),
+        }
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_past_0017_gives_the_code_before_the_texts_it_reads():
+    """Back past 0017 (which no longer keeps a join's note texts), the code before read a
+    note met by its texts, and a curator's undo of the join was a 500. A note as the join
+    left it gives them back (the text before is its first `kept` characters); one changed
+    since is left out, as undoing leaves it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from accounts.models import User
+    from roadmap.models import Note, Work, WorkJoin, WorkJoinEntry
+    from roadmap.services import recorded
+
+    ada, bob = (User.objects.create(username=name) for name in ("ada", "bob"))
+    a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
+    join = WorkJoin.objects.create(from_work=a, into_work=b)
+    when = "2026-01-02T03:04:05+00:00"
+    for user, kept, made, now in ((ada, 4, "Mine\n\nTheirs", "Mine\n\nTheirs"),
+                                  (bob, 3, "Bob\n\nX", "Bob, edited since")):  # fmt: skip
+        Note.objects.create(user=user, work=b, text=now, html="")
+        WorkJoinEntry.objects.create(
+            join=join, kind="note", user=user, moved=False,
+            before={"kept": kept, "updated_at": when}, after=recorded(made, of="note"),
+        )  # fmt: skip
+    back = [("roadmap", "0016_workjoin_resource")]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(back)
+        old = executor.loader.project_state(back).apps
+        record = old.get_model("roadmap", "WorkJoin").objects.get().record
+        assert record["notes_met"] == {
+            str(ada.pk): {"before": "Mine", "after": "Mine\n\nTheirs", "updated_at": when}
+        }
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)

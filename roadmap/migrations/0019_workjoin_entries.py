@@ -31,6 +31,7 @@ def note_met(values: dict) -> tuple[dict, str | None]:
 def entries_from_records(apps, schema_editor):
     WorkJoin = apps.get_model("roadmap", "WorkJoin")
     Entry = apps.get_model("roadmap", "WorkJoinEntry")
+    VisitorProgress = apps.get_model("roadmap", "VisitorProgress")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     learners = set(User.objects.values_list("pk", flat=True))  # (deleted ones left no row)
     entries = []
@@ -55,6 +56,18 @@ def entries_from_records(apps, schema_editor):
             entries.append(Entry(**state, visitor=visitor, moved=True))
         for visitor, values in record.get("visitors_met", {}).items():
             entries.append(Entry(**state, visitor=visitor, moved=False, **values))
+        # (Recorded for a while by their rows' ids: named by the visitors those rows are of.)
+        moved, met = record.get("visitor_rows_moved", []), record.get("visitor_rows_met", {})
+        if moved or met:
+            rows = VisitorProgress.objects.in_bulk([*moved, *map(int, met)])
+            for pk in moved:
+                if pk in rows:
+                    visitor = digest(rows[pk].visitor, "visitor")
+                    entries.append(Entry(**state, visitor=visitor, moved=True))
+            for pk, values in met.items():
+                if int(pk) in rows:
+                    visitor = digest(rows[int(pk)].visitor, "visitor")
+                    entries.append(Entry(**state, visitor=visitor, moved=False, **values))
     Entry.objects.bulk_create(entries, batch_size=1000)
 
 
