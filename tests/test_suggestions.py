@@ -371,20 +371,32 @@ def test_me_names_where_each_suggestion_was_for_only_where_the_learner_can_see_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_accepting_many_changes_the_content_once_for_learners(admin_client):
+def test_accepting_many_changes_the_content_once_a_batch(admin_client, monkeypatch):
     """Each acceptance committed on its own changed the content under every learner's tick
     in flight, on any roadmap: accepting hundreds in a row left the ticks none to land on
-    (503). Now what learners read stays as it was until all are accepted; one refused in
-    between is said and left pending, the others are accepted."""
+    (503). Now what learners read changes once a batch (twenty; two here), and another
+    curator's save waits for one batch, not for all; one refused in between is said and
+    left pending, the others are accepted."""
     import psycopg
     from django.db import connection
     from django.db.models.signals import post_save
+
+    from curation import services
+
+    monkeypatch.setattr(services, "ACCEPTED_TOGETHER", 2, raising=False)
 
     three = resources_in_one_topic(3, title="Book ")
     topic, learner = three[0].topic, UserFactory()
     pending = [
         Suggestion.objects.create(user=learner, topic=topic, url=url, title=f"S{n}", why="Good.")
-        for n, url in enumerate(["https://example.org/a", three[1].url, "https://example.org/c"])
+        for n, url in enumerate(
+            [
+                "https://example.org/a",
+                three[1].url,
+                "https://example.org/c",
+                "https://example.org/d",
+            ]
+        )
     ]
     dsn = connection.settings_dict
     learners_side = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
@@ -408,7 +420,70 @@ def test_accepting_many_changes_the_content_once_for_learners(admin_client):
         post_save.disconnect(made, sender=Resource)
         after = version()
         learners_side.close()
-    assert seen == [before, before] and after != before
-    assert "2 accepted, as published resources." in page and "Not accepted" in page
+    assert seen[0] == before and seen[1] == seen[2] != before and after != seen[2]
+    assert "3 accepted, as published resources." in page and "Not accepted" in page
     statuses = [s.status for s in Suggestion.objects.order_by("pk")]
-    assert statuses == ["accepted", "pending", "accepted"]
+    assert statuses == ["accepted", "pending", "accepted", "accepted"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_accepting_the_same_suggestions_wait_for_each_other():
+    """Curator A accepts S1 and S2 while B accepts S2, both while a third curator's save
+    holds the content: A had S1 locked and waited for the content, B had S2 and waited for
+    it, and when it came, A waited for S2 behind B: a deadlock, one curator's 500. Every
+    curator's write takes the content's lock first: both finish, S2 accepted once."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from curation.services import suggestions_accept
+
+    topic, learner = resources_in_one_topic(1)[0].topic, UserFactory()
+    s1, s2 = (
+        Suggestion.objects.create(
+            user=learner, topic=topic, url=f"https://example.org/{n}", title=f"S{n}", why="Good."
+        )
+        for n in (1, 2)
+    )
+    dsn = connection.settings_dict
+    args = dict(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"], port=dsn["PORT"] or None)
+    editor, watch = psycopg.connect(**args), psycopg.connect(**args, autocommit=True)
+    errors, said = [], []
+
+    def accept(pks):
+        def run():
+            try:
+                chosen = Suggestion.objects.filter(pk__in=pks)
+                said.extend(suggestions_accept(suggestions=chosen, publish=True)[1])
+            except Exception as error:  # what admin's action turns into a 500
+                errors.append(error)
+            finally:
+                connection.close()
+
+        return threading.Thread(target=run)
+
+    def waiting(n):
+        deadline = time.monotonic() + 10
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        while watch.execute(query).fetchone()[0] < n:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+    editor.execute("SELECT 1 FROM roadmap_content_version WHERE id = 1 FOR NO KEY UPDATE")
+    a, b = accept([s1.pk, s2.pk]), accept([s2.pk])
+    try:
+        a.start()
+        waiting(1)
+        b.start()
+        waiting(2)
+        editor.rollback()
+        a.join(30)
+        b.join(30)
+    finally:
+        editor.close()
+        watch.close()
+    assert errors == []
+    assert set(Suggestion.objects.values_list("status", flat=True)) == {"accepted"}
+    assert [str(why) for why in said] == ["“S2” was accepted already."]
