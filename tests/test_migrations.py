@@ -590,3 +590,47 @@ def test_going_back_past_0017_gives_the_code_before_the_texts_it_reads():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
         call_command("flush", "--no-input", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0026_cut_short_is_run_again_whole():
+    """0026's concurrent steps wait for the transactions in flight; a deploy's migrate cut
+    short there (a timeout, Ctrl-C) left an index half-built, and every later migrate
+    failed on it ("already exists"). Run again, it finishes, with the index whole."""
+    import psycopg
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("roadmap", "0025_tables_rendered")]
+    target = [("roadmap", "0026_progress_by_work_state")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    dsn = connection.settings_dict
+    reader = psycopg.connect(dbname=dsn["NAME"], host=dsn["HOST"], user=dsn["USER"],
+                             port=dsn["PORT"] or None)  # fmt: skip
+    try:
+        reader.execute("SELECT count(*) FROM roadmap_progress")  # a transaction in flight
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '1s'")
+        executor.loader.build_graph()
+        with pytest.raises(Exception, match="statement timeout"):
+            MigrationExecutor(connection).migrate(target)
+        reader.rollback()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        MigrationExecutor(connection).migrate(target)  # again
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, x.indisvalid FROM pg_index x JOIN pg_class c"
+                " ON c.oid = x.indexrelid WHERE x.indrelid = 'roadmap_progress'::regclass"
+            )
+            indexes = dict(cursor.fetchall())
+        assert indexes["progress_by_work_state"] is True
+        assert "roadmap_progress_work_id_839db52b" not in indexes
+    finally:
+        reader.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        call_command("flush", "--no-input", verbosity=0)

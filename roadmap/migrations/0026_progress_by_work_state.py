@@ -1,13 +1,21 @@
 """A work's progress rows by their state too (admin's counts of each resource's learners
-in each state, from the index alone), in place of by work alone. Built without locking
-the table against the ticks written meanwhile; the old index's drop waits for the
-transactions in flight, and takes a moment."""
+in each state, from the index alone), in place of by work alone. Built and dropped
+concurrently, without locking the table against the ticks written meanwhile (the drop
+waits for the transactions in flight). Each step first drops what a run stopped half-way
+may have left (an index built, or one left invalid), so the migration is run again whole."""
 
-from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
-# The name Django gave the index of the field (0001's; the same in every database).
-WORK_INDEX = "roadmap_progress_work_id_839db52b"
+NEW = "progress_by_work_state"
+# The name Django gave the field's own index (0010's; the same in every database).
+OLD = "roadmap_progress_work_id_839db52b"
+
+
+def built(name: str, columns: str) -> list[str]:
+    return [
+        f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
+        f"CREATE INDEX CONCURRENTLY {name} ON roadmap_progress ({columns})",
+    ]
 
 
 class Migration(migrations.Migration):
@@ -16,15 +24,12 @@ class Migration(migrations.Migration):
     dependencies = [("roadmap", "0025_tables_rendered")]
 
     operations = [
-        AddIndexConcurrently(
-            model_name="progress",
-            index=models.Index(fields=["work", "state"], name="progress_by_work_state"),
-        ),
-        # The work's own index goes, concurrently too: the model's field no longer asks
-        # for it (AlterField would also drop and check again the foreign key, every row
-        # of the table, writes locked out meanwhile).
         migrations.SeparateDatabaseAndState(
             state_operations=[
+                migrations.AddIndex(
+                    model_name="progress",
+                    index=models.Index(fields=["work", "state"], name=NEW),
+                ),
                 migrations.AlterField(
                     model_name="progress",
                     name="work",
@@ -34,13 +39,15 @@ class Migration(migrations.Migration):
                         related_name="progress",
                         to="roadmap.work",
                     ),
-                )
+                ),
             ],
             database_operations=[
                 migrations.RunSQL(
-                    f"DROP INDEX CONCURRENTLY IF EXISTS {WORK_INDEX}",
-                    f"CREATE INDEX CONCURRENTLY {WORK_INDEX} ON roadmap_progress (work_id)",
-                )
+                    built(NEW, "work_id, state"), [f"DROP INDEX CONCURRENTLY IF EXISTS {NEW}"]
+                ),
+                migrations.RunSQL(
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {OLD}", built(OLD, "work_id")
+                ),
             ],
         ),
     ]
