@@ -5,8 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -560,15 +559,6 @@ def status_action(name: str, status: str, description: str, *, only: str | None 
     return admin.action(description=f"{description} selected resources")(action)
 
 
-def learners_in(state: str) -> Coalesce:
-    """How many learners have a resource's work in `state`, counted for each row shown (a
-    subquery): counted by joining, every row of the progress table was grouped before the
-    page's hundred were picked, seconds at a million rows."""
-    of_work = Progress.objects.filter(work=OuterRef("work"), state=state).order_by()
-    counts = of_work.values("work").annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
-
-
 @admin.register(Resource)
 class ResourceAdmin(OrderedAdmin):
     list_display = (
@@ -632,16 +622,7 @@ class ResourceAdmin(OrderedAdmin):
 
     def get_queryset(self, request) -> QuerySet:
         counted = Resource.objects.counted().filter(pk=OuterRef("pk"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                learners_count=learners_in(Progress.State.DONE),
-                in_progress_count=learners_in(Progress.State.IN_PROGRESS),
-                skipped_count=learners_in(Progress.State.SKIPPED),
-                is_counted=Exists(counted),
-            )
-        )
+        return super().get_queryset(request).with_learners().annotate(is_counted=Exists(counted))
 
     @admin.display(description="Also listed at")
     def listed_elsewhere(self, resource: Resource) -> str:
