@@ -4,6 +4,13 @@ import pytest
 from django.core.management import call_command
 
 
+def latest_and_empty(executor) -> None:
+    """After a test that moved the migrations: the database at the latest, and empty."""
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    call_command("flush", "--no-input", verbosity=0)
+
+
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     out = io.StringIO()
@@ -94,11 +101,7 @@ def test_states_and_notes_move_to_works_and_none_is_lost():
         note = NewNote.objects.get()
         assert note.text == "one\n\ntwo" and note.work_id == book.work_id
     finally:
-        from django.core.management import call_command
-
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -143,11 +146,7 @@ def test_every_existing_row_gets_its_markdowns_html():
         html = Resource.objects.get(title="X").description_html
         assert 'href="javascript:' not in html and "<em>this</em>" in html
     finally:
-        from django.core.management import call_command
-
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -157,7 +156,6 @@ def test_joins_recorded_before_keep_their_entries_and_no_note_text():
     the join made, not the texts; a learner deleted since leaves nothing; a bare record none;
     each shape that code wrote, one learner moved and met too. 0020 drops the document;
     going back past 0019 gives every join one the code before reads."""
-    from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -253,9 +251,7 @@ def test_joins_recorded_before_keep_their_entries_and_no_note_text():
         }
         assert bare.record == empty
     finally:
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -311,9 +307,7 @@ def test_joins_name_visitors_by_their_key_and_forget_those_gone(settings):
             (digest("kept" * 8, settings.SECRET_KEY), False),
         }
     finally:
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db
@@ -430,11 +424,7 @@ def test_texts_holding_a_table_are_rendered_again_as_tables():
         assert "<table>" in Note.objects.get().html
         assert Topic.objects.get(pk=topic.pk).summary_html == "as it was"
     finally:
-        from django.core.management import call_command
-
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -494,13 +484,9 @@ def test_texts_are_rendered_again_in_batches_each_committed(monkeypatch):
         assert "<table>" in seen.execute(query, [second.pk]).fetchone()[0]
         seen.close()
     finally:
-        from django.core.management import call_command
-
         learner_side.close()
         migrating.join(20)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -548,9 +534,7 @@ def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
             ("met1" * 8, False): (met["before"], met["after"]),
         }
     finally:
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -587,9 +571,7 @@ def test_going_back_past_0017_gives_the_code_before_the_texts_it_reads():
             str(ada.pk): {"before": "Mine", "after": "Mine\n\nTheirs", "updated_at": when}
         }
     finally:
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-        call_command("flush", "--no-input", verbosity=0)
+        latest_and_empty(executor)
 
 
 @pytest.mark.django_db(transaction=True)
