@@ -494,7 +494,8 @@ def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
     """0019: for a while a join recorded visitors' rows by their ids (`visitor_rows_moved`,
     `visitor_rows_met`); an upgrade from then made no entry of them, and undoing the join
     left a visitor's tick on the URL they never ticked. Now each names its visitor (a row
-    gone since, nobody)."""
+    gone since, nobody); and a learner's note met, recorded then by its length alone, is
+    undone too when it is as the join left it (it was left joined)."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -506,11 +507,18 @@ def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
         Work = old.get_model("roadmap", "Work")
         a, b = (Work.objects.create(url_key=key) for key in ("//a.example/", "//b.example/"))
         VisitorProgress = old.get_model("roadmap", "VisitorProgress")
+        at = "2026-01-01T00:00:00+00:00"
         moved, met_row = (
-            VisitorProgress.objects.create(visitor=key * 8, work=b, state="done")
+            VisitorProgress.objects.create(visitor=key * 8, work=b, state="done", completed_at=at)
             for key in ("mvd1", "met1")
         )
-        met = {"before": ["in_progress", None], "after": ["done", None]}
+        started = "2025-12-01T00:00:00+00:00"
+        met = {"before": ["in_progress", started], "after": ["done", at]}
+        ada = old.get_model("accounts", "User").objects.create(username="ada")
+        Note = old.get_model("roadmap", "Note")
+        Note.objects.create(user=ada, work=a, text="Theirs", html="")
+        Note.objects.create(user=ada, work=b, text="Mine\n\nTheirs", html="")
+        when = "2026-01-02T03:04:05+00:00"
         old.get_model("roadmap", "WorkJoin").objects.create(
             from_work=a,
             into_work=b,
@@ -518,7 +526,7 @@ def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
                 "states_moved": [],
                 "states_met": {},
                 "notes_moved": [],
-                "notes_met": {},
+                "notes_met": {str(ada.pk): {"kept": 4, "updated_at": when}},
                 "visitor_rows_moved": [moved.pk, met_row.pk + 1000],  # (one gone since)
                 "visitor_rows_met": {str(met_row.pk): met},
             },
@@ -526,13 +534,28 @@ def test_joins_recorded_by_visitors_rows_ids_name_the_visitors():
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
 
-        from roadmap.models import WorkJoinEntry
+        from roadmap.models import Note, VisitorProgress, WorkJoin, WorkJoinEntry
+        from roadmap.services import recorded, work_join_undo
 
-        entries = {(e.visitor, e.moved): (e.before, e.after) for e in WorkJoinEntry.objects.all()}
-        assert entries == {
-            ("mvd1" * 8, True): (None, None),
-            ("met1" * 8, False): (met["before"], met["after"]),
+        entries = {
+            (e.kind, e.user_id or e.visitor, e.moved): (e.before, e.after)
+            for e in WorkJoinEntry.objects.all()
         }
+        assert entries == {
+            ("state", "mvd1" * 8, True): (None, None),
+            ("state", "met1" * 8, False): (met["before"], met["after"]),
+            ("note", ada.pk, False): (
+                {"kept": 4, "updated_at": when},
+                recorded("Mine\n\nTheirs", of="note"),
+            ),
+        }
+        work_join_undo(join=WorkJoin.objects.get())
+        assert dict(VisitorProgress.objects.values_list("visitor", "work_id")) == {
+            "mvd1" * 8: a.pk,
+            "met1" * 8: b.pk,
+        }
+        assert VisitorProgress.objects.get(visitor="met1" * 8).state == "in_progress"
+        assert dict(Note.objects.values_list("work_id", "text")) == {a.pk: "Theirs", b.pk: "Mine"}
     finally:
         latest_and_empty(executor)
 

@@ -20,7 +20,7 @@ def digest(value: str, of: str) -> str:
 
 def note_met(values: dict) -> tuple[dict, str | None]:
     """A note met, as the record kept it: its texts, or their length and digest (or, as
-    recorded for a while, its length alone: undoing then leaves the note as it is)."""
+    recorded for a while, its length alone: see `note_as_joined`)."""
     if "before" in values:
         kept, after = len(values["before"]), digest(values["after"], "note")
     else:
@@ -28,10 +28,24 @@ def note_met(values: dict) -> tuple[dict, str | None]:
     return {"kept": kept, "updated_at": values["updated_at"]}, after
 
 
+def note_as_joined(Note, join, user: int, kept: int) -> str | None:
+    """Of a note met recorded by its length alone: the digest of what the join made of
+    it, if the note is that still (its first `kept` characters, then the note left where
+    it was joined from: what that code's undoing checked); otherwise None, and undoing
+    leaves it as it is."""
+    works = [join.from_work_id, join.into_work_id]
+    texts = dict(Note.objects.filter(user=user, work__in=works).values_list("work", "text"))
+    text, left = texts.get(join.into_work_id), texts.get(join.from_work_id)
+    if text is None or left is None or text != f"{text[:kept]}\n\n{left}":
+        return None
+    return digest(text, "note")
+
+
 def entries_from_records(apps, schema_editor):
     WorkJoin = apps.get_model("roadmap", "WorkJoin")
     Entry = apps.get_model("roadmap", "WorkJoinEntry")
     VisitorProgress = apps.get_model("roadmap", "VisitorProgress")
+    Note = apps.get_model("roadmap", "Note")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     learners = set(User.objects.values_list("pk", flat=True))  # (deleted ones left no row)
     entries = []
@@ -49,6 +63,8 @@ def entries_from_records(apps, schema_editor):
         for user, values in record.get("notes_met", {}).items():
             if int(user) in learners:
                 before, after = note_met(values)
+                if after is None:
+                    after = note_as_joined(Note, join, int(user), before["kept"])
                 entries.append(
                     Entry(**note, user_id=int(user), moved=False, before=before, after=after)
                 )
