@@ -32,6 +32,34 @@ _markdown.add_render_rule("th_open", _cell_open)
 _markdown.add_render_rule("td_open", _cell_open)
 
 
+# A table's rows are filled out to its header's width: a 9 KB note of one 256-column
+# header over rows of two characters took 7 s to parse and made 3.3 MB of HTML. Past this
+# many cells (a few tens of milliseconds), a text is rendered without tables: they show
+# as the lines of pipes they are written in.
+MOST_TABLE_CELLS = 5_000
+_without_tables = site_markdown().disable("table")
+
+
+def table_cells(source: str) -> int:
+    """How many cells the tables of `source` would make, at most: each delimiter row's
+    columns (`|---|:-:|`) times the lines of its table, up to the next blank line."""
+    lines = source.split("\n")
+    ahead = [0] * (len(lines) + 1)  # the lines from each to the next blank one
+    for at in range(len(lines) - 1, -1, -1):
+        ahead[at] = ahead[at + 1] + 1 if lines[at].strip() else 0
+    cells = 0
+    for at, line in enumerate(lines):
+        row = line.lstrip(" \t>").strip()  # (a table may be quoted)
+        if "-" in row and "|" in row and set(row) <= DELIMITER_CHARACTERS:
+            cells += (row.strip("|").count("|") + 1) * (1 + ahead[at])
+    return cells
+
+
+DELIMITER_CHARACTERS = set("|-: \t")
+
+
 @register.filter(is_safe=True)
 def markdown(source: str) -> SafeString:
-    return mark_safe(_markdown.render(source or ""))  # noqa: S308 - html is off, links validated
+    source = source or ""
+    renderer = _markdown if table_cells(source) <= MOST_TABLE_CELLS else _without_tables
+    return mark_safe(renderer.render(source))  # noqa: S308 - html is off, links validated
