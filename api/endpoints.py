@@ -295,18 +295,22 @@ def roadmap(request: HttpRequest, slug: str):
     listed = content_at(content_version()).by_slug.get(slug)
     if listed is None or not listed.visible_to(staff=False):
         raise Http404
-    site = request.build_absolute_uri("/")
     # (Its prerequisites are other roadmaps, whose edits leave its version as it is.)
-    shown = (site, *(prerequisite.slug for prerequisite in listed.prerequisites))
-    document = documents.get((listed.scope, *shown), lambda: roadmap_document(site, listed))
-    return HttpResponse(document, content_type="application/json")
+    shown = tuple(prerequisite.slug for prerequisite in listed.prerequisites)
+    document = documents.get((listed.scope, *shown), lambda: roadmap_document(NO_SITE, listed))
+    # The site's address as this request reached it, in the one field that names it.
+    site = pydantic_core.to_json(request.build_absolute_uri("/"))[1:-1]
+    return HttpResponse(document.replace(NO_SITE_JSON, site, 1), content_type="application/json")
 
 
-# Each published roadmap's document, made once per version of the roadmap (and address
-# of the site, one of DJANGO_ALLOWED_HOSTS) in each process and kept: it depends on the
-# content alone. Cost: a few
-# megabytes per worker for 20 roadmaps; gain: docs/performance.md ("The personal API").
+# Each published roadmap's document, made once per version of the roadmap in each process
+# and kept: it depends on the content alone. Cost: a few megabytes per worker for 20
+# roadmaps; gain: docs/performance.md ("The personal API"). It is kept with no address
+# of the site, which each request puts in: kept by address, one for each port a client
+# wrote in its Host, it grew without bound. (NUL, which no text in the database holds.)
 documents = ProcessCache()
+NO_SITE = "\x00/"
+NO_SITE_JSON = pydantic_core.to_json(NO_SITE)[1:-1]
 
 
 def roadmap_document(site: str, listed: RoadmapContent) -> bytes:

@@ -678,3 +678,27 @@ def test_the_list_says_which_tokens_were_never_used_and_which_have_expired(clien
     }
     assert "Never used" in rows["fresh"] and "Expired" not in rows["fresh"]
     assert "Expired" in rows["old"]
+
+
+def test_a_roadmaps_document_is_kept_once_whatever_address_it_is_asked_at(
+    client, roadmap, monkeypatch
+):
+    """The document was made and kept once for each address of the site a request named,
+    and a client names the port in its Host (nginx passes it on): forty ports, forty
+    copies in every worker, without bound. Made once, it names each request's address."""
+    from api import endpoints
+
+    endpoints.documents.clear()
+    made = []
+    monkeypatch.setattr(
+        endpoints,
+        "roadmap_document",
+        lambda *a, m=endpoints.roadmap_document: made.append(1) or m(*a),
+    )
+    for port in range(8001, 8041):
+        answer = client.get("/api/v1/roadmaps/deep-learning", HTTP_HOST=f"testserver:{port}")
+        assert answer.json()["url"] == f"http://testserver:{port}/roadmaps/deep-learning/"
+    assert client.get("/api/v1/roadmaps/deep-learning").json()["url"] == (
+        "http://testserver/roadmaps/deep-learning/"
+    )
+    assert len(made) == 1
