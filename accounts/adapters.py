@@ -3,6 +3,7 @@ public hooks."""
 
 import logging
 import smtplib
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -10,6 +11,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers import registry
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 
@@ -29,7 +31,21 @@ def without_nul(value):
     return value
 
 
+def at_site(url: str) -> str:
+    """`url` at the site's own address (SITE_URL), whatever address the request named: a
+    client writes the port in its Host (Django checks the host alone), and a reset link
+    sent to a learner must not lead to a port someone else chose."""
+    _scheme, _address, path, query, fragment = urlsplit(url)
+    return settings.SITE_URL + urlunsplit(("", "", path, query, fragment))
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return at_site(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return at_site(super().get_email_confirmation_url(request, emailconfirmation))
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """An address the mail server refuses (a mailbox that is no more) fails that
         mail alone: the page goes on as for an address with no account, where a reset

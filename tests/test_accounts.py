@@ -12,7 +12,7 @@ from tests.progress_helpers import ROADMAP
 PASSWORD = "correct horse battery staple"
 
 
-def test_signup_asks_for_username_email_and_password_and_logs_in_at_once(client, db):
+def test_signup_asks_for_username_email_and_password_and_logs_in_at_once(client, db, settings):
     page = client.get("/accounts/signup/").content.decode()
     for label in ["Username", "Email", "Password"]:
         assert re.search(rf"<label[^>]*>\s*{label}", page), label
@@ -25,6 +25,8 @@ def test_signup_asks_for_username_email_and_password_and_logs_in_at_once(client,
     assert client.get("/me/").status_code == 200  # logged in, no verification needed
     assert len(mail.outbox) == 1  # ...but a verification email was sent
     assert "ada@example.com" in mail.outbox[0].to
+    # (At the site's address, SITE_URL, not the one the request named.)
+    assert f"{settings.SITE_URL}/accounts/confirm-email/" in mail.outbox[0].body
 
 
 def test_every_form_labels_its_fields_as_written_with_no_colon(client, seed, learner):
@@ -116,12 +118,20 @@ def test_logout_needs_a_post(client, learner):
     assert client.get("/me/").status_code == 302
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, db):
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, settings):
+    """The link is at the site's address (SITE_URL), never the one the request named: a
+    client writes the port in its Host, and the link led to a port it chose."""
+    settings.SITE_URL = "https://roadmap.example"
     UserFactory(username="ada", email="ada@example.com")
-    response = client.post("/accounts/password/reset/", {"email": "ada@example.com"})
+    response = client.post(
+        "/accounts/password/reset/", {"email": "ada@example.com"}, HTTP_HOST="testserver:31337"
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert "testserver:31337/" not in mail.outbox[0].body
+    link = re.search(
+        r"https://roadmap\.example(/accounts/password/reset/key/\S+)", mail.outbox[0].body
+    )
     form_url = client.get(link.group(1), follow=True).redirect_chain[-1][0]
     new = "another-long-Passphrase-7"
     client.post(form_url, {"password1": new, "password2": new})
