@@ -65,7 +65,9 @@ class SuggestionRefused(ValueError):
 
 # Every character Markdown could read as syntax, escaped in a name (roadmap_markdown's
 # escape_title leaves out what is harmless in link text, such as a final "1." or "#").
-MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+# "&" too: an entity (`&rlm;`) in a name would come out as the direction mark it names.
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~&])")
+ESCAPED = re.compile(r"\\(.)")
 
 
 # A credit line as `credit_line` writes it, whatever the name was then.
@@ -86,13 +88,15 @@ def credits_rewrite(*, user, was: str, now: str, or_the_only_one: bool = False) 
     the description has one credit line under another name (one a curator edited). How
     many descriptions changed."""
     old, new = credit_line(was), credit_line(now)
+    as_read = ESCAPED.sub(r"\1", old)
     changed = 0
     credited = Suggestion.objects.filter(user=user, credit=True, resource__isnull=False)
     for suggestion in credited.select_related("resource"):
         resource = suggestion.resource
         lines = resource.description.split("\n")
         credits = [n for n, line in enumerate(lines) if CREDIT.match(line.strip())]
-        theirs = [n for n in credits if lines[n].strip() == old]
+        # (Compared as read, whichever characters were escaped when it was written.)
+        theirs = [n for n in credits if ESCAPED.sub(r"\1", lines[n].strip()) == as_read]
         found = theirs[:1] or (credits if or_the_only_one and len(credits) == 1 else [])
         if found and lines[found[0]].strip() != new:
             at = found[0]

@@ -197,6 +197,33 @@ def test_a_renamed_learner_is_credited_by_their_new_name_or_not_at_all(client, s
     assert resource.description == "Good.\n\n*Suggested by Bo.*"
 
 
+def test_a_credited_name_holds_no_entity_and_one_written_before_is_still_found(client, seed):
+    """A display name refuses direction marks, but `Ann&rlm;` wrote the entity into the
+    credit line, which Markdown turned into the mark on the public page. "&" is escaped
+    now; a line written before, with it bare, is still found by the next rename."""
+    from curation.models import Suggestion
+    from curation.services import suggestion_accept
+
+    ann = UserFactory(username="ann", display_name="Ann")
+    topic = Resource.objects.first().topic
+    suggested = Suggestion.objects.create(
+        user=ann, topic=topic, url="https://example.org/a", title="A", why="Good.", credit=True
+    )
+    resource = suggestion_accept(suggestion=suggested, publish=True)
+    client.force_login(ann)
+    profile = {"time_zone": "UTC", "weekly_goal": ""}
+    assert (
+        client.post("/me/profile/", profile | {"display_name": "Ann&rlm;&lrm;"}).status_code == 302
+    )
+    resource.refresh_from_db()
+    assert "\u200f" not in resource.description_html and "&amp;rlm;" in resource.description_html
+    Resource.objects.filter(pk=resource.pk).update(description="Good.\n\n*Suggested by Tom & Jo.*")
+    type(ann).objects.filter(pk=ann.pk).update(display_name="Tom & Jo")
+    assert client.post("/me/profile/", profile | {"display_name": "TJ"}).status_code == 302
+    resource.refresh_from_db()
+    assert resource.description == "Good.\n\n*Suggested by TJ.*"
+
+
 def test_the_export_says_what_became_of_reports_and_the_weekly_summary_sent(
     client, seed, mailoutbox
 ):
