@@ -571,6 +571,12 @@ def link_definition(label: str, reference: dict) -> str:
 IN_TEXT = "a link in running text: kept in the text, not a resource"
 
 
+# A file whose definitions, copied into each text that uses them, would come to more than
+# four times the file and a megabyte is refused: 900 long definitions, each used by
+# every item of a 1 MB file, made 40 MB of descriptions.
+MOST_COPIED_TIMES, MOST_COPIED = 4, 1_000_000
+
+
 class _Reader:
     """One pass over the document's blocks, then its structure (see the module's doc)."""
 
@@ -583,6 +589,7 @@ class _Reader:
         self.skipped: list[Skipped] = []
         self.problems: list[tuple[int, str]] = []
         self.urls: dict[str, int] = {}  # url_key: the line that lists it
+        self.copied = 0  # characters of definitions copied (`keep_references`)
 
     def skip(self, line: int, reason: str, *, meant: bool = False) -> None:
         self.skipped.append(Skipped(line, reason, meant))
@@ -631,6 +638,7 @@ class _Reader:
         stands, so the text would keep its links' words and lose where they go."""
         if not self.references:
             return
+        self.copied = 0
         doc.introduction_lines = self.with_references(doc.introduction_lines)
         for part in doc.parts:
             part.summary_lines = self.with_references(part.summary_lines)
@@ -638,6 +646,16 @@ class _Reader:
                 topic.summary_lines = self.with_references(topic.summary_lines)
         for resource in doc.resources:
             resource.description = "\n".join(self.with_references([resource.description]))
+        size = sum(map(len, self.lines))
+        if self.copied > max(MOST_COPIED_TIMES * size, MOST_COPIED):
+            self.problems.append(
+                (
+                    1,
+                    f"its reference links' definitions, copied into each text that uses them,"
+                    f" come to {self.copied:,} characters, {self.copied // max(size, 1)} times"
+                    " the file: write the links where they are used",
+                )
+            )
 
     def with_references(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)
@@ -652,6 +670,7 @@ class _Reader:
             for key, label in wanted.items()
             if (definition := link_definition(label, self.references[key]))
         ]
+        self.copied += sum(map(len, definitions))
         return [*lines, "", *definitions] if definitions else lines
 
     def links_set_aside(

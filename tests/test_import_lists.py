@@ -957,3 +957,23 @@ def test_an_indented_code_block_opening_a_summary_stays_a_code_block():
     )
     summary = parse_roadmap(text).parts[0].summary
     assert markdown(summary).startswith("<pre><code>"), summary
+
+
+def test_reference_definitions_copied_past_the_files_size_are_refused():
+    """Each text gets the definitions of the reference links it uses: 900 long ones, used
+    by every item of a 1 MB file, made 40 MB of descriptions. A file whose copies come to
+    more than four times its size (and a megabyte) is refused, saying why."""
+    import pytest
+
+    from roadmap.roadmap_markdown import RoadmapParseError, parse_roadmap
+
+    url = "https://example.org/" + "a" * 460
+    definitions = "".join(f"[r{n}]: {url}{n}\n" for n in range(300))
+    uses = " ".join(f"[r{n}]" for n in range(300))
+    items = "".join(f"- [T{n}](https://example.com/{n}) - {uses}\n" for n in range(20))
+    text = f"# Roadmap\n\n## Part\n\n### Topic\n\n{items}\n{definitions}"
+    with pytest.raises(RoadmapParseError, match="write the links where they are used"):
+        parse_roadmap(text)
+    few = "".join(f"- [T{n}](https://example.com/{n}) - [r{n}]\n" for n in range(20))
+    parsed = parse_roadmap(f"# Roadmap\n\n## Part\n\n### Topic\n\n{few}\n{definitions}")
+    assert parsed.resources[3].description.endswith(f"[r3]: <{url}3>")
