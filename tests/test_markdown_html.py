@@ -93,16 +93,20 @@ def test_a_note_of_table_rows_filled_out_to_a_wide_header_stays_its_size(client,
     every load of its roadmap. Past a few thousand cells, tables show as their pipes; a
     table of a usual size, quoted or not, still shows as a table."""
     from roadmap.models import Note
+    from roadmap.templatetags.markdown import markdown
     from tests.factories import resources_in_one_topic
 
     [resource] = resources_in_one_topic(1)
     client.force_login(learner)
     wide = "|" + "a|" * 256 + "\n" + "|" + "-|" * 256 + "\n" + "a\n" * 256 + "\n"
-    for text in (wide * (9000 // len(wide)), ("> " + wide.replace("\n", "\n> ")) * 4):
+    shapes = [wide, "> " + wide.replace("\n", "\n> ")]  # and quoted
+    for text in (shape * (9000 // len(shape)) for shape in shapes):
         answer = client.post(f"/resources/{resource.public_id}/note", {"text": text})
         assert answer.status_code == 302
         note = Note.objects.get(user=learner)
-        assert note.text == text.replace("\r\n", "\n") and len(note.html) < 4 * len(text)
+        assert len(note.html) < 4 * len(text)
+    # (Lines ended by "\r" alone, which markdown-it reads as lines, and a form never sends.)
+    assert len(markdown(wide.replace("\n", "\r") * 30)) < 4 * len(wide) * 30
     usual = "| Book | Hours |\n|:---|---:|\n| DL | 40 |"
     for text in (usual, "> " + usual.replace("\n", "\n> ")):
         client.post(f"/resources/{resource.public_id}/note", {"text": text})

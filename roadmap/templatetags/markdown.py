@@ -1,5 +1,7 @@
 """Render curator-written Markdown safely."""
 
+import re
+
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -42,8 +44,9 @@ _without_tables = site_markdown().disable("table")
 
 def table_cells(source: str) -> int:
     """How many cells the tables of `source` would make, at most: each delimiter row's
-    columns (`|---|:-:|`) times the lines of its table, up to the next blank line."""
-    lines = source.split("\n")
+    columns (`|---|:-:|`) times the lines of its table, up to the next blank line (lines
+    as markdown-it reads them: "\r" ends one too)."""
+    lines = NEWLINES.split(source)
     ahead = [0] * (len(lines) + 1)  # the lines from each to the next blank one
     for at in range(len(lines) - 1, -1, -1):
         ahead[at] = ahead[at + 1] + 1 if lines[at].strip() else 0
@@ -56,6 +59,7 @@ def table_cells(source: str) -> int:
 
 
 DELIMITER_CHARACTERS = set("|-: \t")
+NEWLINES = re.compile(r"\r\n?|\n")
 
 
 @register.filter(is_safe=True)
