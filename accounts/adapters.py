@@ -3,6 +3,7 @@ public hooks."""
 
 import logging
 import smtplib
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account import app_settings as account_settings
@@ -39,12 +40,18 @@ def at_site(url: str) -> str:
     return settings.SITE_URL + urlunsplit(("", "", path, query, fragment))
 
 
-class AccountAdapter(DefaultAccountAdapter):
-    def get_reset_password_from_key_url(self, key: str) -> str:
-        return at_site(super().get_reset_password_from_key_url(key))
+def site() -> SimpleNamespace:
+    """The site as account mail names it ("Hello from …", a subject's "[…]"): SITE_URL's
+    address, as its links are (`at_site`)."""
+    address = urlsplit(settings.SITE_URL).netloc
+    return SimpleNamespace(domain=address, name=address)
 
-    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
-        return at_site(super().get_email_confirmation_url(request, emailconfirmation))
+
+class AccountAdapter(DefaultAccountAdapter):
+    def format_email_subject(self, subject: str) -> str:
+        if account_settings.EMAIL_SUBJECT_PREFIX is not None:
+            return super().format_email_subject(subject)
+        return f"[{site().name}] {subject}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """An address the mail server refuses (a mailbox that is no more) fails that
@@ -53,6 +60,10 @@ class AccountAdapter(DefaultAccountAdapter):
         address, which the server's words and smtplib's both name (as the weekly
         summaries are, activity/digests.py)."""
         kind = template_prefix.rsplit("/", 1)[-1]
+        # Every link of it (a reset's, a verification's, a sign-up's) and the site's name
+        # at SITE_URL, never at the address the request named (`at_site`).
+        links = {k: at_site(v) for k, v in context.items() if k.endswith("_url") and v}
+        context = {**context, **links, "current_site": site()}
         try:
             super().send_mail(template_prefix, email, context)
         except smtplib.SMTPRecipientsRefused as error:

@@ -128,7 +128,8 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, settin
     )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    assert "testserver:31337/" not in mail.outbox[0].body
+    assert "31337" not in mail.outbox[0].body + mail.outbox[0].subject
+    assert "roadmap.example" in mail.outbox[0].subject
     link = re.search(
         r"https://roadmap\.example(/accounts/password/reset/key/\S+)", mail.outbox[0].body
     )
@@ -136,6 +137,20 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, settin
     new = "another-long-Passphrase-7"
     client.post(form_url, {"password1": new, "password2": new})
     assert client.login(username="ada", password=new)
+
+
+def test_a_reset_for_an_address_with_no_account_names_the_site_not_the_request(
+    client, db, settings
+):
+    """The mail sent for an address with no account links to sign-up: at the site's
+    address (SITE_URL), as every account mail is, never at a port the request named."""
+    settings.SITE_URL = "https://roadmap.example"
+    client.post(
+        "/accounts/password/reset/", {"email": "nobody@example.com"}, HTTP_HOST="testserver:31337"
+    )
+    [sent] = mail.outbox
+    assert "31337" not in sent.body + sent.subject
+    assert "https://roadmap.example/accounts/signup/" in sent.body
 
 
 def test_password_change_page_is_styled_like_the_site(client, learner):
