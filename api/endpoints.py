@@ -298,9 +298,12 @@ def roadmap(request: HttpRequest, slug: str):
     # (Its prerequisites are other roadmaps, whose edits leave its version as it is.)
     shown = tuple(prerequisite.slug for prerequisite in listed.prerequisites)
     document = documents.get((listed.scope, *shown), lambda: roadmap_document(NO_SITE, listed))
-    # The site's address as this request reached it, in the one field that names it.
-    site = pydantic_core.to_json(request.build_absolute_uri("/"))[1:-1]
-    return HttpResponse(document.replace(NO_SITE_JSON, site, 1), content_type="application/json")
+    # The site's address as this request reached it, in the one field that names it (its
+    # key and quotes too: a text may hold the characters `\u0000/`, never those quotes).
+    site = pydantic_core.to_json(request.build_absolute_uri("/"))[:-1]
+    return HttpResponse(
+        document.replace(NO_SITE_JSON, b'"url":' + site, 1), content_type="application/json"
+    )
 
 
 # Each published roadmap's document, made once per version of the roadmap in each process
@@ -310,7 +313,7 @@ def roadmap(request: HttpRequest, slug: str):
 # wrote in its Host, it grew without bound. (NUL, which no text in the database holds.)
 documents = ProcessCache()
 NO_SITE = "\x00/"
-NO_SITE_JSON = pydantic_core.to_json(NO_SITE)[1:-1]
+NO_SITE_JSON = b'"url":' + pydantic_core.to_json(NO_SITE)[:-1]
 
 
 def roadmap_document(site: str, listed: RoadmapContent) -> bytes:

@@ -702,3 +702,8 @@ def test_a_roadmaps_document_is_kept_once_whatever_address_it_is_asked_at(
         "http://testserver/roadmaps/deep-learning/"
     )
     assert len(made) == 1
+    # A text holding the placeholder's characters is left as it is, and the JSON whole.
+    Roadmap.objects.filter(slug="deep-learning").update(summary=r"Paths: C:\u0000/ is none.")
+    answer = client.get("/api/v1/roadmaps/deep-learning").json()
+    assert answer["summary"] == r"Paths: C:\u0000/ is none."
+    assert answer["url"] == "http://testserver/roadmaps/deep-learning/"
