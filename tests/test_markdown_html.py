@@ -99,7 +99,12 @@ def test_a_note_of_table_rows_filled_out_to_a_wide_header_stays_its_size(client,
     [resource] = resources_in_one_topic(1)
     client.force_login(learner)
     wide = "|" + "a|" * 256 + "\n" + "|" + "-|" * 256 + "\n" + "a\n" * 256 + "\n"
-    shapes = [wide, "> " + wide.replace("\n", "\n> ")]  # and quoted
+    shapes = [
+        wide,
+        "> " + wide.replace("\n", "\n> "),  # quoted
+        wide.replace("a\n", "a\n\x1c\n", 128),  # rows of what str.strip() takes for space
+        wide.replace("a\n", "a\n\x85\n", 128),
+    ]
     for text in (shape * (9000 // len(shape)) for shape in shapes):
         answer = client.post(f"/resources/{resource.public_id}/note", {"text": text})
         assert answer.status_code == 302

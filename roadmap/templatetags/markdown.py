@@ -49,7 +49,9 @@ def table_cells(source: str) -> int:
     lines = NEWLINES.split(source)
     ahead = [0] * (len(lines) + 1)  # the lines from each to the next blank one
     for at in range(len(lines) - 1, -1, -1):
-        ahead[at] = ahead[at + 1] + 1 if lines[at].strip() else 0
+        # (Blank: spaces and tabs alone. markdown-it's table goes on over a line of any
+        # other character Python counts as space, such as \x1c or \x85.)
+        ahead[at] = ahead[at + 1] + 1 if lines[at].strip(" \t") else 0
     cells = 0
     for at, line in enumerate(lines):
         row = line.lstrip(" \t>").strip()  # (a table may be quoted)
