@@ -590,6 +590,7 @@ class _Reader:
         self.problems: list[tuple[int, str]] = []
         self.urls: dict[str, int] = {}  # url_key: the line that lists it
         self.copied = 0  # characters of definitions copied (`keep_references`)
+        self.most_copied = 0
 
     def skip(self, line: int, reason: str, *, meant: bool = False) -> None:
         self.skipped.append(Skipped(line, reason, meant))
@@ -638,7 +639,8 @@ class _Reader:
         stands, so the text would keep its links' words and lose where they go."""
         if not self.references:
             return
-        self.copied = 0
+        self.copied, size = 0, sum(map(len, self.lines))
+        self.most_copied = max(MOST_COPIED_TIMES * size, MOST_COPIED)
         doc.introduction_lines = self.with_references(doc.introduction_lines)
         for part in doc.parts:
             part.summary_lines = self.with_references(part.summary_lines)
@@ -646,18 +648,19 @@ class _Reader:
                 topic.summary_lines = self.with_references(topic.summary_lines)
         for resource in doc.resources:
             resource.description = "\n".join(self.with_references([resource.description]))
-        size = sum(map(len, self.lines))
-        if self.copied > max(MOST_COPIED_TIMES * size, MOST_COPIED):
+        if self.copied > self.most_copied:
             self.problems.append(
                 (
                     1,
-                    f"its reference links' definitions, copied into each text that uses them,"
-                    f" come to {self.copied:,} characters, {self.copied // max(size, 1)} times"
-                    " the file: write the links where they are used",
+                    "its reference links' definitions, copied into each text that uses them,"
+                    f" would come to more than {self.most_copied:,} characters (four times the"
+                    " file, or a megabyte): write the links where they are used",
                 )
             )
 
     def with_references(self, lines: list[str]) -> list[str]:
+        if self.copied > self.most_copied:  # (refused: no more copies made to say so)
+            return lines
         text = "\n".join(lines)
         defined = {normalizeReference(label) for label in DEFINED.findall(text)}
         wanted: dict[str, str] = {}  # each label the text uses, as it first spells it
