@@ -1,4 +1,5 @@
-"""Render curator-written Markdown safely."""
+"""Render the Markdown curators and learners write (descriptions, summaries, notes)
+safely."""
 
 import re
 
@@ -11,7 +12,8 @@ register = template.Library()
 
 # The Markdown the site reads and renders: CommonMark with raw HTML off (tags in the
 # source come out as text), tables and strikethrough. The importer reads what pages
-# render (roadmap/roadmap_markdown.py makes its reader from this). markdown-it's own link
+# render (roadmap/roadmap_markdown.py makes its reader from this; a text whose tables
+# pass MOST_TABLE_CELLS below is kept as written, and shown without them). markdown-it's own link
 # validation drops javascript:, vbscript:, file: and data: links.
 def site_markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
