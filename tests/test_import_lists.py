@@ -665,12 +665,13 @@ def test_admin_reads_a_megabyte_of_any_shape_within_its_limit(admin_client, seed
     """The whole preview answers within a few seconds: read and checked, or refused at
     the read limit (markdown-it itself takes ~10 s for a megabyte of "[" here)."""
     # A short limit keeps the suite quick where a shape may be cut at it. The one that must
-    # be read is markdown-it's own work, about 1 µs a character per inline rule: 8-9 s
-    # on this shared machine on a slow day, near the site's 10 s; it gets room, since what
-    # this test guards against (a quadratic pattern) takes hours, not seconds.
-    limit = 30 if shape == "comments" else 3
+    # be read is markdown-it's own work, about 1 µs a character per inline rule: 8-9 s for
+    # a megabyte on this shared machine on a slow day, 30 s beside another test run. So it
+    # is a quarter of one, with room: what this test guards against (the quadratic pattern
+    # this shape was found with) takes about a minute for a quarter, 14 for a megabyte.
+    limit, size = (30, MEGABYTE // 4) if shape == "comments" else (3, MEGABYTE)
     settings.ADMIN_IMPORT_READ_SECONDS = limit
-    text = (HEAD + HOSTILE[shape])[:MEGABYTE]
+    text = (HEAD + HOSTILE[shape])[:size]
     upload = SimpleUploadedFile("hostile.md", text.encode())
     started = time.monotonic()
     response = admin_client.post(
