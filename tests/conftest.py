@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from scripts.chromium import CHROMIUM as CHROMIUM_PATH
-from tests.factories import StaffFactory, UserFactory, resources_in_one_topic
+from tests.factories import CuratorFactory, UserFactory, resources_in_one_topic
 
 
 @pytest.fixture
@@ -30,14 +30,8 @@ def learner(db):
 
 @pytest.fixture
 def curator(db):
-    """A staff member in the Curators group (the group a data migration creates)."""
-    from django.contrib.auth.models import Group
-
-    from roadmap.curators import CURATORS
-
-    curator = StaffFactory()
-    curator.groups.add(Group.objects.get(name=CURATORS))
-    return curator
+    """A staff member in the Curators group."""
+    return CuratorFactory()
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,27 @@ class StaffFactory(UserFactory):
     is_staff = True
 
 
+class CuratorFactory(StaffFactory):
+    """A member of the Curators group, the group made as the data migrations make it: a
+    test that flushed the database (a transactional one) takes their rows with it, and
+    under `pytest -n` such a test may run before any other."""
+
+    @factory.post_generation
+    def curators(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Group, Permission
+
+        from roadmap.curators import curators_group_sync
+
+        group = curators_group_sync(group_model=Group, permission_model=Permission)
+        curators_group_sync(  # the queue's and insights' (curation's migration grants them)
+            group_model=Group,
+            permission_model=Permission,
+            app_label="curation",
+            models=["suggestion", "report", "insights"],
+        )
+        self.groups.add(group)
+
+
 class RoadmapFactory(factory.django.DjangoModelFactory):
     """The first roadmap, `deep-learning`, published, unless told otherwise: every part
     made without a roadmap is in it."""

@@ -6,17 +6,15 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from activity.tasks import send_digests
 from api.services import token_create
 from curation.services import report_create, suggestion_create
-from roadmap.curators import curators_group_sync
 from roadmap.models import Resource, Topic
 from roadmap.services import progress_set, share_link_enable
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import CuratorFactory, UserFactory
 
 ROLES = ("visitor", "learner", "other_learner", "curator", "superuser")
 ALL = dict.fromkeys(ROLES, 200)
@@ -272,9 +270,7 @@ def test_every_url_pattern_has_an_entry():
 
 @pytest.fixture
 def users(seed):
-    curators = curators_group_sync(group_model=Group, permission_model=Permission)
-    curator = StaffFactory()
-    curator.groups.add(curators)
+    curator = CuratorFactory()
     users = {
         "visitor": None,
         "learner": UserFactory(username="learner_a"),

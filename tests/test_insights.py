@@ -8,17 +8,15 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Group
 
 from activity.models import Event
 from curation.insights import insights_refresh
-from roadmap.curators import CURATORS
 from roadmap.models import Progress
 from tests.factories import (
+    CuratorFactory,
     PartFactory,
     ResourceFactory,
     RoadmapFactory,
-    StaffFactory,
     TopicFactory,
     UserFactory,
 )
@@ -65,8 +63,7 @@ def roadmap(db):
 
 @pytest.fixture
 def curator(client, db):
-    curator = StaffFactory()
-    curator.groups.add(Group.objects.get(name=CURATORS))
+    curator = CuratorFactory()
     client.force_login(curator)
     return curator
 

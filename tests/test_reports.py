@@ -3,12 +3,10 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from curation.models import Report
-from roadmap.curators import CURATORS
-from tests.factories import StaffFactory, TopicFactory, UserFactory
+from tests.factories import TopicFactory, UserFactory
 from tests.progress_helpers import HTMX, ROADMAP
 
 
@@ -139,13 +137,6 @@ def test_drafts_and_unknown_resources_cannot_be_reported(client, three):
         == 404
     )
     assert not Report.objects.exists()
-
-
-@pytest.fixture
-def curator(db):
-    curator = StaffFactory()
-    curator.groups.add(Group.objects.get(name=CURATORS))
-    return curator
 
 
 def test_a_curator_sees_the_report_with_the_link_check_and_marks_it_fixed(client, three, curator):

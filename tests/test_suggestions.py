@@ -2,12 +2,11 @@
 learners see what became of theirs on /me/."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from curation.models import Suggestion
-from roadmap.curators import CURATORS
 from roadmap.models import Resource
 from tests.factories import (
+    CuratorFactory,
     ResourceFactory,
     RoadmapFactory,
     StaffFactory,
@@ -159,9 +158,7 @@ def test_visitors_are_sent_to_log_in_and_drafts_are_not_found(client, three, top
 @pytest.fixture
 def queue(client, db):
     """A curator of the Curators group, logged in to admin."""
-    curator = StaffFactory()
-    curator.groups.add(Group.objects.get(name=CURATORS))
-    return curator
+    return CuratorFactory()
 
 
 def act(client, model: str, action: str, rows, **fields):

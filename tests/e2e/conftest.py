@@ -48,19 +48,7 @@ def new_page(browser, live_server):
 
 @pytest.fixture
 def curator(transactional_db):
-    """A Curators member. Browser tests flush the database between tests, taking the
-    group that a data migration made with it, so make it again here."""
-    from django.contrib.auth.models import Group, Permission
+    """A Curators member (browser tests flush the database between tests)."""
+    from tests.factories import CuratorFactory
 
-    from roadmap.curators import curators_group_sync
-    from tests.factories import StaffFactory
-
-    curator = StaffFactory()
-    curator.groups.add(curators_group_sync(group_model=Group, permission_model=Permission))
-    curators_group_sync(  # and the queue's and insights' (curation's migration grants them)
-        group_model=Group,
-        permission_model=Permission,
-        app_label="curation",
-        models=["suggestion", "report", "insights"],
-    )
-    return curator
+    return CuratorFactory()
