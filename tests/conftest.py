@@ -41,8 +41,10 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache(request):
-    """Rate-limit counters live in the (database) cache, a learner's kept pieces of /me/ in
-    the process's: no test inherits another's."""
+    """Rate-limit counters live in the (database) cache, the roadmap's renderings in the
+    process and in that cache, a learner's kept pieces of /me/ in the process: no test
+    inherits another's (a test that flushed the database made its ids and versions
+    anew, and a rendering kept by them would be taken for the next test's)."""
     uses_database = request.node.get_closest_marker("django_db") or {
         "db",
         "transactional_db",
@@ -53,9 +55,12 @@ def fresh_cache(request):
         return
     from django.core.cache import caches
 
+    from roadmap.render_once import forget_everything
+
     request.getfixturevalue(
         "db" if "live_server" not in request.fixturenames else "transactional_db"
     )
+    forget_everything()
     for kept in caches.all():  # every cache the settings name
         kept.clear()
     if hasattr(caches["default"], "writes"):  # (config/cache.py: no test culls by chance)
@@ -87,22 +92,31 @@ NEEDS = {
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "nginx: runs Debian's nginx in front of the servers")
+    if os.environ.get("CI") == "true":
+        for what, (present, _needs, missing) in NEEDS.items():
+            if not present:
+                raise pytest.UsageError(f"{what.capitalize()} cannot run: {missing}.")
 
 
 def pytest_collection_modifyitems(config, items):
     left_out = {}
     for what, (present, needs, missing) in NEEDS.items():
-        if present:
-            continue
-        message = f"{what.capitalize()} did NOT run: {missing}, and run `make test` again."
-        if os.environ.get("CI") == "true":
-            raise pytest.UsageError(message)
-        wanting = [item for item in items if needs(item)]
+        wanting = [] if present else [item for item in items if needs(item)]
         if wanting:
             config.hook.pytest_deselected(items=wanting)
             items[:] = [item for item in items if item not in wanting]
+            message = f"{what.capitalize()} did NOT run: {missing}, and run `make test` again."
             left_out[what] = (len(wanting), message)
     config.stash[left_out_key] = left_out
+    if hasattr(config, "workeroutput"):  # a worker of `pytest -n`: tell the controller
+        config.workeroutput["left_out"] = left_out
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """`pytest -n`'s controller: what its workers left out (each collects every test)."""
+    left_out = getattr(node, "workeroutput", {}).get("left_out", {})
+    node.config.stash[left_out_key] = node.config.stash.get(left_out_key, {}) | left_out
 
 
 left_out_key = pytest.StashKey[dict]()
