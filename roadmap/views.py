@@ -535,11 +535,17 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     own without JavaScript. Nobody else's note is ever read here: a note is found by its
     author and the resource, at the content as it is (a curator may have just given the
     resource another URL, and the learner another note there)."""
+    sent = request.method == "POST" and not request.htmx and "text" in request.POST
     if not request.user.is_authenticated:
-        if request.method == "POST" and not request.htmx and "text" in request.POST:
+        if sent:
             return note_not_saved(request, public_id)
         return redirect_to_login(request.get_full_path())  # (htmx: said, editor kept)
-    _content, resource = counted_resource(str(public_id), current=True)
+    try:
+        _content, resource = counted_resource(str(public_id), current=True)
+    except Http404:
+        if sent:
+            return note_not_saved(request, public_id)
+        raise  # (htmx: said, editor kept)
     note = Note.objects.filter(user=request.user, work=resource.work_id).first()
     if request.method == "POST":
         if "text" not in request.POST:  # not the editor's form: an empty text would delete
@@ -581,13 +587,14 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
 
 def note_not_saved(request: HttpRequest, public_id) -> HttpResponse:
     """A note sent without JavaScript from a page whose session has ended since (logged
-    out in another tab, or expired): not saved, and said so, with what was typed shown
-    to copy and a link to log in. Nothing is kept for later: the next to log in on this
-    browser may be somebody else."""
-    _content, resource = counted_resource(str(public_id), current=True)
-    context = {
-        "resource": resource,
-        "typed": request.POST["text"],
-        "log_in": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}",
-    }
+    out in another tab, or expired), or on a resource a curator has taken off the roadmap
+    since: not saved, and said so, with what was typed shown to copy (and a link to log
+    in). Nothing is kept for later: the next to log in on this browser may be somebody
+    else."""
+    context = {"typed": request.POST["text"]}
+    try:
+        _content, context["resource"] = counted_resource(str(public_id), current=True)
+    except Http404:
+        return render(request, "roadmap/note.html", context, status=404)  # (named nowhere)
+    context["log_in"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
     return render(request, "roadmap/note.html", context, status=403)

@@ -100,6 +100,25 @@ def test_without_javascript_a_note_sent_after_the_session_ended_is_shown_back_un
     assert client.post(note_url(three[0]), {"text": typed}, headers=HTMX).status_code == 401
 
 
+@pytest.mark.parametrize("logged_in", [True, False])
+def test_without_javascript_a_note_sent_on_a_resource_taken_off_since_is_shown_back_unsaved(
+    client, ada, three, logged_in
+):
+    """A curator archived the resource while its learner wrote: nothing is saved, and the
+    text comes back to copy (with htmx the editor keeps it)."""
+    resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
+    if not logged_in:
+        client.logout()
+    typed = "Three pages of <careful> notes."
+    response = client.post(note_url(three[0]), {"text": typed})
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "This resource is no longer on the roadmap, so your note was not saved." in page
+    assert ">Three pages of &lt;careful&gt; notes.</textarea>" in page
+    assert three[0].title not in page
+    assert not Note.objects.exists()
+
+
 def test_a_post_without_the_text_is_refused_and_the_note_kept(client, ada, three):
     note_save(user=ada, resource=three[0], text="keep me")
     for headers in (HTMX, {}):
