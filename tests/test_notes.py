@@ -84,39 +84,37 @@ def test_without_javascript_a_note_goes_back_to_the_page_its_editor_was_opened_f
         assert response["Location"] == f"{ROADMAP}#{three[0].anchor}"
 
 
-def test_without_javascript_a_note_sent_after_the_session_ended_is_shown_back_unsaved(
-    client, ada, three
+ENDED = "You are not logged in any more, so this note was not saved."
+TAKEN_OFF = "This resource is no longer on the roadmap, so your note was not saved."
+
+
+@pytest.mark.parametrize(
+    ("archived", "logged_in", "status", "said"),
+    [(False, False, 403, ENDED), (True, True, 404, TAKEN_OFF), (True, False, 404, TAKEN_OFF)],
+)
+def test_without_javascript_a_note_not_saved_is_shown_back(
+    client, ada, three, archived, logged_in, status, said
 ):
-    client.logout()  # (in another tab, or the session expired)
+    """The session ended (in another tab, or it expired), or a curator took the resource
+    off the roadmap while its learner wrote: nothing is saved, and the text comes back
+    to copy, with a link to log in where that is why."""
+    if archived:
+        resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
+    if not logged_in:
+        client.logout()
     typed = "Three pages of <careful> notes.\r\nAnd a second line."
     response = client.post(note_url(three[0]), {"text": typed})
     page = response.content.decode()
-    assert response.status_code == 403
-    assert "You are not logged in any more, so this note was not saved." in page
+    assert response.status_code == status
+    assert said in page
     assert ">Three pages of &lt;careful&gt; notes.\r\nAnd a second line.</textarea>" in page
-    assert f'href="/accounts/login/?next=%2Fresources%2F{three[0].public_id}%2Fnote"' in page
+    log_in = f'href="/accounts/login/?next=%2Fresources%2F{three[0].public_id}%2Fnote"'
+    assert (log_in in page) == (not archived)
+    assert (three[0].title in page) == (not archived)  # (one taken off is named nowhere)
     assert not Note.objects.exists()
     # With htmx the editor keeps the text, and the alert says so (htmx_failures).
-    assert client.post(note_url(three[0]), {"text": typed}, headers=HTMX).status_code == 401
-
-
-@pytest.mark.parametrize("logged_in", [True, False])
-def test_without_javascript_a_note_sent_on_a_resource_taken_off_since_is_shown_back_unsaved(
-    client, ada, three, logged_in
-):
-    """A curator archived the resource while its learner wrote: nothing is saved, and the
-    text comes back to copy (with htmx the editor keeps it)."""
-    resource_status_set(resources=[three[0]], status=Resource.Status.ARCHIVED)
-    if not logged_in:
-        client.logout()
-    typed = "Three pages of <careful> notes."
-    response = client.post(note_url(three[0]), {"text": typed})
-    page = response.content.decode()
-    assert response.status_code == 404
-    assert "This resource is no longer on the roadmap, so your note was not saved." in page
-    assert ">Three pages of &lt;careful&gt; notes.</textarea>" in page
-    assert three[0].title not in page
-    assert not Note.objects.exists()
+    htmx = client.post(note_url(three[0]), {"text": typed}, headers=HTMX).status_code
+    assert htmx == (404 if logged_in else 401)
 
 
 def test_a_post_without_the_text_is_refused_and_the_note_kept(client, ada, three):
