@@ -536,16 +536,16 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     author and the resource, at the content as it is (a curator may have just given the
     resource another URL, and the learner another note there)."""
     sent = request.method == "POST" and not request.htmx and "text" in request.POST
-    if not request.user.is_authenticated:
-        if sent:
-            return note_not_saved(request, public_id)
+    if not request.user.is_authenticated and not sent:
         return redirect_to_login(request.get_full_path())  # (htmx: said, editor kept)
     try:
         _content, resource = counted_resource(str(public_id), current=True)
     except Http404:
         if sent:
-            return note_not_saved(request, public_id)
+            return note_not_saved(request, None)
         raise  # (htmx: said, editor kept)
+    if not request.user.is_authenticated:
+        return note_not_saved(request, resource)
     note = Note.objects.filter(user=request.user, work=resource.work_id).first()
     if request.method == "POST":
         if "text" not in request.POST:  # not the editor's form: an empty text would delete
@@ -585,16 +585,14 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     return render(request, template, context | ways_back(request, resource))
 
 
-def note_not_saved(request: HttpRequest, public_id) -> HttpResponse:
+def note_not_saved(request: HttpRequest, resource) -> HttpResponse:
     """A note sent without JavaScript from a page whose session has ended since (logged
     out in another tab, or expired), or on a resource a curator has taken off the roadmap
-    since: not saved, and said so, with what was typed shown to copy (and a link to log
-    in). Nothing is kept for later: the next to log in on this browser may be somebody
-    else."""
-    context = {"typed": request.POST["text"]}
-    try:
-        _content, context["resource"] = counted_resource(str(public_id), current=True)
-    except Http404:
-        return render(request, "roadmap/note.html", context, status=404)  # (named nowhere)
+    since (None: named nowhere): not saved, and said so, with what was typed shown to
+    copy (and a link to log in). Nothing is kept for later: the next to log in on this
+    browser may be somebody else."""
+    context = {"typed": request.POST["text"], "resource": resource}
+    if resource is None:
+        return render(request, "roadmap/note.html", context, status=404)
     context["log_in"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
     return render(request, "roadmap/note.html", context, status=403)
