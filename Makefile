@@ -27,8 +27,11 @@ run: $(INSTALLED)
 		trap "kill $$! 2>/dev/null" EXIT INT TERM && \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
+# The tests run in a process per core (at most 4; TEST_PROCESSES=0 runs them all in this
+# one), each with a database of its own.
+TEST_PROCESSES ?= auto
 test: $(INSTALLED) lint
-	$(WITH_DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(WITH_DB) $(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
