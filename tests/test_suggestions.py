@@ -463,7 +463,10 @@ def test_two_curators_accepting_the_same_suggestions_wait_for_each_other():
 
     def waiting(n):
         deadline = time.monotonic() + 10
-        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        query = (  # (this test's database: another test process's may be waiting too)
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
         while watch.execute(query).fetchone()[0] < n:
             assert time.monotonic() < deadline
             time.sleep(0.05)
