@@ -43,8 +43,8 @@ def fast_password_hashing(settings):
 def fresh_cache(request):
     """Rate-limit counters live in the (database) cache, the roadmap's renderings in the
     process and in that cache, a learner's kept pieces of /me/ in the process: no test
-    inherits another's (a test that flushed the database made its ids and versions
-    anew, and a rendering kept by them would be taken for the next test's)."""
+    inherits another's (after a test that ran `flush`, which starts the ids again, what
+    was kept by an id would be taken for the next test's)."""
     uses_database = request.node.get_closest_marker("django_db") or {
         "db",
         "transactional_db",
