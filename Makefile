@@ -27,11 +27,17 @@ run: $(INSTALLED)
 		trap "kill $$! 2>/dev/null" EXIT INT TERM && \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
-# The tests run in a process per core (at most 4; TEST_PROCESSES=0 runs them all in this
-# one), each with a database of its own.
+# The tests run in a process per core, at most 4 (TEST_PROCESSES=N runs N, 0 all in this
+# one), each with a database of its own; and with the database cache, never a Redis that
+# REDIS_URL may name (each test empties the cache, under the other processes' feet).
 TEST_PROCESSES ?= auto
+ifeq ($(TEST_PROCESSES),auto)
+TEST_PROCESSES_ARGS := -n auto --maxprocesses 4
+else
+TEST_PROCESSES_ARGS := -n $(TEST_PROCESSES)
+endif
 test: $(INSTALLED) lint
-	$(WITH_DB) $(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 4 $(PYTEST_ARGS)
+	REDIS_URL= $(WITH_DB) $(BIN)/python -m pytest $(TEST_PROCESSES_ARGS) $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
