@@ -585,7 +585,7 @@ def resource_note(request: HtmxHttpRequest, public_id) -> HttpResponse:
     return render(request, template, context | ways_back(request, resource))
 
 
-def note_not_saved(request: HttpRequest, resource) -> HttpResponse:
+def note_not_saved(request: HttpRequest, resource: Resource | None) -> HttpResponse:
     """A note sent without JavaScript from a page whose session has ended since (logged
     out in another tab, or expired), or on a resource a curator has taken off the roadmap
     since (None: named nowhere): not saved, and said so, with what was typed shown to
