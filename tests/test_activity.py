@@ -435,6 +435,29 @@ def test_the_share_page_shows_activity_only_when_its_owner_says_so(three, client
     assert "This week" not in html  # the goal is the learner's own
 
 
+def test_the_share_pages_activity_follows_a_join_as_the_learners_own_page_does(three, client):
+    """Two resources done today; a curator gives the second the first's URL and joins the
+    learners' states: they are one resource now, on /me/ and on the share page alike."""
+    from roadmap.models import Work
+    from roadmap.services import share_link_enable
+
+    ada = UserFactory(activity_shared=True)
+    for resource in three[:2]:
+        progress_set(user=ada, resource=resource, done=True)
+    share = share_link_enable(user=ada).get_absolute_url()
+    client.force_login(ada)
+    today = datetime.now(UTC).date()  # (ada's zone: UTC)
+    for page in ("/me/", share):
+        assert f"2 resources on {today}" in client.get(page).content.decode()
+    moved = Resource.objects.get(pk=three[1].pk)
+    was = Work.objects.get(pk=moved.work_id)
+    moved.url = three[0].url
+    moved.save()  # (as admin saves it, then joins the states)
+    work_join(from_work=was, into_work=moved.work, resource=moved)
+    for page in ("/me/", share):
+        assert f"1 resource on {today}" in client.get(page).content.decode(), page
+
+
 def test_export_has_the_activity_and_deleting_the_account_deletes_it(three, client):
     ada = UserFactory()
     progress_set(user=ada, resource=three[0], done=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from activity.models import latest_event_and_today
 from activity.rhythm import STREAK_RULE, WEEKDAYS, paces, rhythm_of
+from roadmap.content import content_version
 from roadmap.progress import viewer_state
 
 register = template.Library()
@@ -17,12 +18,16 @@ register = template.Library()
 
 def panel(user, state, *, own: bool) -> str:
     """The panel, kept (settings.CACHES["pages"]) under all it is made of: the learner's
-    latest event, their today, and on their own page their goal and standing (its
-    paces); a year of days is slow to render and changes only with those."""
+    latest event, their today, the content (a curator's join makes two works' changes
+    one's), and on their own page their goal and standing (its paces, its fingerprint
+    holding the content's version); a year of days is slow to render and changes only
+    with those."""
     now = timezone.now()
     made_of = (user.pk, *latest_event_and_today(user, now), own)
     if own:
         made_of += (user.weekly_goal, state.fingerprint)
+    else:
+        made_of += (content_version(),)
 
     def render() -> str:
         rhythm = rhythm_of(user, now)
