@@ -438,7 +438,9 @@ def my_activity(request: HttpRequest, page: Query[PageQuery]):
     made, newest first; days are in your time zone as it was then."""
     user = request.auth.user
     rhythm = rhythm_of(user)
-    events = Event.objects.filter(user=user).order_by("-id")
+    # By when each was made (a visitor's state kept at log-in is recorded later, dated
+    # then), in the order recorded within an instant: the export's order, reversed.
+    events = Event.objects.filter(user=user).order_by("-at", "-id")
     shown = events[page.offset : page.offset + page.limit]
     places = listed_in(content_at(content_version()), [event.work_id for event in shown])
     return {

@@ -532,6 +532,18 @@ def test_activity_lists_changes_newest_first_with_the_streak(client, learner, ro
     assert body["count"] == 2
 
 
+def test_activity_is_newest_first_by_when_each_change_was_made(client, learner, roadmap, reader):
+    """A visitor's state kept at log-in is recorded after the learner's own changes but
+    dated when the visitor set it (README, "Activity"): it is listed by that date."""
+    progress_set(user=learner, resource=roadmap["x1"], state="done")
+    progress_set(user=learner, resource=roadmap["x2"], state="done")
+    kept = Event.objects.filter(user=learner).latest("id")  # (as a kept state's record)
+    Event.objects.filter(pk=kept.pk).update(at=kept.at - timedelta(days=1))
+    body = client.get("/api/v1/me/activity", **bearer(reader)).json()
+    assert [i["resource"]["title"] for i in body["items"]] == ["X one", "X two"]
+    assert body["items"][0]["at"] > body["items"][1]["at"]
+
+
 def test_the_schema_and_its_docs_are_served_by_the_app(client, db):
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.")
