@@ -33,9 +33,10 @@ def without_nul(value):
 
 
 def at_site(url: str) -> str:
-    """`url` at the site's own address (SITE_URL), whatever address the request named: a
-    client writes the port in its Host (Django checks the host alone), and a reset link
-    sent to a learner must not lead to a port someone else chose."""
+    """`url` (a path, or a URL made from a request) at the site's own address (SITE_URL),
+    for a mail's links: a client writes the port in its Host (Django checks the host
+    alone), and a reset link sent to a learner must not lead to a port someone else
+    chose; a weekly summary is made with no request at all."""
     _scheme, _address, path, query, fragment = urlsplit(url)
     return settings.SITE_URL + urlunsplit(("", "", path, query, fragment))
 

@@ -33,6 +33,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.adapters import at_site
 from accounts.models import User
 from activity.models import Digest
 from activity.rhythm import Rhythm, paces, rhythm_of, rhythms_of, week_start
@@ -122,7 +123,7 @@ def summary_of(
                 {
                     "pace": pace,
                     "next_up": next_up,
-                    "link": next_up and f"{settings.SITE_URL}{next_up.get_absolute_url()}",
+                    "link": next_up and at_site(next_up.get_absolute_url()),
                 },
             )
         roadmaps.append(sections[made_of])
@@ -142,8 +143,7 @@ def summary_of(
 
 
 def unsubscribe_url(user) -> str:
-    path = reverse("digest-unsubscribe", args=[unsubscribe_token(user)])
-    return f"{settings.SITE_URL}{path}"
+    return at_site(reverse("digest-unsubscribe", args=[unsubscribe_token(user)]))
 
 
 def last_sent_before(user, now: datetime, *, force: bool) -> datetime | None:
